@@ -1,0 +1,1 @@
+"""Config-driven hyperparameter tuning on Ray Tune."""

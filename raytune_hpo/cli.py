@@ -1,0 +1,135 @@
+"""``raytune-hpo``: run, validate, resume and summarise tuning experiments."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+import pandas as pd
+import yaml
+
+from raytune_hpo.config import ConfigError, ExperimentConfig, load_config, smoke
+
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _config_from_args(args: argparse.Namespace) -> ExperimentConfig:
+    overrides = list(args.set or [])
+    if getattr(args, "name", None):
+        overrides.append(f"name={args.name}")
+    if getattr(args, "storage_path", None):
+        overrides.append(f"storage_path={args.storage_path}")
+    cfg = load_config(args.file, overrides)
+    return smoke(cfg) if getattr(args, "smoke", False) else cfg
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Print the resolved config and build space, searcher and scheduler without running."""
+    from raytune_hpo import search_space
+    from raytune_hpo.schedulers import build_scheduler
+    from raytune_hpo.searchers import build_searcher
+
+    cfg = _config_from_args(args)
+    print(yaml.safe_dump(cfg.model_dump(), sort_keys=False), end="")
+    space = search_space.to_param_space(cfg.search_space)
+    searcher = type(build_searcher(cfg)).__name__
+    scheduler = type(build_scheduler(cfg)).__name__
+    print(
+        f"ok: {args.file}: {len(space)} parameters, searcher {searcher}, scheduler {scheduler}, "
+        f"method {cfg.method}"
+    )
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run an experiment and print its summary."""
+    from raytune_hpo.runner import run_experiment
+
+    cfg = _config_from_args(args)
+    outcome = run_experiment(cfg, address=args.address, overwrite=args.overwrite)
+    print_summary(outcome.path)
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    """Print the summary table of an experiment folder."""
+    print_summary(Path(args.dir))
+    return 0
+
+
+def print_summary(path: Path) -> None:
+    """The trial table, best config and test metrics of an experiment folder."""
+    from raytune_hpo.results import load_experiment, summary_table
+
+    experiment = load_experiment(path)
+    table = summary_table(experiment)
+    with pd.option_context("display.width", 200, "display.max_columns", 30):
+        print(f"\nExperiment {experiment.name} ({experiment.path})")
+        print(table.to_string(index=False) if not table.empty else "no trials")
+    best = experiment.best
+    if best is None:
+        print("no best trial (no trial reported a result)")
+        return
+    print(f"best trial {best['trial_id']}: {experiment.metric} = {best[experiment.metric]}")
+    print(f"best config: {best['config']}")
+    if best.get("test"):
+        print("test split: " + ", ".join(f"{k} = {v:.4f}" for k, v in best["test"].items()))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``raytune-hpo`` argument parser."""
+    parser = _Parser(prog="raytune-hpo", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def with_config(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text)
+        sub.add_argument("file", help="experiment YAML file")
+        sub.add_argument(
+            "--set", action="append", metavar="KEY=VALUE", help="override a config value"
+        )
+        sub.add_argument("--smoke", action="store_true", help="tiny data, 2 epochs, 2 trials")
+        return sub
+
+    validate = with_config("validate", "check a config and build its parts without running")
+    validate.set_defaults(func=cmd_validate)
+
+    run = with_config("run", "run an experiment")
+    run.add_argument("--name", help="experiment name (folder under storage_path)")
+    run.add_argument("--storage-path", help="where experiment folders go")
+    run.add_argument("--address", help="Ray cluster: auto, HOST:PORT or ray://HOST:PORT")
+    run.add_argument(
+        "--overwrite", action="store_true", help="reuse the folder of an earlier experiment"
+    )
+    run.set_defaults(func=cmd_run)
+
+    summary = commands.add_parser("summary", help="summarise an experiment folder")
+    summary.add_argument("dir", help="experiment folder (storage_path/name)")
+    summary.set_defaults(func=cmd_summary)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``raytune-hpo`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ConfigError as err:
+        print(f"raytune-hpo: error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except FileNotFoundError as err:
+        print(f"raytune-hpo: error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

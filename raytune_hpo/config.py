@@ -1,0 +1,505 @@
+"""The experiment config: pydantic models, YAML loading, ``--set`` overrides and smoke mode.
+
+Every mistake in a config file ends as one :class:`ConfigError` whose message names the file,
+the dotted key and what is allowed. Cross-field rules (search space, PBT mutations, searcher and
+scheduler compatibility) live in the model validators so that a config built in code obeys them
+too.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from raytune_hpo import search_space
+from raytune_hpo.data import DATASETS
+
+
+class ConfigError(ValueError):
+    """A bad config value; ``str()`` is one line: ``FILE: KEY: what is wrong``."""
+
+    def __init__(self, key: str, message: str, source: str | None = None) -> None:
+        self.key = key
+        self.message = message
+        self.source = source
+        prefix = f"{source}: " if source else ""
+        super().__init__(f"{prefix}{key}: {message}")
+
+
+class InvalidKey(ValueError):
+    """Raised inside validators to point at a nested key (becomes a :class:`ConfigError`)."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+        self.message = message
+
+
+class StrictModel(BaseModel):
+    """A config section that rejects unknown keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- sections --------------------------------------------------------------------------------
+
+
+class DatasetConfig(StrictModel):
+    """Which data set to load and how much of it."""
+
+    name: str = "digits"
+    data_dir: str = "~/.cache/raytune_hpo/data"
+    download: bool = True
+    train_size: int | None = Field(default=None, ge=1)
+    val_fraction: float = Field(default=0.1, gt=0, lt=1)
+    test_size: int | None = Field(default=None, ge=1)
+
+    @field_validator("name")
+    @classmethod
+    def _known_dataset(cls, name: str) -> str:
+        if name not in DATASETS:
+            raise ValueError(f"unknown data set {name!r}; known: {', '.join(sorted(DATASETS))}")
+        return name
+
+
+class ResourcesConfig(StrictModel):
+    """Resources of one trial; fractional GPUs are allowed."""
+
+    cpu: float = Field(default=1, gt=0)
+    gpu: float = Field(default=0, ge=0)
+
+
+class FailureSettings(StrictModel):
+    """How often a failing trial is retried from its last checkpoint."""
+
+    max_failures: int = Field(default=0, ge=-1)
+
+
+class CheckpointSettings(StrictModel):
+    """Checkpointing of trials: every ``frequency`` epochs, keeping ``num_to_keep``."""
+
+    frequency: int = Field(default=1, ge=1)
+    num_to_keep: int | None = Field(default=2, ge=1)
+
+
+class RandomSearcherConfig(StrictModel):
+    """Random sampling of the search space (Ray's BasicVariantGenerator)."""
+
+    name: Literal["random"] = "random"
+
+
+class GridSearcherConfig(StrictModel):
+    """Every combination of the ``grid`` entries, ``num_samples`` times."""
+
+    name: Literal["grid"]
+
+
+class HyperOptSearcherConfig(StrictModel):
+    """Tree-structured Parzen estimator from hyperopt."""
+
+    name: Literal["hyperopt"]
+    n_initial_points: int = Field(default=20, ge=1)
+    gamma: float = Field(default=0.25, gt=0, lt=1)
+
+
+SearcherConfig = Annotated[
+    RandomSearcherConfig | GridSearcherConfig | HyperOptSearcherConfig,
+    Field(discriminator="name"),
+]
+
+
+class FifoSchedulerConfig(StrictModel):
+    """Run every trial to ``max_epochs``."""
+
+    name: Literal["fifo"] = "fifo"
+
+
+class AshaSchedulerConfig(StrictModel):
+    """Asynchronous successive halving; ``max_t`` defaults to ``max_epochs``."""
+
+    name: Literal["asha"]
+    grace_period: int = Field(default=1, ge=1)
+    reduction_factor: float = Field(default=2, gt=1)
+    brackets: int = Field(default=1, ge=1)
+    max_t: int | None = Field(default=None, ge=1)
+
+
+class HyperBandSchedulerConfig(StrictModel):
+    """Synchronous HyperBand; ``max_t`` defaults to ``max_epochs``."""
+
+    name: Literal["hyperband"]
+    reduction_factor: float = Field(default=3, gt=1)
+    max_t: int | None = Field(default=None, ge=1)
+
+
+class MedianSchedulerConfig(StrictModel):
+    """Stop a trial whose best result is below the median of the others at the same time."""
+
+    name: Literal["median"]
+    grace_period: int = Field(default=1, ge=1)
+    min_samples_required: int = Field(default=3, ge=1)
+
+
+class PbtSchedulerConfig(StrictModel):
+    """Population based training; ``hyperparam_mutations`` uses the search-space spec format."""
+
+    name: Literal["pbt"]
+    perturbation_interval: int = Field(default=2, ge=1)
+    quantile_fraction: float = Field(default=0.25, gt=0, le=0.5)
+    resample_probability: float = Field(default=0.25, ge=0, le=1)
+    hyperparam_mutations: dict[str, Any] = Field(min_length=1)
+
+
+SchedulerConfig = Annotated[
+    FifoSchedulerConfig
+    | AshaSchedulerConfig
+    | HyperBandSchedulerConfig
+    | MedianSchedulerConfig
+    | PbtSchedulerConfig,
+    Field(discriminator="name"),
+]
+
+
+class ExperimentConfig(StrictModel):
+    """One tuning experiment: what to train, over which space, searched and scheduled how."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.+-]+$")
+    trainable: str = "lenet"
+    trainable_options: dict[str, Any] = Field(default_factory=dict)
+    dataset: DatasetConfig = DatasetConfig()
+    metric: str = "validation_error"
+    mode: Literal["min", "max"] = "min"
+    max_epochs: int = Field(default=10, ge=1)
+    num_samples: int = Field(default=10, ge=1)
+    time_budget_s: float | None = Field(default=None, gt=0)
+    seed: int = 0
+    search_space: dict[str, Any] = Field(min_length=1)
+    points_to_evaluate: list[dict[str, Any]] = Field(default_factory=list)
+    searcher: SearcherConfig = RandomSearcherConfig()
+    scheduler: SchedulerConfig = FifoSchedulerConfig()
+    resources_per_trial: ResourcesConfig = ResourcesConfig()
+    max_concurrent_trials: int | None = Field(default=None, ge=1)
+    storage_path: str = "~/raytune_hpo_results"
+    failure: FailureSettings = FailureSettings()
+    checkpoint: CheckpointSettings = CheckpointSettings()
+
+    @field_validator("trainable")
+    @classmethod
+    def _known_trainable(cls, name: str) -> str:
+        from raytune_hpo.trainables import TRAINABLES
+
+        if name not in TRAINABLES:
+            raise ValueError(f"unknown trainable {name!r}; known: {', '.join(sorted(TRAINABLES))}")
+        return name
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ExperimentConfig:
+        from raytune_hpo.trainables import TRAINABLES
+
+        spec = TRAINABLES[self.trainable]
+        if self.metric not in spec.metrics:
+            raise InvalidKey(
+                "metric",
+                f"{self.trainable} does not report {self.metric!r}; "
+                f"it reports: {', '.join(spec.metrics)}",
+            )
+        _check_space("search_space", self.search_space)
+        _check_points(self.search_space, self.points_to_evaluate)
+        _check_searcher(self)
+        if isinstance(self.scheduler, PbtSchedulerConfig):
+            _check_pbt(self, self.scheduler)
+        try:
+            spec.options.model_validate(self.trainable_options)
+        except ValidationError as err:
+            first = err.errors()[0]
+            raise InvalidKey(
+                _dotted(("trainable_options", *first["loc"])), _describe(first, spec.options)
+            ) from None
+        return self
+
+    @property
+    def method(self) -> str:
+        """The method name used to group experiments: searcher, plus scheduler unless FIFO."""
+        if self.scheduler.name == "fifo":
+            return self.searcher.name
+        if self.searcher.name == "random":
+            return self.scheduler.name
+        return f"{self.searcher.name}+{self.scheduler.name}"
+
+    @property
+    def max_t(self) -> int:
+        """The last epoch a scheduler may grant."""
+        return getattr(self.scheduler, "max_t", None) or self.max_epochs
+
+
+def _check_space(prefix: str, space: Mapping[str, Any]) -> None:
+    for key, spec in space.items():
+        try:
+            search_space.to_domain(key, spec)
+        except search_space.SearchSpaceError as err:
+            raise InvalidKey(f"{prefix}.{key}", err.message) from None
+
+
+def _check_points(space: Mapping[str, Any], points: Iterable[Mapping[str, Any]]) -> None:
+    for index, point in enumerate(points):
+        for key, value in point.items():
+            where = f"points_to_evaluate[{index}].{key}"
+            if key not in space:
+                raise InvalidKey(where, f"not in search_space; known: {', '.join(space)}")
+            if not search_space.contains(key, space[key], value):
+                raise InvalidKey(where, f"{value!r} lies outside {space[key]!r}")
+
+
+def _check_searcher(cfg: ExperimentConfig) -> None:
+    grid_keys = [k for k, v in cfg.search_space.items() if search_space.spec_kind(k, v) == "grid"]
+    if cfg.searcher.name == "grid" and not grid_keys:
+        raise InvalidKey("searcher.name", "grid needs at least one {grid: [...]} search_space entry")
+    if cfg.searcher.name == "hyperopt" and grid_keys:
+        raise InvalidKey(
+            f"search_space.{grid_keys[0]}",
+            "hyperopt cannot sample a grid; use choice, or searcher random/grid",
+        )
+    if cfg.scheduler.name == "pbt" and cfg.searcher.name == "hyperopt":
+        raise InvalidKey(
+            "searcher.name",
+            "pbt mutates trials itself and cannot follow a hyperopt searcher; use random or grid",
+        )
+    grace = getattr(cfg.scheduler, "grace_period", None)
+    if grace is not None and grace > cfg.max_t:
+        raise InvalidKey(
+            "scheduler.grace_period",
+            f"must be at most max_t / max_epochs ({cfg.max_t}), got {grace}",
+        )
+
+
+def _check_pbt(cfg: ExperimentConfig, pbt: PbtSchedulerConfig) -> None:
+    prefix = "scheduler.hyperparam_mutations"
+    for key in pbt.hyperparam_mutations:
+        if key not in cfg.search_space:
+            raise InvalidKey(
+                f"{prefix}.{key}",
+                f"not in search_space; mutable keys: {', '.join(cfg.search_space)}",
+            )
+    _check_space(prefix, pbt.hyperparam_mutations)
+    if pbt.perturbation_interval % cfg.checkpoint.frequency:
+        raise InvalidKey(
+            "scheduler.perturbation_interval",
+            f"must be a multiple of checkpoint.frequency ({cfg.checkpoint.frequency}), "
+            f"got {pbt.perturbation_interval}",
+        )
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Split ``key.sub=value`` into the dotted key and the YAML-parsed value."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError("--set", f"expected KEY=VALUE (e.g. dataset.name=digits), got {text!r}")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return key.strip(), value
+
+
+def apply_overrides(raw: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
+    """Return a copy of ``raw`` with every ``KEY=VALUE`` override applied."""
+    result = yaml.safe_load(yaml.safe_dump(raw)) or {}
+    for text in overrides:
+        key, value = parse_override(text)
+        node = result
+        parts = key.split(".")
+        for part in parts[:-1]:
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            if not isinstance(child, dict):
+                raise ConfigError(f"--set {key}", f"{part!r} holds a value, not a section")
+            node = child
+        node[parts[-1]] = value
+    return result
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """Read one YAML mapping; syntax errors name line and column."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as err:
+        raise ConfigError("file", f"cannot read: {err.strerror}", str(path)) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "syntax"
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise ConfigError(where, f"invalid YAML: {problem}", str(path)) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError("(top level)", "must be a mapping of keys to values", str(path))
+    return data
+
+
+def validate_config(
+    raw: Mapping[str, Any], source: str | None = None, override_keys: Iterable[str] = ()
+) -> ExperimentConfig:
+    """Build an :class:`ExperimentConfig`, turning the first problem into a :class:`ConfigError`."""
+    try:
+        return ExperimentConfig.model_validate(raw)
+    except ValidationError as err:
+        error = err.errors()[0]
+        key, message = _locate(error, raw)
+        set_keys = set(override_keys)
+        if key in set_keys:
+            raise ConfigError(f"--set {key}", message) from None
+        raise ConfigError(key, message, source) from None
+
+
+def load_config(path: str | Path, overrides: Iterable[str] = ()) -> ExperimentConfig:
+    """Load a YAML experiment file and apply ``--set KEY=VALUE`` overrides."""
+    overrides = list(overrides)
+    raw = apply_overrides(read_yaml(path), overrides)
+    return validate_config(raw, str(path), [parse_override(o)[0] for o in overrides])
+
+
+def smoke(cfg: ExperimentConfig) -> ExperimentConfig:
+    """A tiny version of ``cfg``: small data, two epochs, two trials, one-epoch schedules."""
+    dataset = cfg.dataset.model_copy(
+        update={"train_size": min(cfg.dataset.train_size or 10**9, 256), "test_size": 128}
+    )
+    scheduler = cfg.scheduler
+    if isinstance(scheduler, AshaSchedulerConfig | MedianSchedulerConfig):
+        scheduler = scheduler.model_copy(update={"grace_period": 1})
+    if isinstance(scheduler, AshaSchedulerConfig | HyperBandSchedulerConfig):
+        scheduler = scheduler.model_copy(update={"max_t": None})
+    if isinstance(scheduler, PbtSchedulerConfig):
+        scheduler = scheduler.model_copy(update={"perturbation_interval": 1})
+    searcher = cfg.searcher
+    if isinstance(searcher, HyperOptSearcherConfig):
+        searcher = searcher.model_copy(update={"n_initial_points": 1})
+    update = {
+        "dataset": dataset,
+        "max_epochs": min(cfg.max_epochs, 2),
+        "num_samples": min(cfg.num_samples, 2),
+        "scheduler": scheduler,
+        "searcher": searcher,
+        "checkpoint": cfg.checkpoint.model_copy(update={"frequency": 1}),
+        "trainable_options": {**cfg.trainable_options, **_smoke_options(cfg.trainable)},
+        "time_budget_s": None,
+    }
+    return ExperimentConfig.model_validate({**cfg.model_dump(), **_dump(update)})
+
+
+def _smoke_options(trainable: str) -> dict[str, Any]:
+    from raytune_hpo.trainables import TRAINABLES
+
+    return dict(TRAINABLES[trainable].smoke_options)
+
+
+def _dump(update: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v.model_dump() if isinstance(v, BaseModel) else v for k, v in update.items()}
+
+
+# --- error messages --------------------------------------------------------------------------
+
+_TAGGED = {"searcher", "scheduler"}
+
+
+def _locate(error: Mapping[str, Any], raw: Mapping[str, Any]) -> tuple[str, str]:
+    """The dotted key and one-line message of a pydantic error."""
+    ctx_error = (error.get("ctx") or {}).get("error")
+    if isinstance(ctx_error, InvalidKey):
+        return ctx_error.key, ctx_error.message
+    loc = list(error["loc"])
+    if len(loc) > 1 and loc[0] in _TAGGED and isinstance(raw.get(loc[0]), Mapping):
+        if loc[1] == raw[loc[0]].get("name"):
+            del loc[1]
+    if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        loc.append("name")
+    model = _model_at(loc[:-1], raw) if error["type"] == "extra_forbidden" else None
+    return _dotted(loc) or "(top level)", _describe(error, model)
+
+
+def _dotted(loc: Iterable[Any]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _describe(error: Mapping[str, Any], model: type[BaseModel] | None) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        bad = str(error["loc"][-1])
+        allowed = sorted(model.model_fields) if model else []
+        close = [a for a in allowed if a.startswith(bad)] or difflib.get_close_matches(
+            bad, allowed, n=1
+        )
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        return f"unknown key; {hint}allowed: {', '.join(allowed)}"
+    if kind == "union_tag_invalid":
+        return f"unknown name {error['ctx']['tag']!r}; known: {error['ctx']['expected_tags']}"
+    if kind == "union_tag_not_found":
+        return "needs a 'name'"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if kind == "missing":
+        return "is required"
+    if kind != "value_error" and "input" in error and not isinstance(error["input"], Mapping):
+        return f"{message}, got {error['input']!r}"
+    return message
+
+
+def _model_at(loc: list[Any], raw: Mapping[str, Any]) -> type[BaseModel] | None:
+    """The model class that validates the section at ``loc`` (for listing allowed keys)."""
+    model: type[BaseModel] | None = ExperimentConfig
+    node: Any = raw
+    for part in loc:
+        if model is None or isinstance(part, int):
+            return None
+        annotation = model.model_fields[part].annotation if part in model.model_fields else None
+        node = node.get(part, {}) if isinstance(node, Mapping) else {}
+        if part in _TAGGED:
+            model = _tagged_model(part, node)
+        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            model = annotation
+        else:
+            return None
+    return model
+
+
+def _tagged_model(section: str, node: Mapping[str, Any]) -> type[BaseModel] | None:
+    union = SearcherConfig if section == "searcher" else SchedulerConfig
+    for option in union.__origin__.__args__:  # type: ignore[attr-defined]
+        if option.model_fields["name"].annotation.__args__[0] == node.get("name"):
+            return option
+    return None
+
+
+def searcher_names() -> list[str]:
+    """Names accepted by ``searcher.name``."""
+    return _tags(SearcherConfig)
+
+
+def scheduler_names() -> list[str]:
+    """Names accepted by ``scheduler.name``."""
+    return _tags(SchedulerConfig)
+
+
+def _tags(union: Any) -> list[str]:
+    return [m.model_fields["name"].annotation.__args__[0] for m in union.__origin__.__args__]
+

@@ -1,0 +1,266 @@
+"""Datasets by name, as numpy arrays ready for LeNet and DCGAN.
+
+Every data set comes back as images of shape ``(N, 1, 28, 28)``, ``float32``, with pixel values
+in ``[0, 1]`` (the models do any further scaling, e.g. DCGAN's ``[-1, 1]``), and labels as
+``int64`` class indices. ``digits`` ships with scikit-learn and works offline; ``mnist`` and
+``fashion_mnist`` are read through torchvision from ``data_dir``, downloaded once under a file
+lock when allowed. The arrays are plain numpy so a caller can ``ray.put`` them once and share them
+between trials through Ray's object store.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+from filelock import FileLock
+
+if TYPE_CHECKING:
+    from torchvision.datasets import MNIST
+
+IMAGE_SIZE = 28
+# Seeds of the splits that must not move with the experiment seed.
+_DIGITS_SPLIT_SEED = 0
+_TEST_SUBSET_SEED = 0
+_DIGITS_TEST_FRACTION = 0.2
+
+
+class DatasetNotFoundError(ValueError):
+    """A torchvision data set is not on disk and could not be downloaded."""
+
+
+class Splits(NamedTuple):
+    """What a ``DATASETS`` builder returns: the fixed train and test splits."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    num_classes: int
+
+
+@dataclass(frozen=True)
+class DatasetArrays:
+    """Train, validation and test arrays of one data set.
+
+    Images are ``float32`` of shape ``(N, 1, 28, 28)`` in ``[0, 1]``; labels are ``int64``.
+    """
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    num_classes: int
+
+    @property
+    def nbytes(self) -> int:
+        """Total bytes of all arrays."""
+        arrays = (getattr(self, f.name) for f in fields(self) if f.name != "num_classes")
+        return sum(array.nbytes for array in arrays)
+
+
+def _load_digits(data_dir: Path, download: bool) -> Splits:
+    """scikit-learn's bundled 8x8 digits (16 grey levels), upscaled bilinearly to 28x28.
+
+    Args:
+        data_dir: Unused; ``digits`` ships with scikit-learn.
+        download: Unused.
+
+    Returns:
+        An 80/20 train/test split drawn with a fixed generator.
+    """
+    import torch
+    from sklearn.datasets import load_digits
+    from torch.nn.functional import interpolate
+
+    bunch = load_digits()
+    small = torch.from_numpy(bunch.images.astype(np.float32) / np.float32(16.0)).unsqueeze(1)
+    images = interpolate(
+        small, size=(IMAGE_SIZE, IMAGE_SIZE), mode="bilinear", align_corners=False
+    ).numpy()
+    labels = bunch.target.astype(np.int64)
+    order = np.random.default_rng(_DIGITS_SPLIT_SEED).permutation(len(labels))
+    n_test = int(len(labels) * _DIGITS_TEST_FRACTION)
+    test, train = order[:n_test], order[n_test:]
+    return Splits(images[train], labels[train], images[test], labels[test], 10)
+
+
+def _torchvision_loader(name: str, class_name: str) -> Callable[[Path, bool], Splits]:
+    """Make the builder of one MNIST-style torchvision data set.
+
+    Args:
+        name: Registry name, also the stem of the lock file.
+        class_name: Class in ``torchvision.datasets`` (its name is also the folder under data_dir).
+
+    Returns:
+        A ``DATASETS`` builder.
+    """
+
+    def load(data_dir: Path, download: bool) -> Splits:
+        from torchvision import datasets
+
+        cls = getattr(datasets, class_name)
+        with FileLock(str(data_dir / f"{name}.lock")):
+            try:
+                train = cls(root=data_dir, train=True, download=download)
+                test = cls(root=data_dir, train=False, download=download)
+            except (RuntimeError, OSError) as err:
+                raise DatasetNotFoundError(
+                    _not_found_message(name, cls, data_dir, download, err)
+                ) from err
+        return Splits(*_to_arrays(train), *_to_arrays(test), len(cls.classes))
+
+    load.__doc__ = f"``{name}`` through ``torchvision.datasets.{class_name}`` under data_dir."
+    return load
+
+
+def _to_arrays(dataset: MNIST) -> tuple[np.ndarray, np.ndarray]:
+    """Read a torchvision MNIST-style data set's tensors directly, without per-sample transforms.
+
+    Args:
+        dataset: A ``torchvision.datasets.MNIST`` (or subclass) instance.
+
+    Returns:
+        Images ``(N, 1, 28, 28)`` float32 in [0, 1] and int64 labels.
+    """
+    images = dataset.data.numpy()[:, None].astype(np.float32) / np.float32(255.0)
+    return images, dataset.targets.numpy().astype(np.int64)
+
+
+def _not_found_message(name: str, cls: type, data_dir: Path, download: bool, err: Exception) -> str:
+    """One line that says what is missing, where, and what works offline.
+
+    Args:
+        name: Registry name of the data set.
+        cls: The torchvision data set class.
+        data_dir: The data directory searched.
+        download: Whether a download was attempted.
+        err: The error torchvision raised.
+
+    Returns:
+        The message of a ``DatasetNotFoundError``.
+    """
+    raw = data_dir / cls.__name__ / "raw"
+    expected = ", ".join(Path(url).stem for url, _ in cls.resources)
+    cause = " ".join(str(err).split()) or type(err).__name__
+    how = f"download failed ({cause})" if download else "download=False"
+    return (
+        f"data set {name!r} not found in {data_dir} and {how}: torchvision expects {expected} "
+        f"under {raw}; the 'digits' data set ships with scikit-learn and works offline"
+    )
+
+
+DATASETS: dict[str, Callable[[Path, bool], Splits]] = {
+    "digits": _load_digits,
+    "mnist": _torchvision_loader("mnist", "MNIST"),
+    "fashion_mnist": _torchvision_loader("fashion_mnist", "FashionMNIST"),
+}
+
+
+def _prepare_dir(data_dir: str | Path) -> Path:
+    """Expand ``~``, create the directory if missing and check that it is writable.
+
+    Args:
+        data_dir: The data directory.
+
+    Returns:
+        The expanded path.
+
+    Raises:
+        ValueError: If the directory cannot be created or is not writable.
+    """
+    path = Path(data_dir).expanduser()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ValueError(f"data_dir {path} cannot be created: {err}") from err
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ValueError(f"data_dir {path} is not writable")
+    return path
+
+
+def _check_size(key: str, value: int | None, available: int) -> None:
+    """Raise if a requested subset size is not a positive count within what is available.
+
+    Args:
+        key: Argument name, quoted in the error.
+        value: Requested size, or None for all.
+        available: Examples available.
+
+    Raises:
+        ValueError: If the size is not in ``[1, available]``.
+    """
+    if value is not None and not 1 <= value <= available:
+        raise ValueError(f"{key} must be between 1 and {available}, but got {key}={value}")
+
+
+def load_dataset(
+    name: str,
+    data_dir: str | Path,
+    *,
+    download: bool = True,
+    train_size: int | None = None,
+    val_fraction: float = 0.1,
+    test_size: int | None = None,
+    seed: int = 0,
+) -> DatasetArrays:
+    """Load a data set by name and split it into train, validation and test arrays.
+
+    The validation set is held out from the training split (never the test split): the training
+    split is shuffled with ``seed`` and its first ``val_fraction`` (at least one example) becomes
+    validation. The test split does not depend on ``seed``.
+
+    Args:
+        name: One of ``DATASETS``.
+        data_dir: Where torchvision data sets live (``~`` expanded, created if missing).
+        download: Whether torchvision may download missing files.
+        train_size: Keep only this many training examples (after validation is held out).
+        val_fraction: Fraction of the training split held out for validation, in (0, 1).
+        test_size: Keep only the first this many test examples after a fixed permutation.
+        seed: Seed of the train/validation shuffle.
+
+    Returns:
+        The arrays, C-contiguous, images float32 ``(N, 1, 28, 28)`` in [0, 1], labels int64.
+
+    Raises:
+        ValueError: On an unknown name, a bad size or fraction, or an unusable data_dir.
+        DatasetNotFoundError: If a torchvision data set is missing and cannot be downloaded.
+    """
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; known datasets: {sorted(DATASETS)}")
+    if not 0.0 < val_fraction < 1.0:
+        raise ValueError(f"val_fraction must lie in (0, 1), but got {val_fraction=}")
+    splits = DATASETS[name](_prepare_dir(data_dir), download)
+
+    n_train = len(splits.y_train)
+    n_val = max(1, round(n_train * val_fraction))
+    if n_val >= n_train:
+        raise ValueError(
+            f"val_fraction={val_fraction} leaves no training examples out of {n_train}"
+        )
+    _check_size("train_size", train_size, n_train - n_val)
+    _check_size("test_size", test_size, len(splits.y_test))
+
+    order = np.random.default_rng(seed).permutation(n_train)
+    val, train = order[:n_val], order[n_val:][:train_size]
+    if test_size is None:
+        test = slice(None)
+    else:
+        test = np.random.default_rng(_TEST_SUBSET_SEED).permutation(len(splits.y_test))[:test_size]
+
+    take = np.ascontiguousarray
+    return DatasetArrays(
+        x_train=take(splits.x_train[train]),
+        y_train=take(splits.y_train[train]),
+        x_val=take(splits.x_train[val]),
+        y_val=take(splits.y_train[val]),
+        x_test=take(splits.x_test[test]),
+        y_test=take(splits.y_test[test]),
+        num_classes=splits.num_classes,
+    )

@@ -1,0 +1,1 @@
+"""Plain ``nn.Module`` definitions; sizes come from arguments, never module globals."""

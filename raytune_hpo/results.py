@@ -1,0 +1,160 @@
+"""An experiment folder -> tidy DataFrames: reports, trials, summary table, incumbent.
+
+Reads only files on disk (Ray's ``experiment_state-*.json`` and each trial's ``result.json``,
+plus the toolkit's ``raytune_hpo.yaml`` and ``best.json``); needs no Ray instance and no W&B.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from raytune_hpo.runner import BEST_FILE, CONFIG_FILE
+
+CONFIG_PREFIX = "config/"
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One experiment folder, read back.
+
+    Attributes:
+        path: The folder.
+        config: The resolved experiment config (as a plain dict).
+        trials: One row per trial: ``trial_id``, ``status``, ``trial_dir``, ``num_failures``,
+            ``error_file``.
+        reports: One row per ``tune.report``: ``trial_id``, ``training_iteration``,
+            ``elapsed_s`` (since the experiment's first trial started), metrics and
+            ``config/<name>`` columns.
+        best: Contents of ``best.json`` (best trial, config, test metrics), if written.
+    """
+
+    path: Path
+    config: dict[str, Any]
+    trials: pd.DataFrame
+    reports: pd.DataFrame
+    best: dict[str, Any] | None
+
+    @property
+    def metric(self) -> str:
+        return self.config["metric"]
+
+    @property
+    def mode(self) -> str:
+        return self.config["mode"]
+
+    @property
+    def name(self) -> str:
+        return self.config["name"]
+
+
+def load_experiment(path: str | Path) -> Experiment:
+    """Read an experiment folder written by ``raytune-hpo run``.
+
+    Raises:
+        FileNotFoundError: ``path`` holds no experiment of this toolkit.
+    """
+    path = Path(path).expanduser().resolve()
+    config_file = path / CONFIG_FILE
+    if not config_file.exists():
+        raise FileNotFoundError(f"{path}: no {CONFIG_FILE}; not an experiment folder of raytune-hpo")
+    config = yaml.safe_load(config_file.read_text())
+    trials = read_trials(path)
+    reports = read_reports(path, trials)
+    best_file = path / BEST_FILE
+    best = json.loads(best_file.read_text()) if best_file.exists() else None
+    return Experiment(path, config, trials, reports, best)
+
+
+def read_trials(path: Path) -> pd.DataFrame:
+    """One row per trial from the newest ``experiment_state-*.json`` of the folder."""
+    columns = ["trial_id", "status", "trial_dir", "num_failures", "error_file", "start_time"]
+    states = sorted(path.glob("experiment_state-*.json"), key=lambda p: p.stat().st_mtime)
+    if not states:
+        return pd.DataFrame(columns=columns)
+    rows = []
+    for trial_json, runtime_json in json.loads(states[-1].read_text())["trial_data"]:
+        trial, runtime = json.loads(trial_json), json.loads(runtime_json)
+        error = runtime.get("error_filename")
+        rows.append(
+            {
+                "trial_id": trial["trial_id"],
+                "status": trial["status"],
+                "trial_dir": str(path / trial["relative_logdir"]),
+                "num_failures": runtime.get("num_failures", 0),
+                "error_file": str(path / trial["relative_logdir"] / error) if error else None,
+                "start_time": runtime.get("start_time"),
+            }
+        )
+    return pd.DataFrame(rows, columns=columns)
+
+
+def read_reports(path: Path, trials: pd.DataFrame) -> pd.DataFrame:
+    """Every report of every trial, one row each, with ``elapsed_s`` on one wall clock."""
+    rows: list[dict[str, Any]] = []
+    for result_file in sorted(path.glob("*/result.json")):
+        for line in result_file.read_text().splitlines():
+            if line.strip():
+                rows.append(_flatten(json.loads(line)))
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    frame = frame.drop_duplicates(["trial_id", "training_iteration"], keep="last")
+    clock = frame["report_time"] if "report_time" in frame else frame["timestamp"]
+    starts = trials["start_time"].dropna() if not trials.empty else pd.Series(dtype=float)
+    origin = min(starts.min(), clock.min()) if not starts.empty else clock.min()
+    frame["elapsed_s"] = clock - origin
+    return frame.sort_values(["elapsed_s", "trial_id"]).reset_index(drop=True)
+
+
+def _flatten(result: dict[str, Any]) -> dict[str, Any]:
+    config = result.pop("config", {}) or {}
+    return {**result, **{f"{CONFIG_PREFIX}{k}": v for k, v in config.items()}}
+
+
+def config_columns(frame: pd.DataFrame) -> list[str]:
+    """The ``config/<name>`` columns of a reports frame."""
+    return [c for c in frame.columns if c.startswith(CONFIG_PREFIX)]
+
+
+def summary_table(experiment: Experiment) -> pd.DataFrame:
+    """One row per trial: status, config, epochs run, last and best metric, worker time."""
+    metric, reports = experiment.metric, experiment.reports
+    best = "min" if experiment.mode == "min" else "max"
+    rows = []
+    for trial in experiment.trials.itertuples(index=False):
+        own = reports[reports["trial_id"] == trial.trial_id] if not reports.empty else reports
+        row: dict[str, Any] = {"trial_id": trial.trial_id, "status": trial.status}
+        if not own.empty:
+            last = own.sort_values("training_iteration").iloc[-1]
+            row.update({c.removeprefix(CONFIG_PREFIX): last[c] for c in config_columns(own)})
+            row.update(
+                {
+                    "epochs": int(own["training_iteration"].max()),
+                    f"last_{metric}": last.get(metric),
+                    f"best_{metric}": getattr(own[metric], best)(),
+                    "worker_time_s": float(own["time_total_s"].max()),
+                }
+            )
+        if trial.error_file:
+            row["error_file"] = trial.error_file
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    if table.empty or f"best_{metric}" not in table:
+        return table
+    return table.sort_values(f"best_{metric}", ascending=experiment.mode == "min").reset_index(
+        drop=True
+    )
+
+
+def incumbent(reports: pd.DataFrame, metric: str, mode: str) -> pd.DataFrame:
+    """Best metric so far against experiment wall clock: columns ``elapsed_s``, ``incumbent``."""
+    ordered = reports.sort_values("elapsed_s")
+    values = ordered[metric].astype(float)
+    best = values.cummin() if mode == "min" else values.cummax()
+    return pd.DataFrame({"elapsed_s": ordered["elapsed_s"].to_numpy(), "incumbent": best.to_numpy()})

@@ -1,0 +1,83 @@
+"""The ``SCHEDULERS`` registry: scheduler name -> builder of a Ray Tune trial scheduler.
+
+Every scheduler counts time in epochs (``training_iteration``); metric and mode are set once,
+on the experiment's ``TuneConfig``, never here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ray.tune.schedulers import (
+    ASHAScheduler,
+    FIFOScheduler,
+    HyperBandScheduler,
+    MedianStoppingRule,
+    PopulationBasedTraining,
+    TrialScheduler,
+)
+
+from raytune_hpo import search_space
+from raytune_hpo.config import ExperimentConfig
+
+TIME_ATTR = "training_iteration"
+
+
+def _fifo(cfg: ExperimentConfig) -> TrialScheduler:
+    return FIFOScheduler()
+
+
+def _asha(cfg: ExperimentConfig) -> TrialScheduler:
+    s = cfg.scheduler
+    return ASHAScheduler(
+        time_attr=TIME_ATTR,
+        max_t=cfg.max_t,
+        grace_period=s.grace_period,
+        reduction_factor=s.reduction_factor,
+        brackets=s.brackets,
+    )
+
+
+def _hyperband(cfg: ExperimentConfig) -> TrialScheduler:
+    return HyperBandScheduler(
+        time_attr=TIME_ATTR, max_t=cfg.max_t, reduction_factor=cfg.scheduler.reduction_factor
+    )
+
+
+def _median(cfg: ExperimentConfig) -> TrialScheduler:
+    s = cfg.scheduler
+    return MedianStoppingRule(
+        time_attr=TIME_ATTR,
+        grace_period=s.grace_period,
+        min_samples_required=s.min_samples_required,
+    )
+
+
+def _pbt(cfg: ExperimentConfig) -> TrialScheduler:
+    s = cfg.scheduler
+    return PopulationBasedTraining(
+        time_attr=TIME_ATTR,
+        perturbation_interval=s.perturbation_interval,
+        hyperparam_mutations=search_space.to_param_space(s.hyperparam_mutations),
+        quantile_fraction=s.quantile_fraction,
+        resample_probability=s.resample_probability,
+    )
+
+
+SCHEDULERS: dict[str, Callable[[ExperimentConfig], TrialScheduler]] = {
+    "fifo": _fifo,
+    "asha": _asha,
+    "hyperband": _hyperband,
+    "median": _median,
+    "pbt": _pbt,
+}
+
+
+def build_scheduler(cfg: ExperimentConfig) -> TrialScheduler:
+    """The trial scheduler named by ``cfg.scheduler``."""
+    try:
+        builder = SCHEDULERS[cfg.scheduler.name]
+    except KeyError:
+        known = ", ".join(sorted(SCHEDULERS))
+        raise ValueError(f"unknown scheduler {cfg.scheduler.name!r}; known: {known}") from None
+    return builder(cfg)

@@ -1,0 +1,178 @@
+"""YAML parameter specs -> ``ray.tune`` domains, and checks on those specs.
+
+A spec is either a plain value (a constant) or a one-key mapping naming a distribution::
+
+    learning_rate: {loguniform: [0.01, 1.0]}
+    batch_size: {randint: [32, 256]}        # both ends inclusive
+    activation: {choice: [relu, tanh]}
+    optimizer: sgd                          # constant
+
+Everything here is pure: no Ray cluster is needed to convert or validate a space.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ray import tune
+
+
+class SearchSpaceError(ValueError):
+    """A parameter spec that cannot be converted; ``key`` names the parameter."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+        self.message = message
+
+
+def _bounds(key: str, kind: str, args: Any, *, log: bool = False) -> tuple[float, float]:
+    if (
+        not isinstance(args, (list, tuple))
+        or len(args) != 2
+        or not all(_is_number(a) for a in args)
+    ):
+        raise SearchSpaceError(key, f"{kind} takes [low, high] (two numbers), got {args!r}")
+    low, high = args
+    if not low < high:
+        raise SearchSpaceError(key, f"{kind} needs low < high, got low={low}, high={high}")
+    if log and low <= 0:
+        raise SearchSpaceError(key, f"{kind} needs low > 0 on a log scale, got low={low}")
+    return low, high
+
+
+def _quantised(key: str, kind: str, args: Any) -> tuple[float, float, float]:
+    if (
+        not isinstance(args, (list, tuple))
+        or len(args) != 3
+        or not all(_is_number(a) for a in args)
+    ):
+        raise SearchSpaceError(key, f"{kind} takes [low, high, q] (three numbers), got {args!r}")
+    low, high = _bounds(key, kind, args[:2])
+    q = args[2]
+    if q <= 0 or q > high - low:
+        raise SearchSpaceError(
+            key, f"{kind} needs 0 < q <= high - low ({high - low}), got q={q}"
+        )
+    steps = (high - low) / q
+    if not math.isclose(steps, round(steps), rel_tol=1e-9, abs_tol=1e-9):
+        raise SearchSpaceError(
+            key, f"{kind} needs high - low to be a multiple of q, got low={low}, high={high}, q={q}"
+        )
+    return low, high, q
+
+
+def _integers(key: str, kind: str, args: Any, count: int) -> None:
+    if any(not isinstance(a, int) or isinstance(a, bool) for a in args[:count]):
+        raise SearchSpaceError(key, f"{kind} takes integers, got {args!r}")
+
+
+def _values(key: str, kind: str, args: Any) -> list[Any]:
+    if not isinstance(args, (list, tuple)) or len(args) == 0:
+        raise SearchSpaceError(key, f"{kind} takes a non-empty list of values, got {args!r}")
+    return list(args)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _uniform(key: str, args: Any) -> Any:
+    return tune.uniform(*_bounds(key, "uniform", args))
+
+
+def _loguniform(key: str, args: Any) -> Any:
+    return tune.loguniform(*_bounds(key, "loguniform", args, log=True))
+
+
+def _quniform(key: str, args: Any) -> Any:
+    return tune.quniform(*_quantised(key, "quniform", args))
+
+
+def _randint(key: str, args: Any) -> Any:
+    low, high = _bounds(key, "randint", args)
+    _integers(key, "randint", args, 2)
+    return tune.randint(low, high + 1)
+
+
+def _lograndint(key: str, args: Any) -> Any:
+    low, high = _bounds(key, "lograndint", args, log=True)
+    _integers(key, "lograndint", args, 2)
+    return tune.lograndint(low, high + 1)
+
+
+def _qrandint(key: str, args: Any) -> Any:
+    low, high, q = _quantised(key, "qrandint", args)
+    _integers(key, "qrandint", args, 3)
+    return tune.qrandint(low, high, q)
+
+
+def _choice(key: str, args: Any) -> Any:
+    return tune.choice(_values(key, "choice", args))
+
+
+def _grid(key: str, args: Any) -> Any:
+    return tune.grid_search(_values(key, "grid", args))
+
+
+DISTRIBUTIONS: dict[str, Callable[[str, Any], Any]] = {
+    "uniform": _uniform,
+    "loguniform": _loguniform,
+    "quniform": _quniform,
+    "randint": _randint,
+    "lograndint": _lograndint,
+    "qrandint": _qrandint,
+    "choice": _choice,
+    "grid": _grid,
+}
+"""Spec keyword -> converter to a ``ray.tune`` domain. ``randint``/``lograndint`` are inclusive."""
+
+NUMERIC_KINDS = frozenset(DISTRIBUTIONS) - {"choice", "grid"}
+INTEGER_KINDS = frozenset({"randint", "lograndint", "qrandint"})
+
+
+def spec_kind(key: str, spec: Any) -> str | None:
+    """The distribution a spec names, or None for a constant.
+
+    Raises:
+        SearchSpaceError: a mapping that is not exactly one known distribution.
+    """
+    if not isinstance(spec, Mapping):
+        return None
+    if len(spec) != 1 or next(iter(spec)) not in DISTRIBUTIONS:
+        raise SearchSpaceError(
+            key,
+            f"a parameter spec is a plain value or one of {{{', '.join(DISTRIBUTIONS)}}}: "
+            f"[...], got {dict(spec)!r}",
+        )
+    return next(iter(spec))
+
+
+def to_domain(key: str, spec: Any) -> Any:
+    """Convert one parameter spec to a ``ray.tune`` domain (constants pass through)."""
+    kind = spec_kind(key, spec)
+    if kind is None:
+        return spec
+    return DISTRIBUTIONS[kind](key, spec[kind])
+
+
+def to_param_space(space: Mapping[str, Any]) -> dict[str, Any]:
+    """Convert a whole YAML search space to Ray Tune's ``param_space``."""
+    return {key: to_domain(key, spec) for key, spec in space.items()}
+
+
+def contains(key: str, spec: Any, value: Any) -> bool:
+    """Whether ``value`` is a value the spec can produce (bounds inclusive)."""
+    kind = spec_kind(key, spec)
+    if kind is None:
+        return value == spec
+    args = spec[kind]
+    if kind in ("choice", "grid"):
+        return value in args
+    if not _is_number(value):
+        return False
+    if kind in INTEGER_KINDS and not float(value).is_integer():
+        return False
+    return args[0] <= value <= args[1]

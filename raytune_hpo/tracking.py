@@ -1,0 +1,312 @@
+"""Weights & Biases tracking: one W&B run per trial plus one incumbent run per experiment.
+
+Trial runs come from Ray's own ``WandbLoggerCallback``; the incumbent run is ours. Without an
+API key everything is written offline under ``<dir>/wandb`` for a later ``wandb sync``, and no
+W&B failure ever changes the outcome of an experiment.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import ray
+from pydantic import BaseModel, ConfigDict, Field
+from ray.air.integrations.wandb import WandbLoggerCallback, _WandbLoggingActor
+from ray.tune import Callback
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from ray.tune.experiment import Trial
+
+logger = logging.getLogger(__name__)
+
+
+class WandbConfig(BaseModel):
+    """The ``wandb`` section of an experiment config.
+
+    Attributes:
+        enabled: Log to W&B at all.
+        project: W&B project.
+        entity: W&B user or team; None uses the account's default.
+        group: Group of the experiment's runs; None uses the experiment name.
+        tags: Tags put on every run.
+        mode: ``auto`` is ``online`` when an API key is configured, else ``offline``.
+        dir: Folder in which W&B creates its ``wandb/`` folder of run files (as
+            ``wandb.init(dir=...)``); None uses the experiment folder.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = False
+    project: str = Field(default="raytune-hpo", min_length=1)
+    entity: str | None = None
+    group: str | None = None
+    tags: list[str] = []
+    mode: Literal["auto", "online", "offline"] = "auto"
+    dir: str | None = None
+
+
+def _api_key_configured() -> bool:
+    """Whether wandb would find credentials without prompting: env first, then netrc."""
+    from wandb import env
+    from wandb.errors import AuthenticationError
+    from wandb.sdk.lib import urls, wbauth
+
+    if os.environ.get(env.API_KEY) or os.environ.get(env.IDENTITY_TOKEN_FILE):
+        return True
+    try:
+        host = env.get_base_url(urls.DEFAULT_BASE_URL)
+        return wbauth.read_netrc_auth(host=host) is not None
+    except (AuthenticationError, ValueError):
+        return False
+
+
+def resolve_mode(mode: Literal["auto", "online", "offline"]) -> Literal["online", "offline"]:
+    """Turns a configured W&B mode into the one to use.
+
+    Args:
+        mode: ``auto``, ``online`` or ``offline``.
+
+    Returns:
+        ``online`` when it was asked for (explicitly or by ``auto``) and an API key is
+        configured (``WANDB_API_KEY`` or a netrc entry for the W&B host); ``offline``
+        otherwise, so that wandb never prompts for a key.
+    """
+    if mode == "offline":
+        return "offline"
+    if _api_key_configured():
+        return "online"
+    if mode == "online":
+        logger.warning("W&B mode 'online' asked for but no API key is configured: logging offline.")
+    return "offline"
+
+
+class _WarnOnce:
+    """Reports the first W&B failure of an experiment as a warning and drops the rest."""
+
+    def __init__(self) -> None:
+        self.fired = False
+
+    def __call__(self, what: str, err: BaseException) -> None:
+        if not self.fired:
+            self.fired = True
+            logger.warning("W&B %s failed, the experiment goes on without it: %s", what, err)
+
+
+class _TrialRunLoggingActor(_WandbLoggingActor):
+    """Ray's per-trial logging actor, which also waits for its run file to be complete.
+
+    ``wandb.finish()`` returns before wandb's service has flushed the run file, and Ray kills
+    the actor (and its children) as soon as ``run`` returns: ``wandb.teardown()`` waits.
+    """
+
+    def run(self) -> None:
+        try:
+            super().run()
+        finally:
+            self._wandb.teardown()
+
+
+class _TrialRunsCallback(WandbLoggerCallback):
+    """Ray's W&B logger that adds experiment metadata to each trial run's config.
+
+    The trial's hyperparameters win over a metadata entry of the same name. A trial's
+    logging actor that fails (for instance W&B unreachable) is reported once, not raised.
+    """
+
+    _logger_actor_cls = _TrialRunLoggingActor
+
+    def __init__(self, *, metadata: dict[str, Any], warn: _WarnOnce, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._metadata = dict(metadata)
+        self._warn = warn
+
+    def _start_logging_actor(
+        self, trial: Trial, exclude_results: list[str], **wandb_init_kwargs: Any
+    ) -> None:
+        wandb_init_kwargs["config"] = {**self._metadata, **wandb_init_kwargs.get("config", {})}
+        super()._start_logging_actor(trial, exclude_results, **wandb_init_kwargs)
+
+    def _cleanup_logging_actor(self, trial: Trial) -> None:
+        future = self._trial_logging_futures[trial]
+        if ray.wait([future], timeout=0)[0]:
+            try:
+                ray.get(future)
+            except Exception as err:  # W&B must never fail the experiment
+                self._warn(f"logging of trial {trial}", getattr(err, "cause", err))
+        super()._cleanup_logging_actor(trial)
+
+
+class IncumbentRunCallback(Callback):
+    """One W&B run per experiment holding the incumbent (best result so far) over time.
+
+    Each result logs ``elapsed_s`` (seconds since the experiment started), the result's
+    metric and ``best_<metric>``; the end of the experiment logs an optional summary table.
+
+    Args:
+        init_kwargs: Keyword arguments of ``wandb.init`` (project, group, name, mode...).
+        metric: Result key to track.
+        mode: ``min`` or ``max``: which way the metric improves.
+        summary: Called at the end of the experiment; a non-empty frame it returns is
+            logged as the ``summary`` table.
+        warn: Reporter of the first W&B failure.
+    """
+
+    def __init__(
+        self,
+        *,
+        init_kwargs: dict[str, Any],
+        metric: str,
+        mode: Literal["min", "max"],
+        summary: Callable[[], pd.DataFrame | None] | None = None,
+        warn: _WarnOnce | None = None,
+    ) -> None:
+        self._init_kwargs = init_kwargs
+        self._metric = metric
+        self._sign = 1.0 if mode == "min" else -1.0
+        self._summary = summary
+        self._warn = warn or _WarnOnce()
+        self._run: Any = None
+        self._start = 0.0
+        self._best: float | None = None
+
+    def setup(self, **info: Any) -> None:
+        """Starts the clock and the W&B run."""
+        import wandb
+
+        self._start = time.monotonic()
+        self._best = None
+        try:
+            self._run = wandb.init(reinit="create_new", **self._init_kwargs)
+            self._run.define_metric(f"best_{self._metric}", step_metric="elapsed_s")
+            self._run.define_metric(self._metric, step_metric="elapsed_s")
+        except Exception as err:  # W&B must never fail the experiment
+            self._run = None
+            self._warn("incumbent run", err)
+
+    def on_trial_result(
+        self, iteration: int, trials: list[Trial], trial: Trial, result: dict, **info: Any
+    ) -> None:
+        """Logs the result's metric and the incumbent against elapsed seconds."""
+        value = result.get(self._metric)
+        if self._run is None or value is None:
+            return
+        value = float(value)
+        if self._best is None or self._sign * value < self._sign * self._best:
+            self._best = value
+        self._call(
+            self._run.log,
+            {
+                "elapsed_s": time.monotonic() - self._start,
+                self._metric: value,
+                f"best_{self._metric}": self._best,
+            },
+        )
+
+    def on_experiment_end(self, trials: list[Trial], **info: Any) -> None:
+        """Logs the summary table, if any, finishes the run and waits for its files.
+
+        ``wandb.finish()`` returns before wandb's service has written the run file;
+        ``wandb.teardown()`` waits for it, which ends every W&B run of this process.
+        """
+        import wandb
+
+        if self._run is None:
+            return
+        self._call(self._log_summary)
+        self._call(self._run.finish)
+        self._call(wandb.teardown)
+        self._run = None
+
+    def _log_summary(self) -> None:
+        import wandb
+
+        frame = self._summary() if self._summary is not None else None
+        if frame is not None and len(frame):
+            self._run.log({"summary": wandb.Table(dataframe=frame)})
+
+    def _call(self, fn: Callable[..., Any], *args: Any) -> None:
+        try:
+            fn(*args)
+        except Exception as err:  # W&B must never fail the experiment
+            self._warn("incumbent run", err)
+
+
+def build_wandb_callbacks(
+    cfg: WandbConfig,
+    *,
+    experiment_name: str,
+    experiment_dir: Path,
+    method: str,
+    metadata: dict[str, Any],
+    metric: str,
+    mode: Literal["min", "max"],
+    summary: Callable[[], pd.DataFrame | None] | None = None,
+) -> list[Callback]:
+    """Builds the Tune callbacks that log an experiment to W&B.
+
+    Sets ``WANDB_MODE``, ``WANDB_SILENT`` and ``WANDB_DIR`` in this process so that wandb
+    never prompts; the same settings are passed to every ``wandb.init`` explicitly, since
+    Ray workers may have started before.
+
+    Args:
+        cfg: The experiment's ``wandb`` section.
+        experiment_name: Default group, and the incumbent run's name prefix.
+        experiment_dir: Default root of the W&B files (``<experiment_dir>/wandb``).
+        method: Searcher and scheduler, e.g. ``hyperopt+asha``: the runs' job type.
+        metadata: Added to every run's config (trainable, dataset, searcher, seed...).
+        metric: Result key that the incumbent run tracks.
+        mode: ``min`` or ``max``.
+        summary: Returns the summary table logged by the incumbent run at the end.
+
+    Returns:
+        Ray's ``WandbLoggerCallback`` (one run per trial) and an ``IncumbentRunCallback``;
+        an empty list when W&B is not enabled.
+    """
+    if not cfg.enabled:
+        return []
+    wandb_mode = resolve_mode(cfg.mode)
+    root = Path(cfg.dir) if cfg.dir is not None else Path(experiment_dir)
+    root = root.expanduser().resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    os.environ["WANDB_MODE"] = wandb_mode
+    os.environ["WANDB_SILENT"] = "true"
+    os.environ["WANDB_DIR"] = str(root)
+    if wandb_mode == "offline":
+        print(
+            f"W&B offline: runs are written to {root / 'wandb'}; "
+            f"`wandb sync {root / 'wandb'}` uploads them."
+        )
+
+    group = cfg.group or experiment_name
+    common = {
+        "entity": cfg.entity,
+        "tags": list(cfg.tags),
+        "job_type": method,
+        "mode": wandb_mode,
+        "dir": str(root),
+        "settings": {"silent": True},
+    }
+    warn = _WarnOnce()
+    trial_runs = _TrialRunsCallback(
+        project=cfg.project, group=group, metadata=metadata, warn=warn, **common
+    )
+    incumbent = IncumbentRunCallback(
+        init_kwargs={
+            "project": cfg.project,
+            "group": group,
+            "name": f"{experiment_name}-incumbent",
+            "config": {**metadata, "metric": metric, "mode": mode},
+            **common,
+        },
+        metric=metric,
+        mode=mode,
+        summary=summary,
+        warn=warn,
+    )
+    return [trial_runs, incumbent]

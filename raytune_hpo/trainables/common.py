@@ -1,0 +1,121 @@
+"""What every trainable shares: settings, device choice, batching, checkpoints and reports."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+import warnings
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from ray import tune
+
+CHECKPOINT_FILE = "state.pt"
+
+
+@dataclass(frozen=True)
+class TrialSettings:
+    """Experiment-level settings a trial needs; hyperparameters travel in the trial config."""
+
+    max_epochs: int
+    checkpoint_frequency: int = 1
+    seed: int = 0
+    cpus: float = 1.0
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+def select_device(cpus: float) -> torch.device:
+    """The GPU Ray assigned when torch sees one, else the CPU; sets torch's CPU threads.
+
+    Args:
+        cpus: The trial's CPU share; torch uses that many threads (at least one).
+    """
+    torch.set_num_threads(max(1, int(cpus)))
+    if torch.cuda.is_available():
+        device = torch.device("cuda", 0)
+        print(f"trial trains on GPU {os.environ.get('CUDA_VISIBLE_DEVICES', '0')}", flush=True)
+    else:
+        device = torch.device("cpu")
+        print(f"trial trains on the CPU with {torch.get_num_threads()} threads", flush=True)
+    return device
+
+
+def to_device(array: np.ndarray, device: torch.device) -> torch.Tensor:
+    """A tensor over an object-store array (zero copy on the CPU; read-only, never written)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # object-store arrays are read-only
+        return torch.from_numpy(array).to(device)
+
+
+def batch_indices(
+    size: int, batch_size: int, generator: torch.Generator, device: torch.device
+) -> Iterator[torch.Tensor]:
+    """Index tensors of a shuffled pass over ``size`` items, ``batch_size`` at a time."""
+    order = torch.randperm(size, generator=generator).to(device)
+    for start in range(0, size, batch_size):
+        yield order[start : start + batch_size]
+
+
+def restore_state(device: torch.device) -> dict[str, Any] | None:
+    """The state saved in the trial's latest checkpoint, or None on a fresh start."""
+    checkpoint = tune.get_checkpoint()
+    if checkpoint is None:
+        return None
+    with checkpoint.as_directory() as directory:
+        return load_state(Path(directory), device)
+
+
+def load_state(directory: Path, device: torch.device) -> dict[str, Any]:
+    """Load a state dict written by :func:`report_epoch`."""
+    return torch.load(directory / CHECKPOINT_FILE, map_location=device, weights_only=False)
+
+
+def report_epoch(metrics: Mapping[str, Any], state: Mapping[str, Any] | None) -> None:
+    """One ``tune.report`` for the epoch, with a checkpoint when ``state`` is given.
+
+    Adds ``report_time`` (seconds since the epoch, float) so that results line up on one
+    wall clock across trials and nodes.
+    """
+    metrics = {**metrics, "report_time": time.time()}
+    if state is None:
+        tune.report(metrics)
+        return
+    with tempfile.TemporaryDirectory() as directory:
+        torch.save(dict(state), Path(directory) / CHECKPOINT_FILE)
+        tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(directory))
+
+
+def is_checkpoint_epoch(epoch: int, settings: TrialSettings) -> bool:
+    """Whether epoch ``epoch`` (1-based) is saved: every ``frequency`` epochs and the last."""
+    return epoch % settings.checkpoint_frequency == 0 or epoch == settings.max_epochs
+
+
+def apply_hyperparameters(optimizer: torch.optim.Optimizer, values: Mapping[str, Any]) -> None:
+    """Set optimizer hyperparameters (lr, momentum, betas ...) from the trial's current config.
+
+    After a restore the optimizer state carries the old values; PBT's explore changed them.
+    """
+    for group in optimizer.param_groups:
+        for name, value in values.items():
+            if name in group:
+                group[name] = value
+
+
+def maybe_inject_failure(epoch: int, options: Mapping[str, Any]) -> None:
+    """Raise at ``fail_at_epoch`` once per trial (a drill for retries; off by default).
+
+    A marker file in the trial directory makes the retry from the checkpoint pass.
+    """
+    fail_at = options.get("fail_at_epoch")
+    if fail_at is None or epoch != fail_at:
+        return
+    marker = Path(tune.get_context().get_trial_dir()) / f"injected_failure_epoch_{epoch}"
+    if marker.exists():
+        return
+    marker.touch()
+    raise RuntimeError(f"injected failure at epoch {epoch} (trainable_options.fail_at_epoch)")

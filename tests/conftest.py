@@ -1,0 +1,51 @@
+"""Shared fixtures: one real local Ray instance per test session, tiny digits configs."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("WANDB_MODE", "offline")
+os.environ.setdefault("WANDB_SILENT", "true")
+os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+
+
+@pytest.fixture(scope="session")
+def ray_session() -> Iterator[None]:
+    """A real local Ray instance on 2 CPUs shared by the integration tests."""
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING")
+    yield
+    ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory shared by the session (digits needs no download)."""
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture
+def tiny_lenet_config(tmp_path: Path, data_dir: Path) -> dict[str, Any]:
+    """A raw LeNet-on-digits config that finishes in seconds (3 epochs, 4 trials)."""
+    return {
+        "name": "tiny",
+        "trainable": "lenet",
+        "trainable_options": {"activation": "relu"},
+        "dataset": {"name": "digits", "data_dir": str(data_dir), "train_size": 400,
+                    "test_size": 100},
+        "max_epochs": 3,
+        "num_samples": 4,
+        "seed": 0,
+        "search_space": {
+            "learning_rate": {"loguniform": [0.005, 0.3]},
+            "batch_size": {"randint": [32, 128]},
+            "momentum": 0.9,
+        },
+        "storage_path": str(tmp_path / "results"),
+    }

@@ -1,0 +1,144 @@
+"""W&B logging of a real Tune run, offline, with no API key anywhere."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from unittest import mock
+
+import pytest
+import ray
+import wandb
+from ray import cloudpickle, tune
+
+from raytune_hpo.tracking import WandbConfig, build_wandb_callbacks, resolve_mode
+from tests.wandb_records import find_offline_runs, read_offline_run
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+
+_NAME = "wandb-smoke"
+_METHOD = "random+fifo"
+_METADATA = {
+    "experiment": _NAME,
+    "trainable": "toy",
+    "dataset": "none",
+    "searcher": "random",
+    "scheduler": "fifo",
+    "seed": 7,
+}
+_XS = [0.3, 0.1, 0.2]
+_REPORTS = 3
+
+
+def _toy(config: dict) -> None:
+    for step in range(_REPORTS):
+        tune.report({"loss": config["x"] + 1.0 / (step + 1)})
+
+
+# Ray workers cannot import this test module by name: ship _toy by value.
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+
+@pytest.fixture
+def no_credentials(tmp_path: Path) -> Iterator[Path]:
+    """No API key, no netrc, no W&B settings; the environment is restored afterwards."""
+    home = tmp_path / "home"
+    home.mkdir()
+    with mock.patch.dict(os.environ):
+        for name in ("WANDB_API_KEY", "WANDB_IDENTITY_TOKEN_FILE", "WANDB_BASE_URL", "NETRC"):
+            os.environ.pop(name, None)
+        os.environ["HOME"] = str(home)
+        yield home
+
+
+@pytest.fixture
+def local_ray(no_credentials: Path) -> Iterator[None]:
+    """A local Ray instance started after the credentials are gone (workers inherit env)."""
+    started = not ray.is_initialized()
+    if started:
+        ray.init(num_cpus=2, include_dashboard=False, configure_logging=False)
+    yield
+    wandb.teardown()
+    if started:
+        ray.shutdown()
+
+
+def test_resolve_mode(no_credentials: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert resolve_mode("auto") == "offline"
+    assert resolve_mode("online") == "offline"
+    (no_credentials / ".netrc").write_text(f"machine api.wandb.ai login user password {'a' * 40}\n")
+    assert resolve_mode("auto") == "online"
+    (no_credentials / ".netrc").unlink()
+    monkeypatch.setenv("WANDB_API_KEY", "b" * 40)
+    assert resolve_mode("auto") == "online"
+    assert resolve_mode("offline") == "offline"
+
+
+def test_disabled_builds_nothing(tmp_path: Path) -> None:
+    cfg = WandbConfig()
+    assert (
+        build_wandb_callbacks(
+            cfg,
+            experiment_name=_NAME,
+            experiment_dir=tmp_path,
+            method=_METHOD,
+            metadata=_METADATA,
+            metric="loss",
+            mode="min",
+        )
+        == []
+    )
+
+
+def test_offline_runs_per_trial_and_incumbent(
+    local_ray: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    experiment_dir = tmp_path / "results" / _NAME
+    callbacks = build_wandb_callbacks(
+        WandbConfig(enabled=True, mode="auto"),
+        experiment_name=_NAME,
+        experiment_dir=experiment_dir,
+        method=_METHOD,
+        metadata=_METADATA,
+        metric="loss",
+        mode="min",
+    )
+    assert f"wandb sync {experiment_dir / 'wandb'}" in capsys.readouterr().out
+
+    results = tune.Tuner(
+        _toy,
+        param_space={"x": tune.grid_search(_XS)},
+        tune_config=tune.TuneConfig(metric="loss", mode="min"),
+        run_config=tune.RunConfig(
+            name=_NAME, storage_path=str(tmp_path / "results"), callbacks=callbacks
+        ),
+    ).fit()
+    assert not results.errors
+
+    runs = [read_offline_run(p) for p in find_offline_runs(experiment_dir / "wandb")]
+    incumbents = [r for r in runs if r.name == f"{_NAME}-incumbent"]
+    trial_runs = [r for r in runs if r.name != f"{_NAME}-incumbent"]
+    found = [(r.path.name, r.name, len(r.history)) for r in runs]
+    assert len(incumbents) == 1, found
+    assert len(trial_runs) == len(_XS), found
+
+    for run in [*trial_runs, *incumbents]:
+        assert (run.project, run.group, run.job_type) == ("raytune-hpo", _NAME, _METHOD)
+        assert _METADATA.items() <= run.config.items()
+
+    assert sorted(r.config["x"] for r in trial_runs) == sorted(_XS)
+    for run in trial_runs:
+        losses = [row["loss"] for row in run.history if "loss" in row]
+        assert losses == pytest.approx([run.config["x"] + 1.0 / (i + 1) for i in range(_REPORTS)])
+
+    (incumbent,) = incumbents
+    assert incumbent.config["metric"] == "loss" and incumbent.config["mode"] == "min"
+    rows = [row for row in incumbent.history if "best_loss" in row]
+    assert len(rows) == len(_XS) * _REPORTS
+    best = [row["best_loss"] for row in rows]
+    assert best == sorted(best, reverse=True)
+    assert best[-1] == pytest.approx(min(_XS) + 1.0 / _REPORTS)
+    elapsed = [row["elapsed_s"] for row in rows]
+    assert elapsed == sorted(elapsed) and elapsed[0] >= 0
