@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pandas as pd
 import yaml
 
 from raytune_hpo.config import ConfigError, ExperimentConfig, load_config, smoke
+from raytune_hpo.interrupts import EXIT_INTERRUPTED, ExperimentInterrupted
+
+if TYPE_CHECKING:
+    from raytune_hpo.runner import ExperimentOutcome
 
 EXIT_BAD_INPUT = 2
 
@@ -25,10 +30,11 @@ class _Parser(argparse.ArgumentParser):
 
 def _config_from_args(args: argparse.Namespace) -> ExperimentConfig:
     overrides = list(args.set or [])
+    # Quoted, so that `--name 2024` stays a string and is not read as a YAML number.
     if getattr(args, "name", None):
-        overrides.append(f"name={args.name}")
+        overrides.append(f"name={json.dumps(args.name)}")
     if getattr(args, "storage_path", None):
-        overrides.append(f"storage_path={args.storage_path}")
+        overrides.append(f"storage_path={json.dumps(args.storage_path)}")
     cfg = load_config(args.file, overrides)
     return smoke(cfg) if getattr(args, "smoke", False) else cfg
 
@@ -56,14 +62,41 @@ def cmd_run(args: argparse.Namespace) -> int:
     from raytune_hpo.runner import run_experiment
 
     cfg = _config_from_args(args)
-    outcome = run_experiment(cfg, address=args.address, overwrite=args.overwrite)
-    print_summary(outcome.path)
+    try:
+        outcome = run_experiment(cfg, address=args.address, overwrite=args.overwrite)
+    except ConfigError as err:
+        # A check before the run (folders, data, resources) names a config key: say which
+        # file set it. Errors about command-line flags (``--address``) stay as they are.
+        if err.source or err.key.startswith("-"):
+            raise
+        raise ConfigError(err.key, err.message, args.file) from None
+    print_outcome(outcome)
+    return 0
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    """Continue an interrupted experiment from its folder and print its summary."""
+    from raytune_hpo.runner import resume_experiment
+
+    print_outcome(resume_experiment(args.dir, address=args.address))
     return 0
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
     """Print the summary table of an experiment folder."""
     print_summary(Path(args.dir))
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Compare experiment folders by method; write plots, CSVs and a Markdown report."""
+    from raytune_hpo.compare import load_comparison, write_comparison
+
+    comparison = load_comparison(args.dirs, target=args.target)
+    written = write_comparison(comparison, args.out)
+    with pd.option_context("display.width", 200, "display.max_columns", 30):
+        print(comparison.methods.to_string(index=False))
+    print(f"report: {written['report']}")
     return 0
 
 
@@ -76,11 +109,42 @@ def print_summary(path: Path) -> None:
     with pd.option_context("display.width", 200, "display.max_columns", 30):
         print(f"\nExperiment {experiment.name} ({experiment.path})")
         print(table.to_string(index=False) if not table.empty else "no trials")
-    best = experiment.best
+    print_pbt_history(experiment)
+    print_best(experiment.best, experiment.metric)
+
+
+def print_pbt_history(experiment: Any) -> None:
+    """The PBT perturbations of an experiment folder, and their plot saved into it."""
+    from raytune_hpo.pbt_history import history_table, read_history
+    from raytune_hpo.plots_pbt import save_pbt_plot
+
+    history = read_history(experiment.path)
+    if history.empty:
+        return
+    table = history_table(history)
+    with pd.option_context("display.width", 200, "display.max_columns", 30):
+        print(f"\nPBT perturbations ({len(table)}):")
+        print(table.to_string(index=False))
+    params = list(experiment.config["scheduler"]["hyperparam_mutations"])
+    plot = save_pbt_plot(experiment.reports, history, params, experiment.metric, experiment.path)
+    print(f"PBT history plot: {plot}")
+
+
+def print_outcome(outcome: ExperimentOutcome) -> None:
+    """The summary of a finished run; for a URI folder only its best trial."""
+    if isinstance(outcome.path, Path):
+        print_summary(outcome.path)
+        return
+    print(f"\nExperiment results in {outcome.path}; `raytune-hpo summary` reads a local copy")
+    print_best(outcome.best, outcome.config.metric)
+
+
+def print_best(best: dict[str, Any] | None, metric: str) -> None:
+    """The best trial, its config and its test-split metrics (contents of ``best.json``)."""
     if best is None:
         print("no best trial (no trial reported a result)")
         return
-    print(f"best trial {best['trial_id']}: {experiment.metric} = {best[experiment.metric]}")
+    print(f"best trial {best['trial_id']}: {metric} = {best[metric]}")
     print(f"best config: {best['config']}")
     if best.get("test"):
         print("test split: " + ", ".join(f"{k} = {v:.4f}" for k, v in best["test"].items()))
@@ -112,9 +176,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(func=cmd_run)
 
+    resume = commands.add_parser(
+        "resume", help="continue an interrupted experiment from its folder"
+    )
+    resume.add_argument("dir", help="experiment folder (storage_path/name), local or a URI")
+    resume.add_argument("--address", help="Ray cluster: auto, HOST:PORT or ray://HOST:PORT")
+    resume.set_defaults(func=cmd_resume)
+
     summary = commands.add_parser("summary", help="summarise an experiment folder")
     summary.add_argument("dir", help="experiment folder (storage_path/name)")
     summary.set_defaults(func=cmd_summary)
+
+    compare = commands.add_parser("compare", help="compare experiments side by side by method")
+    compare.add_argument("dirs", nargs="+", metavar="DIR", help="experiment folders")
+    compare.add_argument("--out", default="comparison", help="output folder (default: %(default)s)")
+    compare.add_argument(
+        "--target", type=float, help="metric value to reach; reports the time to reach it"
+    )
+    compare.set_defaults(func=cmd_compare)
     return parser
 
 
@@ -129,6 +208,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FileNotFoundError as err:
         print(f"raytune-hpo: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except ExperimentInterrupted as err:
+        print(
+            f"raytune-hpo: interrupted; the experiment state is saved in {err.path}; "
+            f"continue it with: {err.resume_command}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        print("raytune-hpo: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

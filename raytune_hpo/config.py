@@ -8,7 +8,9 @@ too.
 
 from __future__ import annotations
 
+import copy
 import difflib
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -23,8 +25,25 @@ from pydantic import (
     model_validator,
 )
 
-from raytune_hpo import search_space
+from raytune_hpo import explore, search_space
 from raytune_hpo.data import DATASETS
+from raytune_hpo.tracking import WandbConfig
+
+
+class YamlLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, reading ``1e-4`` as a float (YAML 1.2) instead of a string."""
+
+
+YamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
+def load_yaml(text: str) -> Any:
+    """Parse YAML text with :class:`YamlLoader`."""
+    return yaml.load(text, Loader=YamlLoader)  # noqa: S506 - a SafeLoader subclass
 
 
 class ConfigError(ValueError):
@@ -35,7 +54,14 @@ class ConfigError(ValueError):
         self.message = message
         self.source = source
         prefix = f"{source}: " if source else ""
-        super().__init__(f"{prefix}{key}: {message}")
+        line = f"{prefix}{key}: {message}"
+        super().__init__(line.translate(_ONE_LINE))
+
+
+_ONE_LINE = {
+    ord(c): c.encode("unicode_escape").decode() for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+}
+"""Line breaks (as ``str.splitlines`` sees them) are escaped so that an error stays one line."""
 
 
 class InvalidKey(ValueError):
@@ -48,9 +74,9 @@ class InvalidKey(ValueError):
 
 
 class StrictModel(BaseModel):
-    """A config section that rejects unknown keys."""
+    """A config section that rejects unknown keys and wrong types (``true`` is no integer)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 # --- sections --------------------------------------------------------------------------------
@@ -79,6 +105,13 @@ class ResourcesConfig(StrictModel):
 
     cpu: float = Field(default=1, gt=0)
     gpu: float = Field(default=0, ge=0)
+
+    @field_validator("gpu")
+    @classmethod
+    def _whole_above_one(cls, gpu: float) -> float:
+        if gpu > 1 and not float(gpu).is_integer():
+            raise ValueError(f"a share of one GPU (0 < gpu <= 1) or whole GPUs, got {gpu:g}")
+        return gpu
 
 
 class FailureSettings(StrictModel):
@@ -194,6 +227,7 @@ class ExperimentConfig(StrictModel):
     storage_path: str = "~/raytune_hpo_results"
     failure: FailureSettings = FailureSettings()
     checkpoint: CheckpointSettings = CheckpointSettings()
+    wandb: WandbConfig = WandbConfig()
 
     @field_validator("trainable")
     @classmethod
@@ -221,7 +255,7 @@ class ExperimentConfig(StrictModel):
         if isinstance(self.scheduler, PbtSchedulerConfig):
             _check_pbt(self, self.scheduler)
         try:
-            spec.options.model_validate(self.trainable_options)
+            spec.options.model_validate(self.trainable_options, strict=True)
         except ValidationError as err:
             first = err.errors()[0]
             raise InvalidKey(
@@ -274,14 +308,25 @@ def _check_searcher(cfg: ExperimentConfig) -> None:
     if cfg.scheduler.name == "pbt" and cfg.searcher.name == "hyperopt":
         raise InvalidKey(
             "searcher.name",
-            "pbt mutates trials itself and cannot follow a hyperopt searcher; use random or grid",
+            "hyperopt cannot drive pbt: Ray Tune's PBT accepts no search algorithm, as it picks "
+            "new configs itself by exploiting and exploring trials; use searcher random or grid",
         )
     grace = getattr(cfg.scheduler, "grace_period", None)
-    if grace is not None and grace > cfg.max_t:
+    last_epoch = min(cfg.max_t, cfg.max_epochs)
+    if grace is not None and grace > last_epoch:
         raise InvalidKey(
             "scheduler.grace_period",
-            f"must be at most max_t / max_epochs ({cfg.max_t}), got {grace}",
+            f"must be at most max_epochs and max_t ({last_epoch}), got {grace}",
         )
+    if cfg.searcher.name == "hyperopt":
+        sampled = {k for k, v in cfg.search_space.items() if search_space.spec_kind(k, v)}
+        for index, point in enumerate(cfg.points_to_evaluate):
+            if missing := sorted(sampled - set(point)):
+                raise InvalidKey(
+                    f"points_to_evaluate[{index}]",
+                    f"hyperopt needs a value for every sampled parameter; missing: "
+                    f"{', '.join(missing)}",
+                )
 
 
 def _check_pbt(cfg: ExperimentConfig, pbt: PbtSchedulerConfig) -> None:
@@ -299,6 +344,40 @@ def _check_pbt(cfg: ExperimentConfig, pbt: PbtSchedulerConfig) -> None:
             f"must be a multiple of checkpoint.frequency ({cfg.checkpoint.frequency}), "
             f"got {pbt.perturbation_interval}",
         )
+    _check_pbt_schedule(cfg, pbt)
+
+
+def _check_pbt_schedule(cfg: ExperimentConfig, pbt: PbtSchedulerConfig) -> None:
+    """Mutations PBT can apply, a perturbation within the run and a population to exploit."""
+    for key, spec in pbt.hyperparam_mutations.items():
+        where = f"scheduler.hyperparam_mutations.{key}"
+        try:
+            explore.mutation_kind(key, spec)
+        except search_space.SearchSpaceError as err:
+            raise InvalidKey(where, err.message) from None
+        if explore.integer_valued(key, cfg.search_space[key]) and not explore.integer_valued(
+            key, spec
+        ):
+            raise InvalidKey(
+                where,
+                f"search_space.{key} holds integers; mutate it with randint, lograndint, "
+                f"qrandint or a choice of integers, got {spec!r}",
+            )
+    if pbt.perturbation_interval > cfg.max_epochs:
+        raise InvalidKey(
+            "scheduler.perturbation_interval",
+            f"must be at most max_epochs ({cfg.max_epochs}) or PBT never perturbs, "
+            f"got {pbt.perturbation_interval}",
+        )
+    population = cfg.num_samples
+    for key, spec in cfg.search_space.items():
+        if search_space.spec_kind(key, spec) == "grid":
+            population *= len(spec["grid"])
+    if population < 2:
+        raise InvalidKey(
+            "num_samples",
+            f"pbt needs a population of at least 2 trials to exploit, got {population}",
+        )
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -310,7 +389,7 @@ def parse_override(text: str) -> tuple[str, Any]:
     if not sep or not key.strip():
         raise ConfigError("--set", f"expected KEY=VALUE (e.g. dataset.name=digits), got {text!r}")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        value = load_yaml(raw) if raw.strip() else ""
     except yaml.YAMLError:
         value = raw
     return key.strip(), value
@@ -318,7 +397,7 @@ def parse_override(text: str) -> tuple[str, Any]:
 
 def apply_overrides(raw: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
     """Return a copy of ``raw`` with every ``KEY=VALUE`` override applied."""
-    result = yaml.safe_load(yaml.safe_dump(raw)) or {}
+    result = copy.deepcopy(raw)
     for text in overrides:
         key, value = parse_override(text)
         node = result
@@ -338,11 +417,16 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     """Read one YAML mapping; syntax errors name line and column."""
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise ConfigError("file", f"cannot read: {err.strerror}", str(path)) from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(
+            "file", f"not UTF-8 text (byte {err.object[err.start]:#04x} at offset {err.start})",
+            str(path),
+        ) from None
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "syntax"
@@ -459,9 +543,39 @@ def _describe(error: Mapping[str, Any], model: type[BaseModel] | None) -> str:
     message = str(error["msg"]).removeprefix("Value error, ")
     if kind == "missing":
         return "is required"
+    if kind in _EXPECTED_TYPES:
+        value = error.get("input")
+        return f"expected {_EXPECTED_TYPES[kind]}, got {value!r} ({_yaml_type(value)})"
     if kind != "value_error" and "input" in error and not isinstance(error["input"], Mapping):
         return f"{message}, got {error['input']!r}"
     return message
+
+
+_MAPPING = "a mapping of keys to values"
+_EXPECTED_TYPES = {
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "int_from_float": "an integer",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "string_type": "a string",
+    "list_type": "a list",
+    "dict_type": _MAPPING,
+    "model_type": _MAPPING,
+    "model_attributes_type": _MAPPING,
+}
+"""Pydantic's type-error kinds -> what the key takes, in the words of a YAML file."""
+
+
+def _yaml_type(value: Any) -> str:
+    """The YAML name of a parsed value's type, for error messages."""
+    if value is None:
+        return "null"
+    names = {bool: "boolean", int: "integer", float: "number", str: "string"}
+    names.update({list: "list", dict: "mapping"})
+    return names.get(type(value), type(value).__name__)
 
 
 def _model_at(loc: list[Any], raw: Mapping[str, Any]) -> type[BaseModel] | None:

@@ -74,7 +74,9 @@ def load_experiment(path: str | Path) -> Experiment:
 def read_trials(path: Path) -> pd.DataFrame:
     """One row per trial from the newest ``experiment_state-*.json`` of the folder."""
     columns = ["trial_id", "status", "trial_dir", "num_failures", "error_file", "start_time"]
-    states = sorted(path.glob("experiment_state-*.json"), key=lambda p: p.stat().st_mtime)
+    # Newest by the session time in the name: Ray's end-of-run sync rewrites older state
+    # files of a resumed experiment too, so their modification times say nothing.
+    states = sorted(path.glob("experiment_state-*.json"), key=lambda p: p.name)
     if not states:
         return pd.DataFrame(columns=columns)
     rows = []
@@ -123,7 +125,11 @@ def config_columns(frame: pd.DataFrame) -> list[str]:
 
 
 def summary_table(experiment: Experiment) -> pd.DataFrame:
-    """One row per trial: status, config, epochs run, last and best metric, worker time."""
+    """One row per trial: status, config, epochs run, last and best metric, worker time.
+
+    A trial whose training diverged (NaN or infinite loss) has ``diverged`` True where the
+    trainable reports that flag; a trial that ended in ERROR names its ``error_file``.
+    """
     metric, reports = experiment.metric, experiment.reports
     best = "min" if experiment.mode == "min" else "max"
     rows = []
@@ -141,6 +147,8 @@ def summary_table(experiment: Experiment) -> pd.DataFrame:
                     "worker_time_s": float(own["time_total_s"].max()),
                 }
             )
+            if "diverged" in own:
+                row["diverged"] = bool(own["diverged"].eq(True).any())
         if trial.error_file:
             row["error_file"] = trial.error_file
         rows.append(row)
@@ -154,7 +162,7 @@ def summary_table(experiment: Experiment) -> pd.DataFrame:
 
 def incumbent(reports: pd.DataFrame, metric: str, mode: str) -> pd.DataFrame:
     """Best metric so far against experiment wall clock: columns ``elapsed_s``, ``incumbent``."""
-    ordered = reports.sort_values("elapsed_s")
+    ordered = reports.sort_values("elapsed_s", kind="stable")
     values = ordered[metric].astype(float)
     best = values.cummin() if mode == "min" else values.cummax()
     return pd.DataFrame({"elapsed_s": ordered["elapsed_s"].to_numpy(), "incumbent": best.to_numpy()})

@@ -17,8 +17,8 @@ from ray.tune.schedulers import (
     TrialScheduler,
 )
 
-from raytune_hpo import search_space
 from raytune_hpo.config import ExperimentConfig
+from raytune_hpo.explore import BoundedExplore
 
 TIME_ATTR = "training_iteration"
 
@@ -54,13 +54,23 @@ def _median(cfg: ExperimentConfig) -> TrialScheduler:
 
 
 def _pbt(cfg: ExperimentConfig) -> TrialScheduler:
+    """PBT whose explore step is :class:`~raytune_hpo.explore.BoundedExplore`.
+
+    Ray's own explore would multiply numbers by 1.2 / 0.8 without clipping them to the range
+    and truncate integers. Each mutated key is therefore given to Ray as an empty nested
+    mutation (``{}``), which Ray's explore copies unchanged while still logging and tagging the
+    key, and the whole perturbation happens in ``custom_explore_fn``.
+    """
     s = cfg.scheduler
     return PopulationBasedTraining(
         time_attr=TIME_ATTR,
         perturbation_interval=s.perturbation_interval,
-        hyperparam_mutations=search_space.to_param_space(s.hyperparam_mutations),
+        hyperparam_mutations={key: {} for key in s.hyperparam_mutations},
         quantile_fraction=s.quantile_fraction,
-        resample_probability=s.resample_probability,
+        custom_explore_fn=BoundedExplore(
+            s.hyperparam_mutations, s.resample_probability, seed=cfg.seed
+        ),
+        log_config=True,
     )
 
 

@@ -34,10 +34,14 @@ def _bounds(key: str, kind: str, args: Any, *, log: bool = False) -> tuple[float
         or len(args) != 2
         or not all(_is_number(a) for a in args)
     ):
-        raise SearchSpaceError(key, f"{kind} takes [low, high] (two numbers), got {args!r}")
+        raise SearchSpaceError(
+            key, f"{kind} takes [low, high] (two numbers, finite), got {args!r}"
+        )
     low, high = args
     if not low < high:
         raise SearchSpaceError(key, f"{kind} needs low < high, got low={low}, high={high}")
+    if not math.isfinite(high - low):
+        raise SearchSpaceError(key, f"{kind} range is too wide to sample, got [{low}, {high}]")
     if log and low <= 0:
         raise SearchSpaceError(key, f"{kind} needs low > 0 on a log scale, got low={low}")
     return low, high
@@ -52,16 +56,21 @@ def _quantised(key: str, kind: str, args: Any) -> tuple[float, float, float]:
         raise SearchSpaceError(key, f"{kind} takes [low, high, q] (three numbers), got {args!r}")
     low, high = _bounds(key, kind, args[:2])
     q = args[2]
-    if q <= 0 or q > high - low:
+    if not 0 < q <= high - low:
         raise SearchSpaceError(
             key, f"{kind} needs 0 < q <= high - low ({high - low}), got q={q}"
         )
-    steps = (high - low) / q
-    if not math.isclose(steps, round(steps), rel_tol=1e-9, abs_tol=1e-9):
+    if not (_on_grid(low, q) and _on_grid(high, q)):
         raise SearchSpaceError(
-            key, f"{kind} needs high - low to be a multiple of q, got low={low}, high={high}, q={q}"
+            key, f"{kind} needs low and high to each be a multiple of q, got low={low}, high={high}, q={q}"
         )
     return low, high, q
+
+
+def _on_grid(value: float, q: float) -> bool:
+    """Whether ``value`` is a whole multiple of ``q`` (up to float rounding)."""
+    steps = value / q
+    return math.isfinite(steps) and math.isclose(steps, round(steps), rel_tol=1e-9, abs_tol=1e-9)
 
 
 def _integers(key: str, kind: str, args: Any, count: int) -> None:
@@ -76,7 +85,12 @@ def _values(key: str, kind: str, args: Any) -> list[Any]:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """A finite int or float (bools, NaN and infinities are not numbers here)."""
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+    )
 
 
 def _uniform(key: str, args: Any) -> Any:
@@ -131,6 +145,7 @@ DISTRIBUTIONS: dict[str, Callable[[str, Any], Any]] = {
 
 NUMERIC_KINDS = frozenset(DISTRIBUTIONS) - {"choice", "grid"}
 INTEGER_KINDS = frozenset({"randint", "lograndint", "qrandint"})
+QUANTISED_KINDS = frozenset({"quniform", "qrandint"})
 
 
 def spec_kind(key: str, spec: Any) -> str | None:
@@ -174,5 +189,7 @@ def contains(key: str, spec: Any, value: Any) -> bool:
     if not _is_number(value):
         return False
     if kind in INTEGER_KINDS and not float(value).is_integer():
+        return False
+    if kind in QUANTISED_KINDS and not _on_grid(value, args[2]):
         return False
     return args[0] <= value <= args[1]

@@ -8,6 +8,7 @@ W&B failure ever changes the outcome of an experiment.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import time
 from collections.abc import Callable
@@ -86,15 +87,19 @@ def resolve_mode(mode: Literal["auto", "online", "offline"]) -> Literal["online"
     return "offline"
 
 
-class _WarnOnce:
-    """Reports the first W&B failure of an experiment as a warning and drops the rest."""
+class _WandbFailure:
+    """Shared by an experiment's W&B callbacks: warns of the first failure, drops the rest.
+
+    Once W&B has failed (for instance unreachable), no new W&B run is started, so that each
+    trial does not wait for its own timeout.
+    """
 
     def __init__(self) -> None:
-        self.fired = False
+        self.happened = False
 
     def __call__(self, what: str, err: BaseException) -> None:
-        if not self.fired:
-            self.fired = True
+        if not self.happened:
+            self.happened = True
             logger.warning("W&B %s failed, the experiment goes on without it: %s", what, err)
 
 
@@ -115,16 +120,28 @@ class _TrialRunLoggingActor(_WandbLoggingActor):
 class _TrialRunsCallback(WandbLoggerCallback):
     """Ray's W&B logger that adds experiment metadata to each trial run's config.
 
-    The trial's hyperparameters win over a metadata entry of the same name. A trial's
-    logging actor that fails (for instance W&B unreachable) is reported once, not raised.
+    The trial's hyperparameters win over a metadata entry of the same name. A logging actor
+    that fails is reported to ``failure``, not raised; after a failure no trial run starts.
     """
 
     _logger_actor_cls = _TrialRunLoggingActor
 
-    def __init__(self, *, metadata: dict[str, Any], warn: _WarnOnce, **kwargs: Any) -> None:
+    def __init__(self, *, metadata: dict[str, Any], failure: _WandbFailure, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._metadata = dict(metadata)
-        self._warn = warn
+        self._failure = failure
+
+    def log_trial_start(self, trial: Trial) -> None:
+        if not self._failure.happened:
+            super().log_trial_start(trial)
+
+    def log_trial_result(self, iteration: int, trial: Trial, result: dict) -> None:
+        if trial in self._trial_queues or not self._failure.happened:
+            super().log_trial_result(iteration, trial, result)
+
+    def log_trial_end(self, trial: Trial, failed: bool = False) -> None:
+        if trial in self._trial_queues:
+            super().log_trial_end(trial, failed)
 
     def _start_logging_actor(
         self, trial: Trial, exclude_results: list[str], **wandb_init_kwargs: Any
@@ -138,7 +155,7 @@ class _TrialRunsCallback(WandbLoggerCallback):
             try:
                 ray.get(future)
             except Exception as err:  # W&B must never fail the experiment
-                self._warn(f"logging of trial {trial}", getattr(err, "cause", err))
+                self._failure(f"logging of trial {trial}", getattr(err, "cause", err))
         super()._cleanup_logging_actor(trial)
 
 
@@ -154,7 +171,7 @@ class IncumbentRunCallback(Callback):
         mode: ``min`` or ``max``: which way the metric improves.
         summary: Called at the end of the experiment; a non-empty frame it returns is
             logged as the ``summary`` table.
-        warn: Reporter of the first W&B failure.
+        failure: Shared record of W&B failures; a new one is made when None.
     """
 
     def __init__(
@@ -164,13 +181,13 @@ class IncumbentRunCallback(Callback):
         metric: str,
         mode: Literal["min", "max"],
         summary: Callable[[], pd.DataFrame | None] | None = None,
-        warn: _WarnOnce | None = None,
+        failure: _WandbFailure | None = None,
     ) -> None:
         self._init_kwargs = init_kwargs
         self._metric = metric
         self._sign = 1.0 if mode == "min" else -1.0
         self._summary = summary
-        self._warn = warn or _WarnOnce()
+        self._failure = failure or _WandbFailure()
         self._run: Any = None
         self._start = 0.0
         self._best: float | None = None
@@ -187,26 +204,24 @@ class IncumbentRunCallback(Callback):
             self._run.define_metric(self._metric, step_metric="elapsed_s")
         except Exception as err:  # W&B must never fail the experiment
             self._run = None
-            self._warn("incumbent run", err)
+            self._failure("incumbent run", err)
 
     def on_trial_result(
         self, iteration: int, trials: list[Trial], trial: Trial, result: dict, **info: Any
     ) -> None:
-        """Logs the result's metric and the incumbent against elapsed seconds."""
+        """Logs the result's metric and the incumbent (NaN never is one) against elapsed seconds."""
         value = result.get(self._metric)
         if self._run is None or value is None:
             return
         value = float(value)
-        if self._best is None or self._sign * value < self._sign * self._best:
+        if not math.isnan(value) and (
+            self._best is None or self._sign * value < self._sign * self._best
+        ):
             self._best = value
-        self._call(
-            self._run.log,
-            {
-                "elapsed_s": time.monotonic() - self._start,
-                self._metric: value,
-                f"best_{self._metric}": self._best,
-            },
-        )
+        row = {"elapsed_s": time.monotonic() - self._start, self._metric: value}
+        if self._best is not None:
+            row[f"best_{self._metric}"] = self._best
+        self._call(self._run.log, row)
 
     def on_experiment_end(self, trials: list[Trial], **info: Any) -> None:
         """Logs the summary table, if any, finishes the run and waits for its files.
@@ -234,7 +249,7 @@ class IncumbentRunCallback(Callback):
         try:
             fn(*args)
         except Exception as err:  # W&B must never fail the experiment
-            self._warn("incumbent run", err)
+            self._failure("incumbent run", err)
 
 
 def build_wandb_callbacks(
@@ -292,9 +307,9 @@ def build_wandb_callbacks(
         "dir": str(root),
         "settings": {"silent": True},
     }
-    warn = _WarnOnce()
+    failure = _WandbFailure()
     trial_runs = _TrialRunsCallback(
-        project=cfg.project, group=group, metadata=metadata, warn=warn, **common
+        project=cfg.project, group=group, metadata=metadata, failure=failure, **common
     )
     incumbent = IncumbentRunCallback(
         init_kwargs={
@@ -307,6 +322,6 @@ def build_wandb_callbacks(
         metric=metric,
         mode=mode,
         summary=summary,
-        warn=warn,
+        failure=failure,
     )
     return [trial_runs, incumbent]

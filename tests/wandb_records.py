@@ -36,7 +36,7 @@ class OfflineRun:
         group: Run group.
         job_type: Job type.
         config: Run config, values unwrapped from ``{"value": ...}``.
-        history: One dict per ``log`` call.
+        history: One dict per ``log`` call; nested keys (a logged table, say) as nested dicts.
     """
 
     path: Path
@@ -84,8 +84,12 @@ def iter_records(path: Path) -> Iterator[pb.Record]:
             raise ValueError(f"{path}: unknown chunk type {kind} at byte {pos - length}")
 
 
-def _key(item: pb.ConfigItem | pb.HistoryItem) -> str:
-    return "/".join(item.nested_key) if item.nested_key else item.key
+def _put(target: dict[str, Any], item: pb.ConfigItem | pb.HistoryItem, value: Any) -> None:
+    """Stores value under item's key; a nested key fills nested dicts."""
+    *parents, last = item.nested_key or [item.key]
+    for name in parents:
+        target = target.setdefault(name, {})
+    target[last] = value
 
 
 def _history_value(item: pb.HistoryItem) -> Any:
@@ -106,9 +110,13 @@ def _config_value(item: pb.ConfigItem) -> Any:
 
 def _update_config(config: dict[str, Any], record: pb.ConfigRecord) -> None:
     for item in record.update:
-        config[_key(item)] = _config_value(item)
+        _put(config, item, _config_value(item))
     for item in record.remove:
-        config.pop(_key(item), None)
+        *parents, last = item.nested_key or [item.key]
+        target = config
+        for name in parents:
+            target = target.get(name, {})
+        target.pop(last, None)
 
 
 def read_offline_run(run_dir: Path) -> OfflineRun:
@@ -134,7 +142,10 @@ def read_offline_run(run_dir: Path) -> OfflineRun:
         elif kind == "config":
             _update_config(run.config, record.config)
         elif kind == "history":
-            run.history.append({_key(i): _history_value(i) for i in record.history.item})
+            row: dict[str, Any] = {}
+            for item in record.history.item:
+                _put(row, item, _history_value(item))
+            run.history.append(row)
     return run
 
 

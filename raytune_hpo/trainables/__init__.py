@@ -8,6 +8,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from raytune_hpo.trainables.dcgan import METRICS as DCGAN_METRICS
+from raytune_hpo.trainables.dcgan import SMOKE_OPTIONS as DCGAN_SMOKE_OPTIONS
+from raytune_hpo.trainables.dcgan import DCGANOptions, evaluate_dcgan_checkpoint, train_dcgan
 from raytune_hpo.trainables.lenet import (
     METRICS as LENET_METRICS,
 )
@@ -16,6 +19,8 @@ from raytune_hpo.trainables.lenet import (
     evaluate_lenet_checkpoint,
     train_lenet,
 )
+from raytune_hpo.trainables.sleep import METRICS as SLEEP_METRICS
+from raytune_hpo.trainables.sleep import SleepOptions, evaluate_sleep, train_sleep
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,20 @@ TRAINABLES: dict[str, TrainableSpec] = {
         evaluate=evaluate_lenet_checkpoint,
         options=LeNetOptions,
         metrics=LENET_METRICS,
+    ),
+    "dcgan": TrainableSpec(
+        train=train_dcgan,
+        evaluate=evaluate_dcgan_checkpoint,
+        options=DCGANOptions,
+        metrics=DCGAN_METRICS,
+        smoke_options=DCGAN_SMOKE_OPTIONS,
+    ),
+    "sleep": TrainableSpec(
+        train=train_sleep,
+        evaluate=evaluate_sleep,
+        options=SleepOptions,
+        metrics=SLEEP_METRICS,
+        smoke_options={"seconds_per_epoch": 0.01},
     ),
 }
 

@@ -52,6 +52,31 @@ def evaluate(
     return total_loss / len(x), wrong / len(x)
 
 
+def train_one_epoch(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    batch_size: int,
+    generator: torch.Generator,
+    device: torch.device,
+) -> float:
+    """One shuffled pass of SGD over ``(x, y)``, batches sliced from the resident tensors.
+
+    Returns:
+        The mean training loss of the pass (not finite when training diverged).
+    """
+    model.train()
+    loss_sum = torch.zeros((), device=device)
+    for index in common.batch_indices(len(x), batch_size, generator, device):
+        loss = F.cross_entropy(model(x[index]), y[index])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        loss_sum += loss.detach() * len(index)
+    return loss_sum.item() / len(x)
+
+
 def _optimizer(model: nn.Module, hp: dict[str, Any]) -> torch.optim.Optimizer:
     return torch.optim.SGD(
         model.parameters(),
@@ -98,15 +123,9 @@ def train_lenet(
 
     for epoch in range(start_epoch, settings.max_epochs + 1):
         common.maybe_inject_failure(epoch, settings.options)
-        model.train()
-        loss_sum = torch.zeros((), device=device)
-        for index in common.batch_indices(len(x_train), batch_size, generator, device):
-            loss = F.cross_entropy(model(x_train[index]), y_train[index])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            loss_sum += loss.detach() * len(index)
-        train_loss = loss_sum.item() / len(x_train)
+        train_loss = train_one_epoch(
+            model, optimizer, x_train, y_train, batch_size, generator, device
+        )
         if not math.isfinite(train_loss):
             common.report_epoch(
                 {"validation_error": 1.0, "validation_loss": float("inf"),

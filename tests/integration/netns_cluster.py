@@ -27,7 +27,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +35,13 @@ import pytest
 
 GCS_PORT = 6379
 START_TIMEOUT_S = 90.0
-STOP_GRACE_S = 3.0
+STOP_GRACE_S = 2.0
+KILL_TIMEOUT_S = 10.0
 OBJECT_STORE_BYTES = 200 * 1024**2
 RAY_BIN = str(Path(sys.executable).with_name("ray"))
 # The head declares a killed worker dead after period x threshold: ~5 s instead of ~15 s.
 HEAD_ENV = {"RAY_health_check_period_ms": "1000", "RAY_health_check_failure_threshold": "5"}
+DROPPED_ENV = ("RAY_ADDRESS", "CUDA_VISIBLE_DEVICES")
 LOG_FILES = ("raylet.out", "raylet.err", "gcs_server.out")
 
 # Runs inside the head namespace: waits until `want` nodes are alive, prints them as JSON.
@@ -106,6 +108,8 @@ def _stop_sessions(procs: Sequence[subprocess.Popen[bytes]], sig: int, grace: fl
     while _members(sids) and time.monotonic() < deadline:
         time.sleep(0.1)
     while members := _members(sids):
+        if time.monotonic() > deadline + KILL_TIMEOUT_S:
+            raise RuntimeError(f"processes {members} survived SIGKILL for {KILL_TIMEOUT_S} s")
         for pid in members:
             _signal(pid, signal.SIGKILL)
         time.sleep(0.1)
@@ -142,6 +146,7 @@ class ClusterInfo:
         worker_ip: Address of the worker inside its namespace.
         env: Environment for a driver: token auth, the token file and RAY_ADDRESS.
         temp_dirs: Ray temp dirs of head and worker (session logs live under them).
+        node_outputs: Console output files of the head's and the worker's `ray start`.
     """
 
     address: str
@@ -152,7 +157,7 @@ class ClusterInfo:
     env: dict[str, str]
     temp_dirs: tuple[Path, Path]
     node_outputs: tuple[Path, Path]
-    _worker: subprocess.Popen[bytes]
+    _worker: subprocess.Popen[bytes] = field(repr=False)
 
     def run_in_head_ns(
         self,
@@ -177,6 +182,7 @@ class ClusterInfo:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            errors="replace",
             start_new_session=True,
         )
         try:
@@ -258,9 +264,36 @@ def _require_netns(probe: str) -> None:
         pytest.skip(f"`ip netns add` is not permitted here: {done.stderr.strip()}")
 
 
+def _has_exited(proc: subprocess.Popen[bytes]) -> bool:
+    """Whether `proc` has exited, without reaping it (its pid must stay the session id)."""
+    flags = os.WEXITED | os.WNOHANG | os.WNOWAIT
+    return proc.returncode is not None or os.waitid(os.P_PID, proc.pid, flags) is not None
+
+
+def _await_start(cluster: ClusterInfo, nodes: Sequence[subprocess.Popen[bytes]]) -> None:
+    """Waits until head and worker are alive, failing early when a `ray start` has exited."""
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while True:
+        try:
+            cluster.wait_for_alive_nodes(2, timeout=5.0)
+            return
+        except ClusterError as error:
+            names = ("head", "worker")
+            exited = [name for name, proc in zip(names, nodes, strict=True) if _has_exited(proc)]
+            if exited:
+                raise ClusterError(
+                    f"`ray start` of the {' and '.join(exited)} exited: {error}"
+                ) from None
+            if time.monotonic() > deadline:
+                raise ClusterError(f"no cluster after {START_TIMEOUT_S:.0f} s: {error}") from None
+
+
 def _keep_logs(temp_root: Path, tmp_path: Path) -> None:
-    """Moves the Ray temp dirs next to the test's files, for a post-mortem."""
-    shutil.move(str(temp_root), str(tmp_path / temp_root.name))
+    """Moves the Ray temp dirs next to the test's files for a post-mortem, else deletes them."""
+    try:
+        temp_root.rename(tmp_path / temp_root.name)
+    except OSError:
+        shutil.rmtree(temp_root, ignore_errors=True)
 
 
 @contextmanager
@@ -289,7 +322,8 @@ def ray_cluster_in_namespaces(
         The running cluster.
 
     Raises:
-        ClusterError: Both nodes were not alive within START_TIMEOUT_S.
+        ClusterError: A `ray start` exited, or both nodes were not alive within
+            START_TIMEOUT_S.
     """
     tag = secrets.token_hex(4)
     head_ns, worker_ns = f"rthpo-{tag}-head", f"rthpo-{tag}-worker"
@@ -303,8 +337,10 @@ def ray_cluster_in_namespaces(
         cleanup.callback(_ip, "netns", "delete", head_ns)
         _ip("netns", "add", worker_ns)
         cleanup.callback(_ip, "netns", "delete", worker_ns)
-        _ip("link", "add", head_if, "netns", head_ns, "type", "veth",
-            "peer", "name", worker_if, "netns", worker_ns)
+        veth = (
+            f"link add {head_if} netns {head_ns} type veth peer name {worker_if} netns {worker_ns}"
+        )
+        _ip(*veth.split())
         cleanup.callback(_ip, "-n", head_ns, "link", "delete", head_if)
         for ns, ifname, ip in ((head_ns, head_if, head_ip), (worker_ns, worker_if, worker_ip)):
             _ip("-n", ns, "addr", "add", f"{ip}/24", "dev", ifname)
@@ -314,9 +350,13 @@ def ray_cluster_in_namespaces(
         token = tmp_path / "ray_auth_token"
         token.write_text(secrets.token_hex(32))
         token.chmod(0o600)
-        env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
-        env |= {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(token),
-                "RAY_USAGE_STATS_ENABLED": "0"}
+        # A stray RAY_ADDRESS would redirect drivers; CUDA_VISIBLE_DEVICES caps --num-gpus.
+        env = {k: v for k, v in os.environ.items() if k not in DROPPED_ENV}
+        env |= {
+            "RAY_AUTH_MODE": "token",
+            "RAY_AUTH_TOKEN_PATH": str(token),
+            "RAY_USAGE_STATS_ENABLED": "0",
+        }
         # Unix socket paths must stay under 108 bytes: keep Ray's temp dirs short.
         temp_root = Path(tempfile.mkdtemp(prefix=f"rthpo-{tag}-", dir="/tmp"))
         cleanup.callback(_keep_logs, temp_root, tmp_path)
@@ -326,19 +366,31 @@ def ray_cluster_in_namespaces(
         nodes: list[subprocess.Popen[bytes]] = []
         cleanup.callback(_stop_sessions, nodes, signal.SIGTERM, STOP_GRACE_S)
         common = [f"--object-store-memory={OBJECT_STORE_BYTES}", "--disable-usage-stats"]
-        nodes.append(_start_node(
+        head = _start_node(
             head_ns,
-            ["--head", f"--node-ip-address={head_ip}", f"--port={GCS_PORT}",
-             f"--num-cpus={head_cpus}", f"--num-gpus={head_gpus}", f"--temp-dir={head_tmp}",
-             *common],
+            [
+                "--head",
+                f"--node-ip-address={head_ip}",
+                f"--port={GCS_PORT}",
+                f"--num-cpus={head_cpus}",
+                f"--num-gpus={head_gpus}",
+                f"--temp-dir={head_tmp}",
+                *common,
+            ],
             env | HEAD_ENV,
             head_out,
-        ))
+        )
+        nodes.append(head)
         worker = _start_node(
             worker_ns,
-            [f"--address={address}", f"--node-ip-address={worker_ip}",
-             f"--num-cpus={worker_cpus}", f"--num-gpus={worker_gpus}",
-             f"--temp-dir={worker_tmp}", *common],
+            [
+                f"--address={address}",
+                f"--node-ip-address={worker_ip}",
+                f"--num-cpus={worker_cpus}",
+                f"--num-gpus={worker_gpus}",
+                f"--temp-dir={worker_tmp}",
+                *common,
+            ],
             env,
             worker_out,
         )
@@ -355,5 +407,5 @@ def ray_cluster_in_namespaces(
             node_outputs=(head_out, worker_out),
             _worker=worker,
         )
-        cluster.wait_for_alive_nodes(2, timeout=START_TIMEOUT_S)
+        _await_start(cluster, nodes)
         yield cluster

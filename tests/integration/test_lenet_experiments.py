@@ -62,7 +62,11 @@ def test_every_pair_runs_and_reports_every_epoch(
     trials = experiment.trials
     expected = 2 if method == "grid" else cfg.num_samples
     assert len(trials) == expected
-    assert set(trials["status"]) == {"TERMINATED"}
+    # Ray's synchronous HyperBand may end the experiment with a trial still PAUSED at a rung
+    # whose bracket never filled; every other scheduler ends with all trials TERMINATED.
+    allowed = {"TERMINATED", "PAUSED"} if method == "hyperband" else {"TERMINATED"}
+    assert set(trials["status"]) <= allowed
+    assert "TERMINATED" in set(trials["status"])
     for trial_id, reports in experiment.reports.groupby("trial_id"):
         epochs = sorted(reports["training_iteration"])
         assert epochs == list(range(1, len(epochs) + 1)), f"{trial_id} skipped an epoch"

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from unittest import mock
 
+import pandas as pd
 import pytest
 import ray
 import wandb
@@ -104,6 +105,7 @@ def test_offline_runs_per_trial_and_incumbent(
         metadata=_METADATA,
         metric="loss",
         mode="min",
+        summary=lambda: pd.DataFrame({"x": _XS}),
     )
     assert f"wandb sync {experiment_dir / 'wandb'}" in capsys.readouterr().out
 
@@ -142,3 +144,5 @@ def test_offline_runs_per_trial_and_incumbent(
     assert best[-1] == pytest.approx(min(_XS) + 1.0 / _REPORTS)
     elapsed = [row["elapsed_s"] for row in rows]
     assert elapsed == sorted(elapsed) and elapsed[0] >= 0
+    tables = [row["summary"] for row in incumbent.history if "summary" in row]
+    assert [t["_type"] for t in tables] == ["table-file"] and tables[0]["nrows"] == len(_XS)

@@ -1,0 +1,264 @@
+"""What the benchmarks in this folder share: arguments, machine facts, interleaved timing,
+medians, synthetic FashionMNIST-sized data, a quiet Ray session and the closing report.
+
+Every benchmark prints its figures, the command line that produced them, and last a headline
+``name: value`` line that scripts (and the smoke test) read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import math
+import os
+import platform
+import shlex
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+
+from raytune_hpo.data import IMAGE_SIZE, DatasetArrays
+
+T = TypeVar("T")
+
+REPO = Path(__file__).resolve().parent.parent
+"""The repository root (configs/ lives there)."""
+
+FASHION_SIZES = {"train": 54_000, "val": 6_000, "test": 10_000}
+"""FashionMNIST's 60,000 training images split 90/10 as the toolkit does, and its test split."""
+
+
+def parse_args(
+    description: str, configure: Callable[[argparse.ArgumentParser], None] | None = None
+) -> argparse.Namespace:
+    """Parse ``--smoke`` and the benchmark's own options.
+
+    Args:
+        description: The ``--help`` text (the script's docstring).
+        configure: Adds the script's own arguments.
+    """
+    parser = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, one repetition")
+    if configure is not None:
+        configure(parser)
+    return parser.parse_args()
+
+
+def command_line() -> str:
+    """The command that started this script, as one could type it again."""
+    script = Path(sys.argv[0]).resolve()
+    with contextlib.suppress(ValueError):
+        script = script.relative_to(Path.cwd())
+    return shlex.join(["python", str(script), *sys.argv[1:]])
+
+
+def cpu_model() -> str:
+    """The CPU model name (``/proc/cpuinfo`` on Linux, else the platform's answer)."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown CPU"
+
+
+def machine() -> str:
+    """One line: CPUs, CPU model, GPU (if torch sees one), and the versions that matter."""
+    import ray
+    import torch
+
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    return (
+        f"{os.cpu_count()} CPUs ({cpu_model()}), {gpu}, Python {platform.python_version()}, "
+        f"torch {torch.__version__}, ray {ray.__version__}"
+    )
+
+
+def print_header(title: str) -> None:
+    """Title, date, machine and command, before any measurement."""
+    print(f"== {title}")
+    print(f"date: {dt.datetime.now().astimezone().isoformat(timespec='seconds')}")
+    print(f"machine: {machine()}")
+    print(f"command: {command_line()}", flush=True)
+
+
+def timed(function: Callable[[], T]) -> tuple[float, T]:
+    """Wall-clock seconds of one call and its result."""
+    start = time.perf_counter()
+    result = function()
+    return time.perf_counter() - start, result
+
+
+def interleave(
+    variants: Mapping[str, Callable[[], float]], repeats: int
+) -> dict[str, list[float]]:
+    """Measure every variant ``repeats`` times, round-robin, rotating who goes first.
+
+    Each callable runs once and returns its measurement (e.g. seconds). Interleaving spreads
+    the load of a shared machine evenly over the variants; compare their medians.
+    """
+    names = list(variants)
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for repeat in range(repeats):
+        shift = repeat % len(names)
+        for name in names[shift:] + names[:shift]:
+            value = variants[name]()
+            samples[name].append(value)
+            print(f"  repeat {repeat + 1}/{repeats} {name}: {value:.3f}", flush=True)
+    return samples
+
+
+def median(values: Sequence[float]) -> float:
+    """The median (``nan`` for no values)."""
+    return statistics.median(values) if values else math.nan
+
+
+def print_samples(samples: Mapping[str, Sequence[float]], unit: str) -> None:
+    """One line per variant: median, min, max and count."""
+    for name, values in samples.items():
+        print(
+            f"{name}: median {median(values):.3f} {unit} "
+            f"(min {min(values):.3f}, max {max(values):.3f}, n={len(values)})"
+        )
+
+
+def finish(figures: Mapping[str, float], headline: str) -> None:
+    """Print the figures, the command line again, and last ``headline: value``.
+
+    Args:
+        figures: Named figures, printed in order; must contain ``headline``.
+        headline: The figure printed last, the one scripts read.
+    """
+    print("-- figures")
+    for name, value in figures.items():
+        if name != headline:
+            print(f"{name}: {value:.4g}")
+    print(f"command: {command_line()}")
+    print(f"{headline}: {figures[headline]:.4g}", flush=True)
+
+
+# --- data -------------------------------------------------------------------------------------
+
+
+def synthetic_images(count: int, seed: int, num_classes: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Learnable 28x28 ``uint8`` images: one random template per class plus noise.
+
+    Returns:
+        Images ``(count, 28, 28)`` as ``uint8`` (as torchvision stores MNIST) and int64 labels.
+    """
+    rng = np.random.default_rng(seed)
+    templates = rng.integers(0, 256, size=(num_classes, IMAGE_SIZE, IMAGE_SIZE))
+    labels = rng.integers(0, num_classes, size=count)
+    noise = rng.integers(0, 256, size=(count, IMAGE_SIZE, IMAGE_SIZE))
+    images = (0.6 * templates[labels] + 0.4 * noise).astype(np.uint8)
+    return images, labels.astype(np.int64)
+
+
+def to_float_images(images: np.ndarray) -> np.ndarray:
+    """``uint8 (N, 28, 28)`` -> ``float32 (N, 1, 28, 28)`` in [0, 1], the toolkit's layout."""
+    return np.ascontiguousarray(images[:, None].astype(np.float32) / np.float32(255.0))
+
+
+def synthetic_dataset(train: int, val: int, test: int, seed: int = 0) -> DatasetArrays:
+    """A :class:`DatasetArrays` of synthetic images in the toolkit's layout."""
+    x, y = synthetic_images(train + val + test, seed)
+    x = to_float_images(x)
+    cut = (train, train + val)
+    return DatasetArrays(
+        x_train=x[: cut[0]],
+        y_train=y[: cut[0]],
+        x_val=x[cut[0] : cut[1]],
+        y_val=y[cut[0] : cut[1]],
+        x_test=x[cut[1] :],
+        y_test=y[cut[1] :],
+        num_classes=10,
+    )
+
+
+# --- Ray --------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def ray_session(num_cpus: int | None = None, num_gpus: int | None = None) -> Iterator[float]:
+    """A fresh local Ray instance for the ``with`` block; yields the seconds ``ray.init`` took."""
+    import ray
+
+    os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+    seconds, _ = timed(
+        lambda: ray.init(
+            num_cpus=num_cpus,
+            num_gpus=num_gpus,
+            include_dashboard=False,
+            logging_level="ERROR",
+            log_to_driver=False,
+        )
+    )
+    try:
+        yield seconds
+    finally:
+        ray.shutdown()
+
+
+@contextlib.contextmanager
+def scratch_dir() -> Iterator[Path]:
+    """A temporary folder for experiment storage and data, removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="raytune_hpo_bench_") as name:
+        yield Path(name)
+
+
+def load_config_file(relative: str, overrides: Sequence[str], smoke: bool) -> Any:
+    """An experiment config from a file of ``configs/`` with ``--set`` style overrides.
+
+    Args:
+        relative: Path below the repository root, e.g. ``configs/lenet/asha.yaml``.
+        overrides: ``KEY=VALUE`` strings.
+        smoke: Shrink it as ``raytune-hpo run --smoke`` does.
+    """
+    from raytune_hpo.config import load_config
+    from raytune_hpo.config import smoke as smoke_config
+
+    cfg = load_config(REPO / relative, overrides)
+    return smoke_config(cfg) if smoke else cfg
+
+
+def synthetic_lenet_config(
+    name: str, root: Path, trials: int, epochs: int, resources: Mapping[str, float]
+) -> Any:
+    """A LeNet experiment with fixed hyperparameters, for runs on :func:`synthetic_dataset`.
+
+    Args:
+        name: Experiment name (folder under ``root/results``).
+        root: Scratch folder.
+        trials: ``num_samples``: trials that run side by side when resources allow.
+        epochs: Epochs per trial; one checkpoint, at the end.
+        resources: ``resources_per_trial``, e.g. ``{"cpu": 1, "gpu": 0.25}``.
+    """
+    from raytune_hpo.config import validate_config
+
+    return validate_config(
+        {
+            "name": name,
+            "trainable": "lenet",
+            "max_epochs": epochs,
+            "num_samples": trials,
+            "search_space": {"learning_rate": 0.1, "batch_size": 128},
+            "resources_per_trial": dict(resources),
+            "storage_path": str(root / "results"),
+            "checkpoint": {"frequency": epochs, "num_to_keep": 1},
+        }
+    )
+
+
+def fit_on_arrays(cfg: Any, data: DatasetArrays) -> Any:
+    """Run ``cfg``'s Tuner, as the runner builds it, on arrays given here; the ResultGrid."""
+    from raytune_hpo.runner import build_trainable, build_tuner
+
+    return build_tuner(cfg, build_trainable(cfg, data)).fit()

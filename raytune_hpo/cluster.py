@@ -1,0 +1,356 @@
+"""Attaching to Ray, and checking before any trial starts that a trial fits on some node.
+
+``connect`` starts a local Ray instance, or attaches to ``auto``, ``HOST:PORT`` or
+``ray://HOST:PORT``. Ray 2.60 clusters started with ``ray start`` use token authentication; a
+driver that names an address must run with ``RAY_AUTH_MODE=token``, which ``connect`` sets when a
+token is at hand (``RAY_AUTH_TOKEN``, ``RAY_AUTH_TOKEN_PATH`` or ``~/.ray/auth_token``), so the
+user who started the cluster needs nothing more. Connection failures become one
+:class:`ConfigError` line that says what to set.
+
+``check_resources`` compares ``resources_per_trial`` with the nodes of the cluster and with the
+node types its autoscaler may add: a trial that can never be placed is an error within seconds
+instead of an experiment that waits forever.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+import warnings
+from collections.abc import Iterable, Mapping, MutableMapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import ray
+import yaml
+from ray.util.client import ray as client_ray
+
+from raytune_hpo.config import ConfigError, ResourcesConfig
+from raytune_hpo.storage import is_uri
+
+ADDRESS_ENV = "RAY_ADDRESS"
+AUTH_MODE_ENV = "RAY_AUTH_MODE"
+TOKEN_ENV = "RAY_AUTH_TOKEN"
+TOKEN_PATH_ENV = "RAY_AUTH_TOKEN_PATH"
+DEFAULT_TOKEN_FILE = Path(".ray") / "auth_token"
+"""Where ``ray start`` keeps the token, under the home folder of the user who started it."""
+BOOTSTRAP_CONFIG = Path("~/ray_bootstrap_config.yaml")
+"""The cluster-launcher config that ``ray up`` leaves on the head node."""
+CLIENT_SCHEME = "ray://"
+REACH_TIMEOUT_S = 5.0
+RESOURCES_KEY = "resources_per_trial"
+TOKEN_HELP = (
+    f"set {TOKEN_ENV} to the cluster's token or {TOKEN_PATH_ENV} to a file holding it, or copy "
+    f"it to ~/{DEFAULT_TOKEN_FILE} (`ray get-auth-token` on the head node prints it)"
+)
+
+
+class ClusterWarning(UserWarning):
+    """A resource or storage setting that works but probably not as the user expects."""
+
+
+@dataclass(frozen=True)
+class NodeShape:
+    """The CPUs and GPUs of one node, or of one node type an autoscaler can start.
+
+    Attributes:
+        label: The node's IP address, or ``node type NAME`` for an autoscaler node type.
+        cpu: CPUs the node offers to Ray.
+        gpu: GPUs the node offers to Ray (logical GPUs count too).
+    """
+
+    label: str
+    cpu: float
+    gpu: float
+
+    def fits(self, cpu: float, gpu: float) -> bool:
+        """Whether one trial asking for ``cpu`` and ``gpu`` can be placed on this node."""
+        return cpu <= self.cpu + 1e-9 and gpu <= self.gpu + 1e-9
+
+    def __str__(self) -> str:
+        return f"{self.label}: cpu={_number(self.cpu)}, gpu={_number(self.gpu)}"
+
+
+# --- connecting ------------------------------------------------------------------------------
+
+
+def connect(address: str | None = None) -> None:
+    """Attach to the Ray cluster at ``address``, or start a local Ray instance.
+
+    Args:
+        address: ``auto``, ``HOST:PORT`` or ``ray://HOST:PORT``; None starts a local instance
+            unless ``RAY_ADDRESS`` names a cluster (as in a ``ray job submit`` entrypoint).
+
+    Raises:
+        ConfigError: The address is malformed, nothing answers there, or the cluster refused
+            the token; the message says what to set.
+    """
+    if ray.is_initialized():
+        return
+    target = resolve_address(address, os.environ)
+    if target is None:
+        ray.init(include_dashboard=False, logging_level="WARNING")
+        return
+    source = token_source(os.environ, Path.home())
+    if needs_token_mode(os.environ, source):
+        _enable_token_auth()
+    endpoint = parse_endpoint(target)
+    if endpoint is not None:
+        check_reachable(*endpoint)
+    try:
+        ray.init(address=address, logging_level="WARNING")
+    except Exception as err:  # Ray raises ConnectionError, RuntimeError or AuthenticationError
+        raise ConfigError("--address", describe_connect_error(target, err, source)) from None
+
+
+def resolve_address(address: str | None, env: Mapping[str, str]) -> str | None:
+    """The cluster ``ray.init(address=address)`` attaches to; None for a new local instance.
+
+    ``RAY_ADDRESS`` replaces a missing address or ``auto``, as in ``ray.init``.
+    """
+    from_env = env.get(ADDRESS_ENV) or None
+    if address in (None, "", "auto") and from_env:
+        return from_env
+    return address or None
+
+
+def parse_endpoint(target: str) -> tuple[str, int] | None:
+    """``(host, port)`` of a ``HOST:PORT`` or ``ray://HOST:PORT`` address; None for ``auto``.
+
+    Raises:
+        ConfigError: Any other form, such as the dashboard's ``http://`` address.
+    """
+    if target == "auto":
+        return None
+    rest = target.removeprefix(CLIENT_SCHEME)
+    host, _, port = rest.rpartition(":")
+    if "://" in rest or not host or not port.isdigit():
+        raise ConfigError(
+            "--address",
+            f"expected auto, HOST:PORT (the head's GCS port, 6379 by default) or "
+            f"ray://HOST:PORT (Ray Client, 10001), got {target!r}",
+        )
+    return host.strip("[]"), int(port)
+
+
+def check_reachable(host: str, port: int, timeout: float = REACH_TIMEOUT_S) -> None:
+    """Fail fast when nothing listens at ``host:port`` (``ray.init`` would retry for minutes).
+
+    Raises:
+        ConfigError: No connection within ``timeout`` seconds.
+    """
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        raise ConfigError(
+            "--address",
+            f"no Ray cluster answers at {host}:{port} ({reason}); start one with "
+            "`ray start --head` or `ray up`, or correct the address",
+        ) from None
+
+
+def token_source(env: Mapping[str, str], home: Path) -> str | None:
+    """Where Ray will read the auth token from, or None when no token is at hand.
+
+    Raises:
+        ConfigError: ``RAY_AUTH_TOKEN_PATH`` names a file that does not exist.
+    """
+    if env.get(TOKEN_ENV):
+        return TOKEN_ENV
+    path = env.get(TOKEN_PATH_ENV)
+    if path:
+        if not Path(path).expanduser().is_file():
+            raise ConfigError(
+                "--address", f"{TOKEN_PATH_ENV}={path} is not a file; {TOKEN_HELP}"
+            )
+        return f"{TOKEN_PATH_ENV}={path}"
+    default = home / DEFAULT_TOKEN_FILE
+    return str(default) if default.is_file() else None
+
+
+def needs_token_mode(env: Mapping[str, str], source: str | None) -> bool:
+    """Whether ``RAY_AUTH_MODE=token`` must be set: a token is at hand and no mode is chosen."""
+    return source is not None and not env.get(AUTH_MODE_ENV)
+
+
+def _enable_token_auth(env: MutableMapping[str, str] = os.environ) -> None:
+    """Set ``RAY_AUTH_MODE=token`` for this process and Ray's already-loaded settings."""
+    env[AUTH_MODE_ENV] = "token"
+    # Ray caches its settings when first imported; this is Ray's own helper to refresh them.
+    from ray._private.authentication.authentication_token_setup import (
+        _enable_token_auth as refresh,
+    )
+
+    refresh()
+
+
+def describe_connect_error(target: str, err: BaseException, source: str | None) -> str:
+    """One line for a failed ``ray.init``: what went wrong and what to set."""
+    chain = _causes(err)
+    text = " ".join(str(e) for e in chain)
+    if any(type(e).__name__ == "AuthenticationError" for e in chain) or (
+        "InvalidAuthToken" in text or "Authentication token" in text
+    ):
+        found = f"the token from {source} was refused" if source else "no token was found"
+        return f"the Ray cluster at {target} uses token authentication and {found}; {TOKEN_HELP}"
+    last = str(chain[-1]).strip().splitlines() or [type(chain[-1]).__name__]
+    return f"cannot attach to the Ray cluster at {target}: {last[0]}"
+
+
+def _causes(err: BaseException) -> list[BaseException]:
+    chain = [err]
+    while chain[-1].__cause__ is not None and len(chain) < 20:
+        chain.append(chain[-1].__cause__)
+    return chain
+
+
+# --- resources -------------------------------------------------------------------------------
+
+
+def check_resources(resources: ResourcesConfig, storage_path: str) -> None:
+    """Check a trial's request against the connected cluster before any trial starts.
+
+    Warns when a GPU fraction splits a GPU unevenly and when a multi-node cluster writes to a
+    local folder.
+
+    Raises:
+        ConfigError: No node, present or addable by the autoscaler, can ever hold one trial.
+    """
+    note = gpu_share_note(resources.gpu)
+    if note:
+        warnings.warn(note, ClusterWarning, stacklevel=2)
+    nodes, node_types = alive_nodes(), autoscaler_node_types()
+    multi_node = len(nodes) > 1 or node_types != []
+    note = storage_note(storage_path, multi_node, client_ray.is_connected())
+    if note:
+        warnings.warn(note, ClusterWarning, stacklevel=2)
+    if any(node.fits(resources.cpu, resources.gpu) for node in nodes):
+        return
+    if node_types is None:
+        warnings.warn(
+            f"{RESOURCES_KEY}: no node holds cpu={_number(resources.cpu)}, "
+            f"gpu={_number(resources.gpu)} and the autoscaler's node types are not known; "
+            "trials wait until it adds a node that large",
+            ClusterWarning,
+            stacklevel=2,
+        )
+        return
+    check_fits(resources.cpu, resources.gpu, [*nodes, *node_types])
+
+
+def check_fits(cpu: float, gpu: float, shapes: Iterable[NodeShape]) -> None:
+    """Raise unless one trial asking for ``cpu`` and ``gpu`` fits on one of ``shapes``.
+
+    Raises:
+        ConfigError: It fits nowhere; the message lists what each node offers.
+    """
+    shapes = list(shapes)
+    if any(shape.fits(cpu, gpu) for shape in shapes):
+        return
+    offered = "; ".join(str(shape) for shape in shapes) or "no nodes"
+    raise ConfigError(
+        RESOURCES_KEY,
+        f"one trial asks for cpu={_number(cpu)}, gpu={_number(gpu)}, more than any node of "
+        f"the cluster offers ({offered}); lower {RESOURCES_KEY} or add a node that large",
+    )
+
+
+def gpu_share_note(gpu: float) -> str | None:
+    """A warning for a GPU fraction whose inverse is not a whole number, else None."""
+    if not 0 < gpu < 1:
+        return None
+    share = 1 / gpu
+    if math.isclose(share, round(share), rel_tol=1e-6):
+        return None
+    return (
+        f"{RESOURCES_KEY}.gpu={_number(gpu)}: Ray splits a GPU by count, not by memory: "
+        f"{math.floor(share)} trials share one GPU and each may use all of its memory; "
+        "choose 1/N (0.5, 0.25, 0.2 ...) so that the shares add up to whole GPUs"
+    )
+
+
+def storage_note(storage_path: str, multi_node: bool, client_mode: bool) -> str | None:
+    """A warning when results go to a local folder that other machines may not see."""
+    if is_uri(storage_path) or not (multi_node or client_mode):
+        return None
+    where = "the cluster's head runs the experiment" if client_mode else "several nodes write"
+    return (
+        f"storage_path={storage_path} is a local folder but {where} there: use a folder that "
+        "every node mounts at the same path (NFS, EFS, Filestore) or a URI such as "
+        "s3://bucket/results or gs://bucket/results"
+    )
+
+
+def alive_nodes() -> list[NodeShape]:
+    """CPUs and GPUs of every alive node of the connected cluster."""
+    return [
+        NodeShape(str(node["NodeManagerAddress"]), _get(node["Resources"], "CPU"),
+                  _get(node["Resources"], "GPU"))
+        for node in ray.nodes()
+        if node.get("Alive")
+    ]
+
+
+def autoscaler_node_types() -> list[NodeShape] | None:
+    """Node types the cluster's autoscaler may add: [] when none are known, None if unknowable.
+
+    Read from the cluster config an autoscaler reports to Ray (autoscaler v2, KubeRay), else
+    from the launcher config that ``ray up`` leaves on the head node, where a ``ray job submit``
+    entrypoint runs. Without either the cluster counts as fixed.
+    """
+    reported = _reported_node_types()
+    if reported:
+        return reported
+    bootstrap = BOOTSTRAP_CONFIG.expanduser()
+    if bootstrap.is_file():
+        return launcher_node_types(yaml.safe_load(bootstrap.read_text()) or {})
+    return []
+
+
+def launcher_node_types(launcher: Mapping[str, Any]) -> list[NodeShape] | None:
+    """Node types of a cluster-launcher config that can exist; None if one lacks ``resources``.
+
+    Args:
+        launcher: A parsed ``ray up`` YAML (``available_node_types``, ``head_node_type``).
+    """
+    shapes = []
+    head = launcher.get("head_node_type")
+    for name, spec in (launcher.get("available_node_types") or {}).items():
+        if name != head and not spec.get("max_workers", 0):
+            continue
+        resources = spec.get("resources")
+        if resources is None:
+            return None  # the launcher detects them from the instance type at run time
+        shapes.append(NodeShape(f"node type {name}", _get(resources, "CPU"),
+                                _get(resources, "GPU")))
+    return shapes
+
+
+def _reported_node_types() -> list[NodeShape]:
+    """Node groups of the cluster config an autoscaler (v2, KubeRay) reports to Ray's GCS."""
+    try:
+        from ray._private.state import state
+
+        config = state.get_cluster_config()
+    except Exception:  # an older or client-mode Ray without this call: treat as unreported
+        return []
+    if config is None:
+        return []
+    return [
+        NodeShape(f"node type {group.name}", float(group.resources.get("CPU", 0)),
+                  float(group.resources.get("GPU", 0)))
+        for group in config.node_group_configs
+        if group.max_count != 0
+    ]
+
+
+def _get(resources: Mapping[str, Any], key: str) -> float:
+    return float(resources.get(key, 0) or 0)
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"

@@ -1,0 +1,172 @@
+"""Every PBT perturbation, recorded into the experiment folder while the experiment runs.
+
+Ray's PBT appends one line per exploit to ``pbt_global.txt`` in the driver's copy of the
+experiment folder: ``[trial tag, donor tag, trial iteration, donor iteration, donor config, new
+config]``, with tags rather than trial ids and no time. :class:`PbtHistoryCallback` reads each new
+line as it is written (Ray writes it while handling the exploited trial's result, just before the
+callbacks see that result), resolves the tags to trial ids, adds the wall-clock time and the
+trial's values before the exploit, and appends one JSON line to ``pbt_history.jsonl`` beside it;
+Ray syncs both to the experiment folder wherever its storage is. :func:`read_history` turns that
+file into a tidy frame, one row per perturbed hyperparameter.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from ray.tune import Callback
+
+HISTORY_FILE = "pbt_history.jsonl"
+RAY_LOG = "pbt_global.txt"
+"""What Ray's PBT writes per exploit, in the driver's copy of the experiment folder."""
+_PERTURBED = "@perturbed["
+COLUMNS = [
+    "time",
+    "trial_id",
+    "donor_id",
+    "training_iteration",
+    "donor_iteration",
+    "param",
+    "old",
+    "donor_value",
+    "new",
+]
+
+
+class PbtHistoryCallback(Callback):
+    """Append a record to ``pbt_history.jsonl`` for every exploit PBT performs.
+
+    A record holds ``time`` (seconds since the epoch), ``trial_id``, ``donor_id``,
+    ``training_iteration`` (of the exploited trial's report that triggered it),
+    ``donor_iteration`` (the donor's last reported iteration, as Ray logged it) and, for the
+    mutated keys, ``old`` (the trial's values before), ``donor`` (the donor's values) and
+    ``new`` (the values the trial continues with).
+
+    Args:
+        keys: The mutated hyperparameters.
+    """
+
+    def __init__(self, keys: Sequence[str]) -> None:
+        self.keys = list(keys)
+        self._offset = 0
+        self._started = False
+
+    def on_trial_result(
+        self, iteration: int, trials: list[Any], trial: Any, result: dict, **info: Any
+    ) -> None:
+        """Record the exploits Ray logged while handling this result."""
+        folder = Path(trial.local_experiment_path)
+        if not self._started:
+            # A fresh file replaces any left by an earlier run of the same name (--overwrite).
+            (folder / HISTORY_FILE).open("a" if self._offset else "w").close()
+            self._started = True
+        log = folder / RAY_LOG
+        if not log.exists():
+            return
+        if log.stat().st_size < self._offset:
+            self._offset = 0  # a restored run whose driver log starts anew
+        with log.open("rb") as handle:
+            handle.seek(self._offset)
+            chunk = handle.read()
+        complete = chunk[: chunk.rfind(b"\n") + 1]
+        self._offset += len(complete)
+        by_tag = {_original_tag(t.experiment_tag): t for t in trials}
+        records = [
+            self._record(json.loads(line), by_tag, trial, result)
+            for line in complete.decode().splitlines()
+            if line.strip()
+        ]
+        if records:
+            with (folder / HISTORY_FILE).open("a") as out:
+                for record in records:
+                    out.write(json.dumps(record, default=str) + "\n")
+
+    def _record(
+        self, line: list[Any], by_tag: Mapping[str, Any], current: Any, result: dict
+    ) -> dict[str, Any]:
+        target_tag, donor_tag, target_iteration, donor_iteration, donor, new = line
+        target = by_tag.get(target_tag)
+        donor_trial = by_tag.get(donor_tag)
+        if target is current:
+            old, target_iteration = result.get("config", {}), result.get("training_iteration")
+        else:
+            old = target.last_result.get("config", {}) if target is not None else {}
+        return {
+            "time": time.time(),
+            "trial_id": target.trial_id if target is not None else target_tag,
+            "donor_id": donor_trial.trial_id if donor_trial is not None else donor_tag,
+            "training_iteration": target_iteration,
+            "donor_iteration": donor_iteration,
+            "old": {k: old.get(k) for k in self.keys},
+            "donor": {k: donor.get(k) for k in self.keys},
+            "new": {k: new.get(k) for k in self.keys},
+        }
+
+    def get_state(self) -> dict[str, Any]:
+        """How far ``pbt_global.txt`` was read (saved with the experiment by Ray)."""
+        return {"offset": self._offset}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Continue reading where the restored experiment stopped."""
+        self._offset = int(state.get("offset", 0))
+
+
+def _original_tag(tag: str) -> str:
+    """A trial's tag as PBT first saw it (before ``@perturbed[...]`` was appended)."""
+    return tag.split(_PERTURBED, 1)[0]
+
+
+def history_callbacks(scheduler: Any) -> list[Callback]:
+    """The history callback for a PBT scheduler section, none for other schedulers."""
+    if scheduler.name != "pbt":
+        return []
+    return [PbtHistoryCallback(list(scheduler.hyperparam_mutations))]
+
+
+def read_records(path: str | Path) -> list[dict[str, Any]]:
+    """The raw records of ``path/pbt_history.jsonl`` (empty when no perturbation happened)."""
+    file = Path(path) / HISTORY_FILE
+    if not file.exists():
+        return []
+    return [json.loads(line) for line in file.read_text().splitlines() if line.strip()]
+
+
+def read_history(path: str | Path) -> pd.DataFrame:
+    """One row per perturbed hyperparameter per perturbation, in order; columns ``COLUMNS``."""
+    rows = [
+        {
+            **{k: record[k] for k in COLUMNS[:5]},
+            "param": param,
+            "old": record["old"].get(param),
+            "donor_value": record["donor"].get(param),
+            "new": value,
+        }
+        for record in read_records(path)
+        for param, value in record["new"].items()
+    ]
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def history_table(history: pd.DataFrame) -> pd.DataFrame:
+    """One row per perturbation for printing: time, trial, donor, iterations, ``old -> new``."""
+    if history.empty:
+        return pd.DataFrame()
+    keys = ["time", "trial_id", "donor_id", "training_iteration", "donor_iteration"]
+    rows = []
+    for values, group in history.groupby(keys, sort=False):
+        row = dict(zip(keys, values, strict=True))
+        row["time"] = time.strftime("%H:%M:%S", time.localtime(row["time"]))
+        row.update(
+            {p: f"{_short(o)} -> {_short(n)}" for p, o, n in group[["param", "old", "new"]].values}
+        )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _short(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)

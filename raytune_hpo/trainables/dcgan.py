@@ -1,0 +1,275 @@
+"""DCGAN trainable: adversarial steps, inception score, checkpoint and ``tune.report`` per epoch.
+
+An "epoch" is one pass over the training images, or ``steps_per_report`` steps when that option
+is set; either way one report, so schedulers count time in reports. The inception score is
+taken on a fixed batch of noise, under the classifier of :mod:`raytune_hpo.metrics`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+from torch import nn
+from torch.nn import functional as F
+
+from raytune_hpo import metrics
+from raytune_hpo.data import DatasetArrays
+from raytune_hpo.models.dcgan import Discriminator, Generator
+from raytune_hpo.trainables import common
+
+DEFAULTS: dict[str, Any] = {"lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5, "batch_size": 64}
+"""Hyperparameters a config may leave out of its search space."""
+BETA2 = 0.999
+DIVERGED_SCORE = 0.0
+"""Reported as the inception score of a diverged trial: below any real score (at least 1)."""
+
+METRICS = ("inception_score", "loss_g", "loss_d", "epoch")
+
+SMOKE_OPTIONS: dict[str, Any] = {
+    "latent_size": 16,
+    "generator_features": 8,
+    "discriminator_features": 8,
+    "steps_per_report": 4,
+    "inception_samples": 200,
+}
+
+
+class DCGANOptions(BaseModel):
+    """``trainable_options`` of ``dcgan``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    latent_size: int = Field(default=64, ge=1)
+    generator_features: int = Field(default=32, ge=1)
+    discriminator_features: int = Field(default=32, ge=1)
+    steps_per_report: int | None = Field(default=None, ge=1)
+    """Adversarial steps between reports; None: one pass over the training images."""
+    inception_samples: int = Field(default=1000, ge=10)
+    """Generated images scored for the inception score."""
+    eval_batch_size: int = Field(default=1024, ge=1)
+    fail_at_epoch: int | None = Field(default=None, ge=1)
+    """Fault injection for drills and tests: the trial raises once at this epoch."""
+
+
+@dataclass(frozen=True)
+class Gan:
+    """Both networks and their optimizers."""
+
+    generator: Generator
+    discriminator: Discriminator
+    optimizer_g: torch.optim.Optimizer
+    optimizer_d: torch.optim.Optimizer
+
+
+def build_gan(options: DCGANOptions, hp: dict[str, Any], device: torch.device) -> Gan:
+    """Fresh networks (initialised from torch's global RNG) and Adam optimizers."""
+    generator = Generator(options.latent_size, options.generator_features).to(device)
+    discriminator = Discriminator(options.discriminator_features).to(device)
+    betas = (hp["beta1"], BETA2)
+    return Gan(
+        generator,
+        discriminator,
+        torch.optim.Adam(generator.parameters(), lr=hp["lr_g"], betas=betas),
+        torch.optim.Adam(discriminator.parameters(), lr=hp["lr_d"], betas=betas),
+    )
+
+
+def apply_config(gan: Gan, hp: dict[str, Any]) -> None:
+    """Give both optimizers the trial's current learning rates and betas (after a restore too)."""
+    betas = (hp["beta1"], BETA2)
+    common.apply_hyperparameters(gan.optimizer_g, {"lr": hp["lr_g"], "betas": betas})
+    common.apply_hyperparameters(gan.optimizer_d, {"lr": hp["lr_d"], "betas": betas})
+
+
+def report_batches(
+    size: int, batch_size: int, steps: int | None, generator: torch.Generator, device: torch.device
+) -> Iterator[torch.Tensor]:
+    """Index batches of one report: a shuffled pass, or exactly ``steps`` batches over passes."""
+    done = 0
+    while True:
+        for index in common.batch_indices(size, batch_size, generator, device):
+            yield index
+            done += 1
+            if steps is not None and done == steps:
+                return
+        if steps is None:
+            return
+
+
+def train_steps(
+    gan: Gan,
+    images: torch.Tensor,
+    batches: Iterator[torch.Tensor],
+    noise: torch.Generator,
+) -> tuple[float, float]:
+    """Alternate discriminator and generator steps (non-saturating loss) over ``batches``.
+
+    Args:
+        gan: Networks and optimizers, trained in place.
+        images: Training images in ``[0, 1]``.
+        batches: Index tensors into ``images``.
+        noise: CPU generator of the latent noise.
+
+    Returns:
+        Mean discriminator and generator losses (not finite when training diverged).
+    """
+    g, d = gan.generator, gan.discriminator
+    g.train()
+    d.train()
+    device = images.device
+    sums = torch.zeros(2, device=device)
+    count = 0
+    for index in batches:
+        real = images[index] * 2 - 1
+        z = torch.randn(len(index), g.latent_size, generator=noise).to(device)
+        fake = g(z)
+        ones = torch.ones(len(index), device=device)
+        zeros = torch.zeros(len(index), device=device)
+        loss_d = F.binary_cross_entropy_with_logits(d(real), ones)
+        loss_d = loss_d + F.binary_cross_entropy_with_logits(d(fake.detach()), zeros)
+        gan.optimizer_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        gan.optimizer_d.step()
+        loss_g = F.binary_cross_entropy_with_logits(d(fake), ones)
+        gan.optimizer_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        gan.optimizer_g.step()
+        sums += torch.stack([loss_d.detach(), loss_g.detach()])
+        count += 1
+    loss_d_mean, loss_g_mean = (sums / max(count, 1)).tolist()
+    return loss_d_mean, loss_g_mean
+
+
+def generate(generator: Generator, noise: torch.Tensor) -> torch.Tensor:
+    """Images in ``[0, 1]`` from fixed noise, with batch norm in inference mode."""
+    generator.eval()
+    with torch.inference_mode():
+        images = (generator(noise.to(next(generator.parameters()).device)) + 1) / 2
+    generator.train()
+    return images
+
+
+def fixed_noise(options: DCGANOptions, seed: int) -> torch.Tensor:
+    """The noise the inception score is taken on: the same for every report and trial."""
+    return torch.randn(
+        options.inception_samples,
+        options.latent_size,
+        generator=torch.Generator().manual_seed(seed),
+    )
+
+
+def _state(gan: Gan, batches: torch.Generator, noise: torch.Generator, epoch: int) -> dict:
+    return {
+        "generator": gan.generator.state_dict(),
+        "discriminator": gan.discriminator.state_dict(),
+        "optimizer_g": gan.optimizer_g.state_dict(),
+        "optimizer_d": gan.optimizer_d.state_dict(),
+        "batch_rng": batches.get_state(),
+        "noise_rng": noise.get_state(),
+        "epoch": epoch,
+    }
+
+
+def _actual(gan: Gan) -> dict[str, float]:
+    """The learning rates and beta1 the optimizers really use, reported for checking."""
+    group_g, group_d = gan.optimizer_g.param_groups[0], gan.optimizer_d.param_groups[0]
+    return {
+        "lr_g_actual": float(group_g["lr"]),
+        "lr_d_actual": float(group_d["lr"]),
+        "beta1_actual": float(group_g["betas"][0]),
+    }
+
+
+def train_dcgan(
+    config: dict[str, Any], *, data: DatasetArrays, settings: common.TrialSettings
+) -> None:
+    """Train a DCGAN for ``settings.max_epochs`` reports.
+
+    Args:
+        config: The trial's hyperparameters (``lr_g``, ``lr_d``, ``beta1``, ``batch_size``);
+            missing ones take ``DEFAULTS``.
+        data: Arrays shared through Ray's object store (labels are not used).
+        settings: Experiment-level settings (epochs, checkpoint frequency, data set, options).
+    """
+    hp = {**DEFAULTS, **config}
+    options = DCGANOptions.model_validate(dict(settings.options))
+    device = common.select_device(settings.cpus)
+    classifier = metrics.load_classifier(
+        settings.dataset, settings.data_dir, download=settings.download, device=device
+    ).model
+    torch.manual_seed(settings.seed)
+    gan = build_gan(options, hp, device)
+    images = common.to_device(data.x_train, device)
+    batch_rng = torch.Generator().manual_seed(settings.seed)
+    noise_rng = torch.Generator().manual_seed(settings.seed + 1)
+    eval_noise = fixed_noise(options, settings.seed)
+
+    start_epoch = 1
+    state = common.restore_state(device)
+    if state is not None:
+        gan.generator.load_state_dict(state["generator"])
+        gan.discriminator.load_state_dict(state["discriminator"])
+        gan.optimizer_g.load_state_dict(state["optimizer_g"])
+        gan.optimizer_d.load_state_dict(state["optimizer_d"])
+        batch_rng.set_state(state["batch_rng"])
+        noise_rng.set_state(state["noise_rng"])
+        start_epoch = state["epoch"] + 1
+    apply_config(gan, hp)
+    batch_size = int(round(hp["batch_size"]))
+
+    for epoch in range(start_epoch, settings.max_epochs + 1):
+        common.maybe_inject_failure(epoch, settings.options)
+        batches = report_batches(
+            len(images), batch_size, options.steps_per_report, batch_rng, device
+        )
+        loss_d, loss_g = train_steps(gan, images, batches, noise_rng)
+        score = math.nan
+        if math.isfinite(loss_d) and math.isfinite(loss_g):
+            score = metrics.score_images(
+                classifier, generate(gan.generator, eval_noise), options.eval_batch_size
+            )
+        metrics_row = {"loss_d": loss_d, "loss_g": loss_g, "epoch": epoch, **_actual(gan)}
+        if not math.isfinite(score):
+            common.report_epoch(
+                {**metrics_row, "inception_score": DIVERGED_SCORE, "diverged": True}, None
+            )
+            return
+        state = None
+        if common.is_checkpoint_epoch(epoch, settings):
+            state = _state(gan, batch_rng, noise_rng, epoch)
+        common.report_epoch({**metrics_row, "inception_score": score, "diverged": False}, state)
+
+
+def evaluate_dcgan_checkpoint(
+    directory: Path, config: dict[str, Any], data: DatasetArrays, settings: common.TrialSettings
+) -> dict[str, float]:
+    """Inception score of a checkpoint's generator, beside real images' scores as the ceiling.
+
+    Returns:
+        ``inception_score`` of ``inception_samples`` generated images, and
+        ``real_val_inception_score`` / ``real_test_inception_score`` of the validation and test
+        images under the same classifier.
+    """
+    options = DCGANOptions.model_validate(dict(settings.options))
+    device = torch.device("cpu")
+    classifier: nn.Module = metrics.load_classifier(
+        settings.dataset, settings.data_dir, download=settings.download, device=device
+    ).model
+    generator = Generator(options.latent_size, options.generator_features)
+    generator.load_state_dict(common.load_state(directory, device)["generator"])
+    images = generate(generator, fixed_noise(options, settings.seed))
+
+    def score(x: torch.Tensor) -> float:
+        return metrics.score_images(classifier, x, options.eval_batch_size)
+
+    return {
+        "inception_score": score(images),
+        "real_val_inception_score": score(common.to_device(data.x_val, device)),
+        "real_test_inception_score": score(common.to_device(data.x_test, device)),
+    }

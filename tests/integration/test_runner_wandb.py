@@ -1,0 +1,48 @@
+"""``run_experiment`` with W&B on (offline) and off: the same results, and the runs grouped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from raytune_hpo.config import validate_config
+from raytune_hpo.results import load_experiment
+from raytune_hpo.runner import run_experiment
+from tests.wandb_records import find_offline_runs, read_offline_run
+
+pytestmark = pytest.mark.integration
+
+
+def _outcome(raw: dict[str, Any]) -> pd.DataFrame:
+    """The experiment's reports: config, epoch and metrics, in a fixed order."""
+    path = run_experiment(validate_config(raw)).path
+    reports = load_experiment(path).reports
+    columns = ["config/learning_rate", "config/batch_size", "training_iteration",
+               "validation_error", "validation_loss"]
+    return reports[columns].sort_values(columns[:3]).reset_index(drop=True)
+
+
+def test_wandb_on_changes_no_result(
+    tiny_lenet_config: dict[str, Any], ray_session: None, tmp_path: Path
+) -> None:
+    # FIFO: ASHA's stops depend on which trial reports first, with or without W&B.
+    raw = {**tiny_lenet_config, "num_samples": 2, "max_epochs": 2, "seed": 3}
+    off = _outcome({**raw, "name": "wandb_off"})
+    wandb_section = {"enabled": True, "mode": "offline", "group": "study", "tags": ["t"]}
+    on = _outcome({**raw, "name": "wandb_on", "wandb": wandb_section})
+    pd.testing.assert_frame_equal(on, off)
+
+    runs = [read_offline_run(p) for p in find_offline_runs(tmp_path / "results/wandb_on/wandb")]
+    trial_runs = [r for r in runs if r.name != "wandb_on-incumbent"]
+    assert len(trial_runs) == 2 and len(runs) == 3
+    for run in runs:
+        assert (run.group, run.job_type) == ("study", "random")
+        assert run.config["seed"] == 3 and run.config["dataset"] == "digits"
+        assert run.config["scheduler"] == "fifo" and run.config["experiment"] == "wandb_on"
+    for run in trial_runs:
+        epochs = [row["training_iteration"] for row in run.history if "validation_error" in row]
+        assert epochs == [1, 2]
+        assert "learning_rate" in run.config

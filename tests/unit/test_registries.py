@@ -1,0 +1,370 @@
+"""The SEARCHERS and SCHEDULERS registries: names, seeding, and the scheduler contract.
+
+No Ray cluster is started: searchers are asked for suggestions directly and schedulers are
+driven with stub trials and made-up results, as Syne Tune's scheduler API tests and Ray's
+``test_trial_scheduler.py`` do.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ray.tune.experiment import Trial
+from ray.tune.schedulers import TrialScheduler
+from ray.tune.search.basic_variant import BasicVariantGenerator
+
+from raytune_hpo import config, search_space
+from raytune_hpo.config import ExperimentConfig, validate_config
+from raytune_hpo.schedulers import SCHEDULERS, build_scheduler
+from raytune_hpo.searchers import SEARCHERS, build_searcher
+
+METRIC = "validation_error"
+MODE = "min"
+CONTINUE, PAUSE, STOP = TrialScheduler.CONTINUE, TrialScheduler.PAUSE, TrialScheduler.STOP
+DECISIONS = {CONTINUE, PAUSE, STOP}
+
+SPACE: dict[str, Any] = {
+    "learning_rate": {"loguniform": [0.01, 1.0]},
+    "momentum": {"uniform": [0.0, 0.9]},
+    "batch_size": {"randint": [32, 256]},
+    "activation_scale": {"choice": [0.5, 1.0, 2.0]},
+    "weight_decay": 0.0,
+}
+
+SEARCHER_SECTIONS: dict[str, dict[str, Any]] = {
+    "hyperopt": {"name": "hyperopt", "n_initial_points": 2},
+}
+"""Searcher sections beyond ``{"name": NAME}`` (hyperopt: reach TPE within 5 suggestions)."""
+
+SCHEDULER_SECTIONS: dict[str, dict[str, Any]] = {
+    "pbt": {
+        "name": "pbt",
+        "perturbation_interval": 2,
+        "hyperparam_mutations": {"learning_rate": {"loguniform": [0.01, 1.0]}},
+    },
+    "median": {"name": "median", "min_samples_required": 1},
+}
+"""Scheduler sections beyond ``{"name": NAME}``; a new registry entry is tested as bare name."""
+
+
+def make_config(
+    *, searcher: str = "random", scheduler: str = "fifo", seed: int = 0, **changes: Any
+) -> ExperimentConfig:
+    """A valid config using the registry names ``searcher`` and ``scheduler``."""
+    space = dict(SPACE)
+    if searcher == "grid":
+        space["batch_size"] = {"grid": [32, 64, 128]}
+    data: dict[str, Any] = {
+        "name": "registry",
+        "metric": METRIC,
+        "mode": MODE,
+        "max_epochs": 6,
+        "seed": seed,
+        "search_space": space,
+        "searcher": SEARCHER_SECTIONS.get(searcher, {"name": searcher}),
+        "scheduler": SCHEDULER_SECTIONS.get(scheduler, {"name": scheduler}),
+    }
+    data.update(changes)
+    return validate_config(data, "registry.yaml")
+
+
+# --- (a) registry keys match the config models ------------------------------------------------
+
+
+def test_searcher_registry_matches_config_names() -> None:
+    assert sorted(SEARCHERS) == sorted(config.searcher_names())
+
+
+def test_scheduler_registry_matches_config_names() -> None:
+    assert sorted(SCHEDULERS) == sorted(config.scheduler_names())
+
+
+def test_unknown_searcher_lists_known_names() -> None:
+    cfg = make_config()
+    bogus = cfg.model_copy(
+        update={"searcher": config.RandomSearcherConfig.model_construct(name="nope")}
+    )
+    with pytest.raises(ValueError, match="unknown searcher 'nope'; known: grid, hyperopt, random"):
+        build_searcher(bogus)
+
+
+def test_unknown_scheduler_lists_known_names() -> None:
+    cfg = make_config()
+    bogus = cfg.model_copy(
+        update={"scheduler": config.FifoSchedulerConfig.model_construct(name="nope")}
+    )
+    with pytest.raises(ValueError, match="unknown scheduler 'nope'; known: asha, fifo"):
+        build_scheduler(bogus)
+
+
+# --- (b) every searcher is seeded -------------------------------------------------------------
+
+
+def _noop_trainable(config: dict[str, Any]) -> None:
+    """Stands in for a trainable: BasicVariantGenerator only needs something to register."""
+
+
+def _objective(point: dict[str, Any]) -> float:
+    """A made-up validation error, so model-based searchers have results to learn from."""
+    return abs(point["learning_rate"] - 0.1) + point["momentum"] / 10
+
+
+def suggestions(cfg: ExperimentConfig, count: int, storage: Path) -> list[dict[str, Any]]:
+    """The first ``count`` configs the searcher built from ``cfg`` proposes, without Ray."""
+    searcher = build_searcher(cfg)
+    param_space = search_space.to_param_space(cfg.search_space)
+    if isinstance(searcher, BasicVariantGenerator):
+        # The variant generator is driven by experiment specs, not by suggest().
+        searcher.add_configurations(
+            {
+                "seeded": {
+                    "run": _noop_trainable,
+                    "config": param_space,
+                    "num_samples": count,
+                    "storage_path": str(storage),
+                }
+            }
+        )
+        trials = [searcher.next_trial() for _ in range(count)]
+        assert all(t is not None for t in trials)
+        return [dict(t.config) for t in trials]
+    assert searcher.set_search_properties(cfg.metric, cfg.mode, param_space)
+    points = []
+    for i in range(count):
+        point = searcher.suggest(f"t{i}")
+        assert isinstance(point, dict)
+        searcher.on_trial_complete(f"t{i}", {cfg.metric: _objective(point)})
+        points.append(point)
+    return points
+
+
+@pytest.mark.parametrize("name", sorted(SEARCHERS))
+def test_same_seed_same_suggestions(name: str, tmp_path: Path) -> None:
+    first = suggestions(make_config(searcher=name, seed=1), 5, tmp_path / "a")
+    second = suggestions(make_config(searcher=name, seed=1), 5, tmp_path / "b")
+    assert first == second
+    assert len({p["learning_rate"] for p in first}) > 1, "suggestions do not vary at all"
+
+
+@pytest.mark.parametrize("name", sorted(SEARCHERS))
+def test_different_seed_different_suggestions(name: str, tmp_path: Path) -> None:
+    first = suggestions(make_config(searcher=name, seed=1), 5, tmp_path / "a")
+    second = suggestions(make_config(searcher=name, seed=2), 5, tmp_path / "b")
+    assert first != second
+
+
+@pytest.mark.parametrize("name", sorted(SEARCHERS))
+def test_suggestions_lie_in_the_space(name: str, tmp_path: Path) -> None:
+    cfg = make_config(searcher=name, seed=3)
+    for point in suggestions(cfg, 5, tmp_path):
+        assert set(point) == set(cfg.search_space)
+        for key, value in point.items():
+            assert search_space.contains(key, cfg.search_space[key], value), (key, value)
+
+
+@pytest.mark.parametrize("name", sorted(SEARCHERS))
+def test_points_to_evaluate_come_first(name: str, tmp_path: Path) -> None:
+    point = {"learning_rate": 0.05, "momentum": 0.5, "batch_size": 64, "activation_scale": 2.0}
+    cfg = make_config(searcher=name, seed=4, points_to_evaluate=[point])
+    first = suggestions(cfg, 2, tmp_path)[0]
+    assert {k: first[k] for k in point} == point
+
+
+def test_searchers_leave_metric_and_mode_to_the_experiment() -> None:
+    """Metric and mode are declared once, on TuneConfig: a searcher must accept them."""
+    for name in SEARCHERS:
+        cfg = make_config(searcher=name)
+        param_space = search_space.to_param_space(cfg.search_space)
+        assert build_searcher(cfg).set_search_properties(METRIC, MODE, param_space), name
+
+
+# --- (c) the scheduler contract ---------------------------------------------------------------
+
+
+class FakeController:
+    """The least of a TuneController that Ray's schedulers call back into.
+
+    Unavoidable: MedianStoppingRule asks ``get_live_trials`` when samples are insufficient,
+    HyperBand calls ``stop_trial`` on bad paused trials, and PBT reads ``search_alg``,
+    ``get_trials`` and ``_schedule_trial_save`` when it perturbs.
+    """
+
+    search_alg = None
+
+    def __init__(self) -> None:
+        self.trials: list[Trial] = []
+
+    def get_trials(self) -> list[Trial]:
+        return list(self.trials)
+
+    def get_live_trials(self) -> list[Trial]:
+        return [t for t in self.trials if t.status not in (Trial.TERMINATED, Trial.ERROR)]
+
+    def stop_trial(self, trial: Trial) -> None:
+        trial.set_status(Trial.TERMINATED)
+
+    def pause_trial(self, trial: Trial, should_checkpoint: bool = True) -> None:
+        trial.set_status(Trial.PAUSED)
+
+    def _schedule_trial_save(self, trial: Trial, result: dict[str, Any] | None = None) -> None:
+        return None
+
+
+def fake_trial(index: int) -> Trial:
+    """A stub trial (no trainable behind it), already RUNNING as if the controller started it."""
+    trial = Trial(
+        "__fake",
+        config={"learning_rate": 0.1, "momentum": 0.5, "batch_size": 64},
+        trial_id=f"trial_{index:03d}",
+        stub=True,
+    )
+    trial.set_status(Trial.RUNNING)
+    return trial
+
+
+def result(epoch: int, error: float) -> dict[str, Any]:
+    """A made-up per-epoch report, as the trainables send it."""
+    return {"training_iteration": epoch, METRIC: error, "epoch": epoch}
+
+
+def prepared(name: str) -> tuple[TrialScheduler, FakeController]:
+    """The scheduler ``name`` from the registry, with metric/mode as TuneConfig would set them."""
+    scheduler = build_scheduler(make_config(scheduler=name))
+    assert scheduler.set_search_properties(METRIC, MODE), (
+        f"{name}: metric/mode already set on the scheduler (Ray would raise)"
+    )
+    assert scheduler.metric == METRIC
+    return scheduler, FakeController()
+
+
+def drive(
+    scheduler: TrialScheduler, controller: FakeController, errors: list[float], epochs: int
+) -> list[tuple[int, int, str]]:
+    """Round-robin epochs over trials with final errors ``errors``; returns every decision."""
+    trials = [fake_trial(i) for i in range(len(errors))]
+    for trial in trials:
+        controller.trials.append(trial)
+        scheduler.on_trial_add(controller, trial)
+    decisions: list[tuple[int, int, str]] = []
+    for epoch, (index, trial) in itertools.product(range(1, epochs + 1), enumerate(trials)):
+        if trial.status == Trial.TERMINATED:
+            continue
+        trial.set_status(Trial.RUNNING)
+        report = result(epoch, errors[index] + 0.5 / epoch)
+        decision = scheduler.on_trial_result(controller, trial, report)
+        decisions.append((index, epoch, decision))
+        if decision == STOP or epoch == epochs:
+            scheduler.on_trial_complete(controller, trial, report)
+            trial.set_status(Trial.TERMINATED)
+        elif decision == PAUSE:
+            trial.set_status(Trial.PAUSED)
+    return decisions
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDULERS))
+def test_scheduler_contract(name: str) -> None:
+    scheduler, controller = prepared(name)
+    decisions = drive(scheduler, controller, [0.1, 0.2, 0.3, 0.6, 0.9], epochs=6)
+    assert decisions, "no decisions were made"
+    assert {d for _, _, d in decisions} <= DECISIONS, decisions
+    # Every trial got at least its first epoch, and nothing ran past max_epochs.
+    assert {i for i, e, _ in decisions if e == 1} == set(range(5))
+    assert all(e <= 6 for _, e, _ in decisions)
+    assert all(t.status == Trial.TERMINATED for t in controller.trials)
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDULERS))
+def test_scheduler_without_the_metric_in_a_result(name: str) -> None:
+    """A report lacking the metric is ignored, except by PBT, which requires it (Ray default)."""
+    scheduler, controller = prepared(name)
+    trial = fake_trial(0)
+    controller.trials.append(trial)
+    scheduler.on_trial_add(controller, trial)
+    if name == "pbt":
+        with pytest.raises(RuntimeError, match=f"Cannot find metric {METRIC}"):
+            scheduler.on_trial_result(controller, trial, {"training_iteration": 1})
+    else:
+        assert scheduler.on_trial_result(controller, trial, {"training_iteration": 1}) == CONTINUE
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDULERS))
+def test_scheduler_uses_epochs_as_time(name: str) -> None:
+    scheduler, _ = prepared(name)
+    assert getattr(scheduler, "_time_attr", "training_iteration") == "training_iteration"
+
+
+def test_fifo_always_continues() -> None:
+    scheduler, controller = prepared("fifo")
+    decisions = drive(scheduler, controller, [0.1, 0.9, 0.5], epochs=6)
+    assert [d for _, _, d in decisions] == [CONTINUE] * 18
+
+
+def test_asha_stops_a_clearly_worse_trial_at_the_grace_period() -> None:
+    cfg = make_config(scheduler="asha", max_epochs=10)
+    assert (cfg.scheduler.grace_period, cfg.scheduler.reduction_factor) == (1, 2)
+    assert cfg.scheduler.brackets == 1
+    scheduler = build_scheduler(cfg)
+    assert scheduler.set_search_properties(METRIC, MODE)
+    controller = FakeController()
+    trials = [fake_trial(i) for i in range(3)]
+    for trial in trials:
+        controller.trials.append(trial)
+        scheduler.on_trial_add(controller, trial)
+    # Good trials report first; the rung at iteration 1 keeps the top half.
+    decisions = [
+        scheduler.on_trial_result(controller, trial, result(1, error))
+        for trial, error in zip(trials, [0.2, 0.1, 0.9], strict=True)
+    ]
+    assert decisions == [CONTINUE, CONTINUE, STOP]
+    # The survivors go on to the next rung (iteration 2).
+    assert scheduler.on_trial_result(controller, trials[1], result(2, 0.05)) == CONTINUE
+
+
+def test_asha_stops_at_max_t() -> None:
+    scheduler, controller = prepared("asha")
+    trial = fake_trial(0)
+    controller.trials.append(trial)
+    scheduler.on_trial_add(controller, trial)
+    decisions = [scheduler.on_trial_result(controller, trial, result(e, 0.1)) for e in (1, 5, 6)]
+    assert decisions == [CONTINUE, CONTINUE, STOP]
+
+
+def test_median_stops_a_trial_worse_than_the_median() -> None:
+    scheduler, controller = prepared("median")
+    trials = [fake_trial(i) for i in range(3)]
+    for trial in trials:
+        controller.trials.append(trial)
+        scheduler.on_trial_add(controller, trial)
+    decisions = [
+        scheduler.on_trial_result(controller, trial, result(1, error))
+        for trial, error in zip(trials, [0.1, 0.1, 0.9], strict=True)
+    ]
+    # The first trial has no one to compare with; all are RUNNING, so it continues.
+    assert decisions == [CONTINUE, CONTINUE, STOP]
+
+
+@pytest.mark.parametrize("name", ["hyperband", "pbt"])
+def test_metric_and_mode_are_set_once(name: str) -> None:
+    cfg = make_config(scheduler=name)
+    scheduler = build_scheduler(cfg)
+    assert scheduler.metric is None and scheduler._mode is None
+    assert scheduler.set_search_properties(METRIC, MODE)
+    assert (scheduler.metric, scheduler._mode) == (METRIC, MODE)
+    assert not scheduler.set_search_properties(METRIC, MODE), "metric/mode set twice"
+
+
+def test_hyperband_max_t_follows_the_config() -> None:
+    scheduler = build_scheduler(make_config(scheduler="hyperband", max_epochs=9))
+    assert scheduler._max_t_attr == 9
+
+
+def test_pbt_mutations_come_from_the_search_space_spec() -> None:
+    scheduler = build_scheduler(make_config(scheduler="pbt"))
+    mutations = scheduler._hyperparam_mutations
+    assert set(mutations) == {"learning_rate"}
+    assert (mutations["learning_rate"].lower, mutations["learning_rate"].upper) == (0.01, 1.0)
+    assert scheduler._perturbation_interval == 2
+    assert scheduler._quantile_fraction == 0.25
