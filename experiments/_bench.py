@@ -98,17 +98,22 @@ def timed(function: Callable[[], T]) -> tuple[float, T]:
 
 
 def interleave(
-    variants: Mapping[str, Callable[[], float]], repeats: int
+    variants: Mapping[str, Callable[[], float]], repeats: int, offset: int = 0
 ) -> dict[str, list[float]]:
     """Measure every variant ``repeats`` times, round-robin, rotating who goes first.
 
     Each callable runs once and returns its measurement (e.g. seconds). Interleaving spreads
     the load of a shared machine evenly over the variants; compare their medians.
+
+    Args:
+        variants: Name -> one measurement.
+        repeats: Rounds.
+        offset: Rotation of the first round (callers that loop over rounds themselves).
     """
     names = list(variants)
     samples: dict[str, list[float]] = {name: [] for name in names}
     for repeat in range(repeats):
-        shift = repeat % len(names)
+        shift = (repeat + offset) % len(names)
         for name in names[shift:] + names[:shift]:
             value = variants[name]()
             samples[name].append(value)

@@ -3,7 +3,7 @@
 Both train the same LeNet (same initial weights, SGD, batch size, torch threads) on the same
 60,000 synthetic 28x28 images (54,000 train + 6,000 validation, FashionMNIST-sized):
 
-- ours: ``raytune_hpo.trainables.lenet.train_one_epoch`` and ``evaluate``, the code every LeNet
+- ours: ``common.place_model``, ``lenet.train_one_epoch`` and ``evaluate``, the code every LeNet
   trial runs: arrays as tensors (zero copy), batches sliced by shuffled indices, validation in
   inference mode with large batches;
 - reference: a torchvision-style data set that makes a PIL image per sample and applies
@@ -58,10 +58,12 @@ class TutorialImages(Dataset):
         return self.transform(image), int(self.labels[index])
 
 
-def new_model(activation: str) -> tuple[nn.Module, torch.optim.Optimizer]:
-    """LeNet with fixed initial weights and the toolkit's default SGD."""
+def new_model(
+    activation: str, place: Callable[[nn.Module], nn.Module] = lambda model: model
+) -> tuple[nn.Module, torch.optim.Optimizer]:
+    """LeNet with fixed initial weights, placed by ``place``, and the toolkit's default SGD."""
     torch.manual_seed(0)
-    model = LeNet(10, activation)
+    model = place(LeNet(10, activation))
     return model, torch.optim.SGD(model.parameters(), lr=DEFAULTS["learning_rate"])
 
 
@@ -74,7 +76,7 @@ def ours(
     eval_batch = LeNetOptions().eval_batch_size
 
     def run() -> float:
-        model, optimizer = new_model(activation)
+        model, optimizer = new_model(activation, lambda m: common.place_model(m, device))
         generator = torch.Generator().manual_seed(0)
 
         def epoch() -> None:

@@ -43,7 +43,7 @@ def epoch_seconds(data: DatasetArrays, repeats: int) -> list[float]:
     """Seconds of an epoch plus validation on the GPU, after one warm-up epoch."""
     device = torch.device("cuda", 0)
     torch.manual_seed(0)
-    model = LeNet(data.num_classes, LeNetOptions().activation).to(device)
+    model = common.place_model(LeNet(data.num_classes, LeNetOptions().activation), device)
     optimizer = torch.optim.SGD(model.parameters(), lr=DEFAULTS["learning_rate"])
     generator = torch.Generator().manual_seed(0)
     x, y = common.to_device(data.x_train, device), common.to_device(data.y_train, device)

@@ -14,11 +14,11 @@ instead of an experiment that waits forever.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import socket
-import warnings
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,14 +41,11 @@ BOOTSTRAP_CONFIG = Path("~/ray_bootstrap_config.yaml")
 CLIENT_SCHEME = "ray://"
 REACH_TIMEOUT_S = 5.0
 RESOURCES_KEY = "resources_per_trial"
+logger = logging.getLogger(__name__)
 TOKEN_HELP = (
     f"set {TOKEN_ENV} to the cluster's token or {TOKEN_PATH_ENV} to a file holding it, or copy "
     f"it to ~/{DEFAULT_TOKEN_FILE} (`ray get-auth-token` on the head node prints it)"
 )
-
-
-class ClusterWarning(UserWarning):
-    """A resource or storage setting that works but probably not as the user expects."""
 
 
 @dataclass(frozen=True)
@@ -93,10 +90,10 @@ def connect(address: str | None = None) -> None:
     if target is None:
         ray.init(include_dashboard=False, logging_level="WARNING")
         return
+    endpoint = parse_endpoint(target, "--address" if target == address else ADDRESS_ENV)
     source = token_source(os.environ, Path.home())
     if needs_token_mode(os.environ, source):
         _enable_token_auth()
-    endpoint = parse_endpoint(target)
     if endpoint is not None:
         check_reachable(*endpoint)
     try:
@@ -116,8 +113,12 @@ def resolve_address(address: str | None, env: Mapping[str, str]) -> str | None:
     return address or None
 
 
-def parse_endpoint(target: str) -> tuple[str, int] | None:
+def parse_endpoint(target: str, origin: str = "--address") -> tuple[str, int] | None:
     """``(host, port)`` of a ``HOST:PORT`` or ``ray://HOST:PORT`` address; None for ``auto``.
+
+    Args:
+        target: The address.
+        origin: Where it came from (``--address`` or ``RAY_ADDRESS``), for the error.
 
     Raises:
         ConfigError: Any other form, such as the dashboard's ``http://`` address.
@@ -127,10 +128,12 @@ def parse_endpoint(target: str) -> tuple[str, int] | None:
     rest = target.removeprefix(CLIENT_SCHEME)
     host, _, port = rest.rpartition(":")
     if "://" in rest or not host or not port.isdigit():
+        dashboard = target.startswith(("http://", "https://"))
+        hint = " (that is the dashboard's address, for `ray job submit`)" if dashboard else ""
         raise ConfigError(
-            "--address",
+            origin,
             f"expected auto, HOST:PORT (the head's GCS port, 6379 by default) or "
-            f"ray://HOST:PORT (Ray Client, 10001), got {target!r}",
+            f"ray://HOST:PORT (Ray Client, 10001), got {target!r}{hint}",
         )
     return host.strip("[]"), int(port)
 
@@ -177,15 +180,14 @@ def needs_token_mode(env: Mapping[str, str], source: str | None) -> bool:
     return source is not None and not env.get(AUTH_MODE_ENV)
 
 
-def _enable_token_auth(env: MutableMapping[str, str] = os.environ) -> None:
-    """Set ``RAY_AUTH_MODE=token`` for this process and Ray's already-loaded settings."""
-    env[AUTH_MODE_ENV] = "token"
-    # Ray caches its settings when first imported; this is Ray's own helper to refresh them.
+def _enable_token_auth() -> None:
+    """Set ``RAY_AUTH_MODE=token`` for this process, its children and Ray's loaded settings."""
+    # Ray reads its settings once, on import; its own helper sets the variable and reloads them.
     from ray._private.authentication.authentication_token_setup import (
-        _enable_token_auth as refresh,
+        _enable_token_auth as enable,
     )
 
-    refresh()
+    enable()
 
 
 def describe_connect_error(target: str, err: BaseException, source: str | None) -> str:
@@ -214,29 +216,27 @@ def _causes(err: BaseException) -> list[BaseException]:
 def check_resources(resources: ResourcesConfig, storage_path: str) -> None:
     """Check a trial's request against the connected cluster before any trial starts.
 
-    Warns when a GPU fraction splits a GPU unevenly and when a multi-node cluster writes to a
-    local folder.
+    Logs a warning when a GPU fraction splits a GPU unevenly and when a multi-node cluster
+    writes to a local folder.
 
     Raises:
         ConfigError: No node, present or addable by the autoscaler, can ever hold one trial.
     """
-    note = gpu_share_note(resources.gpu)
-    if note:
-        warnings.warn(note, ClusterWarning, stacklevel=2)
     nodes, node_types = alive_nodes(), autoscaler_node_types()
     multi_node = len(nodes) > 1 or node_types != []
-    note = storage_note(storage_path, multi_node, client_ray.is_connected())
-    if note:
-        warnings.warn(note, ClusterWarning, stacklevel=2)
+    for note in (
+        gpu_share_note(resources.gpu),
+        storage_note(storage_path, multi_node, client_ray.is_connected()),
+    ):
+        if note:
+            logger.warning("warning: %s", note)
     if any(node.fits(resources.cpu, resources.gpu) for node in nodes):
         return
     if node_types is None:
-        warnings.warn(
-            f"{RESOURCES_KEY}: no node holds cpu={_number(resources.cpu)}, "
-            f"gpu={_number(resources.gpu)} and the autoscaler's node types are not known; "
-            "trials wait until it adds a node that large",
-            ClusterWarning,
-            stacklevel=2,
+        logger.warning(
+            "warning: %s: no node holds cpu=%s, gpu=%s and the autoscaler's node types are not "
+            "known; trials wait until it adds a node that large",
+            RESOURCES_KEY, _number(resources.cpu), _number(resources.gpu),
         )
         return
     check_fits(resources.cpu, resources.gpu, [*nodes, *node_types])

@@ -77,9 +77,9 @@ def load_comparison(paths: Sequence[str | Path], target: float | None = None) ->
                 str(experiment.path / CONFIG_FILE),
             )
     methods = [experiment_method(e) for e in experiments]
-    reports = pd.concat(
-        [tidy_reports(e, m) for e, m in zip(experiments, methods, strict=True)], ignore_index=True
-    )
+    frames = [tidy_reports(e, m) for e, m in zip(experiments, methods, strict=True)]
+    frames = [frame for frame in frames if not frame.empty]
+    reports = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     runs = pd.DataFrame(
         [run_summary(e, m, target) for e, m in zip(experiments, methods, strict=True)]
     )
@@ -95,7 +95,7 @@ def tidy_reports(experiment: Experiment, method: str) -> pd.DataFrame:
     """The experiment's reports in time order, labelled and with the running incumbent."""
     frame = experiment.reports
     if frame.empty:
-        return pd.DataFrame(columns=["method", "seed", "experiment", "path", "incumbent"])
+        return frame
     frame = frame.sort_values(["elapsed_s", "trial_id"], kind="stable").reset_index(drop=True)
     frame.insert(0, "path", str(experiment.path))
     frame.insert(0, "experiment", experiment.name)
@@ -110,23 +110,24 @@ def run_summary(experiment: Experiment, method: str, target: float | None) -> di
 
     Returns:
         ``method``, ``seed``, ``experiment``, ``path``, ``final`` (best metric of all
-        reports), ``trials_started`` (not pending), ``trials_finished`` (terminated, stopped
-        early included), ``epochs`` (reports), ``worker_time_s`` (sum of the epochs' times),
-        ``wall_time_s`` (last report) and ``time_to_target_s`` (NaN if never reached).
+        reports), ``trials_started`` (given a start time by Ray, or reported),
+        ``trials_finished`` (started and TERMINATED: run to the end, stopped by the scheduler or
+        by the time budget; not ERROR), ``epochs`` (reports), ``worker_time_s`` (sum of the
+        epochs' times), ``wall_time_s`` (last report) and ``time_to_target_s`` (NaN if never
+        reached).
     """
     reports, trials = experiment.reports, experiment.trials
+    reported = set(reports["trial_id"]) if not reports.empty else set()
     row: dict[str, Any] = {
         "method": method,
         "seed": experiment.config.get("seed"),
         "experiment": experiment.name,
         "path": str(experiment.path),
     }
-    if trials.empty:
-        started = reports["trial_id"].nunique() if not reports.empty else 0
-        finished = 0
-    else:
-        started = int((trials["status"] != "PENDING").sum())
-        finished = int((trials["status"] == "TERMINATED").sum())
+    # A time budget marks trials that never ran TERMINATED too: only a start time tells.
+    began = trials["start_time"].notna() | trials["trial_id"].isin(reported)
+    finished = int((began & (trials["status"] == "TERMINATED")).sum())
+    started = max(int(began.sum()), len(reported))
     row.update(trials_started=started, trials_finished=finished, epochs=len(reports))
     if reports.empty:
         return {**row, "final": math.nan, "worker_time_s": 0.0, "wall_time_s": 0.0,

@@ -128,13 +128,19 @@ def _train_classifier(dataset: str, data_dir: str | Path, download: bool) -> dic
     steps_per_epoch = math.ceil(len(x) / CLASSIFIER_BATCH_SIZE)
     epochs = max(1, math.ceil(CLASSIFIER_STEPS / steps_per_epoch))
     device = torch.device("cpu")
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        model = LeNet(data.num_classes, "relu")
-        optimizer = torch.optim.Adam(model.parameters(), lr=CLASSIFIER_LR)
-        generator = torch.Generator().manual_seed(0)
-        for _ in range(epochs):
-            train_one_epoch(model, optimizer, x, y, CLASSIFIER_BATCH_SIZE, generator, device)
+    threads = torch.get_num_threads()
+    # One thread: the net is small, and it is often trained beside running trials.
+    torch.set_num_threads(1)
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            model = LeNet(data.num_classes, "relu")
+            optimizer = torch.optim.Adam(model.parameters(), lr=CLASSIFIER_LR)
+            generator = torch.Generator().manual_seed(0)
+            for _ in range(epochs):
+                train_one_epoch(model, optimizer, x, y, CLASSIFIER_BATCH_SIZE, generator, device)
+    finally:
+        torch.set_num_threads(threads)
     _, test_error = evaluate(
         model, torch.from_numpy(data.x_test), torch.from_numpy(data.y_test), 1024
     )

@@ -50,6 +50,17 @@ def select_device(cpus: float) -> torch.device:
     return device
 
 
+def place_model(model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+    """Move ``model`` to ``device``; on the CPU in channels-last memory format.
+
+    oneDNN runs the small convolutions and poolings of these models about a fifth faster on
+    channels-last tensors (BENCHMARKS.md); results and checkpoints are the same.
+    """
+    if device.type == "cpu":
+        return model.to(device, memory_format=torch.channels_last)
+    return model.to(device)
+
+
 def to_device(array: np.ndarray, device: torch.device) -> torch.Tensor:
     """A tensor over an object-store array (zero copy on the CPU; read-only, never written)."""
     with warnings.catch_warnings():

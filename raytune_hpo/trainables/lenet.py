@@ -105,7 +105,7 @@ def train_lenet(
     options = LeNetOptions.model_validate(dict(settings.options))
     device = common.select_device(settings.cpus)
     torch.manual_seed(settings.seed)
-    model = LeNet(data.num_classes, options.activation).to(device)
+    model = common.place_model(LeNet(data.num_classes, options.activation), device)
     optimizer = _optimizer(model, hp)
     x_train, y_train = common.to_device(data.x_train, device), common.to_device(data.y_train, device)
     x_val, y_val = common.to_device(data.x_val, device), common.to_device(data.y_val, device)
@@ -160,7 +160,7 @@ def evaluate_lenet_checkpoint(
     """Test-split metrics of the model saved in a checkpoint directory."""
     options = LeNetOptions.model_validate(dict(settings.options))
     device = torch.device("cpu")
-    model = LeNet(data.num_classes, options.activation)
+    model = common.place_model(LeNet(data.num_classes, options.activation), device)
     model.load_state_dict(common.load_state(directory, device)["model"])
     loss, error = evaluate(
         model,

@@ -1,7 +1,10 @@
-"""Real DCGAN experiments on a digits slice: PBT exploits, restores and records; every scheduler.
+"""Real DCGAN experiments on a digits slice: PBT exploits, restores and records; the FIFO and
+HyperOpt+ASHA configs run in smoke mode (PBT's is the run below, configs/dcgan/pbt*.yaml are
+built by tests/test_configs.py).
 
-The PBT run is set up so that an exploit is all but certain: a grid puts one trial at a learning
-rate too small to learn anything, so its inception score trails the other trial's.
+In the PBT run the two trials take turns (each needs both CPUs), so each report is compared with
+the other trial's score and the lower one clones the higher: exploits happen on any machine. A
+grid puts one trial at a learning rate too small to learn anything, so it is the one that trails.
 """
 
 from __future__ import annotations
@@ -11,13 +14,11 @@ import math
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pytest
 
 from raytune_hpo import search_space
 from raytune_hpo.cli import main
 from raytune_hpo.config import load_config, smoke, validate_config
-from raytune_hpo.metrics import load_classifier
 from raytune_hpo.pbt_history import RAY_LOG, read_history, read_records
 from raytune_hpo.plots_pbt import PLOT_FILE
 from raytune_hpo.results import load_experiment, read_trials
@@ -81,12 +82,12 @@ def pbt_run(
             "hyperparam_mutations": MUTATIONS,
         },
         checkpoint={"frequency": 1, "num_to_keep": 4},
-        # Epochs long enough that the two trials overlap and meet at perturbation times.
-        trainable_options={**TINY_OPTIONS, "steps_per_report": 20},
+        # One trial at a time: at each perturbation PBT pauses the running trial for the one
+        # waiting, so the two take turns and every report meets the other's score, however
+        # fast or slow the machine is.
+        resources_per_trial={"cpu": 2},
     )
     cfg = validate_config(raw)
-    # The classifier is cached before the trials start, so neither waits on the other's lock.
-    load_classifier("digits", data_dir)
     return cfg, run_experiment(cfg).path
 
 
@@ -142,7 +143,12 @@ def test_restored_trials_train_with_their_new_config(pbt_run: tuple[Any, Path]) 
             for key, spec in MUTATIONS.items():
                 assert search_space.contains(key, spec, config[key]), row
         own = [r for r in records if r["trial_id"] == trial_id]
-        for record, until in zip(own, [r["time"] for r in own[1:]] + [math.inf], strict=True):
+        for index, record in enumerate(own):
+            # The report that triggered the exploit ran with the recorded old values.
+            before = [row for row in rows if row["report_time"] < record["time"]][-1]
+            assert before["training_iteration"] == record["training_iteration"]
+            assert {k: before["config"][k] for k in MUTATIONS} == record["old"]
+            until = own[index + 1]["time"] if index + 1 < len(own) else math.inf
             later = [row for row in rows if record["time"] < row["report_time"] < until]
             if not later:
                 continue  # exploited at its last epoch, or again before its next report
@@ -173,10 +179,9 @@ def test_summary_shows_the_history_and_writes_its_plot(
     best = json.loads((path / "best.json").read_text())
     ceiling = best["test"]["real_val_inception_score"]
     assert 0.999 < best["test"]["inception_score"] < ceiling <= 10.0
-    assert isinstance(load_experiment(path).reports, pd.DataFrame)
 
 
-@pytest.mark.parametrize("name", ["random", "hyperopt_asha", "pbt_small"])
+@pytest.mark.parametrize("name", ["random", "hyperopt_asha"])
 def test_dcgan_config_runs_in_smoke_mode(
     name: str, tmp_path: Path, data_dir: Path, ray_session: None
 ) -> None:

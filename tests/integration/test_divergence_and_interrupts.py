@@ -1,7 +1,7 @@
 """During a run: a diverging trial, a trial that raises, and Ctrl-C followed by ``resume``.
 
-The first two run real experiments in the session's Ray instance; the last drives the real
-``raytune-hpo`` command in its own process group, as a terminal's Ctrl-C does.
+The first two run real experiments in the session's Ray instance; the last sends Ctrl-C to the
+real ``raytune-hpo run`` command in its own process group, as a terminal does, and resumes it.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
+from raytune_hpo import cli
 from raytune_hpo.config import validate_config
 from raytune_hpo.interrupts import EXIT_INTERRUPTED
 from raytune_hpo.results import Experiment, load_experiment, summary_table
@@ -37,6 +38,7 @@ def _grid_run(tiny: dict[str, Any], name: str, **changes: Any) -> Experiment:
         "name": name,
         "searcher": {"name": "grid"},
         "num_samples": 1,
+        "max_epochs": 2,
         "search_space": {
             "learning_rate": {"grid": [SANE_LR, DIVERGING_LR]},
             "batch_size": 64,
@@ -64,7 +66,7 @@ def test_diverging_trial_is_marked_and_the_others_finish(
     assert blown["last_validation_error"] == 1.0  # the worst value of the metric
     sane = _row(table, SANE_LR)
     assert bool(sane["diverged"]) is False
-    assert sane["epochs"] == tiny_lenet_config["max_epochs"]
+    assert sane["epochs"] == 2
     assert sane["best_validation_error"] < 1.0
     assert experiment.best is not None
     assert experiment.best["config"]["learning_rate"] == SANE_LR
@@ -125,9 +127,10 @@ def _trial_ids(folder: Path) -> list[str]:
 
 
 def test_ctrl_c_saves_state_and_resume_accounts_for_every_trial_once(
-    tiny_lenet_config: dict[str, Any],
+    tiny_lenet_config: dict[str, Any], ray_session: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    raw = {**tiny_lenet_config, "name": "interrupted", "num_samples": 4, "max_epochs": 4}
+    """Ctrl-C to a real ``raytune-hpo run``; then ``resume`` in-process on the session's Ray."""
+    raw = {**tiny_lenet_config, "name": "interrupted", "num_samples": 3, "max_epochs": 3}
     config_file = Path(raw["storage_path"]) / "interrupted.yaml"
     config_file.parent.mkdir(parents=True)
     config_file.write_text(yaml.safe_dump(raw))
@@ -140,8 +143,9 @@ def test_ctrl_c_saves_state_and_resume_accounts_for_every_trial_once(
 
     assert run.returncode == EXIT_INTERRUPTED, stderr[-3000:]
     assert "Traceback" not in stderr
-    last = stderr.strip().splitlines()[-1]
-    assert f"raytune-hpo resume {folder}" in last, last
+    ours = [line for line in stderr.splitlines() if line.startswith("raytune-hpo: interrupted")]
+    assert len(ours) == 1, stderr[-3000:]
+    assert f"continue it with: raytune-hpo resume {folder}" in ours[0]
     assert (folder / CONFIG_FILE).is_file()
     assert list(folder.glob("experiment_state-*.json"))
     assert not (folder / BEST_FILE).exists()  # nothing final about a stopped run
@@ -149,10 +153,8 @@ def test_ctrl_c_saves_state_and_resume_accounts_for_every_trial_once(
     assert len(before.trials) == raw["num_samples"]
     assert set(before.trials["status"]) - {"TERMINATED"}, "Ctrl-C came after the end"
 
-    resume = _cli("resume", str(folder))
-    stdout, stderr = resume.communicate(timeout=300)
-    assert resume.returncode == 0, stderr[-3000:]
-    assert "best config:" in stdout
+    assert cli.main(["resume", str(folder)]) == 0
+    assert "best config:" in capsys.readouterr().out
 
     after = load_experiment(folder)
     ids = _trial_ids(folder)

@@ -69,7 +69,11 @@ def test_every_pair_runs_and_reports_every_epoch(
     assert "TERMINATED" in set(trials["status"])
     for trial_id, reports in experiment.reports.groupby("trial_id"):
         epochs = sorted(reports["training_iteration"])
-        assert epochs == list(range(1, len(epochs) + 1)), f"{trial_id} skipped an epoch"
+        if method == "pbt":
+            # An exploit continues from the donor's checkpoint, which may be epochs ahead.
+            assert epochs[0] == 1 and len(set(epochs)) == len(epochs), trial_id
+        else:
+            assert epochs == list(range(1, len(epochs) + 1)), f"{trial_id} skipped an epoch"
         assert list(reports.sort_values("training_iteration")["epoch"]) == epochs
         for column in ("validation_error", "validation_loss", "train_loss"):
             assert reports[column].notna().all()

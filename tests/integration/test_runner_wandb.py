@@ -29,20 +29,22 @@ def test_wandb_on_changes_no_result(
     tiny_lenet_config: dict[str, Any], ray_session: None, tmp_path: Path
 ) -> None:
     # FIFO: ASHA's stops depend on which trial reports first, with or without W&B.
-    raw = {**tiny_lenet_config, "num_samples": 2, "max_epochs": 2, "seed": 3}
+    raw = {**tiny_lenet_config, "num_samples": 1, "max_epochs": 2, "seed": 3}
     off = _outcome({**raw, "name": "wandb_off"})
     wandb_section = {"enabled": True, "mode": "offline", "group": "study", "tags": ["t"]}
     on = _outcome({**raw, "name": "wandb_on", "wandb": wandb_section})
     pd.testing.assert_frame_equal(on, off)
 
     runs = [read_offline_run(p) for p in find_offline_runs(tmp_path / "results/wandb_on/wandb")]
-    trial_runs = [r for r in runs if r.name != "wandb_on-incumbent"]
-    assert len(trial_runs) == 2 and len(runs) == 3
+    (trial_run,) = [r for r in runs if r.name != "wandb_on-incumbent"]
+    (incumbent_run,) = [r for r in runs if r.name == "wandb_on-incumbent"]
+    best = [row["best_validation_error"] for row in incumbent_run.history
+            if "best_validation_error" in row]
+    assert best == sorted(best, reverse=True) and best[-1] == off["validation_error"].min()
     for run in runs:
         assert (run.group, run.job_type) == ("study", "random")
         assert run.config["seed"] == 3 and run.config["dataset"] == "digits"
         assert run.config["scheduler"] == "fifo" and run.config["experiment"] == "wandb_on"
-    for run in trial_runs:
-        epochs = [row["training_iteration"] for row in run.history if "validation_error" in row]
-        assert epochs == [1, 2]
-        assert "learning_rate" in run.config
+    epochs = [row["training_iteration"] for row in trial_run.history if "validation_error" in row]
+    assert epochs == [1, 2]
+    assert trial_run.config["learning_rate"] == on["config/learning_rate"].iloc[0]

@@ -11,7 +11,7 @@ import yaml
 
 from raytune_hpo import cluster
 from raytune_hpo.cluster import NodeShape
-from raytune_hpo.config import ConfigError
+from raytune_hpo.config import ConfigError, validate_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,10 +46,15 @@ def test_parse_endpoint(target: str, expected: tuple[str, int] | None) -> None:
     assert cluster.parse_endpoint(target) == expected
 
 
-@pytest.mark.parametrize("target", ["http://head:8265", "head", "head:port", ":6379"])
+@pytest.mark.parametrize("target", ["s3://head:8265", "head", "head:port", ":6379"])
 def test_parse_endpoint_rejects_other_forms(target: str) -> None:
-    with pytest.raises(ConfigError, match=r"--address: expected auto, HOST:PORT"):
+    with pytest.raises(ConfigError, match=r"^--address: expected auto, HOST:PORT"):
         cluster.parse_endpoint(target)
+
+
+def test_a_dashboard_address_in_ray_address_is_named() -> None:
+    with pytest.raises(ConfigError, match=r"^RAY_ADDRESS: .*that is the dashboard's address"):
+        cluster.parse_endpoint("http://127.0.0.1:8265", "RAY_ADDRESS")
 
 
 def test_check_reachable_fails_fast_on_a_closed_port() -> None:
@@ -200,3 +205,9 @@ def test_launcher_node_types_skip_types_that_never_start_and_flag_unknown_sizes(
 
     del launcher["available_node_types"]["gpu"]["resources"]
     assert cluster.launcher_node_types(launcher) is None
+
+
+def test_more_than_one_gpu_must_be_whole(tiny_lenet_config: dict) -> None:
+    with pytest.raises(ConfigError, match=r"resources_per_trial\.gpu: .*got 1\.5"):
+        validate_config({**tiny_lenet_config, "resources_per_trial": {"gpu": 1.5}})
+    assert validate_config({**tiny_lenet_config, "resources_per_trial": {"gpu": 2}})

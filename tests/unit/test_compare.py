@@ -46,7 +46,7 @@ RANDOM_SEED1: Trials = {
 ASHA_SEED0: Trials = {
     "a0a": ("TERMINATED", [(0.5, 0.2, 0.5)]),
     "a0b": ("TERMINATED", [(1.0, 0.7, 0.7)]),
-    "a0c": ("PENDING", []),
+    "a0c": ("TERMINATED", []),  # never started: a time budget ended the experiment first
 }
 ASHA_SEED1: Trials = {"a1a": ("TERMINATED", [(2.0, 0.25, 1.5)])}
 
@@ -257,3 +257,17 @@ def test_mixed_metrics_are_refused(folders: list[Path], tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match=r"maxed/raytune_hpo.yaml: metric: .*\(max\) differs"):
         load_comparison([folders[0], other])
+
+
+def test_an_experiment_without_reports_is_listed_not_ranked_first(
+    folders: list[Path], tmp_path: Path
+) -> None:
+    silent = write_experiment(
+        tmp_path / "silent", _config("silent", 0, {"name": "median"}), {"m0": ("TERMINATED", [])}
+    )
+    comparison = load_comparison([*folders, silent])
+    row = comparison.runs.set_index("experiment").loc["silent"]
+    assert math.isnan(row["final"]) and row["trials_started"] == 0 and row["epochs"] == 0
+    assert comparison.methods["method"].tolist() == ["asha", "random", "median"]
+    written = write_comparison(comparison, tmp_path / "out")
+    assert "| 3 | median | 1 | - | - |" in written["report"].read_text()

@@ -107,14 +107,13 @@ def _assert_builds(cfg: ExperimentConfig) -> None:
 
 def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     """Every path into a nested dict/list structure, the root excluded."""
+    if isinstance(node, dict):
+        items: Any = node.items()
+    elif isinstance(node, list):
+        items = enumerate(node)
+    else:
+        return []
     found: list[tuple[Any, ...]] = []
-    items = (
-        node.items()
-        if isinstance(node, dict)
-        else enumerate(node)
-        if isinstance(node, list)
-        else ()
-    )
     for key, child in items:
         found.append((*prefix, key))
         found.extend(_paths(child, (*prefix, key)))

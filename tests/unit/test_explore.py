@@ -29,7 +29,7 @@ def numeric_specs(draw: st.DrawFn) -> dict[str, list[Any]]:
         low = draw(st.floats(1e-6, 10.0))
         return {kind: [low, low * draw(st.floats(1.01, 1e4))]}
     if kind == "quniform":
-        q = draw(st.sampled_from([0.01, 0.05, 0.25, 0.5, 1.0, 2.5]))
+        q = draw(st.sampled_from([0.125, 0.25, 0.5, 1.0, 2.5]))  # exact in binary
         low = draw(st.integers(-100, 100))
         return {kind: [low * q, (low + draw(st.integers(1, 40))) * q, q]}
     if kind == "randint":

@@ -1,0 +1,92 @@
+"""Scaling of asynchronous random search: 1 worker against 2 on the same budget.
+
+The seed-study random-search config (``configs/lenet/random.yaml``: random searcher, FIFO, no
+synchronisation between trials) runs on ``digits`` with ReLU LeNet and the same number of
+trials and epochs, once with ``max_concurrent_trials: 1`` and once with 2 (1 CPU per trial, Ray
+limited to 2 CPUs). Throughput is trials finished per second of the whole ``run_experiment``;
+runs alternate, and the headline is the ratio of the medians (2.0 would be linear).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+from _bench import (
+    finish,
+    interleave,
+    load_config_file,
+    median,
+    parse_args,
+    print_header,
+    print_samples,
+    ray_session,
+    scratch_dir,
+    timed,
+)
+
+from raytune_hpo.runner import run_experiment
+
+CONFIG = "configs/lenet/random.yaml"
+
+
+def throughput(args: argparse.Namespace, root: Path, workers: int) -> Callable[[], float]:
+    """Trials finished per second with ``workers`` trials side by side."""
+    counter = iter(range(10**6))
+
+    def run() -> float:
+        cfg = load_config_file(
+            CONFIG,
+            [
+                f"name=scaling_{workers}w_{next(counter)}",
+                f"storage_path={root / 'results'}",
+                "dataset.name=digits",
+                f"dataset.data_dir={root / 'data'}",
+                "trainable_options.activation=relu",
+                f"num_samples={args.trials}",
+                f"max_epochs={args.epochs}",
+                f"max_concurrent_trials={workers}",
+            ],
+            args.smoke,
+        )
+        seconds, outcome = timed(lambda: run_experiment(cfg))
+        finished = sum(result.error is None for result in outcome.results)
+        return finished / seconds
+
+    return run
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Options of this benchmark."""
+    parser.add_argument("--trials", type=int, default=12)
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=3)
+
+
+def main() -> None:
+    """Measure 1 and 2 workers side by side and print the speedup."""
+    args = parse_args(__doc__, configure)
+    if args.smoke:
+        args.repeats, args.trials, args.epochs = 1, 2, 2
+    print_header("Asynchronous random search: 1 vs 2 workers, same budget")
+    print(f"budget: {args.trials} trials x {args.epochs} epochs, {args.repeats} repeats")
+    with scratch_dir() as root, ray_session(num_cpus=2):
+        samples = interleave(
+            {f"{w}_worker{'s' * (w > 1)}": throughput(args, root, w) for w in (1, 2)},
+            args.repeats,
+        )
+    print_samples(samples, "trials/s")
+    one, two = median(samples["1_worker"]), median(samples["2_workers"])
+    finish(
+        {
+            "one_worker_trials_per_s": one,
+            "two_workers_trials_per_s": two,
+            "scaling_speedup_2_workers": two / one,
+        },
+        "scaling_speedup_2_workers",
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""Where and when the trials of a finished experiment ran, read back from its folder.
+
+Each report carries ``node_ip`` and ``gpu_ids`` (``trainables.common.placement``). A trial holds
+its resources from Ray Tune's ``start_time`` (set when the trial is first RUNNING) until after
+its last report, so ``[start_time, last report_time]`` lies inside the time it held them: the
+largest overlap of these spans is a lower bound of real concurrency and can never exceed what
+fits on the cluster.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from raytune_hpo.results import Experiment
+
+
+def trial_runs(experiment: Experiment) -> pd.DataFrame:
+    """One row per trial: ``trial_id``, ``start``, ``end``, ``node_ips``, ``gpu_ids`` (sets)."""
+    reports = experiment.reports
+    rows = []
+    for trial in experiment.trials.itertuples(index=False):
+        own = reports[reports["trial_id"] == trial.trial_id]
+        rows.append(
+            {
+                "trial_id": trial.trial_id,
+                "start": trial.start_time,
+                "end": float(own["report_time"].max()),
+                "node_ips": set(own["node_ip"]),
+                "gpu_ids": set(own["gpu_ids"]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def max_overlap(runs: pd.DataFrame, rows: pd.Series | None = None) -> int:
+    """The largest number of ``[start, end]`` spans that share one instant."""
+    chosen = runs if rows is None else runs[rows]
+    events = sorted(
+        [(start, 1) for start in chosen["start"]] + [(end, -1) for end in chosen["end"]],
+        key=lambda event: (event[0], event[1]),
+    )
+    running = peak = 0
+    for _, step in events:
+        running += step
+        peak = max(peak, running)
+    return peak
+
+
+def raw_epochs(trial_dir: str | Path) -> list[int]:
+    """The ``epoch`` of every line of a trial's ``result.json``, duplicates included."""
+    lines = (Path(trial_dir) / "result.json").read_text().splitlines()
+    return [json.loads(line)["epoch"] for line in lines if line.strip()]
+
+
+def newest_state(path: Path) -> dict[str, Any] | None:
+    """Trial status and last reported epoch by trial id, from the newest experiment state.
+
+    Returns None while no complete state file is there (Ray rewrites it as the run goes).
+    """
+    states = sorted(path.glob("experiment_state-*.json"), key=lambda p: p.stat().st_mtime)
+    if not states:
+        return None
+    try:
+        data = json.loads(states[-1].read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    trials = {}
+    for trial_json, runtime_json in data["trial_data"]:
+        trial, runtime = json.loads(trial_json), json.loads(runtime_json)
+        last = runtime.get("last_result") or {}
+        trials[trial["trial_id"]] = {"status": trial["status"], "epoch": last.get("epoch", 0)}
+    return trials

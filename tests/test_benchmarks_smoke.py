@@ -1,0 +1,45 @@
+"""Every benchmark in experiments/ runs in ``--smoke`` form and ends with ``name: value``.
+
+No timing is asserted: the figures of a smoke run mean nothing, only that the script still works
+end to end and that its headline line can be read by scripts.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
+SCRIPTS = sorted(path.name for path in EXPERIMENTS.glob("bench_*.py"))
+HEADLINE = re.compile(r"^(?P<name>[A-Za-z0-9_.+-]+): (?P<value>\S+)$")
+
+
+def test_every_benchmark_is_covered() -> None:
+    assert {"bench_epoch.py", "bench_overhead.py", "bench_memory.py", "bench_gpu.py",
+            "bench_time_to_target.py", "bench_scaling.py"} <= set(SCRIPTS)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_benchmark_smoke(script: str) -> None:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    done = subprocess.run(
+        [sys.executable, str(EXPERIMENTS / script), "--smoke"],
+        cwd=EXPERIMENTS.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    lines = done.stdout.strip().splitlines()
+    assert any(line.startswith(f"command: python experiments/{script} --smoke") for line in lines)
+    match = HEADLINE.match(lines[-1])
+    assert match, f"last line is not 'name: value': {lines[-1]!r}"
+    assert math.isfinite(float(match["value"])), lines[-1]
