@@ -212,6 +212,24 @@ def ray_session(num_cpus: int | None = None, num_gpus: int | None = None) -> Ite
         ray.shutdown()
 
 
+def settle_ray(timeout_s: float = 10.0) -> None:
+    """Wait (at most ``timeout_s``) until every CPU and GPU of Ray is free again.
+
+    Ray hands back a finished experiment's resources a moment after ``fit`` returns; a run
+    started at once would find one worker slot still taken and start its workers staggered.
+    Each measured run starts from a settled instance.
+    """
+    import ray
+
+    total = ray.cluster_resources()
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        free = ray.available_resources()
+        if all(free.get(key, 0) >= total.get(key, 0) for key in ("CPU", "GPU")):
+            return
+        time.sleep(0.05)
+
+
 @contextlib.contextmanager
 def scratch_dir() -> Iterator[Path]:
     """A temporary folder for experiment storage and data, removed afterwards."""
@@ -266,4 +284,5 @@ def fit_on_arrays(cfg: Any, data: DatasetArrays) -> Any:
     """Run ``cfg``'s Tuner, as the runner builds it, on arrays given here; the ResultGrid."""
     from raytune_hpo.runner import build_trainable, build_tuner
 
+    settle_ray()
     return build_tuner(cfg, build_trainable(cfg, data)).fit()

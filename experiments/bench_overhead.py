@@ -35,6 +35,7 @@ from _bench import (
     print_samples,
     ray_session,
     scratch_dir,
+    settle_ray,
     timed,
 )
 from ray import tune
@@ -87,6 +88,7 @@ def toolkit_run(args: argparse.Namespace, root: Path) -> Callable[[], float]:
                 "storage_path": str(root / "results"),
             }
         )
+        settle_ray()
         return timed(lambda: run_experiment(cfg))[0]
 
     return run
@@ -121,6 +123,7 @@ def bare_run(args: argparse.Namespace, root: Path, defaults: bool) -> Callable[[
         tuner.fit()
 
     def run() -> float:
+        settle_ray()
         with environment(LOGGERS_ENV, "0" if defaults else "1"):
             return timed(fit)[0]
 

@@ -23,6 +23,7 @@ from _bench import (
     print_samples,
     ray_session,
     scratch_dir,
+    settle_ray,
     timed,
 )
 
@@ -50,6 +51,7 @@ def throughput(args: argparse.Namespace, root: Path, workers: int) -> Callable[[
             ],
             args.smoke,
         )
+        settle_ray()
         seconds, outcome = timed(lambda: run_experiment(cfg))
         finished = sum(result.error is None for result in outcome.results)
         return finished / seconds

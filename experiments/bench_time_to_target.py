@@ -25,6 +25,7 @@ from _bench import (
     print_samples,
     ray_session,
     scratch_dir,
+    settle_ray,
 )
 
 from raytune_hpo.compare import run_summary
@@ -57,6 +58,7 @@ def time_to_target(
               if v is not None),
         ]
         cfg = load_config_file(METHODS[method], overrides, args.smoke)
+        settle_ray()
         outcome = run_experiment(cfg)
         row = run_summary(load_experiment(outcome.path), method, args.target)
         if math.isnan(row["time_to_target_s"]):
@@ -71,7 +73,7 @@ def time_to_target(
 def configure(parser: argparse.ArgumentParser) -> None:
     """Options of this benchmark."""
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--target", type=float, default=0.05, help="validation error to reach")
+    parser.add_argument("--target", type=float, default=0.03, help="validation error to reach")
     parser.add_argument("--samples", type=int, default=None, help="override num_samples")
     parser.add_argument("--epochs", type=int, default=None, help="override max_epochs")
 

@@ -71,16 +71,24 @@ def load_experiment(path: str | Path) -> Experiment:
     return Experiment(path, config, trials, reports, best)
 
 
+def newest_state_file(path: Path) -> Path | None:
+    """The newest ``experiment_state-*.json`` of an experiment folder, if any.
+
+    Newest by the session time in the name: Ray's end-of-run sync rewrites older state files
+    of a resumed experiment too, so their modification times say nothing.
+    """
+    states = sorted(path.glob("experiment_state-*.json"), key=lambda p: p.name)
+    return states[-1] if states else None
+
+
 def read_trials(path: Path) -> pd.DataFrame:
     """One row per trial from the newest ``experiment_state-*.json`` of the folder."""
     columns = ["trial_id", "status", "trial_dir", "num_failures", "error_file", "start_time"]
-    # Newest by the session time in the name: Ray's end-of-run sync rewrites older state
-    # files of a resumed experiment too, so their modification times say nothing.
-    states = sorted(path.glob("experiment_state-*.json"), key=lambda p: p.name)
-    if not states:
+    state = newest_state_file(path)
+    if state is None:
         return pd.DataFrame(columns=columns)
     rows = []
-    for trial_json, runtime_json in json.loads(states[-1].read_text())["trial_data"]:
+    for trial_json, runtime_json in json.loads(state.read_text())["trial_data"]:
         trial, runtime = json.loads(trial_json), json.loads(runtime_json)
         error = runtime.get("error_filename")
         rows.append(

@@ -174,7 +174,8 @@ def run_experiment(
     Args:
         cfg: A validated experiment config.
         address: Ray cluster to attach to; None starts a local Ray instance.
-        overwrite: Allow reusing the folder of an earlier experiment of the same name.
+        overwrite: Start again under a name already used; the earlier folder is renamed to
+            ``NAME.replaced-TIMESTAMP``, never deleted.
 
     Raises:
         ConfigError: Before Ray starts: the experiment folder already holds an experiment and
@@ -185,6 +186,8 @@ def run_experiment(
     path = experiment_path(cfg)
     preflight.check_run(cfg, path, overwrite=overwrite)
     data = load_data(cfg)
+    if overwrite and (moved := storage.set_aside(path)) is not None:
+        print(f"raytune-hpo: the earlier experiment {path} was moved to {moved}", flush=True)
     start_ray(address)
     cluster.check_resources(cfg.resources_per_trial, cfg.storage_path)
     storage.write_text(path, CONFIG_FILE, yaml.safe_dump(cfg.model_dump(), sort_keys=False))

@@ -11,8 +11,12 @@ from raytune_hpo.config import ExperimentConfig
 
 
 def _basic_variant(cfg: ExperimentConfig) -> SearchAlgorithm:
+    # Ray applies TuneConfig.max_concurrent_trials only to a Searcher, never to a generator
+    # handed in ready-made, so the limit goes in here.
     return BasicVariantGenerator(
-        points_to_evaluate=list(cfg.points_to_evaluate) or None, random_state=cfg.seed
+        points_to_evaluate=list(cfg.points_to_evaluate) or None,
+        random_state=cfg.seed,
+        max_concurrent=cfg.max_concurrent_trials or 0,
     )
 
 

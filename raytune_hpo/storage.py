@@ -8,6 +8,7 @@ files (the resolved config, ``best.json``) go through the same file systems.
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 from pyarrow import fs
@@ -74,3 +75,23 @@ def write_text(location: Location, filename: str, text: str) -> None:
     filesystem.create_dir(path, recursive=True)
     with filesystem.open_output_stream(f"{path}/{filename}") as stream:
         stream.write(text.encode())
+
+
+def set_aside(location: Location) -> Location | None:
+    """Rename an existing experiment folder to ``NAME.replaced-TIMESTAMP`` (nothing is deleted).
+
+    Returns:
+        Where the old folder went, or None when there was nothing to move.
+    """
+    suffix = f".replaced-{time.strftime('%Y%m%d-%H%M%S')}"
+    if isinstance(location, Path):
+        if not location.exists():
+            return None
+        target = location.with_name(location.name + suffix)
+        location.rename(target)
+        return target
+    filesystem, path = fs.FileSystem.from_uri(location)
+    if filesystem.get_file_info(path).type == fs.FileType.NotFound:
+        return None
+    filesystem.move(path, path + suffix)
+    return location + suffix

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from raytune_hpo.results import Experiment
+from raytune_hpo.results import Experiment, newest_state_file
 
 
 def trial_runs(experiment: Experiment) -> pd.DataFrame:
@@ -61,11 +61,11 @@ def newest_state(path: Path) -> dict[str, Any] | None:
 
     Returns None while no complete state file is there (Ray rewrites it as the run goes).
     """
-    states = sorted(path.glob("experiment_state-*.json"), key=lambda p: p.stat().st_mtime)
-    if not states:
+    state = newest_state_file(path)
+    if state is None:
         return None
     try:
-        data = json.loads(states[-1].read_text())
+        data = json.loads(state.read_text())
     except (OSError, json.JSONDecodeError):
         return None
     trials = {}

@@ -112,7 +112,6 @@ def test_gpu_trials_land_only_on_the_gpu_node(
     assert "warning: storage_path=" in stderr  # a local folder on a multi-node cluster
     experiment = load_experiment(tmp_path / "results" / "gpus")
     runs = trial_runs(experiment)
-    print("PROBE", runs.assign(start=runs.start - runs.start.min(), end=runs.end - runs.start.min())[["start", "end", "gpu_ids", "node_ips"]].to_string())
 
     assert set(experiment.trials["status"]) == {"TERMINATED"}
     assert set().union(*runs["node_ips"]) == {cluster.worker_ip}
@@ -136,15 +135,19 @@ def _reports(folder: Path) -> list[dict[str, Any]]:
     return reports
 
 
-def _await_worker_progress(folder: Path, worker_ip: str, proc: subprocess.Popen[str]) -> str:
-    """The id of a trial that has saved at least one epoch on the worker node."""
+def _await_progress_on_both_nodes(
+    folder: Path, cluster: ClusterInfo, proc: subprocess.Popen[str]
+) -> str:
+    """Waits until both nodes have reported; returns a trial with 2 epochs done on the worker."""
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline and proc.poll() is None:
-        for report in _reports(folder):
-            if report.get("node_ip") == worker_ip and report["epoch"] >= 2:
+        reports = _reports(folder)
+        on_head = any(report.get("node_ip") == cluster.head_ip for report in reports)
+        for report in reports:
+            if on_head and report.get("node_ip") == cluster.worker_ip and report["epoch"] >= 2:
                 return report["trial_id"]
         time.sleep(0.2)
-    raise AssertionError(f"no trial progressed on the worker; driver exit {proc.poll()}")
+    raise AssertionError(f"no progress on both nodes; driver exit {proc.poll()}")
 
 
 def test_trials_spread_over_both_nodes_and_survive_losing_the_worker(
@@ -161,18 +164,18 @@ def test_trials_spread_over_both_nodes_and_survive_losing_the_worker(
     # As a `ray job submit` entrypoint runs: RAY_ADDRESS names the cluster, --address auto.
     run = _cli_in_head_ns(cluster, ["run", str(config), "--address", "auto"])
     try:
-        on_worker = _await_worker_progress(folder, cluster.worker_ip, run)
+        on_worker = _await_progress_on_both_nodes(folder, cluster, run)
         cluster.kill_worker()
         killed_at = time.time()
         cluster.wait_for_alive_nodes(1)
         code, _, stderr = _finish(run, timeout=300)
+        wrong_code, _, wrong_stderr = _finish(wrong, timeout=120)
     finally:
-        _stop_sessions([run], signal.SIGKILL, grace=0.0)
+        _stop_sessions([run, wrong], signal.SIGKILL, grace=0.0)
     assert code == 0, stderr[-3000:]
     experiment = load_experiment(folder)
     trials = experiment.trials.set_index("trial_id")
     reports = experiment.reports
-    print("PROBE2", on_worker, trials[["num_failures"]].to_string(), reports.groupby(["trial_id", "node_ip"]).epoch.agg(["min", "max", "count"]).to_string())
 
     before = reports[reports["report_time"] < killed_at]
     assert set(before["node_ip"]) == {cluster.head_ip, cluster.worker_ip}
@@ -186,11 +189,12 @@ def test_trials_spread_over_both_nodes_and_survive_losing_the_worker(
     later = reports[reports["report_time"] > killed_at + 1]
     assert not later.empty and set(later["node_ip"]) == {cluster.head_ip}
 
-    code, _, stderr = _finish(wrong, timeout=120)
-    assert code == 2, stderr[-3000:]
-    last = stderr.strip().splitlines()[-1]
-    assert last.startswith(f"raytune-hpo: error: --address: the Ray cluster at {cluster.address}"
-                           " uses token authentication and the token from RAY_AUTH_TOKEN was "
-                           "refused; set RAY_AUTH_TOKEN"), last
-    assert "Traceback" not in stderr
+    assert wrong_code == 2, wrong_stderr[-3000:]
+    errors = [line for line in wrong_stderr.splitlines() if line.startswith("raytune-hpo: error:")]
+    assert len(errors) == 1, wrong_stderr[-3000:]
+    assert errors[0].startswith(
+        f"raytune-hpo: error: --address: the Ray cluster at {cluster.address} uses token "
+        "authentication and the token from RAY_AUTH_TOKEN was refused; set RAY_AUTH_TOKEN"
+    ), errors
+    assert "Traceback" not in wrong_stderr
     assert not (tmp_path / "results" / "wrong_token").exists()

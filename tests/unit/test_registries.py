@@ -370,3 +370,14 @@ def test_pbt_mutations_come_from_the_search_space_spec() -> None:
     assert explorer.resample_probability == 0.25
     assert scheduler._perturbation_interval == 2
     assert scheduler._quantile_fraction == 0.25
+
+
+@pytest.mark.parametrize("searcher", ["random", "grid"])
+def test_variant_generator_carries_max_concurrent_trials(searcher: str) -> None:
+    """Ray ignores TuneConfig.max_concurrent_trials for a ready-made variant generator."""
+    space = {"learning_rate": {"grid": [0.1, 0.2]}, "batch_size": 64}
+    cfg = validate_config(
+        {"name": "limit", "search_space": space, "searcher": {"name": searcher},
+         "max_concurrent_trials": 3}
+    )
+    assert build_searcher(cfg).max_concurrent == 3

@@ -52,3 +52,31 @@ def test_files_round_trip_through_a_local_folder(tmp_path: Path) -> None:
     assert storage.exists(location, "a.yaml")
     assert storage.read_text(location, "a.yaml") == "x: 1\n"
     assert storage.as_location("s3://b/r/exp/") == "s3://b/r/exp"
+
+
+def test_set_aside_renames_a_local_folder_and_keeps_its_files(tmp_path: Path) -> None:
+    folder = tmp_path / "exp"
+    storage.write_text(folder, "raytune_hpo.yaml", "name: exp\n")
+
+    moved = storage.set_aside(folder)
+
+    assert isinstance(moved, Path)
+    assert not folder.exists()
+    assert moved.name.startswith("exp.replaced-")
+    assert (moved / "raytune_hpo.yaml").read_text() == "name: exp\n"
+
+
+def test_set_aside_of_a_missing_folder_moves_nothing(tmp_path: Path) -> None:
+    assert storage.set_aside(tmp_path / "never-run") is None
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_set_aside_works_through_a_uri(tmp_path: Path) -> None:
+    location = storage.experiment_location(f"file://{tmp_path}", "exp")
+    storage.write_text(location, "best.json", "{}")
+
+    moved = storage.set_aside(location)
+
+    assert isinstance(moved, str) and moved.startswith(f"file://{tmp_path}/exp.replaced-")
+    assert storage.read_text(moved, "best.json") == "{}"
+    assert not storage.exists(location, "best.json")
