@@ -172,7 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--storage-path", help="where experiment folders go")
     run.add_argument("--address", help="Ray cluster: auto, HOST:PORT or ray://HOST:PORT")
     run.add_argument(
-        "--overwrite", action="store_true", help="start again under a used name (the earlier folder is renamed, not deleted)"
+        "--overwrite",
+        action="store_true",
+        help="start again under a used name (the earlier folder is renamed, not deleted)",
     )
     run.set_defaults(func=cmd_run)
 

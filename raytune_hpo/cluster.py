@@ -39,6 +39,11 @@ DEFAULT_TOKEN_FILE = Path(".ray") / "auth_token"
 BOOTSTRAP_CONFIG = Path("~/ray_bootstrap_config.yaml")
 """The cluster-launcher config that ``ray up`` leaves on the head node."""
 CLIENT_SCHEME = "ray://"
+LOCAL_SYSTEM_CONFIG = {"preload_python_modules": ["raytune_hpo.trainables"]}
+"""Ray system config of a local instance: every worker imports the trainables (and torch) before
+it accepts work, so a trial's worker starts at once instead of after seconds of imports (which
+made Ray Tune hand every short trial to one reused worker; BENCHMARKS.md). On a cluster, start
+each node with ``RAY_preload_python_modules=raytune_hpo.trainables`` for the same effect."""
 REACH_TIMEOUT_S = 5.0
 RESOURCES_KEY = "resources_per_trial"
 logger = logging.getLogger(__name__)
@@ -88,7 +93,9 @@ def connect(address: str | None = None) -> None:
         return
     target = resolve_address(address, os.environ)
     if target is None:
-        ray.init(include_dashboard=False, logging_level="WARNING")
+        ray.init(
+            include_dashboard=False, logging_level="WARNING", _system_config=LOCAL_SYSTEM_CONFIG
+        )
         return
     endpoint = parse_endpoint(target, "--address" if target == address else ADDRESS_ENV)
     source = token_source(os.environ, Path.home())
@@ -167,9 +174,7 @@ def token_source(env: Mapping[str, str], home: Path) -> str | None:
     path = env.get(TOKEN_PATH_ENV)
     if path:
         if not Path(path).expanduser().is_file():
-            raise ConfigError(
-                "--address", f"{TOKEN_PATH_ENV}={path} is not a file; {TOKEN_HELP}"
-            )
+            raise ConfigError("--address", f"{TOKEN_PATH_ENV}={path} is not a file; {TOKEN_HELP}")
         return f"{TOKEN_PATH_ENV}={path}"
     default = home / DEFAULT_TOKEN_FILE
     return str(default) if default.is_file() else None
@@ -236,7 +241,9 @@ def check_resources(resources: ResourcesConfig, storage_path: str) -> None:
         logger.warning(
             "warning: %s: no node holds cpu=%s, gpu=%s and the autoscaler's node types are not "
             "known; trials wait until it adds a node that large",
-            RESOURCES_KEY, _number(resources.cpu), _number(resources.gpu),
+            RESOURCES_KEY,
+            _number(resources.cpu),
+            _number(resources.gpu),
         )
         return
     check_fits(resources.cpu, resources.gpu, [*nodes, *node_types])
@@ -288,8 +295,11 @@ def storage_note(storage_path: str, multi_node: bool, client_mode: bool) -> str 
 def alive_nodes() -> list[NodeShape]:
     """CPUs and GPUs of every alive node of the connected cluster."""
     return [
-        NodeShape(str(node["NodeManagerAddress"]), _get(node["Resources"], "CPU"),
-                  _get(node["Resources"], "GPU"))
+        NodeShape(
+            str(node["NodeManagerAddress"]),
+            _get(node["Resources"], "CPU"),
+            _get(node["Resources"], "GPU"),
+        )
         for node in ray.nodes()
         if node.get("Alive")
     ]
@@ -325,8 +335,9 @@ def launcher_node_types(launcher: Mapping[str, Any]) -> list[NodeShape] | None:
         resources = spec.get("resources")
         if resources is None:
             return None  # the launcher detects them from the instance type at run time
-        shapes.append(NodeShape(f"node type {name}", _get(resources, "CPU"),
-                                _get(resources, "GPU")))
+        shapes.append(
+            NodeShape(f"node type {name}", _get(resources, "CPU"), _get(resources, "GPU"))
+        )
     return shapes
 
 
@@ -341,8 +352,11 @@ def _reported_node_types() -> list[NodeShape]:
     if config is None:
         return []
     return [
-        NodeShape(f"node type {group.name}", float(group.resources.get("CPU", 0)),
-                  float(group.resources.get("GPU", 0)))
+        NodeShape(
+            f"node type {group.name}",
+            float(group.resources.get("CPU", 0)),
+            float(group.resources.get("GPU", 0)),
+        )
         for group in config.node_group_configs
         if group.max_count != 0
     ]

@@ -130,8 +130,13 @@ def run_summary(experiment: Experiment, method: str, target: float | None) -> di
     started = max(int(began.sum()), len(reported))
     row.update(trials_started=started, trials_finished=finished, epochs=len(reports))
     if reports.empty:
-        return {**row, "final": math.nan, "worker_time_s": 0.0, "wall_time_s": 0.0,
-                "time_to_target_s": math.nan}
+        return {
+            **row,
+            "final": math.nan,
+            "worker_time_s": 0.0,
+            "wall_time_s": 0.0,
+            "time_to_target_s": math.nan,
+        }
     curve = incumbent(reports, experiment.metric, experiment.mode)
     return {
         **row,
@@ -265,8 +270,21 @@ def markdown_report(comparison: Comparison) -> str:
     """The Markdown report: method table, embedded plots, one row per run."""
     c = comparison
     target = f"; target {c.target:g}" if c.target is not None else ""
-    runs = c.runs[["method", "seed", "experiment", "final", "trials_started", "trials_finished",
-                   "epochs", "worker_time_s", "wall_time_s", "time_to_target_s", "path"]]
+    runs = c.runs[
+        [
+            "method",
+            "seed",
+            "experiment",
+            "final",
+            "trials_started",
+            "trials_finished",
+            "epochs",
+            "worker_time_s",
+            "wall_time_s",
+            "time_to_target_s",
+            "path",
+        ]
+    ]
     lines = [
         f"# Comparison of {len(c.runs)} experiments",
         "",
@@ -300,9 +318,7 @@ def markdown_table(frame: pd.DataFrame) -> str:
         return "(none)"
     header = [str(c) for c in frame.columns]
     rows = [[_cell(v) for v in row] for row in frame.itertuples(index=False)]
-    return "\n".join(
-        _row(cells) for cells in [header, ["---"] * len(header), *rows]
-    )
+    return "\n".join(_row(cells) for cells in [header, ["---"] * len(header), *rows])
 
 
 def _row(cells: Iterable[str]) -> str:

@@ -299,7 +299,9 @@ def _check_points(space: Mapping[str, Any], points: Iterable[Mapping[str, Any]])
 def _check_searcher(cfg: ExperimentConfig) -> None:
     grid_keys = [k for k, v in cfg.search_space.items() if search_space.spec_kind(k, v) == "grid"]
     if cfg.searcher.name == "grid" and not grid_keys:
-        raise InvalidKey("searcher.name", "grid needs at least one {grid: [...]} search_space entry")
+        raise InvalidKey(
+            "searcher.name", "grid needs at least one {grid: [...]} search_space entry"
+        )
     if cfg.searcher.name == "hyperopt" and grid_keys:
         raise InvalidKey(
             f"search_space.{grid_keys[0]}",
@@ -422,7 +424,8 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
         raise ConfigError("file", f"cannot read: {err.strerror}", str(path)) from None
     except UnicodeDecodeError as err:
         raise ConfigError(
-            "file", f"not UTF-8 text (byte {err.object[err.start]:#04x} at offset {err.start})",
+            "file",
+            f"not UTF-8 text (byte {err.object[err.start]:#04x} at offset {err.start})",
             str(path),
         ) from None
     try:
@@ -616,4 +619,3 @@ def scheduler_names() -> list[str]:
 
 def _tags(union: Any) -> list[str]:
     return [m.model_fields["name"].annotation.__args__[0] for m in union.__origin__.__args__]
-

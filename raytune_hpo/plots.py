@@ -81,8 +81,14 @@ def plot_learning_curves(reports: pd.DataFrame, metric: str) -> Figure:
         label = None if method in labelled else method
         labelled.add(method)
         axes.plot(
-            trial["elapsed_s"], trial[metric], color=colors[method], alpha=0.6, lw=1,
-            marker=".", ms=3, label=label,
+            trial["elapsed_s"],
+            trial[metric],
+            color=colors[method],
+            alpha=0.6,
+            lw=1,
+            marker=".",
+            ms=3,
+            label=label,
         )
     axes.set_xlabel("wall-clock time (s)")
     axes.set_ylabel(metric)

@@ -62,7 +62,9 @@ def load_experiment(path: str | Path) -> Experiment:
     path = Path(path).expanduser().resolve()
     config_file = path / CONFIG_FILE
     if not config_file.exists():
-        raise FileNotFoundError(f"{path}: no {CONFIG_FILE}; not an experiment folder of raytune-hpo")
+        raise FileNotFoundError(
+            f"{path}: no {CONFIG_FILE}; not an experiment folder of raytune-hpo"
+        )
     config = yaml.safe_load(config_file.read_text())
     trials = read_trials(path)
     reports = read_reports(path, trials)
@@ -173,4 +175,6 @@ def incumbent(reports: pd.DataFrame, metric: str, mode: str) -> pd.DataFrame:
     ordered = reports.sort_values("elapsed_s", kind="stable")
     values = ordered[metric].astype(float)
     best = values.cummin() if mode == "min" else values.cummax()
-    return pd.DataFrame({"elapsed_s": ordered["elapsed_s"].to_numpy(), "incumbent": best.to_numpy()})
+    return pd.DataFrame(
+        {"elapsed_s": ordered["elapsed_s"].to_numpy(), "incumbent": best.to_numpy()}
+    )

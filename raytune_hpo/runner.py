@@ -195,9 +195,7 @@ def run_experiment(
     return ExperimentOutcome(path, results, score_best_trial(cfg, results, data, path), cfg)
 
 
-def resume_experiment(
-    path: str | Path, *, address: str | None = None
-) -> ExperimentOutcome:
+def resume_experiment(path: str | Path, *, address: str | None = None) -> ExperimentOutcome:
     """Continue an interrupted experiment in its folder, then score its best trial.
 
     Finished trials keep their results; unfinished and errored trials continue from their

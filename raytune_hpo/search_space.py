@@ -34,9 +34,7 @@ def _bounds(key: str, kind: str, args: Any, *, log: bool = False) -> tuple[float
         or len(args) != 2
         or not all(_is_number(a) for a in args)
     ):
-        raise SearchSpaceError(
-            key, f"{kind} takes [low, high] (two numbers, finite), got {args!r}"
-        )
+        raise SearchSpaceError(key, f"{kind} takes [low, high] (two numbers, finite), got {args!r}")
     low, high = args
     if not low < high:
         raise SearchSpaceError(key, f"{kind} needs low < high, got low={low}, high={high}")
@@ -57,12 +55,12 @@ def _quantised(key: str, kind: str, args: Any) -> tuple[float, float, float]:
     low, high = _bounds(key, kind, args[:2])
     q = args[2]
     if not 0 < q <= high - low:
-        raise SearchSpaceError(
-            key, f"{kind} needs 0 < q <= high - low ({high - low}), got q={q}"
-        )
+        raise SearchSpaceError(key, f"{kind} needs 0 < q <= high - low ({high - low}), got q={q}")
     if not (_on_grid(low, q) and _on_grid(high, q)):
         raise SearchSpaceError(
-            key, f"{kind} needs low and high to each be a multiple of q, got low={low}, high={high}, q={q}"
+            key,
+            f"{kind} needs low and high to each be a multiple of q, "
+            f"got low={low}, high={high}, q={q}",
         )
     return low, high, q
 
@@ -86,11 +84,7 @@ def _values(key: str, kind: str, args: Any) -> list[Any]:
 
 def _is_number(value: Any) -> bool:
     """A finite int or float (bools, NaN and infinities are not numbers here)."""
-    return (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-    )
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _uniform(key: str, args: Any) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ray.tune.search import Searcher, SearchAlgorithm
+from ray.tune.search import SearchAlgorithm, Searcher
 from ray.tune.search.basic_variant import BasicVariantGenerator
 
 from raytune_hpo.config import ExperimentConfig
@@ -36,7 +36,7 @@ SEARCHERS: dict[str, Callable[[ExperimentConfig], SearchAlgorithm | Searcher]] =
     "grid": _basic_variant,
     "hyperopt": _hyperopt,
 }
-"""``random`` and ``grid`` share Ray's variant generator: grids come from ``{grid: [...]}`` specs."""
+"""``random`` and ``grid`` share Ray's variant generator; grids come from ``{grid: [...]}``."""
 
 
 def build_searcher(cfg: ExperimentConfig) -> SearchAlgorithm | Searcher:

@@ -21,8 +21,14 @@ HEADLINE = re.compile(r"^(?P<name>[A-Za-z0-9_.+-]+): (?P<value>\S+)$")
 
 
 def test_every_benchmark_is_covered() -> None:
-    assert {"bench_epoch.py", "bench_overhead.py", "bench_memory.py", "bench_gpu.py",
-            "bench_time_to_target.py", "bench_scaling.py"} <= set(SCRIPTS)
+    assert {
+        "bench_epoch.py",
+        "bench_overhead.py",
+        "bench_memory.py",
+        "bench_gpu.py",
+        "bench_time_to_target.py",
+        "bench_scaling.py",
+    } <= set(SCRIPTS)
 
 
 @pytest.mark.integration

@@ -87,7 +87,11 @@ def _optimizer(model: nn.Module, hp: dict[str, Any]) -> torch.optim.Optimizer:
 
 
 def _optimizer_values(hp: dict[str, Any]) -> dict[str, Any]:
-    return {"lr": hp["learning_rate"], "momentum": hp["momentum"], "weight_decay": hp["weight_decay"]}
+    return {
+        "lr": hp["learning_rate"],
+        "momentum": hp["momentum"],
+        "weight_decay": hp["weight_decay"],
+    }
 
 
 def train_lenet(
@@ -107,7 +111,10 @@ def train_lenet(
     torch.manual_seed(settings.seed)
     model = common.place_model(LeNet(data.num_classes, options.activation), device)
     optimizer = _optimizer(model, hp)
-    x_train, y_train = common.to_device(data.x_train, device), common.to_device(data.y_train, device)
+    x_train, y_train = (
+        common.to_device(data.x_train, device),
+        common.to_device(data.y_train, device),
+    )
     x_val, y_val = common.to_device(data.x_val, device), common.to_device(data.y_val, device)
     generator = torch.Generator().manual_seed(settings.seed)
 
@@ -128,9 +135,14 @@ def train_lenet(
         )
         if not math.isfinite(train_loss):
             common.report_epoch(
-                {"validation_error": 1.0, "validation_loss": float("inf"),
-                 "validation_accuracy": 0.0, "train_loss": float("inf"),
-                 "epoch": epoch, "diverged": True},
+                {
+                    "validation_error": 1.0,
+                    "validation_loss": float("inf"),
+                    "validation_accuracy": 0.0,
+                    "train_loss": float("inf"),
+                    "epoch": epoch,
+                    "diverged": True,
+                },
                 None,
             )
             return

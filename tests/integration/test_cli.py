@@ -37,8 +37,10 @@ def test_validate_prints_resolved_config_and_builds_parts() -> None:
         (["--set", "scheduler.grace_perod=1"], "scheduler.grace_perod"),
         (["--set", "dataset.name=cifar"], "dataset.name"),
         (["--set", "mode=up"], "mode"),
-        (["--set", "search_space.learning_rate={loguniform: [0, 1]}"],
-         "search_space.learning_rate"),
+        (
+            ["--set", "search_space.learning_rate={loguniform: [0, 1]}"],
+            "search_space.learning_rate",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args: list[str], expected: str) -> None:

@@ -37,7 +37,10 @@ WORKER_GPUS = 2
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterInfo]:
     """Head: 2 CPUs, no GPU. Worker: 2 CPUs, 2 logical GPUs."""
     with ray_cluster_in_namespaces(
-        head_cpus=NODE_CPUS, worker_cpus=NODE_CPUS, head_gpus=0, worker_gpus=WORKER_GPUS,
+        head_cpus=NODE_CPUS,
+        worker_cpus=NODE_CPUS,
+        head_gpus=0,
+        worker_gpus=WORKER_GPUS,
         tmp_path=tmp_path_factory.mktemp("cluster"),
     ) as info:
         yield info
@@ -47,8 +50,15 @@ def _experiment(base: dict[str, Any], folder: Path, name: str, **changes: Any) -
     """A config file from the tiny LeNet config, with trials long enough (8 epochs of 1,000
     images) for the worker's actors to start while the head's are still busy."""
     dataset = {**base["dataset"], "train_size": 1000}
-    raw = {**base, "name": name, "dataset": dataset, "max_epochs": 8, "num_samples": 4,
-           "search_space": {**base["search_space"], "batch_size": 64}, **changes}
+    raw = {
+        **base,
+        "name": name,
+        "dataset": dataset,
+        "max_epochs": 8,
+        "num_samples": 4,
+        "search_space": {**base["search_space"], "batch_size": 64},
+        **changes,
+    }
     path = folder / f"{name}.yaml"
     path.write_text(yaml.safe_dump(raw))
     return path
@@ -71,8 +81,12 @@ def _cli_in_head_ns(
     removed = [part for name in unset for part in ("-u", name)]
     return subprocess.Popen(
         ["ip", "netns", "exec", cluster.head_ns, "env", *removed, *CLI, *args],
-        env={**cluster.env, **(env or {})}, cwd=ROOT, text=True, start_new_session=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={**cluster.env, **(env or {})},
+        cwd=ROOT,
+        text=True,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
 
 
@@ -99,11 +113,18 @@ def test_gpu_trials_land_only_on_the_gpu_node(
     home = tmp_path / "home"
     (home / ".ray").mkdir(parents=True)
     shutil.copy(cluster.env["RAY_AUTH_TOKEN_PATH"], home / ".ray" / "auth_token")
-    config = _experiment(tiny_lenet_config, tmp_path, "gpus", max_epochs=3,
-                         resources_per_trial={"cpu": 0.5, "gpu": 1})
+    config = _experiment(
+        tiny_lenet_config,
+        tmp_path,
+        "gpus",
+        max_epochs=3,
+        resources_per_trial={"cpu": 0.5, "gpu": 1},
+    )
     code, _, stderr = _finish(
         _cli_in_head_ns(
-            cluster, ["run", str(config), "--address", cluster.address], env={"HOME": str(home)},
+            cluster,
+            ["run", str(config), "--address", cluster.address],
+            env={"HOME": str(home)},
             unset=["RAY_AUTH_MODE", "RAY_AUTH_TOKEN_PATH", "RAY_ADDRESS"],
         ),
         timeout=240,
@@ -153,13 +174,20 @@ def _await_progress_on_both_nodes(
 def test_trials_spread_over_both_nodes_and_survive_losing_the_worker(
     cluster: ClusterInfo, tmp_path: Path, tiny_lenet_config: dict[str, Any]
 ) -> None:
-    config = _experiment(tiny_lenet_config, tmp_path, "lost_worker",
-                         resources_per_trial={"cpu": 1}, failure={"max_failures": 3})
+    config = _experiment(
+        tiny_lenet_config,
+        tmp_path,
+        "lost_worker",
+        resources_per_trial={"cpu": 1},
+        failure={"max_failures": 3},
+    )
     folder = tmp_path / "results" / "lost_worker"
     # A driver with a wrong token, started alongside (Ray retries for ~20 s before giving up).
     wrong = _cli_in_head_ns(
-        cluster, ["run", str(config), "--name", "wrong_token", "--address", cluster.address],
-        env={"RAY_AUTH_TOKEN": "0" * 64}, unset=["RAY_AUTH_TOKEN_PATH"],
+        cluster,
+        ["run", str(config), "--name", "wrong_token", "--address", cluster.address],
+        env={"RAY_AUTH_TOKEN": "0" * 64},
+        unset=["RAY_AUTH_TOKEN_PATH"],
     )
     # As a `ray job submit` entrypoint runs: RAY_ADDRESS names the cluster, --address auto.
     run = _cli_in_head_ns(cluster, ["run", str(config), "--address", "auto"])

@@ -41,19 +41,29 @@ def _assert_png(path: Path) -> None:
     assert data[:8] == PNG_SIGNATURE and len(data) > 5_000, path
 
 
-def test_run_two_methods_then_compare(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_run_two_methods_then_compare(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     storage = tmp_path / "results"
     # The two experiments are independent: run them at once, each with its own Ray.
     runs = [
         subprocess.Popen(
             [
-                sys.executable, "-m", "raytune_hpo.cli", "run", str(LENET / f"{method}.yaml"),
-                "--smoke", "--set", "dataset.name=digits", "--storage-path", str(storage),
-                "--name", method,
+                sys.executable,
+                "-m",
+                "raytune_hpo.cli",
+                "run",
+                str(LENET / f"{method}.yaml"),
+                "--smoke",
+                "--set",
+                "dataset.name=digits",
+                "--storage-path",
+                str(storage),
+                "--name",
+                method,
             ],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
         )
         for method in ("random", "asha")
     ]
@@ -86,8 +96,15 @@ def test_compare_schedulers_smoke(
 ) -> None:
     out = tmp_path / "study_report"
     argv = [
-        "--smoke", "--configs", str(LENET / "hyperopt_asha.yaml"), "--seeds", "2",
-        "--storage-path", str(tmp_path / "results"), "--out", str(out),
+        "--smoke",
+        "--configs",
+        str(LENET / "hyperopt_asha.yaml"),
+        "--seeds",
+        "2",
+        "--storage-path",
+        str(tmp_path / "results"),
+        "--out",
+        str(out),
     ]
     assert _study_main()(argv) == 0
     stdout = capsys.readouterr().out
@@ -96,7 +113,8 @@ def test_compare_schedulers_smoke(
     assert name == "best_mean_final_validation_error"
     runs = pd.read_csv(out / "runs.csv")
     assert sorted(zip(runs["method"], runs["seed"], strict=True)) == [
-        ("hyperopt+asha", 0), ("hyperopt+asha", 1)
+        ("hyperopt+asha", 0),
+        ("hyperopt+asha", 1),
     ]
     (method,) = pd.read_csv(out / "methods.csv").to_dict("records")
     assert method["runs"] == 2 and float(value) == pytest.approx(runs["final"].mean(), abs=5e-5)

@@ -85,7 +85,11 @@ def test_impossible_request_exits_2_within_seconds(
     start = time.monotonic()
     done = subprocess.run(
         [*CLI, "run", str(_write_config(raw, tmp_path))],
-        capture_output=True, text=True, timeout=120, cwd=ROOT, env=_cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env=_cli_env(),
     )
     elapsed = time.monotonic() - start
 
@@ -106,13 +110,16 @@ def test_unreachable_address_and_foreign_folder_exit_2_within_seconds(
         port = probe.getsockname()[1]
     config = _write_config({**tiny_lenet_config, "name": "nowhere"}, tmp_path)
     for args, expected in (
-        (["run", str(config), "--address", f"127.0.0.1:{port}"],
-         f"--address: no Ray cluster answers at 127.0.0.1:{port}"),
+        (
+            ["run", str(config), "--address", f"127.0.0.1:{port}"],
+            f"--address: no Ray cluster answers at 127.0.0.1:{port}",
+        ),
         (["resume", str(tmp_path)], f"{tmp_path}: no raytune_hpo.yaml"),
     ):
         start = time.monotonic()
-        done = subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=60,
-                              cwd=ROOT, env=_cli_env())
+        done = subprocess.run(
+            [*CLI, *args], capture_output=True, text=True, timeout=60, cwd=ROOT, env=_cli_env()
+        )
         assert done.returncode == 2, done.stderr[-2000:]
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith(f"raytune-hpo: error: {expected}"), lines
@@ -132,7 +139,11 @@ def test_four_trials_share_two_gpus_at_half_a_gpu_each(
     }
     done = subprocess.run(
         [sys.executable, "-c", _FRACTIONAL_DRIVER, str(_write_config(raw, tmp_path))],
-        capture_output=True, text=True, timeout=240, cwd=ROOT, env=_cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=ROOT,
+        env=_cli_env(),
     )
     assert done.returncode == 0, done.stderr[-3000:]
     experiment = load_experiment(tmp_path / "results" / "half_gpus")
@@ -199,8 +210,12 @@ def test_sigkilled_run_resumes_without_rerunning_finished_work(
     path = tmp_path / "results" / "killed"
     run = subprocess.Popen(
         [*CLI, "run", str(_write_config(raw, tmp_path))],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=ROOT,
-        env=_cli_env(), start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=_cli_env(),
+        start_new_session=True,
     )
     try:
         at_kill = _await_kill_point(path, run, raw["max_epochs"], timeout=150)
@@ -210,7 +225,11 @@ def test_sigkilled_run_resumes_without_rerunning_finished_work(
 
     resumed = subprocess.run(
         [*CLI, "resume", str(path)],
-        capture_output=True, text=True, timeout=240, cwd=ROOT, env=_cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=ROOT,
+        env=_cli_env(),
     )
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     experiment = load_experiment(path)

@@ -18,13 +18,19 @@ PAIRS: dict[str, dict[str, Any]] = {
     "random": {"searcher": {"name": "random"}},
     "grid": {
         "searcher": {"name": "grid"},
-        "search_space": {"learning_rate": {"grid": [0.01, 0.05]}, "batch_size": 64,
-                         "momentum": 0.9},
+        "search_space": {
+            "learning_rate": {"grid": [0.01, 0.05]},
+            "batch_size": 64,
+            "momentum": 0.9,
+        },
         "num_samples": 1,
     },
     "hyperopt": {"searcher": {"name": "hyperopt", "n_initial_points": 2}},
-    "asha": {"scheduler": {"name": "asha", "grace_period": 1, "reduction_factor": 2},
-             "num_samples": 6, "max_epochs": 4},
+    "asha": {
+        "scheduler": {"name": "asha", "grace_period": 1, "reduction_factor": 2},
+        "num_samples": 6,
+        "max_epochs": 4,
+    },
     "hyperopt+asha": {
         "searcher": {"name": "hyperopt", "n_initial_points": 2},
         "scheduler": {"name": "asha", "grace_period": 1, "reduction_factor": 2},

@@ -20,8 +20,13 @@ def _outcome(raw: dict[str, Any]) -> pd.DataFrame:
     """The experiment's reports: config, epoch and metrics, in a fixed order."""
     path = run_experiment(validate_config(raw)).path
     reports = load_experiment(path).reports
-    columns = ["config/learning_rate", "config/batch_size", "training_iteration",
-               "validation_error", "validation_loss"]
+    columns = [
+        "config/learning_rate",
+        "config/batch_size",
+        "training_iteration",
+        "validation_error",
+        "validation_loss",
+    ]
     return reports[columns].sort_values(columns[:3]).reset_index(drop=True)
 
 
@@ -38,8 +43,11 @@ def test_wandb_on_changes_no_result(
     runs = [read_offline_run(p) for p in find_offline_runs(tmp_path / "results/wandb_on/wandb")]
     (trial_run,) = [r for r in runs if r.name != "wandb_on-incumbent"]
     (incumbent_run,) = [r for r in runs if r.name == "wandb_on-incumbent"]
-    best = [row["best_validation_error"] for row in incumbent_run.history
-            if "best_validation_error" in row]
+    best = [
+        row["best_validation_error"]
+        for row in incumbent_run.history
+        if "best_validation_error" in row
+    ]
     assert best == sorted(best, reverse=True) and best[-1] == off["validation_error"].min()
     for run in runs:
         assert (run.group, run.job_type) == ("study", "random")

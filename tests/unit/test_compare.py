@@ -111,17 +111,24 @@ def test_runs_hold_final_incumbent_counts_and_time_to_target(folders: list[Path]
     runs = load_comparison(folders, target=0.3).runs.set_index("experiment")
 
     assert runs["method"].to_dict() == {
-        "random_s0": "random", "random_s1": "random", "asha_s0": "asha", "asha_s1": "asha"
+        "random_s0": "random",
+        "random_s1": "random",
+        "asha_s0": "asha",
+        "asha_s1": "asha",
     }
     assert runs["seed"].to_dict() == {"random_s0": 0, "random_s1": 1, "asha_s0": 0, "asha_s1": 1}
     assert runs["final"].to_dict() == pytest.approx(
         {"random_s0": 0.3, "random_s1": 0.5, "asha_s0": 0.2, "asha_s1": 0.25}
     )
     assert runs.loc["random_s1", ["trials_started", "trials_finished", "epochs"]].tolist() == [
-        2, 1, 3
+        2,
+        1,
+        3,
     ]
     assert runs.loc["asha_s0", ["trials_started", "trials_finished", "epochs"]].tolist() == [
-        2, 2, 2
+        2,
+        2,
+        2,
     ]
     assert runs.loc["random_s0", "worker_time_s"] == pytest.approx(4.0)
     assert runs.loc["random_s1", "wall_time_s"] == pytest.approx(4.0)
@@ -149,9 +156,7 @@ def test_method_table_ranks_by_mean_final_incumbent(folders: list[Path]) -> None
 def test_max_mode_ranks_the_other_way(tmp_path: Path) -> None:
     folders = [
         write_experiment(tmp_path, _config("low", 0, {"name": "fifo"}, "max"), RANDOM_SEED0),
-        write_experiment(
-            tmp_path, _config("high", 0, {"name": "asha"}, "max"), RANDOM_SEED1
-        ),
+        write_experiment(tmp_path, _config("high", 0, {"name": "asha"}, "max"), RANDOM_SEED1),
     ]
     comparison = load_comparison(folders)
     assert comparison.runs.set_index("experiment")["final"].to_dict() == pytest.approx(

@@ -52,7 +52,7 @@ choice_specs = st.lists(
 
 specs = st.one_of(numeric_specs(), choice_specs)
 foreign_values = st.one_of(
-    st.floats(-1e6, 1e6), st.integers(-10**6, 10**6), st.just(0), st.just("unknown"), st.none()
+    st.floats(-1e6, 1e6), st.integers(-(10**6), 10**6), st.just(0), st.just("unknown"), st.none()
 )
 
 
@@ -191,8 +191,10 @@ def _pbt_config(**scheduler: Any) -> dict[str, Any]:
 def test_ray_pbt_explore_stays_in_range_from_the_edges() -> None:
     """Ray's own explore path (what PBT runs at an exploit) with donors at both ends."""
     scheduler = build_scheduler(validate_config(_pbt_config(resample_probability=0.0)))
-    for edge in ({"learning_rate": 1.0, "batch_size": 256, "activation": "sigmoid"},
-                 {"learning_rate": 0.01, "batch_size": 32, "activation": "relu"}):
+    for edge in (
+        {"learning_rate": 1.0, "batch_size": 256, "activation": "sigmoid"},
+        {"learning_rate": 0.01, "batch_size": 32, "activation": "relu"},
+    ):
         donor = Trial("__fake", config=dict(edge), stub=True)
         for _ in range(100):
             new, _ = scheduler._get_new_config(None, donor)
@@ -203,16 +205,43 @@ def test_ray_pbt_explore_stays_in_range_from_the_edges() -> None:
 @pytest.mark.parametrize(
     ("changes", "key", "words"),
     [
-        ({"scheduler": {"name": "pbt", "hyperparam_mutations": {"batch_size": {"grid": [32, 64]}}}},
-         "scheduler.hyperparam_mutations.batch_size", ("needs a distribution", "choice")),
-        ({"scheduler": {"name": "pbt",
-                        "hyperparam_mutations": {"batch_size": {"uniform": [32, 64]}}}},
-         "scheduler.hyperparam_mutations.batch_size", ("integers", "randint")),
-        ({"scheduler": {"name": "pbt", "hyperparam_mutations": {"batch_size": 64}}},
-         "scheduler.hyperparam_mutations.batch_size", ("needs a distribution",)),
-        ({"max_epochs": 3, "scheduler": {"name": "pbt", "perturbation_interval": 4,
-                                         "hyperparam_mutations": MUTATIONS}},
-         "scheduler.perturbation_interval", ("max_epochs (3)", "got 4")),
+        (
+            {
+                "scheduler": {
+                    "name": "pbt",
+                    "hyperparam_mutations": {"batch_size": {"grid": [32, 64]}},
+                }
+            },
+            "scheduler.hyperparam_mutations.batch_size",
+            ("needs a distribution", "choice"),
+        ),
+        (
+            {
+                "scheduler": {
+                    "name": "pbt",
+                    "hyperparam_mutations": {"batch_size": {"uniform": [32, 64]}},
+                }
+            },
+            "scheduler.hyperparam_mutations.batch_size",
+            ("integers", "randint"),
+        ),
+        (
+            {"scheduler": {"name": "pbt", "hyperparam_mutations": {"batch_size": 64}}},
+            "scheduler.hyperparam_mutations.batch_size",
+            ("needs a distribution",),
+        ),
+        (
+            {
+                "max_epochs": 3,
+                "scheduler": {
+                    "name": "pbt",
+                    "perturbation_interval": 4,
+                    "hyperparam_mutations": MUTATIONS,
+                },
+            },
+            "scheduler.perturbation_interval",
+            ("max_epochs (3)", "got 4"),
+        ),
         ({"num_samples": 1}, "num_samples", ("population", "got 1")),
     ],
 )

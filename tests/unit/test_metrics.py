@@ -66,9 +66,7 @@ def test_the_cached_classifier_is_reused_not_retrained(cache_runs: dict) -> None
 
 
 def test_cache_is_keyed_by_data_set(data_dir: Path) -> None:
-    assert metrics.classifier_path("digits", data_dir) != metrics.classifier_path(
-        "mnist", data_dir
-    )
+    assert metrics.classifier_path("digits", data_dir) != metrics.classifier_path("mnist", data_dir)
     assert metrics.classifier_path("digits", data_dir).parent == data_dir / metrics.CLASSIFIER_DIR
 
 

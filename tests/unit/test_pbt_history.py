@@ -19,12 +19,26 @@ from raytune_hpo.pbt_history import (
 from raytune_hpo.plots_pbt import PLOT_FILE, plot_pbt_history, save_pbt_plot
 
 RECORDS = [
-    {"time": 1000.0, "trial_id": "t0", "donor_id": "t1", "training_iteration": 2,
-     "donor_iteration": 2, "old": {"lr": 0.01, "act": "relu"},
-     "donor": {"lr": 0.1, "act": "tanh"}, "new": {"lr": 0.08, "act": "relu"}},
-    {"time": 1010.0, "trial_id": "t1", "donor_id": "t0", "training_iteration": 4,
-     "donor_iteration": 3, "old": {"lr": 0.1, "act": "tanh"},
-     "donor": {"lr": 0.08, "act": "relu"}, "new": {"lr": 0.096, "act": "tanh"}},
+    {
+        "time": 1000.0,
+        "trial_id": "t0",
+        "donor_id": "t1",
+        "training_iteration": 2,
+        "donor_iteration": 2,
+        "old": {"lr": 0.01, "act": "relu"},
+        "donor": {"lr": 0.1, "act": "tanh"},
+        "new": {"lr": 0.08, "act": "relu"},
+    },
+    {
+        "time": 1010.0,
+        "trial_id": "t1",
+        "donor_id": "t0",
+        "training_iteration": 4,
+        "donor_iteration": 3,
+        "old": {"lr": 0.1, "act": "tanh"},
+        "donor": {"lr": 0.08, "act": "relu"},
+        "new": {"lr": 0.096, "act": "tanh"},
+    },
 ]
 
 
@@ -36,8 +50,15 @@ def _reports() -> pd.DataFrame:
     rows = []
     for trial, lrs in {"t0": [0.01, 0.01, 0.08, 0.08], "t1": [0.1, 0.1, 0.1, 0.096]}.items():
         for epoch, lr in enumerate(lrs, start=1):
-            rows.append({"trial_id": trial, "training_iteration": epoch, "score": epoch * lr,
-                         "config/lr": lr, "config/act": "relu" if trial == "t0" else "tanh"})
+            rows.append(
+                {
+                    "trial_id": trial,
+                    "training_iteration": epoch,
+                    "score": epoch * lr,
+                    "config/lr": lr,
+                    "config/act": "relu" if trial == "t0" else "tanh",
+                }
+            )
     return pd.DataFrame(rows)
 
 

@@ -377,7 +377,11 @@ def test_variant_generator_carries_max_concurrent_trials(searcher: str) -> None:
     """Ray ignores TuneConfig.max_concurrent_trials for a ready-made variant generator."""
     space = {"learning_rate": {"grid": [0.1, 0.2]}, "batch_size": 64}
     cfg = validate_config(
-        {"name": "limit", "search_space": space, "searcher": {"name": searcher},
-         "max_concurrent_trials": 3}
+        {
+            "name": "limit",
+            "search_space": space,
+            "searcher": {"name": searcher},
+            "max_concurrent_trials": 3,
+        }
     )
     assert build_searcher(cfg).max_concurrent == 3

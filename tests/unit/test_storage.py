@@ -13,8 +13,15 @@ from raytune_hpo.runner import experiment_path
 
 @pytest.mark.parametrize(
     ("path", "expected"),
-    [("s3://bucket/results", True), ("gs://b/r", True), ("file:///tmp/r", True),
-     ("~/results", False), ("/tmp/r", False), ("relative/r", False), ("c:/x", False)],
+    [
+        ("s3://bucket/results", True),
+        ("gs://b/r", True),
+        ("file:///tmp/r", True),
+        ("~/results", False),
+        ("/tmp/r", False),
+        ("relative/r", False),
+        ("c:/x", False),
+    ],
 )
 def test_is_uri(path: str, expected: bool) -> None:
     assert storage.is_uri(path) is expected
