@@ -27,6 +27,7 @@ from pydantic import (
 
 from raytune_hpo import explore, search_space
 from raytune_hpo.data import DATASETS
+from raytune_hpo.registry import lookup
 from raytune_hpo.tracking import WandbConfig
 
 
@@ -95,8 +96,7 @@ class DatasetConfig(StrictModel):
     @field_validator("name")
     @classmethod
     def _known_dataset(cls, name: str) -> str:
-        if name not in DATASETS:
-            raise ValueError(f"unknown data set {name!r}; known: {', '.join(sorted(DATASETS))}")
+        lookup(DATASETS, name, "data set")
         return name
 
 
@@ -234,8 +234,7 @@ class ExperimentConfig(StrictModel):
     def _known_trainable(cls, name: str) -> str:
         from raytune_hpo.trainables import TRAINABLES
 
-        if name not in TRAINABLES:
-            raise ValueError(f"unknown trainable {name!r}; known: {', '.join(sorted(TRAINABLES))}")
+        lookup(TRAINABLES, name, "trainable")
         return name
 
     @model_validator(mode="after")

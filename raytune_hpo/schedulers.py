@@ -19,6 +19,7 @@ from ray.tune.schedulers import (
 
 from raytune_hpo.config import ExperimentConfig
 from raytune_hpo.explore import BoundedExplore
+from raytune_hpo.registry import lookup
 
 TIME_ATTR = "training_iteration"
 
@@ -85,9 +86,4 @@ SCHEDULERS: dict[str, Callable[[ExperimentConfig], TrialScheduler]] = {
 
 def build_scheduler(cfg: ExperimentConfig) -> TrialScheduler:
     """The trial scheduler named by ``cfg.scheduler``."""
-    try:
-        builder = SCHEDULERS[cfg.scheduler.name]
-    except KeyError:
-        known = ", ".join(sorted(SCHEDULERS))
-        raise ValueError(f"unknown scheduler {cfg.scheduler.name!r}; known: {known}") from None
-    return builder(cfg)
+    return lookup(SCHEDULERS, cfg.scheduler.name, "scheduler")(cfg)

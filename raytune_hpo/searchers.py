@@ -8,6 +8,7 @@ from ray.tune.search import SearchAlgorithm, Searcher
 from ray.tune.search.basic_variant import BasicVariantGenerator
 
 from raytune_hpo.config import ExperimentConfig
+from raytune_hpo.registry import lookup
 
 
 def _basic_variant(cfg: ExperimentConfig) -> SearchAlgorithm:
@@ -41,9 +42,4 @@ SEARCHERS: dict[str, Callable[[ExperimentConfig], SearchAlgorithm | Searcher]] =
 
 def build_searcher(cfg: ExperimentConfig) -> SearchAlgorithm | Searcher:
     """The search algorithm named by ``cfg.searcher``, seeded from ``cfg.seed``."""
-    try:
-        builder = SEARCHERS[cfg.searcher.name]
-    except KeyError:
-        known = ", ".join(sorted(SEARCHERS))
-        raise ValueError(f"unknown searcher {cfg.searcher.name!r}; known: {known}") from None
-    return builder(cfg)
+    return lookup(SEARCHERS, cfg.searcher.name, "searcher")(cfg)

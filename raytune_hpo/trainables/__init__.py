@@ -64,13 +64,3 @@ TRAINABLES: dict[str, TrainableSpec] = {
         smoke_options={"seconds_per_epoch": 0.01},
     ),
 }
-
-
-def get_trainable(name: str) -> TrainableSpec:
-    """The registered trainable ``name``; an unknown name lists the known ones."""
-    try:
-        return TRAINABLES[name]
-    except KeyError:
-        raise ValueError(
-            f"unknown trainable {name!r}; known: {', '.join(sorted(TRAINABLES))}"
-        ) from None
