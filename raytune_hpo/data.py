@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 from filelock import FileLock
 
+from raytune_hpo.registry import lookup
+
 if TYPE_CHECKING:
     from torchvision.datasets import MNIST
 
@@ -232,11 +234,10 @@ def load_dataset(
         ValueError: On an unknown name, a bad size or fraction, or an unusable data_dir.
         DatasetNotFoundError: If a torchvision data set is missing and cannot be downloaded.
     """
-    if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; known datasets: {sorted(DATASETS)}")
+    builder = lookup(DATASETS, name, "data set")
     if not 0.0 < val_fraction < 1.0:
         raise ValueError(f"val_fraction must lie in (0, 1), but got {val_fraction=}")
-    splits = DATASETS[name](_prepare_dir(data_dir), download)
+    splits = builder(_prepare_dir(data_dir), download)
 
     n_train = len(splits.y_train)
     n_val = max(1, round(n_train * val_fraction))
