@@ -126,6 +126,18 @@ def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else math.nan
 
 
+def paired_ratio(
+    samples: Mapping[str, Sequence[float]], numerator: str, denominator: str
+) -> float:
+    """Median over repetitions of ``numerator[i] / denominator[i]``.
+
+    The two runs of one repetition ran back to back, so on a machine whose load comes and goes
+    their ratio is steadier than the ratio of the two medians.
+    """
+    pairs = zip(samples[numerator], samples[denominator], strict=True)
+    return median([a / b for a, b in pairs])
+
+
 def print_samples(samples: Mapping[str, Sequence[float]], unit: str) -> None:
     """One line per variant: median, min, max and count."""
     for name, values in samples.items():
@@ -193,8 +205,13 @@ def synthetic_dataset(train: int, val: int, test: int, seed: int = 0) -> Dataset
 
 @contextlib.contextmanager
 def ray_session(num_cpus: int | None = None, num_gpus: int | None = None) -> Iterator[float]:
-    """A fresh local Ray instance for the ``with`` block; yields the seconds ``ray.init`` took."""
+    """A fresh local Ray instance, set up as the toolkit starts one, for the ``with`` block.
+
+    Yields the seconds ``ray.init`` took.
+    """
     import ray
+
+    from raytune_hpo.cluster import LOCAL_SYSTEM_CONFIG
 
     os.environ.setdefault("RAY_DEDUP_LOGS", "0")
     seconds, _ = timed(
@@ -204,6 +221,7 @@ def ray_session(num_cpus: int | None = None, num_gpus: int | None = None) -> Ite
             include_dashboard=False,
             logging_level="ERROR",
             log_to_driver=False,
+            _system_config=LOCAL_SYSTEM_CONFIG,
         )
     )
     try:

@@ -13,6 +13,7 @@ Without a GPU that torch can use, it prints one line saying so and ends with
 from __future__ import annotations
 
 import argparse
+import itertools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -62,7 +63,7 @@ def shared_throughput(
     data: DatasetArrays, root: Path, trials: int, epochs: int
 ) -> Callable[[], float]:
     """Aggregate epochs per second of ``trials`` LeNet trials at 0.25 GPU each."""
-    counter = iter(range(10**6))
+    counter = itertools.count()
 
     def run() -> float:
         cfg = synthetic_lenet_config(

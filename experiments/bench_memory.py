@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import os
 import threading
 from collections.abc import Callable
@@ -119,7 +120,7 @@ def peak_mb(
         root: Scratch folder.
         fresh_ray: Start (and count) a fresh Ray instance; else use the running one.
     """
-    counter = iter(range(10**6))
+    counter = itertools.count()
 
     def run() -> float:
         data = synthetic_dataset(sizes["train"], sizes["val"], sizes["test"])
