@@ -133,6 +133,23 @@ def tune_environment() -> None:
     os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
 
 
+PBT_MIN_CHECKPOINTS = 4
+"""PBT exploits other trials' recent checkpoints; Ray warns that keeping 2 or fewer breaks that."""
+
+
+def checkpoints_to_keep(cfg: ExperimentConfig) -> int | None:
+    """``checkpoint.num_to_keep``, raised to ``PBT_MIN_CHECKPOINTS`` under PBT (said once)."""
+    keep = cfg.checkpoint.num_to_keep
+    if cfg.scheduler.name != "pbt" or keep is None or keep >= PBT_MIN_CHECKPOINTS:
+        return keep
+    print(
+        f"raytune-hpo: keeping {PBT_MIN_CHECKPOINTS} checkpoints per trial instead of {keep} "
+        "(checkpoint.num_to_keep): PBT restores other trials' recent checkpoints",
+        flush=True,
+    )
+    return PBT_MIN_CHECKPOINTS
+
+
 def build_tuner(cfg: ExperimentConfig, trainable: Any) -> tune.Tuner:
     """A ``Tuner`` for ``cfg`` (searcher, scheduler, checkpoints, retries, storage)."""
     tune_environment()
@@ -154,7 +171,7 @@ def build_tuner(cfg: ExperimentConfig, trainable: Any) -> tune.Tuner:
         run_config=tune.RunConfig(
             name=cfg.name,
             storage_path=storage.storage_root(cfg.storage_path),
-            checkpoint_config=tune.CheckpointConfig(num_to_keep=cfg.checkpoint.num_to_keep),
+            checkpoint_config=tune.CheckpointConfig(num_to_keep=checkpoints_to_keep(cfg)),
             failure_config=tune.FailureConfig(max_failures=cfg.failure.max_failures),
             callbacks=[
                 ResultJsonLogger(),

@@ -385,3 +385,34 @@ def test_variant_generator_carries_max_concurrent_trials(searcher: str) -> None:
         }
     )
     assert build_searcher(cfg).max_concurrent == 3
+
+
+@pytest.mark.parametrize(
+    ("scheduler", "asked", "kept"),
+    [
+        ({"name": "fifo"}, 2, 2),
+        (
+            {
+                "name": "pbt",
+                "hyperparam_mutations": {"learning_rate": {"loguniform": [0.01, 1.0]}},
+            },
+            2,
+            4,
+        ),
+    ],
+)
+def test_pbt_keeps_enough_checkpoints_for_exploits(
+    scheduler: dict[str, Any], asked: int, kept: int
+) -> None:
+    from raytune_hpo.runner import checkpoints_to_keep
+
+    cfg = validate_config(
+        {
+            "name": "keep",
+            "search_space": {"learning_rate": {"loguniform": [0.01, 1.0]}},
+            "scheduler": scheduler,
+            "num_samples": 4,
+            "checkpoint": {"num_to_keep": asked},
+        }
+    )
+    assert checkpoints_to_keep(cfg) == kept
