@@ -225,6 +225,15 @@ def fake_trial(index: int) -> Trial:
     return trial
 
 
+def add_trials(scheduler: TrialScheduler, controller: FakeController, count: int) -> list[Trial]:
+    """``count`` made-up trials, known to the controller and added to the scheduler."""
+    trials = [fake_trial(i) for i in range(count)]
+    for trial in trials:
+        controller.trials.append(trial)
+        scheduler.on_trial_add(controller, trial)
+    return trials
+
+
 def result(epoch: int, error: float) -> dict[str, Any]:
     """A made-up per-epoch report, as the trainables send it."""
     return {"training_iteration": epoch, METRIC: error, "epoch": epoch}
@@ -244,10 +253,7 @@ def drive(
     scheduler: TrialScheduler, controller: FakeController, errors: list[float], epochs: int
 ) -> list[tuple[int, int, str]]:
     """Round-robin epochs over trials with final errors ``errors``; returns every decision."""
-    trials = [fake_trial(i) for i in range(len(errors))]
-    for trial in trials:
-        controller.trials.append(trial)
-        scheduler.on_trial_add(controller, trial)
+    trials = add_trials(scheduler, controller, len(errors))
     decisions: list[tuple[int, int, str]] = []
     for epoch, (index, trial) in itertools.product(range(1, epochs + 1), enumerate(trials)):
         if trial.status == Trial.TERMINATED:
@@ -280,9 +286,7 @@ def test_scheduler_contract(name: str) -> None:
 def test_scheduler_without_the_metric_in_a_result(name: str) -> None:
     """A report lacking the metric is ignored, except by PBT, which requires it (Ray default)."""
     scheduler, controller = prepared(name)
-    trial = fake_trial(0)
-    controller.trials.append(trial)
-    scheduler.on_trial_add(controller, trial)
+    (trial,) = add_trials(scheduler, controller, 1)
     if name == "pbt":
         with pytest.raises(RuntimeError, match=f"Cannot find metric {METRIC}"):
             scheduler.on_trial_result(controller, trial, {"training_iteration": 1})
@@ -309,10 +313,7 @@ def test_asha_stops_a_clearly_worse_trial_at_the_grace_period() -> None:
     scheduler = build_scheduler(cfg)
     assert scheduler.set_search_properties(METRIC, MODE)
     controller = FakeController()
-    trials = [fake_trial(i) for i in range(3)]
-    for trial in trials:
-        controller.trials.append(trial)
-        scheduler.on_trial_add(controller, trial)
+    trials = add_trials(scheduler, controller, 3)
     # Good trials report first; the rung at iteration 1 keeps the top half.
     decisions = [
         scheduler.on_trial_result(controller, trial, result(1, error))
@@ -325,19 +326,14 @@ def test_asha_stops_a_clearly_worse_trial_at_the_grace_period() -> None:
 
 def test_asha_stops_at_max_t() -> None:
     scheduler, controller = prepared("asha")
-    trial = fake_trial(0)
-    controller.trials.append(trial)
-    scheduler.on_trial_add(controller, trial)
+    (trial,) = add_trials(scheduler, controller, 1)
     decisions = [scheduler.on_trial_result(controller, trial, result(e, 0.1)) for e in (1, 5, 6)]
     assert decisions == [CONTINUE, CONTINUE, STOP]
 
 
 def test_median_stops_a_trial_worse_than_the_median() -> None:
     scheduler, controller = prepared("median")
-    trials = [fake_trial(i) for i in range(3)]
-    for trial in trials:
-        controller.trials.append(trial)
-        scheduler.on_trial_add(controller, trial)
+    trials = add_trials(scheduler, controller, 3)
     decisions = [
         scheduler.on_trial_result(controller, trial, result(1, error))
         for trial, error in zip(trials, [0.1, 0.1, 0.9], strict=True)
