@@ -39,11 +39,11 @@ DEFAULT_TOKEN_FILE = Path(".ray") / "auth_token"
 BOOTSTRAP_CONFIG = Path("~/ray_bootstrap_config.yaml")
 """The cluster-launcher config that ``ray up`` leaves on the head node."""
 CLIENT_SCHEME = "ray://"
-LOCAL_SYSTEM_CONFIG = {"preload_python_modules": ["raytune_hpo.trainables"]}
+LOCAL_SYSTEM_CONFIG = {"preload_python_modules": ["raytune_hpo.worker_preload"]}
 """Ray system config of a local instance: every worker imports the trainables (and torch) before
 it accepts work, so a trial's worker starts at once instead of after seconds of imports (which
 made Ray Tune hand every short trial to one reused worker; BENCHMARKS.md). On a cluster, start
-each node with ``RAY_preload_python_modules=raytune_hpo.trainables`` for the same effect."""
+each node with ``RAY_preload_python_modules=raytune_hpo.worker_preload`` for the same effect."""
 REACH_TIMEOUT_S = 5.0
 RESOURCES_KEY = "resources_per_trial"
 logger = logging.getLogger(__name__)

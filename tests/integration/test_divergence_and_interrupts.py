@@ -165,3 +165,35 @@ def test_ctrl_c_saves_state_and_resume_accounts_for_every_trial_once(
         epochs = sorted(reports["training_iteration"])
         assert epochs == list(range(1, raw["max_epochs"] + 1)), trial_id
     assert (folder / BEST_FILE).is_file()
+
+
+WORKER_HOOK_PROBE = """
+import sys
+import ray
+from raytune_hpo import cluster
+
+cluster.connect(None)
+
+@ray.remote
+def skips_worker_exit():
+    return getattr(sys.unraisablehook, "_skips_worker_exit", False)
+
+print(ray.get(skips_worker_exit.remote()))
+ray.shutdown()
+"""
+
+
+def test_workers_of_a_local_instance_stop_without_a_traceback() -> None:
+    """Every worker the toolkit's local Ray starts quiets Ray's SIGTERM before any trial runs.
+
+    A subprocess, because this test session already holds a Ray instance of its own.
+    """
+    probe = subprocess.run(
+        [sys.executable, "-c", WORKER_HOOK_PROBE],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert probe.returncode == 0, probe.stderr[-3000:]
+    assert probe.stdout.strip().splitlines()[-1] == "True", probe.stdout
