@@ -126,9 +126,7 @@ def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else math.nan
 
 
-def paired_ratio(
-    samples: Mapping[str, Sequence[float]], numerator: str, denominator: str
-) -> float:
+def paired_ratio(samples: Mapping[str, Sequence[float]], numerator: str, denominator: str) -> float:
     """Median over repetitions of ``numerator[i] / denominator[i]``.
 
     The two runs of one repetition ran back to back, so on a machine whose load comes and goes

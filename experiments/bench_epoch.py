@@ -124,12 +124,17 @@ def reference(
     return run
 
 
-def configure(parser: argparse.ArgumentParser) -> None:
-    """Options of this benchmark."""
-    parser.add_argument("--repeats", type=int, default=5, help="runs of each loop")
+def add_training_options(parser: argparse.ArgumentParser) -> None:
+    """Batch size, threads and activation: what both loops share (also bench_epoch_breakdown)."""
     parser.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
     parser.add_argument("--threads", type=int, default=2, help="torch threads of both loops")
     parser.add_argument("--activation", default=LeNetOptions().activation)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Options of this benchmark."""
+    parser.add_argument("--repeats", type=int, default=5, help="runs of each loop")
+    add_training_options(parser)
 
 
 def main() -> None:
@@ -140,8 +145,10 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     print_header("LeNet epoch + validation: toolkit loop vs tutorial DataLoader loop")
     n_train, n_val = sizes["train"], sizes["val"]
-    print(f"images: {n_train} train + {n_val} validation, batch {args.batch_size}, "
-          f"{args.threads} threads, activation {args.activation}, {repeats} repeats")
+    print(
+        f"images: {n_train} train + {n_val} validation, batch {args.batch_size}, "
+        f"{args.threads} threads, activation {args.activation}, {repeats} repeats"
+    )
     images, labels = synthetic_images(n_train + n_val, seed=0)
     loops = {
         name: build(images, labels, n_train, args.batch_size, args.activation)

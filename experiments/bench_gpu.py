@@ -95,8 +95,10 @@ def main() -> None:
     repeats, epochs = (1, 2) if args.smoke else (args.repeats, args.epochs)
     data = synthetic_dataset(sizes["train"], sizes["val"], sizes["test"])
     images = sizes["train"] + sizes["val"]
-    print(f"images: {sizes['train']} train + {sizes['val']} validation, batch "
-          f"{DEFAULTS['batch_size']}; {epochs} epochs per trial through Ray")
+    print(
+        f"images: {sizes['train']} train + {sizes['val']} validation, batch "
+        f"{DEFAULTS['batch_size']}; {epochs} epochs per trial through Ray"
+    )
     epochs_s = epoch_seconds(data, max(3, repeats))
     print_samples({"gpu_epoch": epochs_s}, "s")
     with scratch_dir() as root, ray_session():

@@ -109,9 +109,7 @@ class PeakMemory(threading.Thread):
         self.join()
 
 
-def peak_mb(
-    sizes: dict[str, int], trials: int, root: Path, fresh_ray: bool
-) -> Callable[[], float]:
+def peak_mb(sizes: dict[str, int], trials: int, root: Path, fresh_ray: bool) -> Callable[[], float]:
     """Peak MB above the start of ``trials`` one-epoch trials side by side.
 
     Args:

@@ -153,8 +153,10 @@ def main() -> None:
         args.repeats, args.defaults_repeats = 1, 1
     minimum = args.trials * args.reports * args.seconds / args.cpus
     print_header("Overhead of short trials: toolkit vs bare ray.tune.Tuner vs minimum")
-    print(f"workload: {args.trials} trials x {args.reports} reports x {args.seconds} s, "
-          f"{args.cpus} CPUs; minimum {minimum:.2f} s")
+    print(
+        f"workload: {args.trials} trials x {args.reports} reports x {args.seconds} s, "
+        f"{args.cpus} CPUs; minimum {minimum:.2f} s"
+    )
     with scratch_dir() as root, ray_session(num_cpus=args.cpus) as init_s:
         samples = interleave(
             {"toolkit": toolkit_run(args, root), "bare": bare_run(args, root, defaults=False)},

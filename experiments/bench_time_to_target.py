@@ -55,16 +55,21 @@ def time_to_target(
             "dataset.name=digits",
             f"dataset.data_dir={root / 'data'}",
             "trainable_options.activation=relu",
-            *(f"{k}={v}" for k, v in (("num_samples", args.samples), ("max_epochs", args.epochs))
-              if v is not None),
+            *(
+                f"{k}={v}"
+                for k, v in (("num_samples", args.samples), ("max_epochs", args.epochs))
+                if v is not None
+            ),
         ]
         cfg = load_config_file(METHODS[method], overrides, args.smoke)
         settle_ray()
         outcome = run_experiment(cfg)
         row = run_summary(load_experiment(outcome.path), method, args.target)
         if math.isnan(row["time_to_target_s"]):
-            print(f"  {method} seed {seed}: target {args.target} not reached in "
-                  f"{row['wall_time_s']:.1f} s (best {row['final']:.4f})")
+            print(
+                f"  {method} seed {seed}: target {args.target} not reached in "
+                f"{row['wall_time_s']:.1f} s (best {row['final']:.4f})"
+            )
             return math.inf
         return row["time_to_target_s"]
 

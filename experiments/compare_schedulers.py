@@ -36,16 +36,25 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The command line of the study."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--configs", nargs="+", type=Path, default=DEFAULT_CONFIGS, metavar="FILE",
+        "--configs",
+        nargs="+",
+        type=Path,
+        default=DEFAULT_CONFIGS,
+        metavar="FILE",
         help="experiment YAMLs, one per method (default: configs/lenet/*.yaml)",
     )
     parser.add_argument("--seeds", type=int, help="seeds 0..N-1 per method (default 3, smoke 2)")
     parser.add_argument(
-        "--budget-s", type=float, default=60.0,
+        "--budget-s",
+        type=float,
+        default=60.0,
         help="wall-clock budget of every run, seconds (default %(default)s; smoke: none)",
     )
     parser.add_argument(
-        "--set", action="append", default=[], metavar="KEY=VALUE",
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="override a value of every config (after digits and relu)",
     )
     parser.add_argument("--name", default="compare_schedulers", help="study name and W&B group")
@@ -100,7 +109,8 @@ def check_free(matrix: Sequence[ExperimentConfig], overwrite: bool) -> None:
     for cfg in matrix:
         if not overwrite and exists(experiment_path(cfg), CONFIG_FILE):
             raise ConfigError(
-                "--name", f"{experiment_path(cfg)} already holds an experiment; "
+                "--name",
+                f"{experiment_path(cfg)} already holds an experiment; "
                 "choose another --name or pass --overwrite",
             )
 

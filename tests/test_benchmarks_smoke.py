@@ -23,6 +23,7 @@ HEADLINE = re.compile(r"^(?P<name>[A-Za-z0-9_.+-]+): (?P<value>\S+)$")
 def test_every_benchmark_is_covered() -> None:
     assert {
         "bench_epoch.py",
+        "bench_epoch_breakdown.py",
         "bench_overhead.py",
         "bench_memory.py",
         "bench_gpu.py",
