@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ import ray
 import yaml
 from ray.util.client import ray as client_ray
 
+from raytune_hpo import net
 from raytune_hpo.config import ConfigError, ResourcesConfig
 from raytune_hpo.storage import is_uri
 
@@ -151,16 +151,14 @@ def check_reachable(host: str, port: int, timeout: float = REACH_TIMEOUT_S) -> N
     Raises:
         ConfigError: No connection within ``timeout`` seconds.
     """
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return
-    except OSError as err:
-        reason = err.strerror or type(err).__name__
+    error = net.connect_error(host, port, timeout)
+    if error is not None:
+        reason = error.strerror or type(error).__name__
         raise ConfigError(
             "--address",
             f"no Ray cluster answers at {host}:{port} ({reason}); start one with "
             "`ray start --head` or `ray up`, or correct the address",
-        ) from None
+        )
 
 
 def token_source(env: Mapping[str, str], home: Path) -> str | None:

@@ -1,8 +1,9 @@
 """Weights & Biases tracking: one W&B run per trial plus one incumbent run per experiment.
 
 Trial runs come from Ray's own ``WandbLoggerCallback``; the incumbent run is ours. Without an
-API key everything is written offline under ``<dir>/wandb`` for a later ``wandb sync``, and no
-W&B failure ever changes the outcome of an experiment.
+API key, or when the W&B server does not answer, everything is written offline under
+``<dir>/wandb`` for a later ``wandb sync``, and no W&B failure ever changes the outcome of an
+experiment.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import logging
 import math
 import os
 import time
+import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -20,11 +22,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from ray.air.integrations.wandb import WandbLoggerCallback, _WandbLoggingActor
 from ray.tune import Callback
 
+from raytune_hpo import net
+
 if TYPE_CHECKING:
     import pandas as pd
     from ray.tune.experiment import Trial
 
 logger = logging.getLogger(__name__)
+SERVER_TIMEOUT_S = 3.0
+"""How long the W&B server may take to accept a connection before logging goes offline (wandb
+itself would wait 90 s per run before giving up)."""
 
 
 class WandbConfig(BaseModel):
@@ -36,7 +43,8 @@ class WandbConfig(BaseModel):
         entity: W&B user or team; None uses the account's default.
         group: Group of the experiment's runs; None uses the experiment name.
         tags: Tags put on every run.
-        mode: ``auto`` is ``online`` when an API key is configured, else ``offline``.
+        mode: ``auto`` is ``online`` when an API key is configured and the W&B server
+            answers, else ``offline``.
         dir: Folder in which W&B creates its ``wandb/`` folder of run files (as
             ``wandb.init(dir=...)``); None uses the experiment folder.
     """
@@ -67,6 +75,20 @@ def _api_key_configured() -> bool:
         return False
 
 
+def _unreachable_server() -> str | None:
+    """The W&B server (``WANDB_BASE_URL`` or wandb's default) and why it is silent; else None."""
+    from wandb import env
+    from wandb.sdk.lib import urls
+
+    base_url = env.get_base_url(urls.DEFAULT_BASE_URL)
+    parts = urllib.parse.urlsplit(base_url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    error = net.connect_error(parts.hostname or "", port, SERVER_TIMEOUT_S)
+    if error is None:
+        return None
+    return f"{base_url} ({error.strerror or type(error).__name__})"
+
+
 def resolve_mode(mode: Literal["auto", "online", "offline"]) -> Literal["online", "offline"]:
     """Turns a configured W&B mode into the one to use.
 
@@ -74,17 +96,27 @@ def resolve_mode(mode: Literal["auto", "online", "offline"]) -> Literal["online"
         mode: ``auto``, ``online`` or ``offline``.
 
     Returns:
-        ``online`` when it was asked for (explicitly or by ``auto``) and an API key is
-        configured (``WANDB_API_KEY`` or a netrc entry for the W&B host); ``offline``
-        otherwise, so that wandb never prompts for a key.
+        ``online`` when it was asked for (explicitly or by ``auto``), an API key is configured
+        (``WANDB_API_KEY`` or a netrc entry for the W&B host) and the W&B server accepts a
+        connection within ``SERVER_TIMEOUT_S``; ``offline`` otherwise, so that wandb never
+        prompts for a key nor waits for a server that is not there.
     """
     if mode == "offline":
         return "offline"
-    if _api_key_configured():
-        return "online"
-    if mode == "online":
-        logger.warning("W&B mode 'online' asked for but no API key is configured: logging offline.")
-    return "offline"
+    if not _api_key_configured():
+        if mode == "online":
+            logger.warning(
+                "W&B mode 'online' asked for but no API key is configured: logging offline."
+            )
+        return "offline"
+    unreachable = _unreachable_server()
+    if unreachable is not None:
+        logger.warning(
+            "W&B server %s does not answer: logging offline; `wandb sync` uploads the runs later.",
+            unreachable,
+        )
+        return "offline"
+    return "online"
 
 
 class _WandbFailure:

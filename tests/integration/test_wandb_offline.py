@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from unittest import mock
@@ -14,7 +16,12 @@ import ray
 import wandb
 from ray import cloudpickle, tune
 
-from raytune_hpo.tracking import WandbConfig, build_wandb_callbacks, resolve_mode
+from raytune_hpo.tracking import (
+    SERVER_TIMEOUT_S,
+    WandbConfig,
+    build_wandb_callbacks,
+    resolve_mode,
+)
 from tests.wandb_records import find_offline_runs, read_offline_run
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
@@ -66,15 +73,48 @@ def local_ray(no_credentials: Path) -> Iterator[None]:
         ray.shutdown()
 
 
-def test_resolve_mode(no_credentials: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def answering_server(no_credentials: Path) -> Iterator[str]:
+    """A local TCP listener as ``WANDB_BASE_URL``: a W&B server that accepts connections."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        url = f"http://127.0.0.1:{server.getsockname()[1]}"
+        os.environ["WANDB_BASE_URL"] = url
+        yield url
+
+
+def test_resolve_mode(
+    no_credentials: Path, answering_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert resolve_mode("auto") == "offline"
     assert resolve_mode("online") == "offline"
-    (no_credentials / ".netrc").write_text(f"machine api.wandb.ai login user password {'a' * 40}\n")
+    host = answering_server.removeprefix("http://")  # wandb looks the netrc up by host:port
+    (no_credentials / ".netrc").write_text(f"machine {host} login user password {'a' * 40}\n")
     assert resolve_mode("auto") == "online"
     (no_credentials / ".netrc").unlink()
     monkeypatch.setenv("WANDB_API_KEY", "b" * 40)
     assert resolve_mode("auto") == "online"
+    assert resolve_mode("online") == "online"
     assert resolve_mode("offline") == "offline"
+
+
+def test_a_server_that_does_not_answer_means_offline_at_once(
+    no_credentials: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With a key but no server, wandb would wait 90 s per run; the toolkit goes offline."""
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    monkeypatch.setenv("WANDB_BASE_URL", url)
+    monkeypatch.setenv("WANDB_API_KEY", "b" * 40)
+    start = time.monotonic()
+    assert resolve_mode("auto") == "offline"
+    assert resolve_mode("online") == "offline"
+    assert time.monotonic() - start < 2 * SERVER_TIMEOUT_S
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 2
+    assert all(f"W&B server {url} (" in w and "logging offline" in w for w in warnings)
 
 
 def test_disabled_builds_nothing(tmp_path: Path) -> None:
