@@ -66,9 +66,14 @@ def _quantised(key: str, kind: str, args: Any) -> tuple[float, float, float]:
 
 
 def _on_grid(value: float, q: float) -> bool:
-    """Whether ``value`` is a whole multiple of ``q`` (up to float rounding)."""
+    """Whether ``value`` is a whole multiple of ``q`` (up to float rounding).
+
+    The same test as Ray Tune's ``quantized`` (relative tolerance only), so that every range
+    accepted here is one Ray accepts: with an absolute tolerance, ``low=1e-12, q=0.1`` would pass
+    here as "0 steps" and fail in Ray.
+    """
     steps = value / q
-    return math.isfinite(steps) and math.isclose(steps, round(steps), rel_tol=1e-9, abs_tol=1e-9)
+    return math.isfinite(steps) and math.isclose(steps, round(steps))
 
 
 def _integers(key: str, kind: str, args: Any, count: int) -> None:

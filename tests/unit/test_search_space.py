@@ -220,6 +220,9 @@ def test_invalid_specs_raise_with_key_and_value(spec: Any, fragment: str) -> Non
         # high - low is a multiple of q, but Ray also needs low and high to be multiples of q.
         {"quniform": [0.05, 0.95, 0.1]},
         {"quniform": [1, 3, 2]},
+        # A low far below q is "0 steps" only with an absolute tolerance, which Ray has not.
+        {"quniform": [1e-12, 1.0, 0.1]},
+        {"quniform": [0.1, 1e308, 1e308]},
     ],
     ids=[
         "uniform_inf_high",
@@ -230,6 +233,8 @@ def test_invalid_specs_raise_with_key_and_value(spec: Any, fragment: str) -> Non
         "span_huge",
         "quniform_low_off_grid",
         "quniform_int_low_off_grid",
+        "quniform_low_tiny_against_q",
+        "quniform_low_tiny_against_huge_q",
     ],
 )
 def test_specs_ray_cannot_build_raise_search_space_error(spec: Any) -> None:
