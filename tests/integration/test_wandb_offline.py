@@ -111,7 +111,8 @@ def test_a_server_that_does_not_answer_means_offline_at_once(
     start = time.monotonic()
     assert resolve_mode("auto") == "offline"
     assert resolve_mode("online") == "offline"
-    assert time.monotonic() - start < 2 * SERVER_TIMEOUT_S
+    # Each call waits SERVER_TIMEOUT_S at most (wandb alone: 90 s); slack for a loaded machine.
+    assert time.monotonic() - start < 2 * SERVER_TIMEOUT_S + 20
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert len(warnings) == 2
     assert all(f"W&B server {url} (" in w and "logging offline" in w for w in warnings)
