@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,8 @@ import pytest
 import ray
 import yaml
 from ray.autoscaler._private.util import prepare_config, validate_config
+
+from raytune_hpo.cluster import LOCAL_SYSTEM_CONFIG
 
 CLUSTER_DIR = Path(__file__).resolve().parents[2] / "configs" / "cluster"
 CLUSTER_FILES = sorted(CLUSTER_DIR.glob("*.yaml"))
@@ -59,6 +62,19 @@ def test_every_node_installs_this_package(path: Path) -> None:
         assert "pip install -e ~/raytune_hpo" in commands, f"{path.name}: {key}"
         pins = re.findall(r"ray\[[a-z,]+\]==([\w.]+)", commands)
         assert pins == [ray.__version__], f"{path.name}: {key} must pin ray=={ray.__version__}"
+
+
+@pytest.mark.parametrize("path", CLUSTER_FILES, ids=lambda p: p.name)
+def test_every_node_preloads_the_worker_module(path: Path) -> None:
+    """Each ``ray start`` sets Ray's preload to the module a local instance preloads."""
+    (module,) = LOCAL_SYSTEM_CONFIG["preload_python_modules"]
+    config = _prepared(path)
+    for key in ("head_start_ray_commands", "worker_start_ray_commands"):
+        starts = [command for command in config[key] if "ray start" in command]
+        assert starts, f"{path.name}: {key} starts no Ray"
+        for command in starts:
+            assert f"RAY_preload_python_modules={module} ray start" in command, command
+    importlib.import_module(module)
 
 
 @pytest.mark.parametrize("path", GPU_FILES, ids=lambda p: p.name)
