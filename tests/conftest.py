@@ -1,8 +1,9 @@
-"""Shared fixtures: one real local Ray instance per test session, tiny digits configs."""
+"""Shared fixtures: one real local Ray instance per test session, tiny digits configs, ports."""
 
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,23 @@ import pytest
 os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("WANDB_SILENT", "true")
 os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback port that nothing listens on (bound once, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def listening_port() -> Iterator[int]:
+    """The loopback port of a socket that accepts connections for the whole test."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        yield int(server.getsockname()[1])
 
 
 @pytest.fixture(scope="session")

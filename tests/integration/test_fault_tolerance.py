@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -103,16 +102,13 @@ def test_impossible_request_exits_2_within_seconds(
 
 
 def test_unreachable_address_and_foreign_folder_exit_2_within_seconds(
-    tiny_lenet_config: dict[str, Any], tmp_path: Path
+    tiny_lenet_config: dict[str, Any], tmp_path: Path, closed_port: int
 ) -> None:
-    with socket.socket() as probe:  # a loopback port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     config = _write_config({**tiny_lenet_config, "name": "nowhere"}, tmp_path)
     for args, expected in (
         (
-            ["run", str(config), "--address", f"127.0.0.1:{port}"],
-            f"--address: no Ray cluster answers at 127.0.0.1:{port}",
+            ["run", str(config), "--address", f"127.0.0.1:{closed_port}"],
+            f"--address: no Ray cluster answers at 127.0.0.1:{closed_port}",
         ),
         (["resume", str(tmp_path)], f"{tmp_path}: no raytune_hpo.yaml"),
     ):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import sys
 import time
 from collections.abc import Iterator
@@ -74,14 +73,11 @@ def local_ray(no_credentials: Path) -> Iterator[None]:
 
 
 @pytest.fixture
-def answering_server(no_credentials: Path) -> Iterator[str]:
+def answering_server(no_credentials: Path, listening_port: int) -> str:
     """A local TCP listener as ``WANDB_BASE_URL``: a W&B server that accepts connections."""
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", 0))
-        server.listen()
-        url = f"http://127.0.0.1:{server.getsockname()[1]}"
-        os.environ["WANDB_BASE_URL"] = url
-        yield url
+    url = f"http://127.0.0.1:{listening_port}"
+    os.environ["WANDB_BASE_URL"] = url
+    return url
 
 
 def test_resolve_mode(
@@ -100,12 +96,13 @@ def test_resolve_mode(
 
 
 def test_a_server_that_does_not_answer_means_offline_at_once(
-    no_credentials: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    no_credentials: Path,
+    closed_port: int,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """With a key but no server, wandb would wait 90 s per run; the toolkit goes offline."""
-    with socket.socket() as closed:
-        closed.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    url = f"http://127.0.0.1:{closed_port}"
     monkeypatch.setenv("WANDB_BASE_URL", url)
     monkeypatch.setenv("WANDB_API_KEY", "b" * 40)
     start = time.monotonic()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from pathlib import Path
 
@@ -57,21 +56,15 @@ def test_a_dashboard_address_in_ray_address_is_named() -> None:
         cluster.parse_endpoint("http://127.0.0.1:8265", "RAY_ADDRESS")
 
 
-def test_check_reachable_fails_fast_on_a_closed_port() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+def test_check_reachable_fails_fast_on_a_closed_port(closed_port: int) -> None:
     start = time.monotonic()
-    with pytest.raises(ConfigError, match=f"no Ray cluster answers at 127.0.0.1:{port}"):
-        cluster.check_reachable("127.0.0.1", port, timeout=2.0)
+    with pytest.raises(ConfigError, match=f"no Ray cluster answers at 127.0.0.1:{closed_port}"):
+        cluster.check_reachable("127.0.0.1", closed_port, timeout=2.0)
     assert time.monotonic() - start < 3.0
 
 
-def test_check_reachable_passes_when_something_listens() -> None:
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", 0))
-        server.listen()
-        cluster.check_reachable("127.0.0.1", server.getsockname()[1], timeout=2.0)
+def test_check_reachable_passes_when_something_listens(listening_port: int) -> None:
+    cluster.check_reachable("127.0.0.1", listening_port, timeout=2.0)
 
 
 def test_token_source_order(tmp_path: Path) -> None:
