@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,31 +32,6 @@ class TrialSettings:
     """Name of the experiment's data set (e.g. for the inception-score classifier)."""
     data_dir: str = "~/.cache/raytune_hpo/data"
     download: bool = True
-
-
-def quiet_worker_termination() -> None:
-    """Keep Ray's stop of this worker process from printing a traceback to the user's terminal.
-
-    At shutdown (after Ctrl-C, say) Ray sends its workers SIGTERM, and its handler raises
-    ``SystemExit`` wherever the worker is. Inside a weakref or finalizer callback Python cannot
-    raise it and prints it as "Exception ignored" with a traceback, which Ray forwards to the
-    driver's stderr. Such a ``SystemExit`` is dropped without a word; every other unraisable
-    exception is printed as before. Idempotent.
-    """
-    if getattr(sys.unraisablehook, "_skips_worker_exit", False):
-        return
-    sys.unraisablehook = _skip_exit_notice(sys.unraisablehook)
-
-
-def _skip_exit_notice(
-    previous: Callable[[sys.UnraisableHookArgs], Any],
-) -> Callable[[sys.UnraisableHookArgs], Any]:
-    def hook(unraisable: sys.UnraisableHookArgs) -> None:
-        if not isinstance(unraisable.exc_value, SystemExit):
-            previous(unraisable)
-
-    hook._skips_worker_exit = True  # type: ignore[attr-defined]
-    return hook
 
 
 def select_device(cpus: float) -> torch.device:

@@ -199,7 +199,6 @@ def train_dcgan(
     """
     hp = {**DEFAULTS, **config}
     options = DCGANOptions.model_validate(dict(settings.options))
-    common.quiet_worker_termination()
     device = common.select_device(settings.cpus)
     classifier = metrics.load_classifier(
         settings.dataset, settings.data_dir, download=settings.download, device=device

@@ -107,7 +107,6 @@ def train_lenet(
     """
     hp = {**DEFAULTS, **config}
     options = LeNetOptions.model_validate(dict(settings.options))
-    common.quiet_worker_termination()
     device = common.select_device(settings.cpus)
     torch.manual_seed(settings.seed)
     model = common.place_model(LeNet(data.num_classes, options.activation), device)

@@ -43,7 +43,6 @@ def train_sleep(
         data: Unused; accepted so that the runner treats every trainable alike.
         settings: Experiment-level settings (epochs, options).
     """
-    common.quiet_worker_termination()
     options = SleepOptions.model_validate(dict(settings.options))
     for epoch in range(1, settings.max_epochs + 1):
         time.sleep(options.seconds_per_epoch)
