@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -39,13 +40,33 @@ def _config_from_args(args: argparse.Namespace) -> ExperimentConfig:
     return smoke(cfg) if getattr(args, "smoke", False) else cfg
 
 
+@contextmanager
+def _naming_file(file: str) -> Iterator[None]:
+    """Say which file set the key of a :class:`ConfigError` raised by a check inside the block.
+
+    Checks beyond the schema (folders, data, resources, the user's code) name a config key
+    but not the file; errors about command-line flags (``--address``) stay as they are.
+    """
+    try:
+        yield
+    except ConfigError as err:
+        if err.source or err.key.startswith("-"):
+            raise
+        raise ConfigError(err.key, err.message, file) from None
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     """Print the resolved config and build space, searcher and scheduler without running."""
     from raytune_hpo import search_space
+    from raytune_hpo.runner import resolve_evaluate, resolve_trainable
     from raytune_hpo.schedulers import build_scheduler
     from raytune_hpo.searchers import build_searcher
 
     cfg = _config_from_args(args)
+    search_paths = (Path(args.file).resolve().parent,)
+    with _naming_file(args.file):
+        resolve_trainable(cfg, search_paths=search_paths)
+        resolve_evaluate(cfg, search_paths)
     print(yaml.safe_dump(cfg.model_dump(), sort_keys=False), end="")
     space = search_space.to_param_space(cfg.search_space)
     searcher = type(build_searcher(cfg)).__name__
@@ -62,14 +83,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     from raytune_hpo.runner import run_experiment
 
     cfg = _config_from_args(args)
-    try:
-        outcome = run_experiment(cfg, address=args.address, overwrite=args.overwrite)
-    except ConfigError as err:
-        # A check before the run (folders, data, resources) names a config key: say which
-        # file set it. Errors about command-line flags (``--address``) stay as they are.
-        if err.source or err.key.startswith("-"):
-            raise
-        raise ConfigError(err.key, err.message, args.file) from None
+    with _naming_file(args.file):
+        outcome = run_experiment(
+            cfg,
+            address=args.address,
+            overwrite=args.overwrite,
+            search_paths=(Path(args.file).resolve().parent,),
+        )
     print_outcome(outcome)
     return 0
 

@@ -78,12 +78,14 @@ class NodeShape:
 # --- connecting ------------------------------------------------------------------------------
 
 
-def connect(address: str | None = None) -> None:
+def connect(address: str | None = None, runtime_env: dict[str, Any] | None = None) -> None:
     """Attach to the Ray cluster at ``address``, or start a local Ray instance.
 
     Args:
         address: ``auto``, ``HOST:PORT`` or ``ray://HOST:PORT``; None starts a local instance
             unless ``RAY_ADDRESS`` names a cluster (as in a ``ray job submit`` entrypoint).
+        runtime_env: Ray's runtime environment of this driver's work on a cluster (e.g. the
+            user's code as ``working_dir`` / ``py_modules``); unused for a local instance.
 
     Raises:
         ConfigError: The address is malformed, nothing answers there, or the cluster refused
@@ -104,7 +106,7 @@ def connect(address: str | None = None) -> None:
     if endpoint is not None:
         check_reachable(*endpoint)
     try:
-        ray.init(address=address, logging_level="WARNING")
+        ray.init(address=address, logging_level="WARNING", runtime_env=runtime_env or None)
     except Exception as err:  # Ray raises ConnectionError, RuntimeError or AuthenticationError
         raise ConfigError("--address", describe_connect_error(target, err, source)) from None
 

@@ -13,22 +13,29 @@ import difflib
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
 from pydantic import (
     BaseModel,
-    ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationError,
     field_validator,
     model_validator,
 )
 
 from raytune_hpo import explore, search_space
+from raytune_hpo.command_spec import CommandSpec
 from raytune_hpo.data import DATASETS
 from raytune_hpo.registry import lookup
+from raytune_hpo.schema import StrictModel
 from raytune_hpo.tracking import WandbConfig
+from raytune_hpo.user_code import is_file_target, is_import_path
+
+if TYPE_CHECKING:
+    from raytune_hpo.trainables import TrainableSpec
 
 
 class YamlLoader(yaml.SafeLoader):
@@ -72,12 +79,6 @@ class InvalidKey(ValueError):
         super().__init__(message)
         self.key = key
         self.message = message
-
-
-class StrictModel(BaseModel):
-    """A config section that rejects unknown keys and wrong types (``true`` is no integer)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 # --- sections --------------------------------------------------------------------------------
@@ -205,12 +206,24 @@ SchedulerConfig = Annotated[
 ]
 
 
+def _trainable_tag(value: Any) -> str:
+    return "command" if isinstance(value, Mapping | CommandSpec) else "name"
+
+
+TrainableField = Annotated[
+    Annotated[str, Tag("name")] | Annotated[CommandSpec, Tag("command")],
+    Discriminator(_trainable_tag),
+]
+"""``trainable``: a built-in name or an import path (a string), or a ``{command: ...}`` section."""
+
+
 class ExperimentConfig(StrictModel):
     """One tuning experiment: what to train, over which space, searched and scheduled how."""
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.+-]+$")
-    trainable: str = "lenet"
+    trainable: TrainableField = "lenet"
     trainable_options: dict[str, Any] = Field(default_factory=dict)
+    evaluate: str | None = None
     dataset: DatasetConfig = DatasetConfig()
     metric: str = "validation_error"
     mode: Literal["min", "max"] = "min"
@@ -231,28 +244,54 @@ class ExperimentConfig(StrictModel):
 
     @field_validator("trainable")
     @classmethod
-    def _known_trainable(cls, name: str) -> str:
+    def _known_trainable(cls, trainable: str | CommandSpec) -> str | CommandSpec:
         from raytune_hpo.trainables import TRAINABLES
 
-        lookup(TRAINABLES, name, "trainable")
-        return name
+        if isinstance(trainable, CommandSpec) or is_import_path(trainable):
+            return trainable
+        if trainable not in TRAINABLES:
+            raise ValueError(
+                f"unknown trainable {trainable!r}; known: {', '.join(sorted(TRAINABLES))}; "
+                "or your own code as package.module:name, path/to/file.py:name or "
+                "{command: python train.py ${args}}"
+            )
+        return trainable
+
+    @field_validator("evaluate")
+    @classmethod
+    def _import_path(cls, target: str | None) -> str | None:
+        if target is not None and not is_import_path(target):
+            raise ValueError(
+                f"expected package.module:function or path/to/file.py:function, got {target!r}"
+            )
+        return target
 
     @model_validator(mode="after")
     def _consistent(self) -> ExperimentConfig:
-        from raytune_hpo.trainables import TRAINABLES
-
-        spec = TRAINABLES[self.trainable]
+        _check_space("search_space", self.search_space)
+        _check_points(self.search_space, self.points_to_evaluate)
+        _check_searcher(self)
+        if isinstance(self.scheduler, PbtSchedulerConfig):
+            _check_pbt(self, self.scheduler)
+        spec = self.builtin
+        if spec is None:
+            if self.trainable_options:
+                raise InvalidKey(
+                    "trainable_options",
+                    "applies to the built-in trainables only; your own code takes its "
+                    "settings from search_space (a plain value is a constant)",
+                )
+            return self
+        if self.evaluate is not None:
+            raise InvalidKey(
+                "evaluate", f"applies to your own code; {self.trainable} scores its test split"
+            )
         if self.metric not in spec.metrics:
             raise InvalidKey(
                 "metric",
                 f"{self.trainable} does not report {self.metric!r}; "
                 f"it reports: {', '.join(spec.metrics)}",
             )
-        _check_space("search_space", self.search_space)
-        _check_points(self.search_space, self.points_to_evaluate)
-        _check_searcher(self)
-        if isinstance(self.scheduler, PbtSchedulerConfig):
-            _check_pbt(self, self.scheduler)
         try:
             spec.options.model_validate(self.trainable_options, strict=True)
         except ValidationError as err:
@@ -261,6 +300,18 @@ class ExperimentConfig(StrictModel):
                 _dotted(("trainable_options", *first["loc"])), _describe(first, spec.options)
             ) from None
         return self
+
+    @property
+    def builtin(self) -> TrainableSpec | None:
+        """The registry entry of a built-in trainable; None for the user's own code."""
+        from raytune_hpo.trainables import TRAINABLES
+
+        return TRAINABLES.get(self.trainable) if isinstance(self.trainable, str) else None
+
+    @property
+    def trainable_label(self) -> str:
+        """The trainable in one line: its name, import path or command."""
+        return self.trainable.label if isinstance(self.trainable, CommandSpec) else self.trainable
 
     @property
     def method(self) -> str:
@@ -448,19 +499,47 @@ def validate_config(
     try:
         return ExperimentConfig.model_validate(raw)
     except ValidationError as err:
-        error = err.errors()[0]
+        errors = err.errors()
+        # A misspelt key also leaves the key it meant missing: name the misspelling.
+        error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         key, message = _locate(error, raw)
-        set_keys = set(override_keys)
-        if key in set_keys:
+        if any(key == k or key.startswith(f"{k}.") for k in override_keys):
             raise ConfigError(f"--set {key}", message) from None
         raise ConfigError(key, message, source) from None
 
 
 def load_config(path: str | Path, overrides: Iterable[str] = ()) -> ExperimentConfig:
-    """Load a YAML experiment file and apply ``--set KEY=VALUE`` overrides."""
+    """Load a YAML experiment file and apply ``--set KEY=VALUE`` overrides.
+
+    Relative paths of the user's code (``file.py:name``, a command's ``workdir``) are
+    resolved against the YAML file's folder.
+    """
     overrides = list(overrides)
     raw = apply_overrides(read_yaml(path), overrides)
-    return validate_config(raw, str(path), [parse_override(o)[0] for o in overrides])
+    cfg = validate_config(raw, str(path), [parse_override(o)[0] for o in overrides])
+    return anchor_paths(cfg, Path(path).expanduser().resolve().parent)
+
+
+def anchor_paths(cfg: ExperimentConfig, base: Path) -> ExperimentConfig:
+    """``cfg`` with the user's code files and a command's workdir as absolute paths under ``base``.
+
+    A command without ``workdir`` runs in ``base``. The resolved config, saved with the
+    experiment, then runs the same code from any folder (``resume``).
+    """
+
+    def absolute(target: str | None) -> str | None:
+        if target is None or not is_import_path(target) or not is_file_target(target):
+            return target
+        file, _, name = target.rpartition(":")
+        return f"{(base / Path(file).expanduser()).resolve()}:{name}"
+
+    trainable = cfg.trainable
+    if isinstance(trainable, CommandSpec):
+        workdir = (base / Path(trainable.workdir or ".").expanduser()).resolve()
+        trainable = trainable.model_copy(update={"workdir": str(workdir)})
+    elif cfg.builtin is None:
+        trainable = absolute(trainable)
+    return cfg.model_copy(update={"trainable": trainable, "evaluate": absolute(cfg.evaluate)})
 
 
 def smoke(cfg: ExperimentConfig) -> ExperimentConfig:
@@ -485,16 +564,13 @@ def smoke(cfg: ExperimentConfig) -> ExperimentConfig:
         "scheduler": scheduler,
         "searcher": searcher,
         "checkpoint": cfg.checkpoint.model_copy(update={"frequency": 1}),
-        "trainable_options": {**cfg.trainable_options, **_smoke_options(cfg.trainable)},
+        "trainable_options": {
+            **cfg.trainable_options,
+            **(cfg.builtin.smoke_options if cfg.builtin else {}),
+        },
         "time_budget_s": None,
     }
     return ExperimentConfig.model_validate({**cfg.model_dump(), **_dump(update)})
-
-
-def _smoke_options(trainable: str) -> dict[str, Any]:
-    from raytune_hpo.trainables import TRAINABLES
-
-    return dict(TRAINABLES[trainable].smoke_options)
 
 
 def _dump(update: Mapping[str, Any]) -> dict[str, Any]:
@@ -515,6 +591,8 @@ def _locate(error: Mapping[str, Any], raw: Mapping[str, Any]) -> tuple[str, str]
     if len(loc) > 1 and loc[0] in _TAGGED and isinstance(raw.get(loc[0]), Mapping):
         if loc[1] == raw[loc[0]].get("name"):
             del loc[1]
+    if len(loc) > 1 and loc[0] == "trainable":
+        del loc[1]  # the tag of the trainable's union: "name" or "command"
     if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
         loc.append("name")
     model = _model_at(loc[:-1], raw) if error["type"] == "extra_forbidden" else None
@@ -591,6 +669,8 @@ def _model_at(loc: list[Any], raw: Mapping[str, Any]) -> type[BaseModel] | None:
         node = node.get(part, {}) if isinstance(node, Mapping) else {}
         if part in _TAGGED:
             model = _tagged_model(part, node)
+        elif part == "trainable":
+            model = CommandSpec
         elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
             model = annotation
         else:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,7 +13,8 @@ from typing import Any
 import yaml
 from ray import tune
 
-from raytune_hpo import cluster, interrupts, preflight, search_space, storage
+from raytune_hpo import cluster, interrupts, preflight, search_space, storage, user_code
+from raytune_hpo.command_spec import CommandSpec
 from raytune_hpo.config import ConfigError, ExperimentConfig, validate_config
 from raytune_hpo.data import DatasetArrays, load_dataset
 from raytune_hpo.pbt_history import history_callbacks
@@ -19,8 +22,8 @@ from raytune_hpo.result_log import ResultJsonLogger
 from raytune_hpo.schedulers import build_scheduler
 from raytune_hpo.searchers import build_searcher
 from raytune_hpo.tracking import build_wandb_callbacks
-from raytune_hpo.trainables import TRAINABLES
 from raytune_hpo.trainables.common import TrialSettings
+from raytune_hpo.trial_checks import STRICT_CHECK_SWITCH, MissingMetric, trial_check_callbacks
 
 CONFIG_FILE = "raytune_hpo.yaml"
 """The resolved config, written into the experiment folder before any trial starts."""
@@ -57,13 +60,15 @@ def trial_settings(cfg: ExperimentConfig) -> TrialSettings:
     )
 
 
-def load_data(cfg: ExperimentConfig) -> DatasetArrays:
-    """The experiment's data set, loaded once in the driver.
+def load_data(cfg: ExperimentConfig) -> DatasetArrays | None:
+    """The data set of a built-in trainable, loaded once in the driver; None for user code.
 
     Raises:
         ConfigError: The data set is not on disk and cannot be downloaded, or a size or
             folder of the ``dataset`` section does not fit it.
     """
+    if cfg.builtin is None:
+        return None
     d = cfg.dataset
     with preflight.dataset_errors():
         return load_dataset(
@@ -77,18 +82,63 @@ def load_data(cfg: ExperimentConfig) -> DatasetArrays:
         )
 
 
-def start_ray(address: str | None = None) -> None:
+def start_ray(address: str | None = None, cfg: ExperimentConfig | None = None) -> None:
     """Connect to ``address`` (``auto``, ``HOST:PORT``, ``ray://...``) or start a local Ray.
 
-    See :func:`raytune_hpo.cluster.connect` (token authentication, one-line errors).
+    On a cluster named by ``address``, the user's code of ``cfg`` travels to every node with
+    Ray's runtime environment. See :func:`raytune_hpo.cluster.connect` (token authentication,
+    one-line errors).
     """
-    cluster.connect(address)
+    cluster.connect(address, runtime_env=code_runtime_env(cfg) if address and cfg else None)
 
 
-def build_trainable(cfg: ExperimentConfig, data: DatasetArrays) -> Any:
-    """The trainable with data in the object store and per-trial resources attached."""
-    spec = TRAINABLES[cfg.trainable]
-    trainable = tune.with_parameters(spec.train, data=data, settings=trial_settings(cfg))
+def code_runtime_env(cfg: ExperimentConfig) -> dict[str, Any]:
+    """What a cluster's nodes need shipped to run ``cfg``'s trainable (nothing if built in)."""
+    if isinstance(cfg.trainable, CommandSpec):
+        return {"working_dir": cfg.trainable.workdir} if cfg.trainable.workdir else {}
+    if cfg.builtin is not None:
+        return {}
+    return user_code.runtime_env(cfg.trainable)
+
+
+def resolve_trainable(
+    cfg: ExperimentConfig, trainable: Any = None, search_paths: tuple[Path, ...] = ()
+) -> Any:
+    """The user's function or Trainable class (``trainable`` if given, else imported).
+
+    Returns None for a built-in trainable or a command, which :func:`build_trainable` wraps.
+
+    Raises:
+        ConfigError: ``trainable`` names code that cannot be imported or is neither a
+            function trainable nor a ``ray.tune.Trainable`` subclass.
+    """
+    if trainable is None and (cfg.builtin is not None or isinstance(cfg.trainable, CommandSpec)):
+        return None
+    try:
+        if trainable is not None:
+            user_code.trainable_kind(trainable)
+            return trainable
+        return user_code.load_trainable(str(cfg.trainable), (*search_paths, Path.cwd()))
+    except user_code.UserCodeError as err:
+        raise ConfigError("trainable", f"{cfg.trainable_label}: {err}") from None
+
+
+def build_trainable(cfg: ExperimentConfig, data: DatasetArrays | None, code: Any = None) -> Any:
+    """The trainable with per-trial resources attached.
+
+    Args:
+        cfg: The experiment config.
+        data: The data set of a built-in trainable, put into the object store once.
+        code: The user's function or Trainable class (from :func:`resolve_trainable`).
+    """
+    if (spec := cfg.builtin) is not None:
+        trainable = tune.with_parameters(spec.train, data=data, settings=trial_settings(cfg))
+    elif isinstance(cfg.trainable, CommandSpec):
+        from raytune_hpo.command_trial import train_command
+
+        trainable = tune.with_parameters(train_command, spec=cfg.trainable, metric=cfg.metric)
+    else:
+        trainable = code
     resources = {"cpu": cfg.resources_per_trial.cpu, "gpu": cfg.resources_per_trial.gpu}
     return tune.with_resources(trainable, resources)
 
@@ -114,7 +164,7 @@ def tracking_callbacks(cfg: ExperimentConfig) -> list[tune.Callback]:
         method=cfg.method,
         metadata={
             "experiment": cfg.name,
-            "trainable": cfg.trainable,
+            "trainable": cfg.trainable_label,
             "dataset": cfg.dataset.name,
             "searcher": cfg.searcher.name,
             "scheduler": cfg.scheduler.name,
@@ -128,8 +178,12 @@ def tracking_callbacks(cfg: ExperimentConfig) -> list[tune.Callback]:
 
 
 def tune_environment() -> None:
-    """Ray Tune settings of this toolkit: no default loggers, no sync-time warnings."""
+    """Ray Tune settings of this toolkit: no default loggers, no sync-time warnings.
+
+    Ray's check that every result holds the metric gives way to :class:`MetricCheck`'s line.
+    """
     os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
+    os.environ[STRICT_CHECK_SWITCH] = "1"
     os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
 
 
@@ -150,8 +204,24 @@ def checkpoints_to_keep(cfg: ExperimentConfig) -> int | None:
     return PBT_MIN_CHECKPOINTS
 
 
+def checkpoint_config(cfg: ExperimentConfig, trainable: Any) -> tune.CheckpointConfig:
+    """How many checkpoints to keep; a class trainable is also saved every ``frequency``.
+
+    A function trainable saves when it reports a checkpoint; Ray refuses a frequency for it.
+    """
+    keep = checkpoints_to_keep(cfg)
+    if cfg.builtin is None and inspect.isclass(trainable):
+        return tune.CheckpointConfig(
+            num_to_keep=keep, checkpoint_frequency=cfg.checkpoint.frequency, checkpoint_at_end=True
+        )
+    return tune.CheckpointConfig(num_to_keep=keep)
+
+
 def build_tuner(cfg: ExperimentConfig, trainable: Any) -> tune.Tuner:
-    """A ``Tuner`` for ``cfg`` (searcher, scheduler, checkpoints, retries, storage)."""
+    """A ``Tuner`` for ``cfg`` (searcher, scheduler, checkpoints, retries, storage).
+
+    Every trial stops after ``max_epochs`` reports, also code that never stops by itself.
+    """
     tune_environment()
     return tune.Tuner(
         trainable,
@@ -171,9 +241,11 @@ def build_tuner(cfg: ExperimentConfig, trainable: Any) -> tune.Tuner:
         run_config=tune.RunConfig(
             name=cfg.name,
             storage_path=storage.storage_root(cfg.storage_path),
-            checkpoint_config=tune.CheckpointConfig(num_to_keep=checkpoints_to_keep(cfg)),
+            checkpoint_config=checkpoint_config(cfg, trainable),
             failure_config=tune.FailureConfig(max_failures=cfg.failure.max_failures),
+            stop={"training_iteration": cfg.max_epochs},
             callbacks=[
+                *trial_check_callbacks(cfg.metric, cfg.scheduler),
                 ResultJsonLogger(),
                 *tracking_callbacks(cfg),
                 *history_callbacks(cfg.scheduler),
@@ -184,7 +256,12 @@ def build_tuner(cfg: ExperimentConfig, trainable: Any) -> tune.Tuner:
 
 
 def run_experiment(
-    cfg: ExperimentConfig, *, address: str | None = None, overwrite: bool = False
+    cfg: ExperimentConfig,
+    *,
+    address: str | None = None,
+    overwrite: bool = False,
+    trainable: Any = None,
+    search_paths: tuple[Path, ...] = (),
 ) -> ExperimentOutcome:
     """Run one experiment to the end and score its best trial on the test split.
 
@@ -193,26 +270,38 @@ def run_experiment(
         address: Ray cluster to attach to; None starts a local Ray instance.
         overwrite: Start again under a name already used; the earlier folder is renamed to
             ``NAME.replaced-TIMESTAMP``, never deleted.
+        trainable: A function or Trainable class to tune instead of importing
+            ``cfg.trainable`` (e.g. one defined in a notebook).
+        search_paths: Folders to import ``package.module:name`` code from before the working
+            directory and the installed packages (the YAML file's folder).
 
     Raises:
         ConfigError: Before Ray starts: the experiment folder already holds an experiment and
-            ``overwrite`` is off, a folder cannot be written or the data set is missing; after:
-            the cluster cannot be reached, or no node can ever hold one trial.
+            ``overwrite`` is off, a folder cannot be written, the data set is missing or the
+            user's code cannot be imported; after: the cluster cannot be reached, no node can
+            ever hold one trial, or a trial reported without the metric.
         interrupts.ExperimentInterrupted: Ctrl-C stopped it; the state is saved for ``resume``.
     """
     path = experiment_path(cfg)
     preflight.check_run(cfg, path, overwrite=overwrite)
+    code = resolve_trainable(cfg, trainable, search_paths)
+    evaluate = resolve_evaluate(cfg, search_paths)
     data = load_data(cfg)
     if overwrite and (moved := storage.set_aside(path)) is not None:
         print(f"raytune-hpo: the earlier experiment {path} was moved to {moved}", flush=True)
-    start_ray(address)
+    start_ray(address, cfg)
     cluster.check_resources(cfg.resources_per_trial, cfg.storage_path)
     storage.write_text(path, CONFIG_FILE, yaml.safe_dump(cfg.model_dump(), sort_keys=False))
-    results = interrupts.fit(build_tuner(cfg, build_trainable(cfg, data)), path)
-    return ExperimentOutcome(path, results, score_best_trial(cfg, results, data, path), cfg)
+    tuner = build_tuner(cfg, build_trainable(cfg, data, code))
+    results = fit(tuner, path)
+    return ExperimentOutcome(
+        path, results, score_best_trial(cfg, results, path, data, evaluate), cfg
+    )
 
 
-def resume_experiment(path: str | Path, *, address: str | None = None) -> ExperimentOutcome:
+def resume_experiment(
+    path: str | Path, *, address: str | None = None, trainable: Any = None
+) -> ExperimentOutcome:
     """Continue an interrupted experiment in its folder, then score its best trial.
 
     Finished trials keep their results; unfinished and errored trials continue from their
@@ -222,10 +311,13 @@ def resume_experiment(path: str | Path, *, address: str | None = None) -> Experi
     Args:
         path: The experiment folder (``storage_path/name``), local or a URI.
         address: Ray cluster to attach to; None starts a local Ray instance.
+        trainable: The function or Trainable class the experiment ran, when it was handed
+            over in Python rather than named by an importable path.
 
     Raises:
         ConfigError: The folder holds no experiment of this toolkit or no Ray Tune state, the
-            cluster cannot be reached, or no node can ever hold one trial.
+            user's code cannot be imported, the cluster cannot be reached, or no node can ever
+            hold one trial.
     """
     location = storage.as_location(path)
     if not storage.exists(location, CONFIG_FILE):
@@ -240,22 +332,81 @@ def resume_experiment(path: str | Path, *, address: str | None = None) -> Experi
             "no Ray Tune experiment state to resume (no trial had started); "
             "start it again with `raytune-hpo run --overwrite`",
         )
-    start_ray(address)
+    code = resolve_trainable(cfg, trainable)
+    evaluate = resolve_evaluate(cfg)
+    start_ray(address, cfg)
     cluster.check_resources(cfg.resources_per_trial, str(location))
     data = load_data(cfg)
     tune_environment()
     tuner = tune.Tuner.restore(
-        str(location), build_trainable(cfg, data), resume_unfinished=True, resume_errored=True
+        str(location),
+        build_trainable(cfg, data, code),
+        resume_unfinished=True,
+        resume_errored=True,
     )
-    results = interrupts.fit(tuner, location)
-    best = score_best_trial(cfg, results, data, location)
+    results = fit(tuner, location)
+    best = score_best_trial(cfg, results, location, data, evaluate)
     return ExperimentOutcome(location, results, best, cfg)
 
 
+def fit(tuner: tune.Tuner, path: storage.Location) -> tune.ResultGrid:
+    """:func:`interrupts.fit`, with a trial that never reported the metric as one line.
+
+    Raises:
+        ConfigError: ``metric``: a trial reported without it (the keys it did report named).
+    """
+    try:
+        return interrupts.fit(tuner, path)
+    except Exception as err:
+        missing = _find_cause(err, MissingMetric)
+        if missing is None:
+            raise
+        raise ConfigError("metric", str(missing)) from None
+
+
+def _find_cause(err: BaseException, kind: type[Exception]) -> Exception | None:
+    seen: set[int] = set()
+    current: BaseException | None = err
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kind):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def resolve_evaluate(
+    cfg: ExperimentConfig, search_paths: tuple[Path, ...] = ()
+) -> Callable[[Path, dict[str, Any]], dict[str, Any]] | None:
+    """The user's ``evaluate`` hook (checkpoint folder, config -> metrics), if configured.
+
+    Raises:
+        ConfigError: ``evaluate`` names code that cannot be imported or is not callable.
+    """
+    if cfg.evaluate is None:
+        return None
+    try:
+        hook = user_code.load_object(cfg.evaluate, (*search_paths, Path.cwd()))
+    except user_code.UserCodeError as err:
+        raise ConfigError("evaluate", f"{cfg.evaluate}: {err}") from None
+    if not callable(hook):
+        raise ConfigError("evaluate", f"{cfg.evaluate}: is a {type(hook).__name__}, not a function")
+    return hook
+
+
 def score_best_trial(
-    cfg: ExperimentConfig, results: tune.ResultGrid, data: DatasetArrays, path: storage.Location
+    cfg: ExperimentConfig,
+    results: tune.ResultGrid,
+    path: storage.Location,
+    data: DatasetArrays | None = None,
+    evaluate: Callable[[Path, dict[str, Any]], dict[str, Any]] | None = None,
 ) -> dict[str, Any] | None:
-    """Evaluate the best trial's best checkpoint on the test split and save ``best.json``."""
+    """Find the best trial, score its best checkpoint on the test split and save ``best.json``.
+
+    A built-in trainable scores the test split itself; the user's code through its
+    ``evaluate`` hook, if it has one. ``best.json`` holds the best trial, its config, its best
+    value of the metric, the metrics of that report, the checkpoint and the test metrics.
+    """
     try:
         best = results.get_best_result(cfg.metric, cfg.mode, scope="all")
     except RuntimeError:
@@ -269,15 +420,34 @@ def score_best_trial(
         "trial_id": best.metrics.get("trial_id"),
         "config": best.config,
         cfg.metric: _best_value(best.metrics_dataframe, cfg),
+        "metrics": _best_report(best.metrics_dataframe, cfg),
+        "checkpoint": checkpoint.path if checkpoint is not None else None,
         "test": None,
     }
-    if checkpoint is not None:
+    if checkpoint is not None and (cfg.builtin is not None or evaluate is not None):
         with checkpoint.as_directory() as directory:
-            summary["test"] = TRAINABLES[cfg.trainable].evaluate(
-                Path(directory), best.config, data, trial_settings(cfg)
-            )
+            if cfg.builtin is not None:
+                summary["test"] = cfg.builtin.evaluate(
+                    Path(directory), best.config, data, trial_settings(cfg)
+                )
+            elif evaluate is not None:
+                summary["test"] = evaluate(Path(directory), dict(best.config))
     storage.write_text(path, BEST_FILE, json.dumps(summary, indent=2, default=str))
     return summary
+
+
+def _best_report(frame: Any, cfg: ExperimentConfig) -> dict[str, Any] | None:
+    """The metrics of the report with the best value of the metric (config columns left out)."""
+    if frame is None or cfg.metric not in frame or frame[cfg.metric].dropna().empty:
+        return None
+    index = frame[cfg.metric].idxmin() if cfg.mode == "min" else frame[cfg.metric].idxmax()
+    row = frame.loc[index]
+    return {k: _plain(v) for k, v in row.items() if not str(k).startswith("config/")}
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-friendly scalar from a DataFrame cell."""
+    return value.item() if hasattr(value, "item") else value
 
 
 def _best_value(frame: Any, cfg: ExperimentConfig) -> float | None:

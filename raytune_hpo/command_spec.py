@@ -1,0 +1,87 @@
+"""The ``trainable: {command: ...}`` section: a training script run as a trial, as data.
+
+Pure (no Ray): the config validates it, :mod:`raytune_hpo.command_trial` runs it.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from raytune_hpo.schema import StrictModel
+
+MACROS = ("args", "args_no_hyphens", "args_json_file")
+"""Macros a command may hold besides ``${NAME}`` of one hyperparameter."""
+CHECKPOINT_DIR_ENV = "RAYTUNE_HPO_CHECKPOINT_DIR"
+"""Names the folder a command trial writes its state into (and finds it in on a restart)."""
+
+
+class MetricsFormat(StrictModel):
+    """How metric lines are read from the command's standard output.
+
+    ``key_value`` (default): a line holding ``<metric>=<number>`` or ``<metric>: <number>`` is one
+    report, joined by every other ``name=number`` / ``name: number`` on it. ``json``: a line
+    that is a JSON object holding the metric. ``regex``: ``pattern`` with named groups, one of
+    them the metric.
+    """
+
+    format: Literal["key_value", "json", "regex"] = "key_value"
+    pattern: str | None = None
+
+    @model_validator(mode="after")
+    def _pattern_fits_format(self) -> MetricsFormat:
+        if self.format == "regex":
+            if not self.pattern:
+                raise ValueError("format regex needs a pattern with named groups")
+            try:
+                compiled = re.compile(self.pattern)
+            except re.error as err:
+                raise ValueError(f"pattern is no valid regex: {err}") from None
+            if not compiled.groupindex:
+                raise ValueError(
+                    f"pattern needs named groups like (?P<loss>...), got {self.pattern!r}"
+                )
+        elif self.pattern is not None:
+            raise ValueError(f"pattern applies to format regex only, not {self.format}")
+        return self
+
+
+class CommandSpec(StrictModel):
+    """A command run as a trial: hyperparameters in as arguments, metrics out on stdout.
+
+    Attributes:
+        command: A string split like a shell would (no shell runs it) or a list of arguments;
+            macros ``${args}``, ``${args_no_hyphens}``, ``${args_json_file}``, ``${NAME}``.
+        workdir: Folder the command runs in; relative to the YAML file's folder, which is also
+            the default.
+        metrics: How metric lines are recognised.
+        stop_grace_s: Seconds between SIGTERM and SIGKILL when a trial is stopped.
+    """
+
+    command: str | list[str]
+    workdir: str | None = None
+    metrics: MetricsFormat = MetricsFormat()
+    stop_grace_s: float = Field(default=5.0, ge=0)
+
+    @field_validator("command")
+    @classmethod
+    def _not_empty(cls, command: str | list[str]) -> str | list[str]:
+        try:
+            argv = shlex.split(command) if isinstance(command, str) else command
+        except ValueError as err:
+            raise ValueError(f"cannot split {command!r} like a shell would: {err}") from None
+        if not argv or not all(isinstance(a, str) and a for a in argv):
+            raise ValueError(f"needs a program to run, got {command!r}")
+        return command
+
+    def argv_template(self) -> list[str]:
+        """The command as a list of arguments, macros not yet expanded."""
+        return shlex.split(self.command) if isinstance(self.command, str) else list(self.command)
+
+    @property
+    def label(self) -> str:
+        """The command as one line, for tables and W&B."""
+        return self.command if isinstance(self.command, str) else shlex.join(self.command)
