@@ -235,8 +235,10 @@ def build_tuner(cfg: ExperimentConfig, trainable: Any) -> tune.Tuner:
             max_concurrent_trials=cfg.max_concurrent_trials,
             time_budget_s=cfg.time_budget_s,
             # Every trial asks for the same resources, so a finished trial's worker takes the
-            # next one instead of a fresh process (seconds per trial; see BENCHMARKS.md).
-            reuse_actors=True,
+            # next one instead of a fresh process (seconds per trial; see BENCHMARKS.md). A
+            # Trainable class is reused only through its own ``reset_config``, which many
+            # write for PBT's new values alone (Ray's examples too): they get fresh actors.
+            reuse_actors=not inspect.isclass(trainable),
         ),
         run_config=tune.RunConfig(
             name=cfg.name,

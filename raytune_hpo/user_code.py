@@ -173,11 +173,11 @@ def _import_file(path: Path) -> ModuleType:
 
 
 def _travel_by_value(module: ModuleType) -> None:
-    """Let cloudpickle send the module's functions and classes by value, not by name."""
+    """Let Ray send the module's functions and classes by value, not by name."""
     origin = getattr(module, "__file__", None)
     if origin is None or _is_installed(origin) or module.__name__ == "__main__":
         return
-    import cloudpickle
+    from ray import cloudpickle  # Ray's own copy, which serialises trainables
 
     cloudpickle.register_pickle_by_value(module)
 

@@ -1,0 +1,88 @@
+"""User code as a user writes it for plain Ray Tune: the integration tests copy this file into a
+temporary folder outside the package and tune it by import path.
+
+Every trainable climbs by ``lr`` per step and reports where it stands, where its state came
+from and which ``lr`` it saw, so that tests can follow PBT's exploits report by report.
+"""
+
+import json
+import os
+import tempfile
+import time
+
+from ray import tune
+
+
+def _state_of(checkpoint):
+    with checkpoint.as_directory() as folder:
+        with open(os.path.join(folder, "state.json")) as file:
+            return json.load(file)
+
+
+def climb(config):
+    """A function trainable that checkpoints every step and never stops by itself."""
+    state = {"step": 0, "score": 0.0, "owner": ""}
+    checkpoint = tune.get_checkpoint()
+    if checkpoint is not None:
+        state = _state_of(checkpoint)
+    restored_from = state["owner"]
+    while True:
+        time.sleep(config.get("seconds_per_step", 0.05))
+        state = {
+            "step": state["step"] + 1,
+            "score": state["score"] + config["lr"],
+            "owner": tune.get_context().get_trial_id(),
+        }
+        with tempfile.TemporaryDirectory() as folder:
+            with open(os.path.join(folder, "state.json"), "w") as file:
+                json.dump(state, file)
+            tune.report(
+                {
+                    "score": state["score"],
+                    "epoch": state["step"],
+                    "lr_seen": config["lr"],
+                    "restored_from": restored_from,
+                },
+                checkpoint=tune.Checkpoint.from_directory(folder),
+            )
+
+
+def climb_without_checkpoints(config):
+    """Like :func:`climb`, but it never saves its state."""
+    score = 0.0
+    for step in range(1, 1000):
+        time.sleep(config.get("seconds_per_step", 0.05))
+        score += config["lr"]
+        tune.report({"score": score, "epoch": step})
+
+
+class Climber(tune.Trainable):
+    """The same climb as a class trainable, with save, load and reset."""
+
+    def setup(self, config):
+        self.lr = config["lr"]
+        self.score = 0.0
+        self.restored_from = ""
+
+    def step(self):
+        time.sleep(self.config.get("seconds_per_step", 0.05))
+        self.score += self.lr
+        return {"score": self.score, "lr_seen": self.lr, "restored_from": self.restored_from}
+
+    def save_checkpoint(self, checkpoint_dir):
+        return {"score": self.score, "owner": self.trial_id}
+
+    def load_checkpoint(self, checkpoint):
+        self.score = checkpoint["score"]
+        self.restored_from = checkpoint["owner"]
+
+    def reset_config(self, new_config):
+        self.lr = new_config["lr"]
+        self.config = new_config
+        return True
+
+
+def evaluate(checkpoint_dir, config):
+    """The ``evaluate`` hook: the saved score, as a test metric."""
+    with open(os.path.join(checkpoint_dir, "state.json")) as file:
+        return {"test_score": json.load(file)["score"] * 10}
