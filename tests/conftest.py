@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -71,3 +72,15 @@ def tiny_lenet_config(tmp_path: Path, data_dir: Path) -> dict[str, Any]:
         },
         "storage_path": str(tmp_path / "results"),
     }
+
+
+USER_MODULE = "user_tunable_code"
+"""The module name of ``tests/user_code/tunable.py`` once copied out of the repository."""
+
+
+@pytest.fixture(scope="session")
+def user_code_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder outside the package holding the user's module, ``USER_MODULE``.py."""
+    folder = tmp_path_factory.mktemp("user_code")
+    shutil.copy(Path(__file__).parent / "user_code" / "tunable.py", folder / f"{USER_MODULE}.py")
+    return folder

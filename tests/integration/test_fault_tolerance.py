@@ -22,6 +22,7 @@ import yaml
 from raytune_hpo.config import ConfigError, validate_config
 from raytune_hpo.results import load_experiment
 from raytune_hpo.runner import CONFIG_FILE, run_experiment
+from tests.conftest import USER_MODULE
 from tests.integration.netns_cluster import _stop_sessions
 from tests.integration.placement import max_overlap, newest_state, raw_epochs, trial_runs
 
@@ -192,16 +193,37 @@ def _await_kill_point(
     raise AssertionError(f"no kill point within {timeout:.0f} s; driver exit {proc.poll()}")
 
 
+def _killable_user_code(user_code_dir: Path, tmp_path: Path) -> dict[str, Any]:
+    """The user's own function (by file path) and evaluate hook, a few tenths of a second a step."""
+    code = user_code_dir / f"{USER_MODULE}.py"
+    return {
+        "trainable": f"{code}:climb",
+        "evaluate": f"{code}:evaluate",
+        "metric": "score",
+        "mode": "max",
+        "search_space": {"lr": {"uniform": [0.1, 1.0]}, "seconds_per_step": 0.4},
+        "storage_path": str(tmp_path / "results"),
+    }
+
+
+@pytest.mark.parametrize("code", ["lenet", "user_code"])
 def test_sigkilled_run_resumes_without_rerunning_finished_work(
-    tiny_lenet_config: dict[str, Any], tmp_path: Path
+    tiny_lenet_config: dict[str, Any], user_code_dir: Path, tmp_path: Path, code: str
 ) -> None:
+    trainable = tiny_lenet_config
+    if code == "user_code":
+        trainable = _killable_user_code(user_code_dir, tmp_path)
     raw = {
-        **tiny_lenet_config,
+        **trainable,
         "name": "killed",
         "num_samples": 4,
         "max_epochs": 5,
         "max_concurrent_trials": 2,
-        "dataset": {**tiny_lenet_config["dataset"], "train_size": 600},
+        **(
+            {"dataset": {**tiny_lenet_config["dataset"], "train_size": 600}}
+            if code == "lenet"
+            else {}
+        ),
     }
     path = tmp_path / "results" / "killed"
     run = subprocess.Popen(

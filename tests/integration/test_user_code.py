@@ -7,7 +7,6 @@ YAML file would; the experiments run in this process on the session's shared Ray
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -20,20 +19,12 @@ from raytune_hpo.config import ConfigError, anchor_paths, validate_config
 from raytune_hpo.pbt_history import read_history
 from raytune_hpo.results import load_experiment
 from raytune_hpo.runner import ExperimentOutcome, run_experiment
+from tests.conftest import USER_MODULE
 
 pytestmark = pytest.mark.integration
 
-SOURCE = Path(__file__).resolve().parents[1] / "user_code" / "tunable.py"
-MODULE = "user_tunable_code"
+MODULE = USER_MODULE
 LRS = [0.01, 1.0, 2.0, 3.0]
-
-
-@pytest.fixture(scope="session")
-def code_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder outside the package holding the user's module."""
-    folder = tmp_path_factory.mktemp("user_code")
-    shutil.copy(SOURCE, folder / f"{MODULE}.py")
-    return folder
 
 
 def _config(tmp_path: Path, name: str, trainable: str, **changes: Any) -> dict[str, Any]:
@@ -52,14 +43,14 @@ def _config(tmp_path: Path, name: str, trainable: str, **changes: Any) -> dict[s
     }
 
 
-def _run(raw: dict[str, Any], code_dir: Path) -> ExperimentOutcome:
-    cfg = anchor_paths(validate_config(raw), code_dir)
-    return run_experiment(cfg, search_paths=(code_dir,))
+def _run(raw: dict[str, Any], user_code_dir: Path) -> ExperimentOutcome:
+    cfg = anchor_paths(validate_config(raw), user_code_dir)
+    return run_experiment(cfg, search_paths=(user_code_dir,))
 
 
 @pytest.fixture(scope="module")
 def asha_runs(
-    ray_session: None, code_dir: Path, tmp_path_factory: pytest.TempPathFactory
+    ray_session: None, user_code_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, ExperimentOutcome]:
     """A function (by module name) and a class (by file path) under ASHA, one run each."""
     tmp = tmp_path_factory.mktemp("asha")
@@ -71,7 +62,7 @@ def asha_runs(
         "search_space": {"lr": {"grid": LRS[::-1]}, "seconds_per_step": 0.05},
     }
     return {
-        kind: _run(_config(tmp, f"asha_{kind}", trainable, **order), code_dir)
+        kind: _run(_config(tmp, f"asha_{kind}", trainable, **order), user_code_dir)
         for kind, trainable in [
             ("function", f"{MODULE}:climb"),
             ("class", f"{MODULE}.py:Climber"),
@@ -112,7 +103,7 @@ def test_compare_reads_user_code_experiments(
     ("kind", "trainable"), [("function", f"{MODULE}:climb"), ("class", f"{MODULE}:Climber")]
 )
 def test_pbt_exploit_continues_from_the_donor_checkpoint_with_its_new_value(
-    ray_session: None, code_dir: Path, tmp_path: Path, kind: str, trainable: str
+    ray_session: None, user_code_dir: Path, tmp_path: Path, kind: str, trainable: str
 ) -> None:
     pbt = {
         "name": "pbt",
@@ -123,7 +114,7 @@ def test_pbt_exploit_continues_from_the_donor_checkpoint_with_its_new_value(
     }
     raw = _config(tmp_path, f"pbt_{kind}", trainable, scheduler=pbt, max_epochs=6)
     raw["search_space"]["seconds_per_step"] = 0.2
-    outcome = _run(raw, code_dir)
+    outcome = _run(raw, user_code_dir)
 
     history = read_history(outcome.path)
     reports = load_experiment(outcome.path).reports
@@ -144,11 +135,11 @@ def test_pbt_exploit_continues_from_the_donor_checkpoint_with_its_new_value(
 
 
 def test_missing_metric_ends_the_experiment_with_one_line(
-    ray_session: None, code_dir: Path, tmp_path: Path
+    ray_session: None, user_code_dir: Path, tmp_path: Path
 ) -> None:
     raw = _config(tmp_path, "missing", f"{MODULE}:climb", metric="accuracy", max_epochs=2)
     with pytest.raises(ConfigError) as caught:
-        _run(raw, code_dir)
+        _run(raw, user_code_dir)
 
     message = str(caught.value)
     assert caught.value.key == "metric" and "\n" not in message
@@ -157,7 +148,7 @@ def test_missing_metric_ends_the_experiment_with_one_line(
 
 
 def test_pbt_without_checkpoints_warns_once(
-    ray_session: None, code_dir: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+    ray_session: None, user_code_dir: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     pbt = {
         "name": "pbt",
@@ -166,7 +157,7 @@ def test_pbt_without_checkpoints_warns_once(
     }
     raw = _config(tmp_path, "nockpt", f"{MODULE}:climb_without_checkpoints", scheduler=pbt)
     raw.update(max_epochs=2, search_space={"lr": {"grid": LRS[:2]}, "seconds_per_step": 0.01})
-    _run(raw, code_dir)
+    _run(raw, user_code_dir)
 
     warnings = [
         line for line in capfd.readouterr().err.splitlines() if "without a checkpoint" in line
@@ -176,7 +167,7 @@ def test_pbt_without_checkpoints_warns_once(
 
 
 def test_python_api_tunes_a_function_defined_in_the_caller(
-    ray_session: None, code_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ray_session: None, user_code_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     def objective(config: dict[str, Any]) -> None:  # as if defined in a notebook
         for step in range(1, 4):
@@ -200,7 +191,7 @@ def test_python_api_tunes_a_function_defined_in_the_caller(
         "search_space": {"x": {"uniform": [0, 4]}},
         "resources_per_trial": {"cpu": 0.5},
         "storage_path": str(tmp_path / "results"),
-        "evaluate": f"{code_dir / MODULE}.py:evaluate",
+        "evaluate": f"{user_code_dir / MODULE}.py:evaluate",
     }
     outcome = raytune_hpo.run(config, trainable=objective)
 

@@ -76,6 +76,13 @@ def _earlier_experiment(tmp: Path) -> None:
     (folder / runner.CONFIG_FILE).write_text("name: bad_input\n")
 
 
+def _user_files(tmp: Path) -> None:
+    """User code beside the config: a good function, a failing import, a syntax error."""
+    (tmp / "good.py").write_text("def train(config):\n    pass\n")
+    (tmp / "failing.py").write_text("raise RuntimeError('no GPU here')\n")
+    (tmp / "broken.py").write_text("def train(config)\n    pass\n")
+
+
 CASES: dict[str, Case] = {
     "yaml_syntax": Case(
         "line 2, column 25",
@@ -93,6 +100,62 @@ CASES: dict[str, Case] = {
     ),
     "unknown_trainable": Case(
         "trainable", ("'resnet'", "known:", "lenet"), changes={"trainable": "resnet"}
+    ),
+    "trainable_module_missing": Case(
+        "trainable",
+        ("no_such_module_xyz:train", "no module named 'no_such_module_xyz'"),
+        changes={"trainable": "no_such_module_xyz:train"},
+    ),
+    "trainable_attribute_missing": Case(
+        "trainable",
+        ("json has no attribute 'no_such_fn'",),
+        changes={"trainable": "json:no_such_fn"},
+    ),
+    "trainable_file_missing": Case(
+        "trainable", ("no such file", "missing.py"), changes={"trainable": "missing.py:train"}
+    ),
+    "trainable_import_fails": Case(
+        "trainable",
+        ("failing.py", "RuntimeError: no GPU here"),
+        prepare=_user_files,
+        changes={"trainable": "failing.py:train"},
+    ),
+    "trainable_syntax_error": Case(
+        "trainable",
+        ("broken.py", "SyntaxError", "line 1"),
+        prepare=_user_files,
+        changes={"trainable": "broken.py:train"},
+    ),
+    "trainable_neither_function_nor_class": Case(
+        "trainable",
+        ("is a str", "neither a function trainable", "Trainable"),
+        changes={"trainable": "os:sep"},
+    ),
+    "trainable_class_not_a_trainable": Case(
+        "trainable",
+        ("JSONDecoder", "not a ray.tune.Trainable subclass"),
+        changes={"trainable": "json:JSONDecoder"},
+    ),
+    "command_misspelled_key": Case(
+        "trainable.workdr",
+        ("did you mean 'workdir'",),
+        changes={"trainable": {"command": "python train.py ${args}", "workdr": "."}},
+    ),
+    "command_metrics_format": Case(
+        "trainable.metrics.format",
+        ("'csv'", "key_value"),
+        changes={"trainable": {"command": "python t.py", "metrics": {"format": "csv"}}},
+    ),
+    "trainable_options_for_user_code": Case(
+        "trainable_options",
+        ("built-in trainables only", "search_space"),
+        changes={"trainable": "good.py:train", "trainable_options": {"activation": "relu"}},
+    ),
+    "evaluate_hook_missing": Case(
+        "evaluate",
+        ("good.py:score", "has no attribute 'score'"),
+        prepare=_user_files,
+        changes={"trainable": "good.py:train", "evaluate": "good.py:score"},
     ),
     "unknown_dataset": Case(
         "dataset.name", ("'cifar'", "known:", "digits"), changes={"dataset": {"name": "cifar"}}
@@ -218,7 +281,7 @@ def _check_line(stderr: str, case: Case, tmp: Path) -> None:
 def no_ray(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make any attempt to start Ray fail the test: every check must come first."""
 
-    def refuse(address: str | None = None) -> None:
+    def refuse(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("Ray was started for input that a check should have refused")
 
     monkeypatch.setattr(runner, "start_ray", refuse)
@@ -256,7 +319,7 @@ def test_missing_data_set_writes_no_experiment_folder(
     capsys.readouterr()
 
 
-@pytest.mark.parametrize("name", ["dataset_not_on_disk", "wrong_type"])
+@pytest.mark.parametrize("name", ["dataset_not_on_disk", "wrong_type", "trainable_import_fails"])
 def test_real_command_exits_2_with_one_line(name: str, tmp_path: Path) -> None:
     case = CASES[name]
     result = subprocess.run(
