@@ -13,7 +13,9 @@ import pytest
 from ray.tune.search.basic_variant import BasicVariantGenerator
 
 from raytune_hpo import search_space
+from raytune_hpo.command_spec import CommandSpec
 from raytune_hpo.config import ExperimentConfig, load_config, smoke, validate_config
+from raytune_hpo.runner import resolve_evaluate, resolve_trainable
 from raytune_hpo.schedulers import build_scheduler
 from raytune_hpo.searchers import build_searcher
 
@@ -59,6 +61,11 @@ def test_config_loads_and_builds(path: Path) -> None:
     cfg = load_config(path)
     assert isinstance(cfg, ExperimentConfig)
     build_all(cfg)
+    # The user's code a config names imports, and its command's folder exists.
+    resolve_trainable(cfg, search_paths=(path.parent,))
+    resolve_evaluate(cfg, (path.parent,))
+    if isinstance(cfg.trainable, CommandSpec):
+        assert Path(cfg.trainable.workdir).is_dir(), cfg.trainable.workdir
 
 
 @pytest.mark.parametrize("path", FILES, ids=IDS)
