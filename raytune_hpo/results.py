@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -137,8 +138,9 @@ def config_columns(frame: pd.DataFrame) -> list[str]:
 def summary_table(experiment: Experiment) -> pd.DataFrame:
     """One row per trial: status, config, epochs run, last and best metric, worker time.
 
-    A trial whose training diverged (NaN or infinite loss) has ``diverged`` True where the
-    trainable reports that flag; a trial that ended in ERROR names its ``error_file``.
+    A trial whose training diverged (NaN or infinite loss) has ``diverged`` True: the flag the
+    built-in trainables report, or a metric that was not finite; a trial that ended in ERROR
+    names its ``error_file``.
     """
     metric, reports = experiment.metric, experiment.reports
     best = "min" if experiment.mode == "min" else "max"
@@ -159,10 +161,14 @@ def summary_table(experiment: Experiment) -> pd.DataFrame:
             )
             if "diverged" in own:
                 row["diverged"] = bool(own["diverged"].eq(True).any())
+            elif not np.isfinite(own[metric].astype(float)).all():
+                row["diverged"] = True  # the user's code reported a NaN or infinite metric
         if trial.error_file:
             row["error_file"] = trial.error_file
         rows.append(row)
     table = pd.DataFrame(rows)
+    if "diverged" in table:
+        table["diverged"] = table["diverged"].eq(True)
     if table.empty or f"best_{metric}" not in table:
         return table
     return table.sort_values(f"best_{metric}", ascending=experiment.mode == "min").reset_index(

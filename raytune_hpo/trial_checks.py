@@ -4,16 +4,19 @@
 metric, with one line naming the metric and the keys the trial did report (Ray's own check
 raises a traceback that prints the whole result). :class:`PbtCheckpointWatch` warns once when a
 PBT population reaches its first perturbation without checkpoints, which PBT needs to exploit
-(otherwise exploited trials silently start from scratch).
+(otherwise exploited trials silently start from scratch). :func:`stop_criteria` ends a trial
+after ``max_epochs`` reports or once its metric is not finite.
 """
 
 from __future__ import annotations
 
+import math
 import sys
 from typing import Any
 
 from ray.tune import Callback
 from ray.tune.experiment import Trial
+from ray.tune.stopper import CombinedStopper, MaximumIterationStopper, Stopper
 
 STRICT_CHECK_SWITCH = "TUNE_DISABLE_STRICT_METRIC_CHECKING"
 """Turns Ray's own check off; :class:`MetricCheck` takes its place."""
@@ -70,7 +73,11 @@ class MetricCheck(Callback):
 
 
 class PbtCheckpointWatch(Callback):
-    """Warns once if a trial reaches PBT's first perturbation without a checkpoint."""
+    """Warns once if a trial gets past PBT's first perturbation without a checkpoint.
+
+    Checked at the first report after the perturbation interval: Ray registers a checkpoint
+    only after the callbacks have seen the report that carried it.
+    """
 
     def __init__(self, perturbation_interval: int) -> None:
         self.perturbation_interval = perturbation_interval
@@ -79,12 +86,12 @@ class PbtCheckpointWatch(Callback):
     def on_trial_result(
         self, iteration: int, trials: list[Trial], trial: Trial, result: dict, **info: Any
     ) -> None:
-        if self.warned or result.get("training_iteration", 0) < self.perturbation_interval:
+        if self.warned or result.get("training_iteration", 0) <= self.perturbation_interval:
             return
-        if trial.checkpoint is None:
+        if trial.checkpoint is None and not result.get("should_checkpoint"):
             self.warned = True
             print(
-                f"raytune-hpo: warning: trial {trial.trial_id} reached PBT's first perturbation "
+                f"raytune-hpo: warning: trial {trial.trial_id} got past PBT's first perturbation "
                 f"(iteration {self.perturbation_interval}) without a checkpoint: exploited trials "
                 "will start from scratch instead of from their donor. Report checkpoints "
                 "(tune.report(metrics, checkpoint=...)), or write state into "
@@ -92,6 +99,28 @@ class PbtCheckpointWatch(Callback):
                 file=sys.stderr,
                 flush=True,
             )
+
+
+class DivergedStopper(Stopper):
+    """Stops a trial once its metric is NaN or infinite (diverged): no later report can count.
+
+    Built-in trainables stop diverged training themselves; this covers the user's code.
+    """
+
+    def __init__(self, metric: str) -> None:
+        self.metric = metric
+
+    def __call__(self, trial_id: str, result: dict) -> bool:
+        value = result.get(self.metric)
+        return isinstance(value, int | float) and not math.isfinite(value)
+
+    def stop_all(self) -> bool:
+        return False
+
+
+def stop_criteria(metric: str, max_epochs: int) -> Stopper:
+    """When a trial ends besides its scheduler: ``max_epochs`` reports, or a diverged metric."""
+    return CombinedStopper(MaximumIterationStopper(max_epochs), DivergedStopper(metric))
 
 
 def trial_check_callbacks(metric: str, scheduler: Any) -> list[Callback]:

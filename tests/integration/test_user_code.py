@@ -17,7 +17,7 @@ import raytune_hpo
 from raytune_hpo import cli
 from raytune_hpo.config import ConfigError, anchor_paths, validate_config
 from raytune_hpo.pbt_history import read_history
-from raytune_hpo.results import load_experiment
+from raytune_hpo.results import load_experiment, summary_table
 from raytune_hpo.runner import ExperimentOutcome, run_experiment
 from tests.conftest import USER_MODULE
 
@@ -103,7 +103,12 @@ def test_compare_reads_user_code_experiments(
     ("kind", "trainable"), [("function", f"{MODULE}:climb"), ("class", f"{MODULE}:Climber")]
 )
 def test_pbt_exploit_continues_from_the_donor_checkpoint_with_its_new_value(
-    ray_session: None, user_code_dir: Path, tmp_path: Path, kind: str, trainable: str
+    ray_session: None,
+    user_code_dir: Path,
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+    kind: str,
+    trainable: str,
 ) -> None:
     pbt = {
         "name": "pbt",
@@ -132,6 +137,7 @@ def test_pbt_exploit_continues_from_the_donor_checkpoint_with_its_new_value(
         ]
         assert after["lr_seen"] == exploit.new
         assert after["score"] == pytest.approx(donor["score"] + exploit.new)
+    assert "without a checkpoint" not in capfd.readouterr().err
 
 
 def test_missing_metric_ends_the_experiment_with_one_line(
@@ -147,6 +153,19 @@ def test_missing_metric_ends_the_experiment_with_one_line(
     assert "epoch, lr_seen, restored_from, score" in message
 
 
+def test_a_diverged_trial_stops_and_is_marked(
+    ray_session: None, user_code_dir: Path, tmp_path: Path
+) -> None:
+    raw = _config(tmp_path, "nan", f"{MODULE}:climb_to_nan")
+    raw["search_space"] = {"lr": {"grid": [1.0, 2.0]}}
+    outcome = _run(raw, user_code_dir)
+
+    table = summary_table(load_experiment(outcome.path)).set_index("lr")
+    assert table.loc[2.0, "epochs"] == 2 and table.loc[2.0, "diverged"]
+    assert table.loc[1.0, "epochs"] == 4 and not table.loc[1.0, "diverged"]
+    assert outcome.best is not None and outcome.best["config"]["lr"] == 1.0
+
+
 def test_pbt_without_checkpoints_warns_once(
     ray_session: None, user_code_dir: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
@@ -156,7 +175,7 @@ def test_pbt_without_checkpoints_warns_once(
         "hyperparam_mutations": {"lr": {"choice": LRS}},
     }
     raw = _config(tmp_path, "nockpt", f"{MODULE}:climb_without_checkpoints", scheduler=pbt)
-    raw.update(max_epochs=2, search_space={"lr": {"grid": LRS[:2]}, "seconds_per_step": 0.01})
+    raw.update(max_epochs=3, search_space={"lr": {"grid": LRS[:2]}, "seconds_per_step": 0.01})
     _run(raw, user_code_dir)
 
     warnings = [

@@ -56,6 +56,13 @@ def climb_without_checkpoints(config):
         tune.report({"score": score, "epoch": step})
 
 
+def climb_to_nan(config):
+    """Climbs by ``lr``, but a rate above 1.5 diverges at the second step (a NaN score)."""
+    for step in range(1, 1000):
+        diverged = config["lr"] > 1.5 and step >= 2
+        tune.report({"score": float("nan") if diverged else config["lr"] * step, "epoch": step})
+
+
 class Climber(tune.Trainable):
     """The same climb as a class trainable, with save, load and reset."""
 
