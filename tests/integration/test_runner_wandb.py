@@ -11,6 +11,7 @@ import pytest
 from raytune_hpo.config import validate_config
 from raytune_hpo.results import load_experiment
 from raytune_hpo.runner import run_experiment
+from tests.conftest import USER_MODULE
 from tests.wandb_records import find_offline_runs, read_offline_run
 
 pytestmark = pytest.mark.integration
@@ -56,3 +57,35 @@ def test_wandb_on_changes_no_result(
     epochs = [row["training_iteration"] for row in trial_run.history if "validation_error" in row]
     assert epochs == [1, 2]
     assert trial_run.config["learning_rate"] == on["config/learning_rate"].iloc[0]
+
+
+def test_user_code_logs_one_run_per_trial_and_the_incumbent(
+    user_code_dir: Path, ray_session: None, tmp_path: Path
+) -> None:
+    raw = {
+        "name": "wandb_user",
+        "trainable": f"{user_code_dir / USER_MODULE}.py:climb",
+        "metric": "score",
+        "mode": "max",
+        "max_epochs": 3,
+        "num_samples": 1,
+        "search_space": {"lr": {"grid": [1.0, 2.0]}, "seconds_per_step": 0.01},
+        "searcher": {"name": "grid"},
+        "resources_per_trial": {"cpu": 0.5},
+        "storage_path": str(tmp_path / "results"),
+        "wandb": {"enabled": True, "mode": "offline"},
+    }
+    run_experiment(validate_config(raw))
+
+    runs = [read_offline_run(p) for p in find_offline_runs(tmp_path / "results/wandb_user/wandb")]
+    trial_runs = [r for r in runs if r.name != "wandb_user-incumbent"]
+    (incumbent_run,) = [r for r in runs if r.name == "wandb_user-incumbent"]
+    assert sorted(r.config["lr"] for r in trial_runs) == [1.0, 2.0]
+    for run in runs:
+        assert (run.group, run.job_type) == ("wandb_user", "grid")
+        assert run.config["trainable"] == raw["trainable"]
+    for run in trial_runs:
+        scores = [row["score"] for row in run.history if "score" in row]
+        assert scores == [run.config["lr"] * step for step in (1, 2, 3)]
+    best = [row["best_score"] for row in incumbent_run.history if "best_score" in row]
+    assert best[-1] == 6.0
