@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from raytune_hpo import console
 from raytune_hpo.compare import load_comparison, write_comparison
 from raytune_hpo.config import ConfigError, ExperimentConfig, load_config, smoke
 from raytune_hpo.runner import CONFIG_FILE, experiment_path, run_experiment, start_ray
@@ -65,6 +66,22 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--wandb", action="store_true", help="log every run to W&B, one group")
     parser.add_argument("--address", help="Ray cluster: auto, HOST:PORT or ray://HOST:PORT")
     parser.add_argument("--overwrite", action="store_true", help="reuse earlier run folders")
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument(
+        "--verbose",
+        dest="output",
+        action="store_const",
+        const="verbose",
+        help="Ray Tune's own output for every run",
+    )
+    output.add_argument(
+        "--quiet",
+        dest="output",
+        action="store_const",
+        const="quiet",
+        help="per run only errors; the progress lines and results of the study stay",
+    )
+    parser.set_defaults(output="normal")
     args = parser.parse_args(argv)
     if args.seeds is None:
         args.seeds = 2 if args.smoke else 3
@@ -117,13 +134,16 @@ def check_free(matrix: Sequence[ExperimentConfig], overwrite: bool) -> None:
 
 def run_matrix(matrix: Sequence[ExperimentConfig], args: argparse.Namespace) -> list[Path]:
     """Run every config in turn, printing progress; returns the experiment folders."""
+    console.configure(args.output)
     start_ray(args.address)
     paths = []
     for index, cfg in enumerate(matrix, 1):
         tag = f"[{index}/{len(matrix)}] {cfg.method} seed {cfg.seed}"
         print(f"{tag}: running {cfg.name}", flush=True)
         started = time.monotonic()
-        outcome = run_experiment(cfg, address=args.address, overwrite=args.overwrite)
+        outcome = run_experiment(
+            cfg, address=args.address, overwrite=args.overwrite, output=args.output
+        )
         best = outcome.best.get(cfg.metric) if outcome.best else None
         value = math.nan if best is None else float(best)
         print(

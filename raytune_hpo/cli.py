@@ -89,6 +89,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             address=args.address,
             overwrite=args.overwrite,
             search_paths=(Path(args.file).resolve().parent,),
+            output=args.output,
         )
     print_outcome(outcome)
     return 0
@@ -98,7 +99,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     """Continue an interrupted experiment from its folder and print its summary."""
     from raytune_hpo.runner import resume_experiment
 
-    print_outcome(resume_experiment(args.dir, address=args.address))
+    print_outcome(resume_experiment(args.dir, address=args.address, output=args.output))
     return 0
 
 
@@ -170,6 +171,27 @@ def print_best(best: dict[str, Any] | None, metric: str) -> None:
         print("test split: " + ", ".join(f"{k} = {v:.4f}" for k, v in best["test"].items()))
 
 
+def _add_output_flags(parser: argparse.ArgumentParser) -> None:
+    """``--verbose`` / ``--quiet``: what the console shows while the experiment runs."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--verbose",
+        dest="output",
+        action="store_const",
+        const="verbose",
+        help="Ray Tune's own output (a box per trial, every worker line) instead of one line "
+        "per trial event and a progress bar",
+    )
+    group.add_argument(
+        "--quiet",
+        dest="output",
+        action="store_const",
+        const="quiet",
+        help="print only errors and the final result",
+    )
+    parser.set_defaults(output="normal")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``raytune-hpo`` argument parser."""
     parser = _Parser(prog="raytune-hpo", description=__doc__)
@@ -196,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="start again under a used name (the earlier folder is renamed, not deleted)",
     )
+    _add_output_flags(run)
     run.set_defaults(func=cmd_run)
 
     resume = commands.add_parser(
@@ -203,6 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     resume.add_argument("dir", help="experiment folder (storage_path/name), local or a URI")
     resume.add_argument("--address", help="Ray cluster: auto, HOST:PORT or ray://HOST:PORT")
+    _add_output_flags(resume)
     resume.set_defaults(func=cmd_resume)
 
     summary = commands.add_parser("summary", help="summarise an experiment folder")

@@ -18,8 +18,8 @@ import pandas as pd
 
 from raytune_hpo import plots
 from raytune_hpo.config import ConfigError, validate_config
+from raytune_hpo.layout import CONFIG_FILE
 from raytune_hpo.results import Experiment, incumbent, load_experiment
-from raytune_hpo.runner import CONFIG_FILE
 
 ANYTIME_PNG = "anytime.png"
 CURVES_PNG = "learning_curves.png"

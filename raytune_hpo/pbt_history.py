@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,10 +49,14 @@ class PbtHistoryCallback(Callback):
 
     Args:
         keys: The mutated hyperparameters.
+        on_record: Called with each record once it is written (the console prints it).
     """
 
-    def __init__(self, keys: Sequence[str]) -> None:
+    def __init__(
+        self, keys: Sequence[str], on_record: Callable[[dict[str, Any]], None] | None = None
+    ) -> None:
         self.keys = list(keys)
+        self.on_record = on_record
         self._offset = 0
         self._started = False
 
@@ -85,6 +89,9 @@ class PbtHistoryCallback(Callback):
             with (folder / HISTORY_FILE).open("a") as out:
                 for record in records:
                     out.write(json.dumps(record, default=str) + "\n")
+            if self.on_record is not None:
+                for record in records:
+                    self.on_record(record)
 
     def _record(
         self, line: list[Any], by_tag: Mapping[str, Any], current: Any, result: dict
@@ -121,11 +128,18 @@ def _original_tag(tag: str) -> str:
     return tag.split(_PERTURBED, 1)[0]
 
 
-def history_callbacks(scheduler: Any) -> list[Callback]:
-    """The history callback for a PBT scheduler section, none for other schedulers."""
+def history_callbacks(
+    scheduler: Any, on_record: Callable[[dict[str, Any]], None] | None = None
+) -> list[Callback]:
+    """The history callback for a PBT scheduler section, none for other schedulers.
+
+    Args:
+        scheduler: The experiment's scheduler section.
+        on_record: Called with each perturbation record once it is written.
+    """
     if scheduler.name != "pbt":
         return []
-    return [PbtHistoryCallback(list(scheduler.hyperparam_mutations))]
+    return [PbtHistoryCallback(list(scheduler.hyperparam_mutations), on_record)]
 
 
 def read_records(path: str | Path) -> list[dict[str, Any]]:

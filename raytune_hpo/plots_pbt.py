@@ -8,8 +8,9 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
+from raytune_hpo.layout import CONFIG_PREFIX
+
 PLOT_FILE = "pbt_history.png"
-CONFIG_PREFIX = "config/"
 TIME = "training_iteration"
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from raytune_hpo import storage
 from raytune_hpo.config import ConfigError, ExperimentConfig
 from raytune_hpo.data import DatasetNotFoundError
+from raytune_hpo.layout import CONFIG_FILE
 
 
 def check_run(cfg: ExperimentConfig, path: storage.Location, *, overwrite: bool) -> None:
@@ -42,8 +43,6 @@ def check_new_experiment(path: storage.Location, *, overwrite: bool) -> None:
     Raises:
         ConfigError: ``path`` holds the resolved config of an earlier experiment.
     """
-    from raytune_hpo.runner import CONFIG_FILE
-
     if overwrite or not storage.exists(path, CONFIG_FILE):
         return
     raise ConfigError(

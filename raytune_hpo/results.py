@@ -15,9 +15,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from raytune_hpo.runner import BEST_FILE, CONFIG_FILE
-
-CONFIG_PREFIX = "config/"
+from raytune_hpo.layout import BEST_FILE, CONFIG_FILE, CONFIG_PREFIX
 
 
 @dataclass(frozen=True)

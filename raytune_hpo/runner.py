@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 from ray import tune
 
-from raytune_hpo import cluster, interrupts, preflight, search_space, storage, user_code
+from raytune_hpo import cluster, console, interrupts, preflight, search_space, storage, user_code
 from raytune_hpo.command_spec import CommandSpec
 from raytune_hpo.config import ConfigError, ExperimentConfig, validate_config
 from raytune_hpo.data import DatasetArrays, load_dataset
@@ -217,12 +217,19 @@ def checkpoint_config(cfg: ExperimentConfig, trainable: Any) -> tune.CheckpointC
     return tune.CheckpointConfig(num_to_keep=keep)
 
 
-def build_tuner(cfg: ExperimentConfig, trainable: Any) -> tune.Tuner:
-    """A ``Tuner`` for ``cfg`` (searcher, scheduler, checkpoints, retries, storage).
+def build_tuner(
+    cfg: ExperimentConfig, trainable: Any, output: console.OutputMode = "normal"
+) -> tune.Tuner:
+    """A ``Tuner`` for ``cfg`` (searcher, scheduler, checkpoints, retries, storage, console).
 
     Every trial stops after ``max_epochs`` reports, also code that never stops by itself.
+    What each trial prints also lands in ``stdout`` and ``stderr`` in its folder (with the
+    files the trial's code writes into its working directory).
     """
     tune_environment()
+    screen = console.ConsoleCallback(
+        console.ExperimentInfo.from_config(cfg, experiment_path(cfg)), output
+    )
     return tune.Tuner(
         trainable,
         param_space=search_space.to_param_space(cfg.search_space),
@@ -250,9 +257,14 @@ def build_tuner(cfg: ExperimentConfig, trainable: Any) -> tune.Tuner:
                 *trial_check_callbacks(cfg.metric, cfg.scheduler),
                 ResultJsonLogger(),
                 *tracking_callbacks(cfg),
-                *history_callbacks(cfg.scheduler),
+                *history_callbacks(cfg.scheduler, on_record=screen.exploit),
+                screen,
             ],
-            verbose=1,
+            verbose=console.ray_verbosity(output),
+            # What a trial prints goes to ``stdout`` and ``stderr`` in its working directory,
+            # copied into its folder when it ends (and every ``sync_period``, 5 min).
+            log_to_file=True,
+            sync_config=tune.SyncConfig(sync_artifacts=True, sync_artifacts_on_checkpoint=False),
         ),
     )
 
@@ -264,6 +276,7 @@ def run_experiment(
     overwrite: bool = False,
     trainable: Any = None,
     search_paths: tuple[Path, ...] = (),
+    output: console.OutputMode = "normal",
 ) -> ExperimentOutcome:
     """Run one experiment to the end and score its best trial on the test split.
 
@@ -276,6 +289,8 @@ def run_experiment(
             ``cfg.trainable`` (e.g. one defined in a notebook).
         search_paths: Folders to import ``package.module:name`` code from before the working
             directory and the installed packages (the YAML file's folder).
+        output: What the console shows: ``normal`` (trial events and progress), ``quiet``
+            (errors only) or ``verbose`` (Ray Tune's own output); see :mod:`console`.
 
     Raises:
         ConfigError: Before Ray starts: the experiment folder already holds an experiment and
@@ -291,10 +306,11 @@ def run_experiment(
     data = load_data(cfg)
     if overwrite and (moved := storage.set_aside(path)) is not None:
         print(f"raytune-hpo: the earlier experiment {path} was moved to {moved}", flush=True)
+    console.configure(output)
     start_ray(address, cfg)
     cluster.check_resources(cfg.resources_per_trial, cfg.storage_path)
     storage.write_text(path, CONFIG_FILE, yaml.safe_dump(cfg.model_dump(), sort_keys=False))
-    tuner = build_tuner(cfg, build_trainable(cfg, data, code))
+    tuner = build_tuner(cfg, build_trainable(cfg, data, code), output)
     results = fit(tuner, path)
     return ExperimentOutcome(
         path, results, score_best_trial(cfg, results, path, data, evaluate), cfg
@@ -302,7 +318,11 @@ def run_experiment(
 
 
 def resume_experiment(
-    path: str | Path, *, address: str | None = None, trainable: Any = None
+    path: str | Path,
+    *,
+    address: str | None = None,
+    trainable: Any = None,
+    output: console.OutputMode = "normal",
 ) -> ExperimentOutcome:
     """Continue an interrupted experiment in its folder, then score its best trial.
 
@@ -315,6 +335,8 @@ def resume_experiment(
         address: Ray cluster to attach to; None starts a local Ray instance.
         trainable: The function or Trainable class the experiment ran, when it was handed
             over in Python rather than named by an importable path.
+        output: What the console shows: ``normal``, ``quiet`` or ``verbose``, as for
+            :func:`run_experiment`.
 
     Raises:
         ConfigError: The folder holds no experiment of this toolkit or no Ray Tune state, the
@@ -336,6 +358,7 @@ def resume_experiment(
         )
     code = resolve_trainable(cfg, trainable)
     evaluate = resolve_evaluate(cfg)
+    console.configure(output)
     start_ray(address, cfg)
     cluster.check_resources(cfg.resources_per_trial, str(location))
     data = load_data(cfg)
@@ -346,6 +369,7 @@ def resume_experiment(
         resume_unfinished=True,
         resume_errored=True,
     )
+    console.use_on_restored(tuner, output)
     results = fit(tuner, location)
     best = score_best_trial(cfg, results, location, data, evaluate)
     return ExperimentOutcome(location, results, best, cfg)

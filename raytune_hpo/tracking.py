@@ -299,7 +299,8 @@ def build_wandb_callbacks(
 
     Sets ``WANDB_MODE``, ``WANDB_SILENT`` and ``WANDB_DIR`` in this process so that wandb
     never prompts; the same settings are passed to every ``wandb.init`` explicitly, since
-    Ray workers may have started before.
+    Ray workers may have started before. The console's header says from them where the runs
+    go (:func:`raytune_hpo.console.wandb_where`).
 
     Args:
         cfg: The experiment's ``wandb`` section.
@@ -324,11 +325,6 @@ def build_wandb_callbacks(
     os.environ["WANDB_MODE"] = wandb_mode
     os.environ["WANDB_SILENT"] = "true"
     os.environ["WANDB_DIR"] = str(root)
-    if wandb_mode == "offline":
-        print(
-            f"W&B offline: runs are written to {root / 'wandb'}; "
-            f"`wandb sync {root / 'wandb'}` uploads them."
-        )
 
     group = cfg.group or experiment_name
     common = {

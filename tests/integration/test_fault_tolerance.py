@@ -20,8 +20,9 @@ import pytest
 import yaml
 
 from raytune_hpo.config import ConfigError, validate_config
+from raytune_hpo.layout import CONFIG_FILE
 from raytune_hpo.results import load_experiment
-from raytune_hpo.runner import CONFIG_FILE, run_experiment
+from raytune_hpo.runner import run_experiment
 from tests.conftest import USER_MODULE
 from tests.integration.netns_cluster import _stop_sessions
 from tests.integration.placement import max_overlap, newest_state, raw_epochs, trial_runs

@@ -15,6 +15,7 @@ import ray
 import wandb
 from ray import cloudpickle, tune
 
+from raytune_hpo.console import wandb_where
 from raytune_hpo.tracking import (
     SERVER_TIMEOUT_S,
     WandbConfig,
@@ -131,9 +132,7 @@ def test_disabled_builds_nothing(tmp_path: Path) -> None:
     )
 
 
-def test_offline_runs_per_trial_and_incumbent(
-    local_ray: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_offline_runs_per_trial_and_incumbent(local_ray: None, tmp_path: Path) -> None:
     experiment_dir = tmp_path / "results" / _NAME
     callbacks = build_wandb_callbacks(
         WandbConfig(enabled=True, mode="auto"),
@@ -145,7 +144,10 @@ def test_offline_runs_per_trial_and_incumbent(
         mode="min",
         summary=lambda: pd.DataFrame({"x": _XS}),
     )
-    assert f"wandb sync {experiment_dir / 'wandb'}" in capsys.readouterr().out
+    # What the console's header says: offline, the runs and the command that uploads them.
+    where = wandb_where(os.environ, "raytune-hpo", _NAME)
+    assert where.startswith("offline, runs in ")
+    assert f"`wandb sync {experiment_dir.resolve() / 'wandb'}` uploads them" in where
 
     results = tune.Tuner(
         _toy,

@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from raytune_hpo import cli, runner
+from raytune_hpo.layout import CONFIG_FILE
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -73,7 +74,7 @@ def _file_in_the_way(tmp: Path) -> None:
 def _earlier_experiment(tmp: Path) -> None:
     folder = tmp / "results" / "bad_input"
     folder.mkdir(parents=True)
-    (folder / runner.CONFIG_FILE).write_text("name: bad_input\n")
+    (folder / CONFIG_FILE).write_text("name: bad_input\n")
 
 
 def _user_files(tmp: Path) -> None:
@@ -315,7 +316,7 @@ def test_missing_data_set_writes_no_experiment_folder(
 ) -> None:
     """A refused run leaves nothing that would block the corrected command."""
     assert cli.main(_command(CASES["dataset_not_on_disk"], tmp_path)) == cli.EXIT_BAD_INPUT
-    assert not (tmp_path / "results" / "bad_input" / runner.CONFIG_FILE).exists()
+    assert not (tmp_path / "results" / "bad_input" / CONFIG_FILE).exists()
     capsys.readouterr()
 
 

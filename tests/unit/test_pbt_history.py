@@ -106,5 +106,7 @@ def test_plot_has_a_panel_per_parameter_and_the_metric(tmp_path: Path) -> None:
 def test_only_pbt_gets_a_history_callback() -> None:
     pbt = SimpleNamespace(name="pbt", hyperparam_mutations={"lr": {"uniform": [0, 1]}})
     (callback,) = history_callbacks(pbt)
-    assert callback.keys == ["lr"]
+    assert callback.keys == ["lr"] and callback.on_record is None
+    (told,) = history_callbacks(pbt, on_record=print)
+    assert told.on_record is print
     assert history_callbacks(SimpleNamespace(name="asha")) == []

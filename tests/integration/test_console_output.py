@@ -1,0 +1,234 @@
+"""What ``raytune-hpo run`` prints, read as a person reads it: on a terminal and in a pipe.
+
+Each test runs the command line once, as a user does (a subprocess starting its own Ray), on a
+tiny LeNet experiment, and checks that output several ways.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import pty
+import re
+import select
+import struct
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from raytune_hpo.pbt_history import read_records
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+CLI = [sys.executable, "-m", "raytune_hpo.cli"]
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+RAY_NOISE = ("Checkpoint successfully created", "Token authentication", "Trial status", "╭")
+HEADER_LINES = 6
+EVENT = re.compile(r"^\[\d+:\d\d\] trial (\S+) ")
+
+
+def _config(tmp_path: Path, data_dir: Path, **changes: Any) -> Path:
+    """A LeNet-on-digits experiment of a few seconds, written as a YAML file."""
+    raw = {
+        "name": "tiny",
+        "trainable": "lenet",
+        "trainable_options": {"activation": "relu"},
+        "dataset": {"name": "digits", "data_dir": str(data_dir), "train_size": 300},
+        "max_epochs": 3,
+        "num_samples": 4,
+        "seed": 0,
+        "search_space": {
+            "learning_rate": {"loguniform": [0.001, 0.3]},
+            "batch_size": {"randint": [32, 64]},
+            "momentum": 0.9,
+        },
+        "storage_path": str(tmp_path / "results"),
+        **changes,
+    }
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def _in_a_pipe(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args], capture_output=True, text=True, timeout=300, cwd=ROOT, check=False
+    )
+
+
+def _on_a_terminal(*args: str, columns: int = 160) -> tuple[int, str]:
+    """Run the command line with stdout and stderr on a pseudo-terminal; its raw output."""
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
+    process = subprocess.Popen(
+        [*CLI, *args], stdin=follower, stdout=follower, stderr=follower, cwd=ROOT
+    )
+    os.close(follower)
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 1.0)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closed: the command exited
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    else:
+        process.kill()
+    os.close(leader)
+    return process.wait(timeout=60), b"".join(chunks).decode(errors="replace")
+
+
+def _screen_lines(raw: str) -> list[str]:
+    """The lines a terminal keeps: what follows the last carriage return of each line."""
+    lines = ANSI.sub("", raw).replace("\r\n", "\n").split("\n")
+    return [line.rsplit("\r", 1)[-1].rstrip() for line in lines]
+
+
+def _summary_length(lines: list[str]) -> int:
+    start = next(i for i, line in enumerate(lines) if line.startswith("Experiment tiny ("))
+    return len(lines) - start + 1  # and the blank line before it
+
+
+def _check_normal_output(lines: list[str], folder: Path, trials: int) -> dict[str, list[str]]:
+    """The checks shared by a terminal and a pipe; the event lines by trial id."""
+    text = "\n".join(lines)
+    for noise in RAY_NOISE:
+        assert noise not in text, noise
+    assert lines[0].startswith(f"Experiment tiny: {trials} trials of lenet, up to ")
+    assert f"  folder     {folder}" in lines
+    events: dict[str, list[str]] = {}
+    for line in lines:
+        if match := EVENT.match(line):
+            events.setdefault(match.group(1), []).append(line)
+    assert len(events) == trials
+    for trial_id, said in events.items():
+        assert " started: " in said[0] and "learning_rate=" in said[0], said
+        assert sum(" finished after " in s or " stopped early by " in s for s in said) == 1, said
+        own = [line for line in lines if line.startswith(f"(trial {trial_id}) ")]
+        assert "trial trains on the CPU" in own[0]
+    last = [line for line in lines if line.strip()][-1]
+    assert last.startswith("test split: test_error = "), "something was printed after the result"
+    return events
+
+
+def test_on_a_terminal_a_bar_with_the_best_and_one_line_per_event(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    config = _config(
+        tmp_path,
+        data_dir,
+        scheduler={"name": "asha", "grace_period": 1, "reduction_factor": 2},
+        # The third trial starts once the first two have reported: it trails them at epoch 1.
+        points_to_evaluate=[
+            {"learning_rate": 0.2},
+            {"learning_rate": 0.1},
+            {"learning_rate": 0.001},
+        ],
+    )
+    code, raw = _on_a_terminal("run", str(config))
+    lines = _screen_lines(raw)
+    assert code == 0, raw[-3000:]
+    events = _check_normal_output(lines, tmp_path / "results" / "tiny", trials=4)
+    text = "\n".join(lines)
+    assert "stopped early by ASHA at epoch 1 of 3" in text
+    # The bar redraws in place; the line it leaves shows every trial done and the best so far.
+    bar = re.compile(r"^4/4 trials \|.*\| \d\d:\d\d<\d\d:\d\d, best validation_error 0\.\d+ ")
+    assert any(bar.match(line) for line in lines), text
+    drawn = len(re.findall(r"\d/4 trials \|", raw))
+    assert drawn > sum(bool(re.match(r"\d/4 trials \|", line)) for line in lines)
+    budget = HEADER_LINES + 3 * len(events) + 2 + _summary_length(lines)
+    assert len(lines) <= budget, text
+
+
+def test_in_a_pipe_plain_lines_pbt_exploits_and_output_in_the_trial_folder(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    config = _config(
+        tmp_path,
+        data_dir,
+        num_samples=1,  # of the grid of two
+        max_epochs=4,
+        searcher={"name": "grid"},
+        search_space={"learning_rate": {"grid": [0.002, 0.2]}, "batch_size": 32, "momentum": 0.9},
+        scheduler={
+            "name": "pbt",
+            "perturbation_interval": 1,
+            "quantile_fraction": 0.5,
+            "hyperparam_mutations": {"learning_rate": {"loguniform": [0.001, 0.3]}},
+        },
+        checkpoint={"frequency": 1, "num_to_keep": 4},
+        # One trial at a time: the two take turns, and every report meets the other's score.
+        resources_per_trial={"cpu": 2},
+    )
+    run = _in_a_pipe("run", str(config))
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "\r" not in run.stdout  # no bar in a pipe
+    lines = run.stdout.splitlines()
+    folder = tmp_path / "results" / "tiny"
+    _check_normal_output(lines, folder, trials=2)
+    assert "Traceback" not in run.stderr
+    records = read_records(folder)
+    exploits = [line for line in lines if "(PBT exploit at epoch " in line]
+    assert records and len(exploits) == len(records)
+    first = records[0]
+    assert f"trial {first['trial_id']} <- {first['donor_id']} " in exploits[0]
+    assert re.search(r"learning_rate [\d.e-]+ -> [\d.e-]+$", exploits[0])
+    final = re.compile(r"^\[\d+:\d\d\] 2/2 trials done, best validation_error 0\.\d+ \(trial ")
+    assert any(final.match(line) for line in lines), run.stdout
+    restarts = sum("trial trains on the CPU" in line for line in lines)
+    budget = HEADER_LINES + 2 * 2 + len(exploits) + restarts + 1 + _summary_length(lines)
+    assert len(lines) <= budget, run.stdout
+    best = json.loads((folder / "best.json").read_text())
+    for trial_dir in folder.glob("train_lenet_*"):
+        assert "trial trains on the CPU" in (trial_dir / "stdout").read_text()
+    assert best["trial_id"] in run.stdout
+
+
+def test_verbose_gives_rays_output_and_quiet_only_errors_and_the_result(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    config = _config(
+        tmp_path,
+        data_dir,
+        num_samples=2,
+        max_epochs=2,
+        trainable_options={"activation": "relu", "fail_at_epoch": 2},
+        failure={"max_failures": 1},
+    )
+    verbose = _in_a_pipe(
+        "run",
+        str(config),
+        "--name",
+        "loud",
+        "--verbose",
+        "--set",
+        "trainable_options.fail_at_epoch=null",
+    )
+    assert verbose.returncode == 0, verbose.stderr[-3000:]
+    assert "╭" in verbose.stdout and "Trial status" in verbose.stdout
+    assert "Checkpoint successfully created" in verbose.stdout + verbose.stderr
+
+    quiet = _in_a_pipe("run", str(config), "--name", "hushed", "--quiet")
+    assert quiet.returncode == 0, quiet.stderr[-3000:]
+    assert quiet.stdout.lstrip().startswith("Experiment hushed (")
+    assert quiet.stdout.rstrip().splitlines()[-1].startswith("test split: ")
+    assert "Traceback" not in quiet.stderr
+    failures = [line for line in quiet.stderr.splitlines() if EVENT.match(line)]
+    assert len(failures) == 2, quiet.stderr  # one per trial: the drill fails each once
+    for line in failures:
+        assert re.match(r"^\[\d+:\d\d\] trial \S+ failed after epoch 1 \(RuntimeError: ", line)
+        assert "; retry 1 of 1 from its last checkpoint; log: " in line
+        assert line.rsplit("log: ", 1)[1].endswith("/error.txt")
