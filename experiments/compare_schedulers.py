@@ -22,7 +22,7 @@ import pandas as pd
 
 from raytune_hpo import console
 from raytune_hpo.compare import load_comparison, write_comparison
-from raytune_hpo.config import ConfigError, ExperimentConfig, load_config, smoke
+from raytune_hpo.config import ConfigError, ExperimentConfig, load_config, read_yaml, smoke
 from raytune_hpo.runner import CONFIG_FILE, experiment_path, run_experiment, start_ray
 from raytune_hpo.storage import exists, is_uri
 
@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 METHOD_FILES = ("random", "hyperopt", "asha", "hyperopt_asha", "pbt")
 DEFAULT_CONFIGS = [ROOT / "configs" / "lenet" / f"{stem}.yaml" for stem in METHOD_FILES]
 DEFAULT_OVERRIDES = ("dataset.name=digits", "trainable_options.activation=relu")
-"""Offline data; ReLU because LeNet's classic sigmoid needs far more steps than digits offers."""
+"""For LeNet configs only: offline data; ReLU because LeNet's classic sigmoid needs far more
+steps than digits offers. Configs of other trainables (the user's code) run as written."""
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -56,7 +57,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="override a value of every config (after digits and relu)",
+        help="override a value of every config (after digits and relu for LeNet)",
     )
     parser.add_argument("--name", default="compare_schedulers", help="study name and W&B group")
     parser.add_argument("--storage-path", default="~/raytune_hpo_results", help="results root")
@@ -97,13 +98,18 @@ def study_root(args: argparse.Namespace) -> Path:
     return Path(args.storage_path).expanduser().resolve() / args.name
 
 
+def trains_lenet(path: Path) -> bool:
+    """Whether the config file tunes the built-in LeNet (the default trainable)."""
+    return read_yaml(path).get("trainable", "lenet") == "lenet"
+
+
 def build_matrix(args: argparse.Namespace) -> list[ExperimentConfig]:
     """One validated config per (config file, seed), named ``<file stem>_seed<seed>``."""
     matrix = []
     for path in args.configs:
         for seed in range(args.seeds):
             overrides = [
-                *DEFAULT_OVERRIDES,
+                *(DEFAULT_OVERRIDES if trains_lenet(path) else ()),
                 *args.set,
                 f"seed={seed}",
                 f"name={path.stem}_seed{seed}",

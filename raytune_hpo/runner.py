@@ -17,18 +17,20 @@ from raytune_hpo import cluster, console, interrupts, preflight, search_space, s
 from raytune_hpo.command_spec import CommandSpec
 from raytune_hpo.config import ConfigError, ExperimentConfig, validate_config
 from raytune_hpo.data import DatasetArrays, load_dataset
+from raytune_hpo.layout import BEST_FILE, CONFIG_FILE
 from raytune_hpo.pbt_history import history_callbacks
 from raytune_hpo.result_log import ResultJsonLogger
 from raytune_hpo.schedulers import build_scheduler
 from raytune_hpo.searchers import build_searcher
 from raytune_hpo.tracking import build_wandb_callbacks
 from raytune_hpo.trainables.common import TrialSettings
-from raytune_hpo.trial_checks import STRICT_CHECK_SWITCH, MissingMetric, trial_check_callbacks
-
-CONFIG_FILE = "raytune_hpo.yaml"
-"""The resolved config, written into the experiment folder before any trial starts."""
-BEST_FILE = "best.json"
-"""The best trial, its config, metric and test-split metrics, written after the experiment."""
+from raytune_hpo.trial_checks import (
+    RAY_RESULT_KEYS,
+    STRICT_CHECK_SWITCH,
+    MissingMetric,
+    stop_criteria,
+    trial_check_callbacks,
+)
 
 
 @dataclass(frozen=True)
@@ -92,8 +94,18 @@ def start_ray(address: str | None = None, cfg: ExperimentConfig | None = None) -
     cluster.connect(address, runtime_env=code_runtime_env(cfg) if address and cfg else None)
 
 
+JOB_CONFIG_ENV = "RAY_JOB_CONFIG_JSON_ENV_VAR"
+"""Set by ``ray job submit`` for its entrypoint, whose runtime environment already ships code."""
+
+
 def code_runtime_env(cfg: ExperimentConfig) -> dict[str, Any]:
-    """What a cluster's nodes need shipped to run ``cfg``'s trainable (nothing if built in)."""
+    """What a cluster's nodes need shipped to run ``cfg``'s trainable.
+
+    Nothing for a built-in trainable, nor inside a ``ray job submit`` entrypoint (its
+    ``--working-dir`` is on every node already).
+    """
+    if JOB_CONFIG_ENV in os.environ:
+        return {}
     if isinstance(cfg.trainable, CommandSpec):
         return {"working_dir": cfg.trainable.workdir} if cfg.trainable.workdir else {}
     if cfg.builtin is not None:
@@ -252,7 +264,7 @@ def build_tuner(
             storage_path=storage.storage_root(cfg.storage_path),
             checkpoint_config=checkpoint_config(cfg, trainable),
             failure_config=tune.FailureConfig(max_failures=cfg.failure.max_failures),
-            stop={"training_iteration": cfg.max_epochs},
+            stop=stop_criteria(cfg.metric, cfg.max_epochs),
             callbacks=[
                 *trial_check_callbacks(cfg.metric, cfg.scheduler),
                 ResultJsonLogger(),
@@ -463,12 +475,17 @@ def score_best_trial(
 
 
 def _best_report(frame: Any, cfg: ExperimentConfig) -> dict[str, Any] | None:
-    """The metrics of the report with the best value of the metric (config columns left out)."""
+    """What the trial reported at its best value of the metric, and at which iteration."""
     if frame is None or cfg.metric not in frame or frame[cfg.metric].dropna().empty:
         return None
     index = frame[cfg.metric].idxmin() if cfg.mode == "min" else frame[cfg.metric].idxmax()
     row = frame.loc[index]
-    return {k: _plain(v) for k, v in row.items() if not str(k).startswith("config/")}
+    return {
+        k: _plain(v)
+        for k, v in row.items()
+        if k == "training_iteration"
+        or (k not in RAY_RESULT_KEYS and not str(k).startswith("config/"))
+    }
 
 
 def _plain(value: Any) -> Any:
