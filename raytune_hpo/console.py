@@ -123,7 +123,9 @@ def configure(mode: OutputMode) -> None:
     """Set up Ray's own output for ``mode``, before Ray starts and before every run.
 
     Idempotent, and undoes an earlier call with another mode (``verbose`` restores Ray's
-    defaults).
+    defaults). ``RAY_AIR_NEW_OUTPUT=0`` holds only until the experiment's console starts: Ray
+    Tune reads it once, at the start of ``fit``, and other tuners of the process keep the
+    user's setting.
 
     Raises:
         ValueError: ``mode`` is not one of ``OUTPUT_MODES``.
@@ -138,14 +140,19 @@ def configure(mode: OutputMode) -> None:
         logging.getLogger(name).removeFilter(repeats)
         if not verbose:
             logging.getLogger(name).addFilter(repeats)
-    if not verbose:
+    if verbose:
+        _restore_new_output()
+        _route_worker_output(None)
+    else:
         os.environ[NEW_OUTPUT_SWITCH] = "0"
-    elif _USER_NEW_OUTPUT is None:
+
+
+def _restore_new_output() -> None:
+    """``RAY_AIR_NEW_OUTPUT`` as the user had it."""
+    if _USER_NEW_OUTPUT is None:
         os.environ.pop(NEW_OUTPUT_SWITCH, None)
     else:
         os.environ[NEW_OUTPUT_SWITCH] = _USER_NEW_OUTPUT
-    if verbose:
-        _route_worker_output(None)
 
 
 def ray_verbosity(mode: OutputMode) -> int:
@@ -639,6 +646,7 @@ class ConsoleCallback(Callback):
     ) -> None:
         """Print the header, take over the workers' output and start the progress display."""
         self._reset()
+        _restore_new_output()  # Ray Tune has chosen its output engine (see configure)
         stream = self.stream or sys.stdout
         if total_num_samples is not None and total_num_samples < sys.maxsize:
             self._total = total_num_samples

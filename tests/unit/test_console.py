@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import pickle
@@ -262,6 +263,24 @@ def test_modes_set_rays_loggers_and_the_progress_engine() -> None:
     assert os.environ.get(console.NEW_OUTPUT_SWITCH) == console._USER_NEW_OUTPUT
     with pytest.raises(ValueError, match="normal, quiet, verbose"):
         console.configure("loud")  # type: ignore[arg-type]
+
+
+def test_the_console_prints_the_header_and_hands_the_progress_engine_back() -> None:
+    """Ray Tune reads ``RAY_AIR_NEW_OUTPUT`` before the console starts; later tuners keep theirs."""
+    info = ExperimentInfo.from_config(load_config(QUICKSTART), "/results/quickstart")
+    stream = io.StringIO()
+    callback = ConsoleCallback(info, "normal", stream=stream)
+    console.configure("normal")
+    try:
+        assert os.environ[console.NEW_OUTPUT_SWITCH] == "0"
+        callback.setup(total_num_samples=12)
+        assert os.environ.get(console.NEW_OUTPUT_SWITCH) == console._USER_NEW_OUTPUT
+        callback.on_experiment_end(trials=[])
+    finally:
+        console.configure("verbose")
+    lines = stream.getvalue().splitlines()
+    assert lines[0].startswith("Experiment quickstart: 12 trials of lenet")
+    assert lines[-1] == "[0:00] 0/12 trials done, no validation_error yet"  # no bar: not a tty
 
 
 def test_a_restored_tuner_takes_this_sessions_mode(tmp_path: Path) -> None:
