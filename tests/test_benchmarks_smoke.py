@@ -29,6 +29,7 @@ def test_every_benchmark_is_covered() -> None:
         "bench_gpu.py",
         "bench_time_to_target.py",
         "bench_scaling.py",
+        "bench_command_overhead.py",
     } <= set(SCRIPTS)
 
 

@@ -1,0 +1,597 @@
+"""A training command run as a Ray Tune function trainable ("command trials").
+
+The trial's hyperparameters go in as arguments (:func:`expand_command`), every stdout line that
+holds the metric is one ``tune.report`` (:func:`parse_metric_line`), and the folder named by
+``$RAYTUNE_HPO_CHECKPOINT_DIR`` is the trial's state: it is reported as a checkpoint whenever it
+changed, and filled from the trial's checkpoint before a restart (retry, resume, PBT exploit).
+The command's output is kept in ``stdout.log`` and ``stderr.log`` in the trial's folder of the
+experiment (with storage at a URI: in Ray's trial working directory on the node).
+
+How the command ends with its trial. The command runs in a session and process group of its
+own, and every end below signals the whole group: SIGTERM (and SIGCONT, should it be paused),
+then SIGKILL after ``stop_grace_s``. Ray 2.60 ends a function trainable's thread in these ways:
+
+- A scheduler's or the stop criterion's STOP, a PBT exploit, Ctrl-C, the end of the experiment:
+  the trial's thread waits inside ``tune.report`` for the next call of ``train``, and Ray's
+  ``session.finish`` (from ``Trainable.stop``, or from ``reset_config`` when the worker is reused)
+  wakes it with ``SystemExit``: the ``finally`` of :func:`train_command` ends the group. As
+  ``reset_config`` fails the next trial if the thread outlives 2 s
+  (``TUNE_FUNCTION_THREAD_TIMEOUT_S``), the thread waits for the group only half of that; a
+  reaper thread finishes the rest.
+- Ray caches a stopped trial's worker for reuse without telling the thread, which then waits in
+  ``tune.report`` until the worker is reused or removed. The command is paused (SIGSTOP of its
+  group) while the thread waits in ``tune.report``, as a Python function trainable would be, so
+  it neither runs ahead of the scheduler's decision nor burns CPU meanwhile.
+- Ray kills the worker process (``ray.kill`` of a trial that did not answer ``stop`` within
+  10 s, ``ray.shutdown``, a crash): no Python code runs in it any more. Each worker therefore
+  starts one guardian process, outside Ray's reach (its own session, not a child of the
+  worker), that reads the groups to watch from a pipe; when the pipe closes because the worker
+  is gone, it ends every group still watched (and removes the runs' scratch folders).
+- The command exits by itself: processes it left behind in its group are ended too, so that
+  none outlives the trial (and stdout, which they may hold open, reaches its end).
+
+A command that starts its own session (``setsid``) leaves the group and cannot be followed.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import IO, Any, cast
+
+from ray import tune
+
+from raytune_hpo.command_spec import CHECKPOINT_DIR_ENV, MACROS, CommandSpec, MetricsFormat
+
+TRIAL_ID_ENV = "RAYTUNE_HPO_TRIAL_ID"
+"""Names the Ray Tune trial id in the command's environment."""
+TRIAL_NAME_ENV = "RAYTUNE_HPO_TRIAL_NAME"
+"""Names the Ray Tune trial name in the command's environment."""
+STDOUT_LOG = "stdout.log"
+STDERR_LOG = "stderr.log"
+TAIL_LINES = 20
+"""Lines of stdout or stderr quoted in an error."""
+_POLL_S = 0.02
+_MACRO = re.compile(r"\$\$|\$\{([^}]*)\}")
+
+
+class CommandError(RuntimeError):
+    """A command trial's command failed, or ended without reporting its metric."""
+
+
+# --- arguments --------------------------------------------------------------------------------
+
+
+def format_value(value: Any) -> str:
+    """A hyperparameter as one command-line value that argparse, Hydra or ``json`` reads back.
+
+    Numbers as Python writes them (``0.001``, ``1e-05``, ``nan``), booleans ``True`` /
+    ``False``, ``None`` as ``None``, strings unchanged, lists and mappings as JSON. NumPy
+    scalars count as the Python numbers they hold.
+    """
+    value = _plain(value)
+    return json.dumps(value, default=str) if isinstance(value, (dict, list)) else str(value)
+
+
+def expand_command(spec: CommandSpec, config: Mapping[str, Any], json_file: Path) -> list[str]:
+    """The command's arguments with the trial's hyperparameters filled in (W&B Sweeps' macros).
+
+    ``${args}`` becomes one ``--name=value`` argument per hyperparameter, ``${args_no_hyphens}``
+    one ``name=value`` argument each (Hydra overrides), both sorted by name; they must stand
+    alone. ``${args_json_file}`` becomes ``json_file``, ``${name}`` the value of hyperparameter
+    ``name``, both also inside a larger argument (``--lr=${learning_rate}``). ``$$`` is a
+    literal ``$``. Values are written by :func:`format_value`.
+
+    Args:
+        spec: The command.
+        config: The trial's hyperparameters.
+        json_file: Where the hyperparameters are written as JSON for ``${args_json_file}``.
+
+    Raises:
+        ValueError: A macro names no hyperparameter, or ``${args}`` shares an argument.
+    """
+    pairs = [(str(name), format_value(value)) for name, value in sorted(config.items())]
+    argv: list[str] = []
+    for item in spec.argv_template():
+        if item == "${args}":
+            argv += [f"--{name}={value}" for name, value in pairs]
+        elif item == "${args_no_hyphens}":
+            argv += [f"{name}={value}" for name, value in pairs]
+        else:
+            argv.append(_expand_item(item, config, json_file))
+    return argv
+
+
+def _expand_item(item: str, config: Mapping[str, Any], json_file: Path) -> str:
+    return _MACRO.sub(lambda match: _macro(match[1], item, config, json_file), item)
+
+
+def _macro(name: str | None, item: str, config: Mapping[str, Any], json_file: Path) -> str:
+    if name is None:
+        return "$"
+    if name in ("args", "args_no_hyphens"):
+        raise ValueError(f"${{{name}}} expands to several arguments and must stand alone: {item!r}")
+    if name == "args_json_file":
+        return str(json_file)
+    if name in config:
+        return format_value(config[name])
+    known = ", ".join(f"${{{macro}}}" for macro in MACROS)
+    names = ", ".join(sorted(map(str, config))) or "none"
+    raise ValueError(
+        f"unknown macro ${{{name}}} in the command; known: {known}, or ${{NAME}} of a "
+        f"hyperparameter ({names}); write $$ for a literal $"
+    )
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with NumPy scalars and arrays as Python numbers and lists, tuples as lists."""
+    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, Mapping):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
+# --- metrics ----------------------------------------------------------------------------------
+
+_NUMBER = r"[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|(?i:nan|inf(?:inity)?))"
+_PAIR = re.compile(
+    rf"(?<![\w.\-/])(?P<name>[A-Za-z_][\w.\-/]*)\s*[=:]\s*(?P<value>{_NUMBER})(?=$|[\s,;|)\]}}])"
+)
+_INTEGER = re.compile(r"[-+]?\d+")
+
+
+def parse_metric_line(line: str, metric: str, fmt: MetricsFormat) -> dict[str, Any] | None:
+    """The metrics of one line of output, or None when it does not report ``metric``.
+
+    - ``key_value``: every ``name=number`` or ``name: number`` on the line, names starting with
+      a letter or ``_`` (``val/loss``, ``top-1``, ``eval.acc`` count), numbers such as ``3``,
+      ``-0.5``, ``1e-3``, ``nan``, ``inf``, followed by a space, ``,;|)]}`` or the end (so
+      ``12:30`` and ``95%`` are no numbers). ``epoch 3: loss=0.4`` holds only ``loss``: a name
+      must be followed by its ``=`` or ``:``.
+    - ``json``: a line that is a JSON object; all its keys.
+    - ``regex``: the named groups of the pattern's first match; numbers become numbers.
+
+    Integers stay ``int``, other numbers are ``float``. The line reports ``metric`` when it
+    holds it as a number.
+
+    Raises:
+        ValueError: The regex has no group named ``metric``.
+    """
+    text = line.rstrip("\r\n")
+    if fmt.format == "key_value":
+        values: dict[str, Any] = {m["name"]: _number(m["value"]) for m in _PAIR.finditer(text)}
+    elif fmt.format == "json":
+        values = _json_object(text)
+    else:
+        values = _regex_groups(text, metric, str(fmt.pattern))
+    found = values.get(metric)
+    return values if isinstance(found, (int, float)) and not isinstance(found, bool) else None
+
+
+def _number(text: str) -> int | float:
+    return int(text) if _INTEGER.fullmatch(text) else float(text)
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    stripped = text.strip()
+    if not stripped.startswith("{"):
+        return {}
+    try:
+        parsed = json.loads(stripped)
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _regex_groups(text: str, metric: str, pattern: str) -> dict[str, Any]:
+    compiled = re.compile(pattern)
+    if metric not in compiled.groupindex:
+        groups = ", ".join(compiled.groupindex)
+        raise ValueError(
+            f"metrics pattern {pattern!r} has no group named {metric!r} (the experiment's "
+            f"metric); its groups: {groups}"
+        )
+    match = compiled.search(text)
+    if match is None:
+        return {}
+    return {
+        name: _number(value) if re.fullmatch(_NUMBER, value) else value
+        for name, value in match.groupdict().items()
+        if value is not None
+    }
+
+
+def expected_line(metric: str, fmt: MetricsFormat) -> str:
+    """An example of a line that reports ``metric`` in format ``fmt``, for error messages."""
+    if fmt.format == "key_value":
+        return f"'{metric}=0.123'"
+    if fmt.format == "json":
+        return f"'{json.dumps({metric: 0.123})}'"
+    return f"a line matching {fmt.pattern!r} with group {metric!r}"
+
+
+# --- process groups ---------------------------------------------------------------------------
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether a process of group ``pgid`` still runs.
+
+    Zombies do not count: where PID 1 reaps no orphans (many containers), they stay forever.
+    """
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    if not os.path.isdir("/proc"):
+        return True
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat", "rb") as stat:
+                    fields = stat.read().rpartition(b")")[2].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid and fields[0] not in (b"Z", b"X"):
+                return True
+    return False
+
+
+_GUARDIAN_SOURCE = """
+import json, os, shutil, signal, sys, time
+if os.fork():
+    os._exit(0)
+groups, folders = {}, set()
+for line in sys.stdin:
+    verb, key, *grace = json.loads(line)
+    if verb == "end":
+        groups[key] = grace[0]
+    elif verb == "remove":
+        folders.add(key)
+    else:
+        groups.pop(key, None)
+        folders.discard(key)
+def send(signum):
+    for pgid in list(groups):
+        try:
+            os.killpg(pgid, signum)
+        except ProcessLookupError:
+            groups.pop(pgid)
+send(signal.SIGTERM)
+send(signal.SIGCONT)
+deadline = time.monotonic() + max(groups.values(), default=0.0)
+while groups and time.monotonic() < deadline:
+    time.sleep(0.05)
+    send(0)
+send(signal.SIGKILL)
+for folder in folders:
+    shutil.rmtree(folder, ignore_errors=True)
+"""
+
+
+class _Guardian:
+    """Cleans up after this worker process once it is gone, however it ended.
+
+    The guardian is a tiny Python process in a session of its own and, forked once more, no
+    child of the worker: Ray kills a worker's children and process group, but not it. It reads
+    JSON lines from a pipe that only this process holds: ``["end", PGID, GRACE_S]``,
+    ``["remove", FOLDER]``, ``["drop", PGID or FOLDER]``. When the pipe closes, it ends the
+    process groups still listed (SIGTERM, then SIGKILL after the longest grace), then removes
+    the folders.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pipe: IO[str] | None = None
+        self._listed: dict[int | str, list[Any]] = {}
+
+    def end_group(self, pgid: int, grace_s: float) -> None:
+        """End process group ``pgid`` should this process die."""
+        self._send(pgid, ["end", pgid, grace_s])
+
+    def remove_folder(self, folder: Path) -> None:
+        """Remove ``folder`` should this process die."""
+        self._send(str(folder), ["remove", str(folder)])
+
+    def drop(self, key: int | Path) -> None:
+        """Leave a group or folder alone: it is taken care of."""
+        self._send(key if isinstance(key, int) else str(key), None)
+
+    def _send(self, key: int | str, entry: list[Any] | None) -> None:
+        with self._lock:
+            if entry is None:
+                if self._listed.pop(key, None) is None:
+                    return
+                entry = ["drop", key]
+            else:
+                self._listed[key] = entry
+            if self._pipe is not None:
+                with contextlib.suppress(BrokenPipeError):
+                    self._pipe.write(json.dumps(entry) + "\n")
+                    self._pipe.flush()
+                    return
+            # First use, or the guardian died: start one that knows everything still listed.
+            starter = subprocess.Popen(
+                [sys.executable, "-I", "-S", "-c", _GUARDIAN_SOURCE],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+                text=True,
+            )
+            starter.wait()
+            self._pipe = cast(IO[str], starter.stdin)
+            self._pipe.writelines(json.dumps(listed) + "\n" for listed in self._listed.values())
+            self._pipe.flush()
+
+
+_GUARDIAN = _Guardian()
+
+
+class CommandProcess:
+    """A command started in a session and process group of its own, ended as a whole.
+
+    Attributes:
+        popen: The command's process, the group's leader; stdout and stderr are pipes of text.
+        pgid: The process group (the leader's pid).
+    """
+
+    def __init__(self, argv: list[str], cwd: Path, env: Mapping[str, str], grace_s: float):
+        """Start ``argv`` in ``cwd``; the group is ended when the leader exits.
+
+        Raises:
+            CommandError: The program cannot be started.
+        """
+        try:
+            self.popen = subprocess.Popen(
+                argv,
+                cwd=cwd,
+                env=dict(env),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+                start_new_session=True,
+            )
+        except OSError as err:
+            raise CommandError(f"cannot start {argv[0]!r} in {cwd}: {err.strerror}") from None
+        self.pgid = self.popen.pid
+        self._grace_s = grace_s
+        self._lock = threading.Lock()
+        self._ended = False
+        try:
+            _GUARDIAN.end_group(self.pgid, grace_s)
+        except BaseException:
+            os.killpg(self.pgid, signal.SIGKILL)
+            raise
+        threading.Thread(target=self._end_after_leader, daemon=True).start()
+
+    def pause(self) -> None:
+        """Stop every process of the group (SIGSTOP) until :meth:`resume`."""
+        self._signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Continue the group after :meth:`pause`."""
+        self._signal(signal.SIGCONT)
+
+    def end(self) -> None:
+        """End the group: SIGTERM, then SIGKILL ``grace_s`` later if any process is left.
+
+        Returns once the group is gone, or at the latest after half of the time that Ray gives a
+        reused worker's trial thread to end (``TUNE_FUNCTION_THREAD_TIMEOUT_S``, 2 s); a daemon
+        thread then sends the SIGKILL in time. Idempotent; a second call waits for the first.
+        """
+        wait_s = float(os.environ.get("TUNE_FUNCTION_THREAD_TIMEOUT_S", "2")) / 2
+        with self._lock:
+            if self._ended:
+                return
+            self._ended = True
+            deadline = time.monotonic() + self._grace_s
+            try:
+                os.killpg(self.pgid, signal.SIGTERM)
+                os.killpg(self.pgid, signal.SIGCONT)  # a paused group handles its SIGTERM now
+            except ProcessLookupError:
+                self._gone()
+                return
+            if not self._wait_gone(min(deadline, time.monotonic() + wait_s)):
+                threading.Thread(target=self._kill_at, args=(deadline,), daemon=True).start()
+
+    def _signal(self, signum: int) -> None:
+        with self._lock, contextlib.suppress(ProcessLookupError):
+            if not self._ended:
+                os.killpg(self.pgid, signum)
+
+    def _wait_gone(self, until: float) -> bool:
+        while True:
+            self.popen.poll()  # reap the leader, so that only running processes count
+            if not group_alive(self.pgid):
+                self._gone()
+                return True
+            if time.monotonic() >= until:
+                return False
+            time.sleep(_POLL_S)
+
+    def _kill_at(self, deadline: float) -> None:
+        if not self._wait_gone(deadline):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.pgid, signal.SIGKILL)
+            self.popen.wait()
+            self._gone()
+
+    def _gone(self) -> None:
+        _GUARDIAN.drop(self.pgid)
+
+    def _end_after_leader(self) -> None:
+        self.popen.wait()
+        self.end()
+
+
+# --- the trainable ----------------------------------------------------------------------------
+
+
+def train_command(config: dict[str, Any], *, spec: CommandSpec, metric: str) -> None:
+    """Run ``spec``'s command as one trial: a Ray Tune function trainable.
+
+    Use it as ``tune.with_parameters(train_command, spec=spec, metric=metric)``. Each stdout line
+    that reports ``metric`` (:func:`parse_metric_line`) is one ``tune.report``; it carries a
+    checkpoint when the folder ``$RAYTUNE_HPO_CHECKPOINT_DIR`` changed since the last one. The
+    command should write its state there (best by writing a file and renaming it) before it
+    prints the metric line, and read it back when it starts: a restarted trial finds its
+    checkpoint (or a PBT donor's) there. Also in the environment: ``RAYTUNE_HPO_TRIAL_ID``,
+    ``RAYTUNE_HPO_TRIAL_NAME``, ``PYTHONUNBUFFERED=1`` (unless set): other programs must flush
+    stdout after each metric line.
+
+    Args:
+        config: The trial's hyperparameters.
+        spec: The command, its workdir (None: Ray Tune's original working directory) and how it
+            reports metrics.
+        metric: The experiment's metric; the command must report it.
+
+    Raises:
+        CommandError: The command could not start, exited with a non-zero code (the message
+            quotes the end of its stderr), or exited without ever reporting ``metric``.
+        ValueError: The command holds an unknown macro.
+    """
+    context = tune.get_context()
+    storage = context.get_storage()
+    local = storage.storage_filesystem.type_name == "local"
+    folder = Path(storage.trial_fs_path if local else storage.trial_working_directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    # Not in Ray's trial working directory, whose files Ray may copy into the experiment.
+    scratch = Path(tempfile.mkdtemp(prefix=f"raytune_hpo_{context.get_trial_id()}_"))
+    _GUARDIAN.remove_folder(scratch)
+    try:
+        checkpoint_dir = scratch / "checkpoint"
+        restored = tune.get_checkpoint()
+        if restored is None:
+            checkpoint_dir.mkdir()
+        else:
+            restored.to_directory(str(checkpoint_dir))
+        json_file = scratch / "config.json"
+        json_file.write_text(json.dumps(_plain(config), indent=2, sort_keys=True, default=str))
+        argv = expand_command(spec, config, json_file)
+        env = {
+            **os.environ,
+            "PYTHONUNBUFFERED": os.environ.get("PYTHONUNBUFFERED", "1"),
+            CHECKPOINT_DIR_ENV: str(checkpoint_dir),
+            TRIAL_ID_ENV: context.get_trial_id(),
+            TRIAL_NAME_ENV: context.get_trial_name(),
+        }
+        process = CommandProcess(argv, _workdir(spec), env, spec.stop_grace_s)
+        try:
+            stderr = _Drain(cast(IO[str], process.popen.stderr), folder / STDERR_LOG, sys.stderr)
+            stdout_tail, reports = _report_lines(process, folder, checkpoint_dir, metric, spec)
+            code = process.popen.wait()
+            stderr.join()
+        finally:
+            process.end()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        _GUARDIAN.drop(scratch)
+    if code != 0:
+        how = (
+            f"was killed by {signal.Signals(-code).name}"
+            if code < 0
+            else f"exited with code {code}"
+        )
+        raise CommandError(
+            f"command {how}: {spec.label}\n"
+            f"last lines of stderr ({folder / STDERR_LOG}):\n" + _lines(stderr.tail)
+        )
+    if reports == 0 and restored is None:  # a restarted trial has reported before
+        raise CommandError(
+            f"command exited without reporting the metric {metric!r}: print lines such as "
+            f"{expected_line(metric, spec.metrics)} (metrics format {spec.metrics.format}): "
+            f"{spec.label}\nlast lines of stdout ({folder / STDOUT_LOG}):\n" + _lines(stdout_tail)
+        )
+
+
+def _lines(tail: Iterable[str]) -> str:
+    return "\n".join(tail) or "(none)"
+
+
+def _workdir(spec: CommandSpec) -> Path:
+    if spec.workdir is not None:
+        folder = Path(spec.workdir)
+    else:
+        folder = Path(os.environ.get("TUNE_ORIG_WORKING_DIR") or os.getcwd())
+    if not folder.is_dir():
+        raise CommandError(f"workdir {folder} is no folder on {platform.node()}")
+    return folder
+
+
+def _report_lines(
+    process: CommandProcess, folder: Path, checkpoint_dir: Path, metric: str, spec: CommandSpec
+) -> tuple[collections.deque[str], int]:
+    """Log, echo and report the command's stdout until it ends; its last lines and reports."""
+    tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
+    reports = 0
+    reported = _fingerprint(checkpoint_dir)
+    with open(folder / STDOUT_LOG, "a", encoding="utf-8", buffering=1) as log:
+        for line in cast(IO[str], process.popen.stdout):
+            log.write(line)
+            sys.stdout.write(line)
+            sys.stdout.flush()
+            tail.append(line.rstrip("\n"))
+            metrics = parse_metric_line(line, metric, spec.metrics)
+            if metrics is None:
+                continue
+            process.pause()  # until Ray Tune asks for the next result, as a function trial
+            current = _fingerprint(checkpoint_dir)
+            checkpoint = None
+            if current and current != reported:
+                checkpoint = tune.Checkpoint.from_directory(str(checkpoint_dir))
+                reported = current
+            tune.report(metrics, checkpoint=checkpoint)
+            process.resume()
+            reports += 1
+    return tail, reports
+
+
+def _fingerprint(folder: Path) -> frozenset[tuple[str, int, int]]:
+    """Path, size and modification time of every file below ``folder``."""
+    found = set()
+    for root, _, files in os.walk(folder):
+        for name in files:
+            path = os.path.join(root, name)
+            with contextlib.suppress(FileNotFoundError):
+                stat = os.stat(path)
+                found.add((os.path.relpath(path, folder), stat.st_size, stat.st_mtime_ns))
+    return frozenset(found)
+
+
+class _Drain:
+    """Copies a pipe's lines to a log file and a stream in a thread; keeps the last lines."""
+
+    def __init__(self, pipe: IO[str], log: Path, echo: IO[str]) -> None:
+        self.tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
+        self._thread = threading.Thread(target=self._copy, args=(pipe, log, echo), daemon=True)
+        self._thread.start()
+
+    def _copy(self, pipe: IO[str], log: Path, echo: IO[str]) -> None:
+        with open(log, "a", encoding="utf-8", buffering=1) as out:
+            for line in pipe:
+                out.write(line)
+                echo.write(line)
+                self.tail.append(line.rstrip("\n"))
+
+    def join(self) -> None:
+        """Wait until the pipe is closed and every line copied."""
+        self._thread.join()

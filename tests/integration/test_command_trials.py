@@ -1,0 +1,341 @@
+"""Command trials on a real Ray: every way a trial ends leaves no process of its command behind.
+
+The trials run a small Python script written by each test. It records its pid (and those of
+the children it spawns) as files in a folder, reports ``epoch=N loss=...`` per epoch, and keeps
+its state in ``$RAYTUNE_HPO_CHECKPOINT_DIR``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ray import tune
+from ray.tune.schedulers import ASHAScheduler, PopulationBasedTraining
+
+from raytune_hpo.command_spec import CommandSpec
+from raytune_hpo.command_trial import STDERR_LOG, STDOUT_LOG, CommandProcess, train_command
+
+pytestmark = pytest.mark.integration
+
+SCRIPT = r"""
+import argparse, json, os, signal, subprocess, sys, time
+from pathlib import Path
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--lr", type=float, required=True)
+parser.add_argument("--pids", required=True)
+parser.add_argument("--epochs", type=int, default=10**6)
+parser.add_argument("--sleep", type=float, default=0.05)
+parser.add_argument("--child", default="False")
+parser.add_argument("--ignore_term", default="False")
+parser.add_argument("--fail_at", type=int, default=0)
+args = parser.parse_args()
+
+pids = Path(args.pids)
+pids.mkdir(exist_ok=True)
+if args.ignore_term == "True":
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+if args.child == "True":  # a child in the same group that inherits stdout and outlives us
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", str(pids)])
+    (pids / f"{child.pid}.child").write_text("")
+(pids / f"{os.getpid()}.script").write_text(str(os.getppid()))
+
+state_file = Path(os.environ["RAYTUNE_HPO_CHECKPOINT_DIR"]) / "state.json"
+state = json.loads(state_file.read_text()) if state_file.exists() else None
+if state:
+    print(f"restored epoch={state['epoch']} trial={state['trial']} lr={state['lr']} "
+          f"new_lr={args.lr}")
+restored = state is not None
+for epoch in range((state["epoch"] if restored else 0) + 1, args.epochs + 1):
+    time.sleep(args.sleep)
+    if epoch == args.fail_at and not restored:
+        print("simulated crash: CUDA out of memory", file=sys.stderr)
+        sys.exit(3)
+    state = {"epoch": epoch, "trial": os.environ["RAYTUNE_HPO_TRIAL_ID"], "lr": args.lr}
+    (state_file.parent / "tmp").write_text(json.dumps(state))
+    (state_file.parent / "tmp").replace(state_file)
+    print(f"epoch {epoch}: loss={abs(args.lr - 0.5) + 1 / epoch} epoch={epoch}")
+"""
+
+
+@pytest.fixture
+def script(tmp_path: Path) -> Path:
+    path = tmp_path / "train.py"
+    path.write_text(SCRIPT)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def lean_loggers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
+
+
+def fit(
+    tmp_path: Path,
+    script: Path,
+    space: dict[str, Any],
+    *,
+    metric: str = "loss",
+    grace_s: float = 2.0,
+    **options: Any,
+) -> tune.ResultGrid:
+    """Run command trials of ``space`` (and ``pids``) with a Tuner built as the engine does."""
+    spec = CommandSpec(
+        command=[sys.executable, str(script), "${args}"],
+        workdir=str(tmp_path),
+        stop_grace_s=grace_s,
+    )
+    trainable = tune.with_parameters(train_command, spec=spec, metric=metric)
+    tuner = tune.Tuner(
+        tune.with_resources(trainable, {"cpu": 0.5}),
+        param_space={**space, "pids": str(tmp_path / "pids")},
+        tune_config=tune.TuneConfig(
+            metric=metric,
+            mode="min",
+            reuse_actors=True,
+            scheduler=options.pop("scheduler", None),
+        ),
+        run_config=tune.RunConfig(
+            name="exp", storage_path=str(tmp_path / "results"), verbose=0, **options
+        ),
+    )
+    return tuner.fit()
+
+
+def recorded(tmp_path: Path, kind: str = "*") -> list[int]:
+    return [int(path.name.split(".")[0]) for path in (tmp_path / "pids").glob(f"*.{kind}")]
+
+
+def running(pid: int, marker: Path) -> bool:
+    """Whether ``pid`` runs (zombies do not) and is ours (its command line names ``marker``)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] not in "ZX" and str(marker).encode() in cmdline
+
+
+def assert_all_ended(tmp_path: Path, within_s: float) -> None:
+    pids = recorded(tmp_path)
+    assert pids, "the script recorded no pid"
+    deadline = time.monotonic() + within_s
+    while (
+        alive := [pid for pid in pids if running(pid, tmp_path)]
+    ) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive, f"still running: {alive} of {pids}"
+
+
+def assert_no_scratch_left(results: tune.ResultGrid, within_s: float) -> None:
+    """No trial run's scratch folder (config file, checkpoint folder) is left in the temp dir."""
+    ids = [result.metrics["trial_id"] for result in results]
+    deadline = time.monotonic() + within_s
+    while (
+        left := [p for i in ids for p in Path(tempfile.gettempdir()).glob(f"raytune_hpo_{i}_*")]
+    ) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not left
+
+
+def epochs_logged(result: tune.Result) -> list[int]:
+    log = Path(result.path, STDOUT_LOG).read_text()
+    return [int(epoch) for epoch in re.findall(r"^epoch (\d+):", log, re.MULTILINE)]
+
+
+def test_asha_stops_trials_early_and_no_process_outlives_its_trial(
+    ray_session: None, tmp_path: Path, script: Path
+) -> None:
+    asha = ASHAScheduler(time_attr="training_iteration", max_t=8, grace_period=1)
+    results = fit(
+        tmp_path,
+        script,
+        {
+            "lr": tune.grid_search([0.5, 0.4, 0.1, 0.9]),
+            "sleep": tune.sample_from(lambda spec: 0.05 + 0.5 * abs(spec.config.lr - 0.5)),
+            "epochs": 8,
+            "child": True,
+        },
+        scheduler=asha,
+    )
+    iterations = sorted(r.metrics["training_iteration"] for r in results)
+    assert not results.errors
+    assert iterations[0] < 8 and iterations[-1] == 8, iterations
+    assert len(recorded(tmp_path, "child")) == 4
+    assert_all_ended(tmp_path, within_s=5)
+    assert_no_scratch_left(results, within_s=5)
+    for result in results:  # stopped trials were paused at their last report
+        assert epochs_logged(result)[-1] == result.metrics["training_iteration"]
+
+
+def test_stop_criterion_kills_a_script_that_ignores_sigterm_after_the_grace(
+    ray_session: None, tmp_path: Path, script: Path
+) -> None:
+    results = fit(
+        tmp_path,
+        script,
+        {"lr": tune.grid_search([0.5, 0.45]), "ignore_term": True, "child": True},
+        grace_s=0.5,
+        stop={"training_iteration": 3},
+    )
+    assert [r.metrics["training_iteration"] for r in results] == [3, 3]
+    assert_all_ended(tmp_path, within_s=3)
+    for result in results:
+        assert epochs_logged(result) == [1, 2, 3]
+        checkpoint = json.loads(Path(result.checkpoint.path, "state.json").read_text())
+        assert checkpoint["epoch"] == 3
+
+
+def test_pbt_exploit_restarts_from_the_donors_checkpoint_with_a_new_lr(
+    ray_session: None, tmp_path: Path, script: Path
+) -> None:
+    pbt = PopulationBasedTraining(
+        time_attr="training_iteration",
+        perturbation_interval=2,
+        quantile_fraction=0.5,
+        hyperparam_mutations={"lr": tune.uniform(0.4, 0.6)},
+        synch=True,  # the worse trial exploits the better one at iteration 2, whatever the timing
+    )
+    results = fit(
+        tmp_path,
+        script,
+        {"lr": tune.grid_search([0.5, 0.2])},
+        scheduler=pbt,
+        stop={"training_iteration": 6},
+        checkpoint_config=tune.CheckpointConfig(num_to_keep=4),
+    )
+    assert not results.errors
+    exploits = []
+    for result in results:
+        restarts = [
+            dict(pair.split("=") for pair in line.split()[1:])
+            for line in Path(result.path, STDOUT_LOG).read_text().splitlines()
+            if line.startswith("restored ")
+        ]
+        # PBT also pauses a trial that runs ahead and resumes it from its own checkpoint.
+        exploits += [r for r in restarts if r["trial"] != result.metrics["trial_id"]]
+        if restarts:  # the command got the trial's hyperparameters as they are now
+            assert float(restarts[-1]["new_lr"]) == pytest.approx(result.config["lr"])
+    assert exploits, "PBT exploited no trial"
+    for restored in exploits:
+        assert float(restored["lr"]) == 0.5  # the donor's state, as its script saved it
+        assert int(restored["epoch"]) in (2, 4)  # at a perturbation point
+        assert float(restored["new_lr"]) != 0.5  # explored
+    assert_all_ended(tmp_path, within_s=5)
+
+
+def test_a_failing_command_errors_with_its_exit_code_and_stderr(
+    ray_session: None, tmp_path: Path, script: Path
+) -> None:
+    results = fit(tmp_path, script, {"lr": 0.5, "fail_at": 3})
+    (result,) = results
+    assert result.error is not None
+    error_file = Path(result.path, "error.txt").read_text()
+    assert "command exited with code 3" in error_file
+    assert "simulated crash: CUDA out of memory" in error_file
+    assert "simulated crash" in Path(result.path, STDERR_LOG).read_text()
+    assert result.metrics["training_iteration"] == 2
+    assert_all_ended(tmp_path, within_s=3)
+
+
+def test_a_retry_restarts_the_command_from_its_last_checkpoint(
+    ray_session: None, tmp_path: Path, script: Path
+) -> None:
+    results = fit(
+        tmp_path,
+        script,
+        {"lr": 0.5, "fail_at": 3, "epochs": 5},
+        failure_config=tune.FailureConfig(max_failures=1),
+    )
+    (result,) = results
+    assert result.error is None
+    assert result.metrics["epoch"] == 5
+    log = Path(result.path, STDOUT_LOG).read_text()
+    assert "restored epoch=2 " in log
+    assert epochs_logged(result) == [1, 2, 3, 4, 5]
+
+
+def test_a_command_that_never_prints_the_metric_gets_one_clear_error(
+    ray_session: None, tmp_path: Path, script: Path
+) -> None:
+    results = fit(tmp_path, script, {"lr": 0.5, "epochs": 2}, metric="val_loss")
+    (result,) = results
+    message = str(result.error)
+    assert "without reporting the metric 'val_loss'" in message
+    assert "'val_loss=0.123'" in message
+    assert "epoch 2: loss=" in message  # the last lines of stdout
+
+
+def when_started(
+    tmp_path: Path, count: int, action: Callable[[list[Path]], None]
+) -> threading.Thread:
+    """A thread that calls ``action`` with the pid files once ``count`` scripts have started."""
+
+    def wait_then_act() -> None:
+        deadline = time.monotonic() + 60
+        while len(scripts := list((tmp_path / "pids").glob("*.script"))) < count:
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.05)
+        time.sleep(0.3)
+        action(scripts)
+
+    thread = threading.Thread(target=wait_then_act)
+    thread.start()
+    return thread
+
+
+def test_ctrl_c_ends_every_command(ray_session: None, tmp_path: Path, script: Path) -> None:
+    """Ray Tune's graceful stop on SIGINT stops each trial inside its ``tune.report``."""
+    interrupt = when_started(tmp_path, 2, lambda _: os.kill(os.getpid(), signal.SIGINT))
+    results = fit(tmp_path, script, {"lr": tune.grid_search([0.5, 0.4]), "child": True})
+    interrupt.join()
+    assert all(result.metrics["training_iteration"] >= 1 for result in results)
+    assert_all_ended(tmp_path, within_s=3)
+
+
+def test_a_killed_worker_leaves_no_process(ray_session: None, tmp_path: Path, script: Path) -> None:
+    """Ray kills workers that hang or at shutdown: the guardian ends the command then."""
+    kill = when_started(tmp_path, 1, lambda s: os.kill(int(s[0].read_text()), signal.SIGKILL))
+    results = fit(tmp_path, script, {"lr": 0.5, "child": True, "ignore_term": True}, grace_s=0.5)
+    kill.join()
+    assert results[0].error is not None
+    assert_all_ended(tmp_path, within_s=5)
+    assert_no_scratch_left(results, within_s=5)  # the guardian removed it
+
+
+@pytest.fixture
+def sleeper(tmp_path: Path) -> Iterator[CommandProcess]:
+    argv = [sys.executable, "-c", "import time\nwhile True: time.sleep(0.01)", str(tmp_path)]
+    process = CommandProcess(argv, tmp_path, os.environ, grace_s=1.0)
+    yield process
+    process.end()
+
+
+def state(pid: int) -> str:
+    return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+
+
+def test_a_paused_command_is_stopped_and_ends_at_once(sleeper: CommandProcess) -> None:
+    sleeper.pause()
+    time.sleep(0.1)
+    assert state(sleeper.pgid) == "T"
+    sleeper.resume()
+    time.sleep(0.1)
+    assert state(sleeper.pgid) in "SR"
+    sleeper.pause()
+    started = time.monotonic()
+    sleeper.end()
+    assert time.monotonic() - started < 0.9  # SIGTERM reached it: no wait for the SIGKILL
+    assert sleeper.popen.returncode == -signal.SIGTERM
