@@ -456,7 +456,8 @@ def train_command(config: dict[str, Any], *, spec: CommandSpec, metric: str) -> 
     prints the metric line, and read it back when it starts: a restarted trial finds its
     checkpoint (or a PBT donor's) there. Also in the environment: ``RAYTUNE_HPO_TRIAL_ID``,
     ``RAYTUNE_HPO_TRIAL_NAME``, ``PYTHONUNBUFFERED=1`` (unless set): other programs must flush
-    stdout after each metric line.
+    stdout after each metric line. ``PATH`` starts with the folder of the trial's Python, so
+    ``python`` runs in the toolkit's environment.
 
     Args:
         config: The trial's hyperparameters.
@@ -490,6 +491,8 @@ def train_command(config: dict[str, Any], *, spec: CommandSpec, metric: str) -> 
         env = {
             **os.environ,
             "PYTHONUNBUFFERED": os.environ.get("PYTHONUNBUFFERED", "1"),
+            # ``python`` is the Python that runs the trial, as in an activated environment.
+            "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
             CHECKPOINT_DIR_ENV: str(checkpoint_dir),
             TRIAL_ID_ENV: context.get_trial_id(),
             TRIAL_NAME_ENV: context.get_trial_name(),
