@@ -16,7 +16,7 @@ from typing import Any
 
 from ray.tune import Callback
 from ray.tune.experiment import Trial
-from ray.tune.stopper import CombinedStopper, MaximumIterationStopper, Stopper
+from ray.tune.stopper import Stopper
 
 STRICT_CHECK_SWITCH = "TUNE_DISABLE_STRICT_METRIC_CHECKING"
 """Turns Ray's own check off; :class:`MetricCheck` takes its place."""
@@ -101,16 +101,21 @@ class PbtCheckpointWatch(Callback):
             )
 
 
-class DivergedStopper(Stopper):
-    """Stops a trial once its metric is NaN or infinite (diverged): no later report can count.
+class TrialEnd(Stopper):
+    """Ends a trial at its ``max_epochs``-th iteration, or once its metric is NaN or infinite.
 
+    Reads ``training_iteration`` itself: Ray's ``MaximumIterationStopper`` counts the results
+    it sees, which overshoots once PBT restarts a trial from a donor's earlier checkpoint.
     Built-in trainables stop diverged training themselves; this covers the user's code.
     """
 
-    def __init__(self, metric: str) -> None:
+    def __init__(self, metric: str, max_epochs: int) -> None:
         self.metric = metric
+        self.max_epochs = max_epochs
 
     def __call__(self, trial_id: str, result: dict) -> bool:
+        if result.get("training_iteration", 0) >= self.max_epochs:
+            return True
         value = result.get(self.metric)
         return isinstance(value, int | float) and not math.isfinite(value)
 
@@ -119,8 +124,8 @@ class DivergedStopper(Stopper):
 
 
 def stop_criteria(metric: str, max_epochs: int) -> Stopper:
-    """When a trial ends besides its scheduler: ``max_epochs`` reports, or a diverged metric."""
-    return CombinedStopper(MaximumIterationStopper(max_epochs), DivergedStopper(metric))
+    """When a trial ends besides its scheduler: ``max_epochs`` reached, or a diverged metric."""
+    return TrialEnd(metric, max_epochs)
 
 
 def trial_check_callbacks(metric: str, scheduler: Any) -> list[Callback]:
