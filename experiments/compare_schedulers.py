@@ -21,9 +21,11 @@ from pathlib import Path
 import pandas as pd
 
 from raytune_hpo import console
+from raytune_hpo.cli import add_output_flags
 from raytune_hpo.compare import load_comparison, write_comparison
 from raytune_hpo.config import ConfigError, ExperimentConfig, load_config, read_yaml, smoke
-from raytune_hpo.runner import CONFIG_FILE, experiment_path, run_experiment, start_ray
+from raytune_hpo.layout import CONFIG_FILE
+from raytune_hpo.runner import experiment_path, run_experiment, start_ray
 from raytune_hpo.storage import exists, is_uri
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,22 +69,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--wandb", action="store_true", help="log every run to W&B, one group")
     parser.add_argument("--address", help="Ray cluster: auto, HOST:PORT or ray://HOST:PORT")
     parser.add_argument("--overwrite", action="store_true", help="reuse earlier run folders")
-    output = parser.add_mutually_exclusive_group()
-    output.add_argument(
-        "--verbose",
-        dest="output",
-        action="store_const",
-        const="verbose",
-        help="Ray Tune's own output for every run",
+    add_output_flags(
+        parser,
+        verbose_help="Ray Tune's own output for every run",
+        quiet_help="per run only errors; the progress lines and results of the study stay",
     )
-    output.add_argument(
-        "--quiet",
-        dest="output",
-        action="store_const",
-        const="quiet",
-        help="per run only errors; the progress lines and results of the study stay",
-    )
-    parser.set_defaults(output="normal")
     args = parser.parse_args(argv)
     if args.seeds is None:
         args.seeds = 2 if args.smoke else 3

@@ -171,23 +171,23 @@ def print_best(best: dict[str, Any] | None, metric: str) -> None:
         print("test split: " + ", ".join(f"{k} = {v:.4f}" for k, v in best["test"].items()))
 
 
-def _add_output_flags(parser: argparse.ArgumentParser) -> None:
-    """``--verbose`` / ``--quiet``: what the console shows while the experiment runs."""
+VERBOSE_HELP = (
+    "Ray Tune's own output (a box per trial, every worker line) instead of one line per trial "
+    "event and a progress bar"
+)
+QUIET_HELP = "print only errors and the final result"
+
+
+def add_output_flags(
+    parser: argparse.ArgumentParser, verbose_help: str = VERBOSE_HELP, quiet_help: str = QUIET_HELP
+) -> None:
+    """``--verbose`` / ``--quiet`` into ``output``: what the console shows while trials run."""
     group = parser.add_mutually_exclusive_group()
     group.add_argument(
-        "--verbose",
-        dest="output",
-        action="store_const",
-        const="verbose",
-        help="Ray Tune's own output (a box per trial, every worker line) instead of one line "
-        "per trial event and a progress bar",
+        "--verbose", dest="output", action="store_const", const="verbose", help=verbose_help
     )
     group.add_argument(
-        "--quiet",
-        dest="output",
-        action="store_const",
-        const="quiet",
-        help="print only errors and the final result",
+        "--quiet", dest="output", action="store_const", const="quiet", help=quiet_help
     )
     parser.set_defaults(output="normal")
 
@@ -218,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="start again under a used name (the earlier folder is renamed, not deleted)",
     )
-    _add_output_flags(run)
+    add_output_flags(run)
     run.set_defaults(func=cmd_run)
 
     resume = commands.add_parser(
@@ -226,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     resume.add_argument("dir", help="experiment folder (storage_path/name), local or a URI")
     resume.add_argument("--address", help="Ray cluster: auto, HOST:PORT or ray://HOST:PORT")
-    _add_output_flags(resume)
+    add_output_flags(resume)
     resume.set_defaults(func=cmd_resume)
 
     summary = commands.add_parser("summary", help="summarise an experiment folder")
