@@ -1,9 +1,9 @@
 """The experiment config: pydantic models, YAML loading, ``--set`` overrides and smoke mode.
 
 Every mistake in a config file ends as one :class:`ConfigError` whose message names the file,
-the dotted key and what is allowed. Cross-field rules (search space, PBT mutations, searcher and
-scheduler compatibility) live in the model validators so that a config built in code obeys them
-too.
+the dotted key and what is allowed. Cross-field rules (search space, and the compatibility rules
+of the searcher's and scheduler's registry entries) run in the model validator so that a config
+built in code obeys them too.
 """
 
 from __future__ import annotations
@@ -26,11 +26,13 @@ from pydantic import (
     model_validator,
 )
 
-from raytune_hpo import explore, search_space
+from raytune_hpo import search_space
 from raytune_hpo.command_spec import CommandSpec
 from raytune_hpo.data import DATASETS
-from raytune_hpo.registry import lookup
+from raytune_hpo.registry import InvalidKey, lookup, options_union
+from raytune_hpo.schedulers import SCHEDULERS, FifoSchedulerConfig
 from raytune_hpo.schema import StrictModel
+from raytune_hpo.searchers import SEARCHERS, RandomSearcherConfig
 from raytune_hpo.tracking import WandbConfig
 from raytune_hpo.user_code import is_file_target, is_import_path
 
@@ -70,15 +72,6 @@ _ONE_LINE = {
     ord(c): c.encode("unicode_escape").decode() for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
 }
 """Line breaks (as ``str.splitlines`` sees them) are escaped so that an error stays one line."""
-
-
-class InvalidKey(ValueError):
-    """Raised inside validators to point at a nested key (becomes a :class:`ConfigError`)."""
-
-    def __init__(self, key: str, message: str) -> None:
-        super().__init__(message)
-        self.key = key
-        self.message = message
 
 
 # --- sections --------------------------------------------------------------------------------
@@ -128,82 +121,10 @@ class CheckpointSettings(StrictModel):
     num_to_keep: int | None = Field(default=2, ge=1)
 
 
-class RandomSearcherConfig(StrictModel):
-    """Random sampling of the search space (Ray's BasicVariantGenerator)."""
-
-    name: Literal["random"] = "random"
-
-
-class GridSearcherConfig(StrictModel):
-    """Every combination of the ``grid`` entries, ``num_samples`` times."""
-
-    name: Literal["grid"]
-
-
-class HyperOptSearcherConfig(StrictModel):
-    """Tree-structured Parzen estimator from hyperopt."""
-
-    name: Literal["hyperopt"]
-    n_initial_points: int = Field(default=20, ge=1)
-    gamma: float = Field(default=0.25, gt=0, lt=1)
-
-
-SearcherConfig = Annotated[
-    RandomSearcherConfig | GridSearcherConfig | HyperOptSearcherConfig,
-    Field(discriminator="name"),
-]
-
-
-class FifoSchedulerConfig(StrictModel):
-    """Run every trial to ``max_epochs``."""
-
-    name: Literal["fifo"] = "fifo"
-
-
-class AshaSchedulerConfig(StrictModel):
-    """Asynchronous successive halving; ``max_t`` defaults to ``max_epochs``."""
-
-    name: Literal["asha"]
-    grace_period: int = Field(default=1, ge=1)
-    reduction_factor: float = Field(default=2, gt=1)
-    brackets: int = Field(default=1, ge=1)
-    max_t: int | None = Field(default=None, ge=1)
-
-
-class HyperBandSchedulerConfig(StrictModel):
-    """Synchronous HyperBand; ``max_t`` defaults to ``max_epochs``."""
-
-    name: Literal["hyperband"]
-    reduction_factor: float = Field(default=3, gt=1)
-    max_t: int | None = Field(default=None, ge=1)
-
-
-class MedianSchedulerConfig(StrictModel):
-    """Stop a trial whose best result is below the median of the others at the same time."""
-
-    name: Literal["median"]
-    grace_period: int = Field(default=1, ge=1)
-    min_samples_required: int = Field(default=3, ge=1)
-
-
-class PbtSchedulerConfig(StrictModel):
-    """Population based training; ``hyperparam_mutations`` uses the search-space spec format."""
-
-    name: Literal["pbt"]
-    perturbation_interval: int = Field(default=2, ge=1)
-    quantile_fraction: float = Field(default=0.25, gt=0, le=0.5)
-    resample_probability: float = Field(default=0.25, ge=0, le=1)
-    hyperparam_mutations: dict[str, Any] = Field(min_length=1)
-
-
-SchedulerConfig = Annotated[
-    FifoSchedulerConfig
-    | AshaSchedulerConfig
-    | HyperBandSchedulerConfig
-    | MedianSchedulerConfig
-    | PbtSchedulerConfig,
-    Field(discriminator="name"),
-]
+SearcherConfig = options_union(SEARCHERS)
+"""``searcher``: the options model of one ``SEARCHERS`` entry, chosen by ``name``."""
+SchedulerConfig = options_union(SCHEDULERS)
+"""``scheduler``: the options model of one ``SCHEDULERS`` entry, chosen by ``name``."""
 
 
 def _trainable_tag(value: Any) -> str:
@@ -270,9 +191,9 @@ class ExperimentConfig(StrictModel):
     def _consistent(self) -> ExperimentConfig:
         _check_space("search_space", self.search_space)
         _check_points(self.search_space, self.points_to_evaluate)
-        _check_searcher(self)
-        if isinstance(self.scheduler, PbtSchedulerConfig):
-            _check_pbt(self, self.scheduler)
+        for entry in (SEARCHERS[self.searcher.name], SCHEDULERS[self.scheduler.name]):
+            if entry.check is not None:
+                entry.check(self)
         spec = self.builtin
         if spec is None:
             if self.trainable_options:
@@ -344,92 +265,6 @@ def _check_points(space: Mapping[str, Any], points: Iterable[Mapping[str, Any]])
                 raise InvalidKey(where, f"not in search_space; known: {', '.join(space)}")
             if not search_space.contains(key, space[key], value):
                 raise InvalidKey(where, f"{value!r} lies outside {space[key]!r}")
-
-
-def _check_searcher(cfg: ExperimentConfig) -> None:
-    grid_keys = [k for k, v in cfg.search_space.items() if search_space.spec_kind(k, v) == "grid"]
-    if cfg.searcher.name == "grid" and not grid_keys:
-        raise InvalidKey(
-            "searcher.name", "grid needs at least one {grid: [...]} search_space entry"
-        )
-    if cfg.searcher.name == "hyperopt" and grid_keys:
-        raise InvalidKey(
-            f"search_space.{grid_keys[0]}",
-            "hyperopt cannot sample a grid; use choice, or searcher random/grid",
-        )
-    if cfg.scheduler.name == "pbt" and cfg.searcher.name == "hyperopt":
-        raise InvalidKey(
-            "searcher.name",
-            "hyperopt cannot drive pbt: Ray Tune's PBT accepts no search algorithm, as it picks "
-            "new configs itself by exploiting and exploring trials; use searcher random or grid",
-        )
-    grace = getattr(cfg.scheduler, "grace_period", None)
-    last_epoch = min(cfg.max_t, cfg.max_epochs)
-    if grace is not None and grace > last_epoch:
-        raise InvalidKey(
-            "scheduler.grace_period",
-            f"must be at most max_epochs and max_t ({last_epoch}), got {grace}",
-        )
-    if cfg.searcher.name == "hyperopt":
-        sampled = {k for k, v in cfg.search_space.items() if search_space.spec_kind(k, v)}
-        for index, point in enumerate(cfg.points_to_evaluate):
-            if missing := sorted(sampled - set(point)):
-                raise InvalidKey(
-                    f"points_to_evaluate[{index}]",
-                    f"hyperopt needs a value for every sampled parameter; missing: "
-                    f"{', '.join(missing)}",
-                )
-
-
-def _check_pbt(cfg: ExperimentConfig, pbt: PbtSchedulerConfig) -> None:
-    prefix = "scheduler.hyperparam_mutations"
-    for key in pbt.hyperparam_mutations:
-        if key not in cfg.search_space:
-            raise InvalidKey(
-                f"{prefix}.{key}",
-                f"not in search_space; mutable keys: {', '.join(cfg.search_space)}",
-            )
-    _check_space(prefix, pbt.hyperparam_mutations)
-    if pbt.perturbation_interval % cfg.checkpoint.frequency:
-        raise InvalidKey(
-            "scheduler.perturbation_interval",
-            f"must be a multiple of checkpoint.frequency ({cfg.checkpoint.frequency}), "
-            f"got {pbt.perturbation_interval}",
-        )
-    _check_pbt_schedule(cfg, pbt)
-
-
-def _check_pbt_schedule(cfg: ExperimentConfig, pbt: PbtSchedulerConfig) -> None:
-    """Mutations PBT can apply, a perturbation within the run and a population to exploit."""
-    for key, spec in pbt.hyperparam_mutations.items():
-        where = f"scheduler.hyperparam_mutations.{key}"
-        try:
-            explore.mutation_kind(key, spec)
-        except search_space.SearchSpaceError as err:
-            raise InvalidKey(where, err.message) from None
-        if explore.integer_valued(key, cfg.search_space[key]) and not explore.integer_valued(
-            key, spec
-        ):
-            raise InvalidKey(
-                where,
-                f"search_space.{key} holds integers; mutate it with randint, lograndint, "
-                f"qrandint or a choice of integers, got {spec!r}",
-            )
-    if pbt.perturbation_interval > cfg.max_epochs:
-        raise InvalidKey(
-            "scheduler.perturbation_interval",
-            f"must be at most max_epochs ({cfg.max_epochs}) or PBT never perturbs, "
-            f"got {pbt.perturbation_interval}",
-        )
-    population = cfg.num_samples
-    for key, spec in cfg.search_space.items():
-        if search_space.spec_kind(key, spec) == "grid":
-            population *= len(spec["grid"])
-    if population < 2:
-        raise InvalidKey(
-            "num_samples",
-            f"pbt needs a population of at least 2 trials to exploit, got {population}",
-        )
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -547,16 +382,8 @@ def smoke(cfg: ExperimentConfig) -> ExperimentConfig:
     dataset = cfg.dataset.model_copy(
         update={"train_size": min(cfg.dataset.train_size or 10**9, 256), "test_size": 128}
     )
-    scheduler = cfg.scheduler
-    if isinstance(scheduler, AshaSchedulerConfig | MedianSchedulerConfig):
-        scheduler = scheduler.model_copy(update={"grace_period": 1})
-    if isinstance(scheduler, AshaSchedulerConfig | HyperBandSchedulerConfig):
-        scheduler = scheduler.model_copy(update={"max_t": None})
-    if isinstance(scheduler, PbtSchedulerConfig):
-        scheduler = scheduler.model_copy(update={"perturbation_interval": 1})
-    searcher = cfg.searcher
-    if isinstance(searcher, HyperOptSearcherConfig):
-        searcher = searcher.model_copy(update={"n_initial_points": 1})
+    scheduler = cfg.scheduler.model_copy(update=SCHEDULERS[cfg.scheduler.name].smoke)
+    searcher = cfg.searcher.model_copy(update=SEARCHERS[cfg.searcher.name].smoke)
     update = {
         "dataset": dataset,
         "max_epochs": min(cfg.max_epochs, 2),
@@ -679,22 +506,16 @@ def _model_at(loc: list[Any], raw: Mapping[str, Any]) -> type[BaseModel] | None:
 
 
 def _tagged_model(section: str, node: Mapping[str, Any]) -> type[BaseModel] | None:
-    union = SearcherConfig if section == "searcher" else SchedulerConfig
-    for option in union.__origin__.__args__:  # type: ignore[attr-defined]
-        if option.model_fields["name"].annotation.__args__[0] == node.get("name"):
-            return option
-    return None
+    registry = SEARCHERS if section == "searcher" else SCHEDULERS
+    name = node.get("name")
+    return registry[name].options if isinstance(name, str) and name in registry else None
 
 
 def searcher_names() -> list[str]:
     """Names accepted by ``searcher.name``."""
-    return _tags(SearcherConfig)
+    return list(SEARCHERS)
 
 
 def scheduler_names() -> list[str]:
     """Names accepted by ``scheduler.name``."""
-    return _tags(SchedulerConfig)
-
-
-def _tags(union: Any) -> list[str]:
-    return [m.model_fields["name"].annotation.__args__[0] for m in union.__origin__.__args__]
+    return list(SCHEDULERS)

@@ -12,14 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 from ray.tune.experiment import Trial
-from ray.tune.schedulers import TrialScheduler
+from ray.tune.schedulers import FIFOScheduler, TrialScheduler
 from ray.tune.search.basic_variant import BasicVariantGenerator
 
 from raytune_hpo import config, search_space
 from raytune_hpo.config import ExperimentConfig, validate_config
-from raytune_hpo.schedulers import SCHEDULERS, build_scheduler
-from raytune_hpo.searchers import SEARCHERS, build_searcher
+from raytune_hpo.registry import Entry, entry_name
+from raytune_hpo.schedulers import SCHEDULERS, FifoSchedulerConfig, build_scheduler
+from raytune_hpo.searchers import SEARCHERS, RandomSearcherConfig, build_searcher
 
 METRIC = "validation_error"
 MODE = "min"
@@ -71,31 +73,61 @@ def make_config(
     return validate_config(data, "registry.yaml")
 
 
-# --- (a) registry keys match the config models ------------------------------------------------
+# --- (a) the entry contract: the config schema and smoke mode come from the registries --------
+
+ENTRIES: list[tuple[str, str, Entry[Any]]] = [
+    *(("searcher", name, entry) for name, entry in SEARCHERS.items()),
+    *(("scheduler", name, entry) for name, entry in SCHEDULERS.items()),
+]
+ENTRY_IDS = [f"{section}-{name}" for section, name, _ in ENTRIES]
 
 
-def test_searcher_registry_matches_config_names() -> None:
-    assert sorted(SEARCHERS) == sorted(config.searcher_names())
+def section_config(section: str, name: str, **options: Any) -> ExperimentConfig:
+    """A valid config whose ``section`` is the registry entry ``name`` with ``options``."""
+    base = make_config(**{section: name})
+    data = base.model_dump()
+    data[section] = {**data[section], **options}
+    return validate_config(data, "registry.yaml")
 
 
-def test_scheduler_registry_matches_config_names() -> None:
-    assert sorted(SCHEDULERS) == sorted(config.scheduler_names())
+@pytest.mark.parametrize(("section", "name", "entry"), ENTRIES, ids=ENTRY_IDS)
+def test_entry_options_answer_to_their_name(section: str, name: str, entry: Entry[Any]) -> None:
+    """The key, the model's ``name`` literal and the model the config parses are one."""
+    assert issubclass(entry.options, BaseModel)
+    assert entry_name(entry.options) == name
+    parsed = getattr(make_config(**{section: name}), section)
+    assert type(parsed) is entry.options
+    assert name in (config.searcher_names() if section == "searcher" else config.scheduler_names())
+
+
+@pytest.mark.parametrize(("section", "name", "entry"), ENTRIES, ids=ENTRY_IDS)
+def test_entry_smoke_settings_are_valid_options(section: str, name: str, entry: Entry[Any]) -> None:
+    """Smoke settings name the entry's own options and give values the model accepts."""
+    assert set(entry.smoke) <= set(entry.options.model_fields), sorted(entry.smoke)
+    small = config.smoke(make_config(**{section: name}))
+    assert getattr(small, section).model_dump(include=set(entry.smoke)) == dict(entry.smoke)
+
+
+def test_entry_rules_run_on_validation() -> None:
+    """An entry's compatibility rules run when a config naming it is validated."""
+    checked = [(s, n) for s, n, e in ENTRIES if e.check is not None]
+    assert ("searcher", "grid") in checked and ("scheduler", "pbt") in checked
+    with pytest.raises(config.ConfigError, match="grid needs at least one"):
+        validate_config({**make_config().model_dump(), "searcher": {"name": "grid"}})
+    with pytest.raises(config.ConfigError, match="scheduler.grace_period: must be at most"):
+        section_config("scheduler", "median", grace_period=7)
 
 
 def test_unknown_searcher_lists_known_names() -> None:
     cfg = make_config()
-    bogus = cfg.model_copy(
-        update={"searcher": config.RandomSearcherConfig.model_construct(name="nope")}
-    )
+    bogus = cfg.model_copy(update={"searcher": RandomSearcherConfig.model_construct(name="nope")})
     with pytest.raises(ValueError, match="unknown searcher 'nope'; known: grid, hyperopt, random"):
         build_searcher(bogus)
 
 
 def test_unknown_scheduler_lists_known_names() -> None:
     cfg = make_config()
-    bogus = cfg.model_copy(
-        update={"scheduler": config.FifoSchedulerConfig.model_construct(name="nope")}
-    )
+    bogus = cfg.model_copy(update={"scheduler": FifoSchedulerConfig.model_construct(name="nope")})
     with pytest.raises(ValueError, match="unknown scheduler 'nope'; known: asha, fifo"):
         build_scheduler(bogus)
 
@@ -294,10 +326,18 @@ def test_scheduler_without_the_metric_in_a_result(name: str) -> None:
         assert scheduler.on_trial_result(controller, trial, {"training_iteration": 1}) == CONTINUE
 
 
+UNTIMED = {"fifo"}
+"""Schedulers that never stop or pause a trial early, and so keep no clock."""
+
+
 @pytest.mark.parametrize("name", sorted(SCHEDULERS))
 def test_scheduler_uses_epochs_as_time(name: str) -> None:
     scheduler, _ = prepared(name)
-    assert getattr(scheduler, "_time_attr", "training_iteration") == "training_iteration"
+    if name in UNTIMED:
+        assert type(scheduler) is FIFOScheduler
+        assert not hasattr(scheduler, "_time_attr")
+    else:
+        assert scheduler._time_attr == "training_iteration"
 
 
 def test_fifo_always_continues() -> None:
