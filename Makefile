@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint clean
+.PHONY: demo test test-fast lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest
+
+# Unit and config tests only (no Ray experiment runs): under a minute, for a change to a pure module.
+test-fast: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest tests/unit tests/test_configs.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check raytune_hpo tests experiments

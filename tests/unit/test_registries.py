@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 from ray.tune.experiment import Trial
-from ray.tune.schedulers import FIFOScheduler, TrialScheduler
+from ray.tune.schedulers import FIFOScheduler, PopulationBasedTraining, TrialScheduler
 from ray.tune.search.basic_variant import BasicVariantGenerator
 
 from raytune_hpo import config, search_space
@@ -316,10 +316,10 @@ def test_scheduler_contract(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(SCHEDULERS))
 def test_scheduler_without_the_metric_in_a_result(name: str) -> None:
-    """A report lacking the metric is ignored, except by PBT, which requires it (Ray default)."""
+    """A report lacking the metric is ignored, except by PBT (and PB2), which require it."""
     scheduler, controller = prepared(name)
     (trial,) = add_trials(scheduler, controller, 1)
-    if name == "pbt":
+    if isinstance(scheduler, PopulationBasedTraining):
         with pytest.raises(RuntimeError, match=f"Cannot find metric {METRIC}"):
             scheduler.on_trial_result(controller, trial, {"training_iteration": 1})
     else:
