@@ -19,7 +19,7 @@ import pandas as pd
 from raytune_hpo import plots
 from raytune_hpo.config import ConfigError, validate_config
 from raytune_hpo.layout import CONFIG_FILE
-from raytune_hpo.results import Experiment, incumbent, load_experiment
+from raytune_hpo.results import Experiment, incumbent, load_experiment, not_started
 
 ANYTIME_PNG = "anytime.png"
 CURVES_PNG = "learning_curves.png"
@@ -27,6 +27,15 @@ REPORTS_CSV = "reports.csv"
 RUNS_CSV = "runs.csv"
 METHODS_CSV = "methods.csv"
 REPORT_MD = "report.md"
+PER_RUN = (
+    "trials_started",
+    "trials_not_started",
+    "trials_finished",
+    "epochs",
+    "worker_time_s",
+    "wall_time_s",
+)
+"""Columns of a run that the method table averages over the method's runs."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +120,7 @@ def run_summary(experiment: Experiment, method: str, target: float | None) -> di
     Returns:
         ``method``, ``seed``, ``experiment``, ``path``, ``final`` (best metric of all
         reports), ``trials_started`` (given a start time by Ray, or reported),
+        ``trials_not_started`` (the experiment ended before they ran, created or not),
         ``trials_finished`` (started and TERMINATED: run to the end, stopped by the scheduler or
         by the time budget; not ERROR), ``epochs`` (reports), ``worker_time_s`` (sum of the
         epochs' times), ``wall_time_s`` (last report) and ``time_to_target_s`` (NaN if never
@@ -124,11 +134,14 @@ def run_summary(experiment: Experiment, method: str, target: float | None) -> di
         "experiment": experiment.name,
         "path": str(experiment.path),
     }
-    # A time budget marks trials that never ran TERMINATED too: only a start time tells.
     began = trials["start_time"].notna() | trials["trial_id"].isin(reported)
     finished = int((began & (trials["status"] == "TERMINATED")).sum())
-    started = max(int(began.sum()), len(reported))
-    row.update(trials_started=started, trials_finished=finished, epochs=len(reports))
+    row.update(
+        trials_started=max(int(began.sum()), len(reported)),
+        trials_not_started=not_started(experiment),
+        trials_finished=finished,
+        epochs=len(reports),
+    )
     if reports.empty:
         return {
             **row,
@@ -160,11 +173,10 @@ def method_table(runs: pd.DataFrame, mode: str) -> pd.DataFrame:
     """One row per method, ranked by the mean final incumbent (then the best one).
 
     Columns: ``rank``, ``method``, ``runs``, ``best``, ``mean`` and ``std`` of the final
-    incumbent over runs (seeds); ``trials_started``, ``trials_finished``, ``epochs``,
-    ``worker_time_s``, ``wall_time_s``: means per run; ``reached_target``: runs that reached
-    the target; ``time_to_target_s``: mean over those runs.
+    incumbent over runs (seeds); ``trials_started``, ``trials_not_started``,
+    ``trials_finished``, ``epochs``, ``worker_time_s``, ``wall_time_s``: means per run;
+    ``reached_target``: runs that reached the target; ``time_to_target_s``: mean over those runs.
     """
-    per_run = ["trials_started", "trials_finished", "epochs", "worker_time_s", "wall_time_s"]
     rows = []
     for method, group in runs.groupby("method", sort=True):
         final = group["final"].dropna()
@@ -176,7 +188,7 @@ def method_table(runs: pd.DataFrame, mode: str) -> pd.DataFrame:
                 "best": (final.min() if mode == "min" else final.max()) if len(final) else math.nan,
                 "mean": final.mean() if len(final) else math.nan,
                 "std": final.std(ddof=1) if len(final) > 1 else math.nan,
-                **{column: float(group[column].mean()) for column in per_run},
+                **{column: float(group[column].mean()) for column in PER_RUN},
                 "reached_target": len(reached),
                 "time_to_target_s": reached.mean() if len(reached) else math.nan,
             }
@@ -276,11 +288,7 @@ def markdown_report(comparison: Comparison) -> str:
             "seed",
             "experiment",
             "final",
-            "trials_started",
-            "trials_finished",
-            "epochs",
-            "worker_time_s",
-            "wall_time_s",
+            *PER_RUN,
             "time_to_target_s",
             "path",
         ]

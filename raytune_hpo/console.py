@@ -108,11 +108,11 @@ _DRIVER_REPEATS = {
         "Stop signal received",
         "Experiment has been interrupted",
     ),
-    # Trials stopped or pending before their first report have no results to read; the
-    # summary says when no trial reported.
-    "ray.tune.analysis.experiment_analysis": _DropMessages(
-        "Failed to fetch metrics for", "Could not find best trial"
-    ),
+    # No trial reported (each one that never started has an empty ``result.json``, see
+    # result_log): the summary says so.
+    "ray.tune.analysis.experiment_analysis": _DropMessages("Could not find best trial"),
+    # Tune's loop timing its own steps (W&B's first run of an experiment takes seconds).
+    "ray.tune.utils.util": _DropMessages("The `", "Processing trial results took"),
 }
 
 
@@ -321,6 +321,8 @@ class Progress:
         best: ``(trial id, value)`` of the best value of the metric so far.
         elapsed_s: Seconds since the experiment started.
         budget_s: The experiment's time budget, if any.
+        cut_short: At the end: trials Ray stopped while they ran (the time budget ended).
+        not_started: At the end: trials the experiment ended before they ran.
     """
 
     done: int
@@ -330,6 +332,8 @@ class Progress:
     best: tuple[str, float] | None
     elapsed_s: float
     budget_s: float | None = None
+    cut_short: int = 0
+    not_started: int = 0
 
     def remaining_s(self) -> float | None:
         """Seconds left: the rest of the budget, else elapsed time per finished trial."""
@@ -350,6 +354,7 @@ class Progress:
         parts = [self.best_text(metric), f"{self.running} running"]
         if self.errored:
             parts.append(f"{self.errored} errored")
+        parts.extend(self._cut_off())
         if self.budget_s is not None:
             parts.insert(0, f"{self.done}/{self.total or '?'} trials done")
         return ", ".join(parts)
@@ -360,6 +365,7 @@ class Progress:
         text = f"[{format_duration(self.elapsed_s)}] {self.done}{of} trials done"
         if self.errored:
             text += f" ({self.errored} errored)"
+        text += "".join(f", {part}" for part in self._cut_off())
         if not final:
             text += f", {self.running} running"
         text += f", {self.best_text(metric)}"
@@ -367,6 +373,12 @@ class Progress:
         if not final and left is not None:
             text += f", about {format_duration(left)} left"
         return text
+
+    def _cut_off(self) -> list[str]:
+        """The trials the end of the experiment stopped or never ran, as phrases."""
+        by = " by the time budget" if self.budget_s is not None else ""
+        parts = [f"{self.cut_short} stopped{by}"] if self.cut_short else []
+        return parts + ([f"{self.not_started} never started"] if self.not_started else [])
 
 
 class StatusSchedule:
@@ -739,7 +751,7 @@ class ConsoleCallback(Callback):
         self._look(trials)
         if self._screen is None or self.mode != "normal":
             return
-        progress = self._progress()
+        progress = self._progress(final=True)
         if self._screen.bar is not None:
             self._update_bar(self._screen.bar, progress)
         else:
@@ -807,9 +819,22 @@ class ConsoleCallback(Callback):
         except Exception:  # the actor died or does not answer: its lines keep Ray's prefix
             return
 
-    def _progress(self) -> Progress:
-        """Counted from trial events: trials Ray stops at the end of a run count as not done."""
+    def _progress(self, *, final: bool = False) -> Progress:
+        """Counted from trial events: trials Ray stops at the end of a run count as not done.
+
+        ``final``: also count those, and the trials that never started (the time budget or
+        Ctrl-C ended the experiment first), created by Ray Tune or not.
+        """
         statuses = [t.status for t in self._trials]
+        cut_short = not_started = 0
+        if final:
+            for t in self._trials:
+                started = t.run_metadata.start_time is not None
+                if not started and t.status != "ERROR":  # one that failed to start failed
+                    not_started += 1
+                elif started and t.status == "TERMINATED" and t.trial_id not in self._ended:
+                    cut_short += 1
+            not_started += max(0, (self._total or 0) - len(self._trials))  # never created
         errored = [t for t in self._trials if t.trial_id in self._ended and t.status == "ERROR"]
         candidates = (
             (t.trial_id, float(t.metric_analysis[self.info.metric][self.info.mode]))
@@ -826,6 +851,8 @@ class ConsoleCallback(Callback):
             best=pick_best(candidates, self.info.mode),
             elapsed_s=self._elapsed(),
             budget_s=self.info.time_budget_s,
+            cut_short=cut_short,
+            not_started=not_started,
         )
 
     def _draw(self, *, force: bool) -> None:

@@ -17,6 +17,9 @@ import yaml
 
 from raytune_hpo.layout import BEST_FILE, CONFIG_FILE, CONFIG_PREFIX
 
+NOT_STARTED = "NOT_STARTED"
+"""Status of a trial the experiment ended before it ran (Ray Tune marks it TERMINATED)."""
+
 
 @dataclass(frozen=True)
 class Experiment:
@@ -25,8 +28,8 @@ class Experiment:
     Attributes:
         path: The folder.
         config: The resolved experiment config (as a plain dict).
-        trials: One row per trial: ``trial_id``, ``status``, ``trial_dir``, ``num_failures``,
-            ``error_file``.
+        trials: One row per trial: ``trial_id``, ``status`` (Ray's, or ``NOT_STARTED``),
+            ``trial_dir``, ``num_failures``, ``error_file``, ``start_time``, ``config``.
         reports: One row per ``tune.report``: ``trial_id``, ``training_iteration``,
             ``elapsed_s`` (since the experiment's first trial started), metrics and
             ``config/<name>`` columns.
@@ -83,8 +86,22 @@ def newest_state_file(path: Path) -> Path | None:
 
 
 def read_trials(path: Path) -> pd.DataFrame:
-    """One row per trial from the newest ``experiment_state-*.json`` of the folder."""
-    columns = ["trial_id", "status", "trial_dir", "num_failures", "error_file", "start_time"]
+    """One row per trial from the newest ``experiment_state-*.json`` of the folder.
+
+    When the time budget (or any stop of all trials) ends an experiment, Ray Tune marks the
+    trials still waiting TERMINATED; only the missing start time tells that they never ran:
+    their status here is ``NOT_STARTED``. ``config`` holds the trial's hyperparameters as Ray
+    stored them (values it could not write as JSON left out).
+    """
+    columns = [
+        "trial_id",
+        "status",
+        "trial_dir",
+        "num_failures",
+        "error_file",
+        "start_time",
+        "config",
+    ]
     state = newest_state_file(path)
     if state is None:
         return pd.DataFrame(columns=columns)
@@ -92,17 +109,50 @@ def read_trials(path: Path) -> pd.DataFrame:
     for trial_json, runtime_json in json.loads(state.read_text())["trial_data"]:
         trial, runtime = json.loads(trial_json), json.loads(runtime_json)
         error = runtime.get("error_filename")
+        started = runtime.get("start_time") is not None
         rows.append(
             {
                 "trial_id": trial["trial_id"],
-                "status": trial["status"],
+                "status": NOT_STARTED
+                if trial["status"] == "TERMINATED" and not started
+                else trial["status"],
                 "trial_dir": str(path / trial["relative_logdir"]),
                 "num_failures": runtime.get("num_failures", 0),
                 "error_file": str(path / trial["relative_logdir"] / error) if error else None,
                 "start_time": runtime.get("start_time"),
+                "config": _plain_config(trial.get("config")),
             }
         )
     return pd.DataFrame(rows, columns=columns)
+
+
+def _plain_config(config: Any) -> dict[str, Any]:
+    """A trial's config from the state file, without Ray's pickled stand-ins (``_type``)."""
+    if not isinstance(config, dict):
+        return {}
+    return {k: v for k, v in config.items() if not (isinstance(v, dict) and "_type" in v)}
+
+
+def planned_trials(config: dict[str, Any]) -> int:
+    """Trials an experiment config asks for: ``num_samples`` times every grid combination."""
+    total = int(config.get("num_samples") or 1)
+    for spec in (config.get("search_space") or {}).values():
+        if isinstance(spec, dict) and set(spec) == {"grid"}:
+            total *= len(spec["grid"])
+    return total
+
+
+def not_started(experiment: Experiment) -> int:
+    """Trials that never ran: ``NOT_STARTED`` or PENDING ones, and those never created.
+
+    Ray Tune creates trials only a few ahead of the free workers, so a time budget often ends
+    an experiment before it created the rest; a trial that failed to start counts as failed.
+    """
+    trials = experiment.trials
+    reported = set(experiment.reports["trial_id"]) if not experiment.reports.empty else set()
+    waiting = trials["start_time"].isna() & ~trials["trial_id"].isin(reported)
+    waiting &= trials["status"] != "ERROR"
+    return int(waiting.sum()) + max(0, planned_trials(experiment.config) - len(trials))
 
 
 def read_reports(path: Path, trials: pd.DataFrame) -> pd.DataFrame:
@@ -136,9 +186,10 @@ def config_columns(frame: pd.DataFrame) -> list[str]:
 def summary_table(experiment: Experiment) -> pd.DataFrame:
     """One row per trial: status, config, epochs run, last and best metric, worker time.
 
-    A trial whose training diverged (NaN or infinite loss) has ``diverged`` True: the flag the
-    built-in trainables report, or a metric that was not finite; a trial that ended in ERROR
-    names its ``error_file``.
+    A trial without reports (``NOT_STARTED``: the experiment ended before it ran) shows its
+    status, config and 0 epochs, below the others. A trial whose training diverged (NaN or infinite
+    loss) has ``diverged`` True: the flag the built-in trainables report, or a metric that was
+    not finite; a trial that ended in ERROR names its ``error_file``.
     """
     metric, reports = experiment.metric, experiment.reports
     best = "min" if experiment.mode == "min" else "max"
@@ -161,17 +212,21 @@ def summary_table(experiment: Experiment) -> pd.DataFrame:
                 row["diverged"] = bool(own["diverged"].eq(True).any())
             elif not np.isfinite(own[metric].astype(float)).all():
                 row["diverged"] = True  # the user's code reported a NaN or infinite metric
+        else:
+            row.update({**trial.config, "epochs": 0})
         if trial.error_file:
             row["error_file"] = trial.error_file
         rows.append(row)
     table = pd.DataFrame(rows)
     if "diverged" in table:
         table["diverged"] = table["diverged"].eq(True)
-    if table.empty or f"best_{metric}" not in table:
+    if table.empty:
         return table
-    return table.sort_values(f"best_{metric}", ascending=experiment.mode == "min").reset_index(
-        drop=True
-    )
+    table = table.sort_values("trial_id", kind="stable")
+    if f"best_{metric}" in table:  # trials without reports go last
+        ascending = experiment.mode == "min"
+        table = table.sort_values(f"best_{metric}", ascending=ascending, kind="stable")
+    return table.reset_index(drop=True)
 
 
 def incumbent(reports: pd.DataFrame, metric: str, mode: str) -> pd.DataFrame:

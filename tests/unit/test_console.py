@@ -280,7 +280,8 @@ def test_the_console_prints_the_header_and_hands_the_progress_engine_back() -> N
         console.configure("verbose")
     lines = stream.getvalue().splitlines()
     assert lines[0].startswith("Experiment quickstart: 12 trials of lenet")
-    assert lines[-1] == "[0:00] 0/12 trials done, no validation_error yet"  # no bar: not a tty
+    # No bar (not a tty); the experiment ended before Ray Tune created any of its 12 trials.
+    assert lines[-1] == "[0:00] 0/12 trials done, 12 never started, no validation_error yet"
 
 
 def test_a_restored_tuner_takes_this_sessions_mode(tmp_path: Path) -> None:
