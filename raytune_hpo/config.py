@@ -137,11 +137,32 @@ TrainableField = Annotated[
 ]
 """``trainable``: a built-in name or an import path (a string), or a ``{command: ...}`` section."""
 
+_FOLDER_NAME = re.compile(r"[A-Za-z0-9_.+-]+")
+"""The characters of an experiment or study name: one folder name on any file system or URI."""
+_DOT_FOLDERS = {".": "storage_path itself", "..": "the folder above storage_path"}
+
+
+def check_folder_name(name: str) -> str:
+    """``name`` if it names one folder inside its parent (``storage_path``), else an error.
+
+    Only letters, digits and ``_ . + -`` are allowed, so that no separator can climb or
+    descend; ``.`` (the parent itself) and ``..`` (the folder above it) are refused.
+
+    Raises:
+        ValueError: ``name`` would leave its folder, or holds another character.
+    """
+    allowed = "one folder name of letters, digits and _ . + -, other than '.' and '..'"
+    if name in _DOT_FOLDERS:
+        raise ValueError(f"{name!r} is {_DOT_FOLDERS[name]}; use {allowed}")
+    if not _FOLDER_NAME.fullmatch(name):
+        raise ValueError(f"must be {allowed}, got {name!r}")
+    return name
+
 
 class ExperimentConfig(StrictModel):
     """One tuning experiment: what to train, over which space, searched and scheduled how."""
 
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.+-]+$")
+    name: str
     trainable: TrainableField = "lenet"
     trainable_options: dict[str, Any] = Field(default_factory=dict)
     evaluate: str | None = None
@@ -162,6 +183,11 @@ class ExperimentConfig(StrictModel):
     failure: FailureSettings = FailureSettings()
     checkpoint: CheckpointSettings = CheckpointSettings()
     wandb: WandbConfig = WandbConfig()
+
+    @field_validator("name")
+    @classmethod
+    def _folder_name(cls, name: str) -> str:
+        return check_folder_name(name)
 
     @field_validator("trainable")
     @classmethod
