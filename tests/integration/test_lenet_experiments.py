@@ -9,6 +9,7 @@ import pytest
 
 from raytune_hpo import search_space
 from raytune_hpo.config import validate_config
+from raytune_hpo.pbt_history import read_records
 from raytune_hpo.results import load_experiment, summary_table
 from raytune_hpo.runner import run_experiment
 
@@ -115,7 +116,24 @@ def test_pbt_exploits_another_trials_checkpoint(
     _, experiment = _run(raw)
     log = Path(experiment.path) / "pbt_global.txt"
     assert log.exists() and log.read_text().strip(), "PBT never exploited"
+    records = read_records(experiment.path)
+    assert len(records) == len(log.read_text().splitlines()), "an exploit went unrecorded"
+    reports = experiment.reports
+    continued = 0
+    for record in records:
+        assert record["donor_id"] != record["trial_id"]
+        own = reports[reports["trial_id"] == record["trial_id"]]
+        later = own[own["report_time"] > record["time"]].sort_values("report_time")
+        if later.empty:
+            continue  # exploited at its last epoch
+        continued += 1
+        first = later.iloc[0]
+        # The next epoch trains with the new learning rate, from the donor's checkpoint: it
+        # continues the donor's epoch count, not its own.
+        assert first["config/learning_rate"] == record["new"]["learning_rate"]
+        assert first["training_iteration"] <= record["donor_iteration"] + 1
+    assert continued >= 1, "no exploited trial trained again after its exploit"
     # After an exploit, the exploiting trial continues the donor's epoch count from its
     # checkpoint: its epochs stay contiguous and it reaches max_epochs.
-    epochs = experiment.reports.groupby("trial_id")["training_iteration"].max()
+    epochs = reports.groupby("trial_id")["training_iteration"].max()
     assert (epochs == 5).all()
