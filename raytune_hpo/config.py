@@ -404,7 +404,10 @@ def anchor_paths(cfg: ExperimentConfig, base: Path) -> ExperimentConfig:
 
 
 def smoke(cfg: ExperimentConfig) -> ExperimentConfig:
-    """A tiny version of ``cfg``: small data, two epochs, two trials, one-epoch schedules."""
+    """A tiny version of ``cfg``: small data, two epochs, two trials, one-epoch schedules.
+
+    The searcher and scheduler take the ``smoke`` settings of their registry entries.
+    """
     dataset = cfg.dataset.model_copy(
         update={"train_size": min(cfg.dataset.train_size or 10**9, 256), "test_size": 128}
     )
