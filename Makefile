@@ -24,7 +24,7 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest
 
-# Unit and config tests only (no Ray experiment runs): under a minute, for a change to a pure module.
+# Unit and config tests only (no Ray experiment runs): about a minute, for a change to a pure module.
 test-fast: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest tests/unit tests/test_configs.py
 
