@@ -1,16 +1,14 @@
-"""``raytune-hpo compare`` and the scheduler study, end to end on real tiny experiments.
+"""``raytune-hpo compare``, end to end on real tiny experiments.
 
 The experiments run as a user runs them: ``raytune-hpo run --smoke`` in subprocesses, each with
-its own Ray. ``compare`` and the study's ``main`` then run in this process (through the same entry
-points and argument lists) to spare the seconds of starting Python, torch and Ray again.
+its own Ray. ``compare`` then runs in this process (through the same entry point and argument
+list) to spare the seconds of starting Python again. The study command: test_study_runs.py.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -23,17 +21,6 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 LENET = ROOT / "configs" / "lenet"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def _study_main() -> Callable[[list[str]], int]:
-    """``main`` of experiments/compare_schedulers.py (a script, not a package module)."""
-    spec = importlib.util.spec_from_file_location(
-        "compare_schedulers", ROOT / "experiments" / "compare_schedulers.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main
 
 
 def _assert_png(path: Path) -> None:
@@ -89,34 +76,3 @@ def test_run_two_methods_then_compare(tmp_path: Path, capsys: pytest.CaptureFixt
     assert (methods["trials_started"] == 2).all() and (methods["reached_target"] == 1).all()
     report = (out / "report.md").read_text()
     assert "![" in report and "(anytime.png)" in report and "| asha |" in report
-
-
-def test_compare_schedulers_smoke(
-    tmp_path: Path, ray_session: None, capsys: pytest.CaptureFixture[str]
-) -> None:
-    out = tmp_path / "study_report"
-    argv = [
-        "--smoke",
-        "--configs",
-        str(LENET / "hyperopt_asha.yaml"),
-        "--seeds",
-        "2",
-        "--storage-path",
-        str(tmp_path / "results"),
-        "--out",
-        str(out),
-    ]
-    assert _study_main()(argv) == 0
-    stdout = capsys.readouterr().out
-    assert "[2/2] hyperopt+asha seed 1: done in" in stdout
-    name, value = stdout.strip().splitlines()[-1].split(": ")
-    assert name == "best_mean_final_validation_error"
-    runs = pd.read_csv(out / "runs.csv")
-    assert sorted(zip(runs["method"], runs["seed"], strict=True)) == [
-        ("hyperopt+asha", 0),
-        ("hyperopt+asha", 1),
-    ]
-    (method,) = pd.read_csv(out / "methods.csv").to_dict("records")
-    assert method["runs"] == 2 and float(value) == pytest.approx(runs["final"].mean(), abs=5e-5)
-    assert method["std"] == pytest.approx(runs["final"].std())
-    _assert_png(out / "anytime.png")
