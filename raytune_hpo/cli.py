@@ -8,18 +8,18 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
-
-import pandas as pd
-import yaml
-
-from raytune_hpo.config import ConfigError, ExperimentConfig, load_config, smoke
-from raytune_hpo.interrupts import EXIT_INTERRUPTED, ExperimentInterrupted
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 if TYPE_CHECKING:
+    from raytune_hpo.config import ExperimentConfig
+    from raytune_hpo.interrupts import ExperimentInterrupted
     from raytune_hpo.runner import ExperimentOutcome
 
+# What a command needs is imported inside it, so that `--help`, `summary` and `compare` never
+# pay for Ray Tune, torch or W&B (tests/unit/test_import_weight.py).
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+"""Exit code of a command stopped by Ctrl-C (128 + SIGINT), as :mod:`raytune_hpo.interrupts`."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -30,6 +30,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _config_from_args(args: argparse.Namespace) -> ExperimentConfig:
+    from raytune_hpo.config import load_config, smoke
+
     overrides = list(args.set or [])
     # Quoted, so that `--name 2024` stays a string and is not read as a YAML number.
     if getattr(args, "name", None):
@@ -47,6 +49,8 @@ def _naming_file(file: str) -> Iterator[None]:
     Checks beyond the schema (folders, data, resources, the user's code) name a config key
     but not the file; errors about command-line flags (``--address``) stay as they are.
     """
+    from raytune_hpo.config import ConfigError
+
     try:
         yield
     except ConfigError as err:
@@ -57,6 +61,8 @@ def _naming_file(file: str) -> Iterator[None]:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Print the resolved config and build space, searcher and scheduler without running."""
+    import yaml
+
     from raytune_hpo import search_space
     from raytune_hpo.runner import resolve_evaluate, resolve_trainable
     from raytune_hpo.schedulers import build_scheduler
@@ -111,6 +117,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Compare experiment folders by method; write plots, CSVs and a Markdown report."""
+    import pandas as pd
+
     from raytune_hpo.compare import load_comparison, write_comparison
 
     comparison = load_comparison(args.dirs, target=args.target)
@@ -123,6 +131,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def print_summary(path: Path) -> None:
     """The trial table, best config and test metrics of an experiment folder."""
+    import pandas as pd
+
     from raytune_hpo.results import load_experiment, summary_table
 
     experiment = load_experiment(path)
@@ -136,6 +146,10 @@ def print_summary(path: Path) -> None:
 
 def print_pbt_history(experiment: Any) -> None:
     """The PBT perturbations of an experiment folder, and their plot saved into it."""
+    if (experiment.config.get("scheduler") or {}).get("name") != "pbt":
+        return  # only PBT records perturbations; reading none needs no Ray Tune nor matplotlib
+    import pandas as pd
+
     from raytune_hpo.pbt_history import history_table, read_history
     from raytune_hpo.plots_pbt import save_pbt_plot
 
@@ -244,26 +258,50 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``raytune-hpo`` console script."""
+    """Entry point of the ``raytune-hpo`` console script.
+
+    Run as the process's own command (``argv`` None), a command that used Ray ends the process
+    as soon as it is done (:func:`raytune_hpo.cluster.exit_now`) instead of returning.
+    """
     args = build_parser().parse_args(argv)
+    code = _dispatch(args)
+    ray = sys.modules.get("ray")
+    if argv is None and ray is not None and ray.is_initialized():
+        from raytune_hpo import cluster
+
+        cluster.exit_now(code)  # results are written; Ray's shutdown would take seconds more
+    return code
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    """Run the chosen command; its errors become one line on stderr and an exit code."""
     try:
         return args.func(args)
-    except ConfigError as err:
+    except (FileNotFoundError, ValueError) as err:
+        if isinstance(err, ValueError) and not _raised_by(err, "config", "ConfigError"):
+            raise
         print(f"raytune-hpo: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except FileNotFoundError as err:
-        print(f"raytune-hpo: error: {err}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except ExperimentInterrupted as err:
-        print(
-            f"raytune-hpo: interrupted; the experiment state is saved in {err.path}; "
-            f"continue it with: {err.resume_command}",
-            file=sys.stderr,
-        )
+    except KeyboardInterrupt as err:
+        if _raised_by(err, "interrupts", "ExperimentInterrupted"):
+            stopped = cast("ExperimentInterrupted", err)
+            print(
+                f"raytune-hpo: interrupted; the experiment state is saved in {stopped.path}; "
+                f"continue it with: {stopped.resume_command}",
+                file=sys.stderr,
+            )
+        else:
+            print("raytune-hpo: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except KeyboardInterrupt:
-        print("raytune-hpo: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+
+
+def _raised_by(err: BaseException, module: str, name: str) -> bool:
+    """Whether ``err`` is a ``raytune_hpo.<module>.<name>``, without importing that module.
+
+    Such an error can only have been raised once its module was imported by the command.
+    """
+    loaded = sys.modules.get(f"raytune_hpo.{module}")
+    return loaded is not None and isinstance(err, getattr(loaded, name))
 
 
 if __name__ == "__main__":

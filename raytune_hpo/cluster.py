@@ -7,6 +7,9 @@ token is at hand (``RAY_AUTH_TOKEN``, ``RAY_AUTH_TOKEN_PATH`` or ``~/.ray/auth_t
 user who started the cluster needs nothing more. Connection failures become one
 :class:`ConfigError` line that says what to set.
 
+``exit_now`` ends the command once its results are written, without waiting seconds for Ray's
+shutdown of the local instance it started.
+
 ``check_resources`` compares ``resources_per_trial`` with the nodes of the cluster and with the
 node types its autoscaler may add: a trial that can never be placed is an error within seconds
 instead of an experiment that waits forever.
@@ -17,10 +20,12 @@ from __future__ import annotations
 import logging
 import math
 import os
+import signal
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import ray
 import yaml
@@ -29,6 +34,7 @@ from ray.util.client import ray as client_ray
 from raytune_hpo import net
 from raytune_hpo.config import ConfigError, ResourcesConfig
 from raytune_hpo.storage import is_uri
+from raytune_hpo.worker_preload import PRELOAD_ENV
 
 ADDRESS_ENV = "RAY_ADDRESS"
 AUTH_MODE_ENV = "RAY_AUTH_MODE"
@@ -40,10 +46,12 @@ BOOTSTRAP_CONFIG = Path("~/ray_bootstrap_config.yaml")
 """The cluster-launcher config that ``ray up`` leaves on the head node."""
 CLIENT_SCHEME = "ray://"
 LOCAL_SYSTEM_CONFIG = {"preload_python_modules": ["raytune_hpo.worker_preload"]}
-"""Ray system config of a local instance: every worker imports the trainables (and torch) before
-it accepts work, so a trial's worker starts at once instead of after seconds of imports (which
-made Ray Tune hand every short trial to one reused worker; BENCHMARKS.md). On a cluster, start
-each node with ``RAY_preload_python_modules=raytune_hpo.worker_preload`` for the same effect."""
+"""Ray system config of a local instance: every worker starts importing torch for the trainables
+as it starts, so a trial's worker does not begin seconds of imports when the trial starts (which
+made Ray Tune hand every short trial to one reused worker; BENCHMARKS.md); workers for the user's
+own code or a command skip it (``preload_trainables=False`` of :func:`connect`). On a cluster,
+start each node with ``RAY_preload_python_modules=raytune_hpo.worker_preload`` for the same
+effect."""
 REACH_TIMEOUT_S = 5.0
 RESOURCES_KEY = "resources_per_trial"
 logger = logging.getLogger(__name__)
@@ -78,7 +86,12 @@ class NodeShape:
 # --- connecting ------------------------------------------------------------------------------
 
 
-def connect(address: str | None = None, runtime_env: dict[str, Any] | None = None) -> None:
+def connect(
+    address: str | None = None,
+    runtime_env: dict[str, Any] | None = None,
+    *,
+    preload_trainables: bool = True,
+) -> None:
     """Attach to the Ray cluster at ``address``, or start a local Ray instance.
 
     Args:
@@ -86,6 +99,10 @@ def connect(address: str | None = None, runtime_env: dict[str, Any] | None = Non
             unless ``RAY_ADDRESS`` names a cluster (as in a ``ray job submit`` entrypoint).
         runtime_env: Ray's runtime environment of this driver's work on a cluster (e.g. the
             user's code as ``working_dir`` / ``py_modules``); unused for a local instance.
+        preload_trainables: Whether the workers of a local instance start importing torch,
+            for the built-in trainables, as soon as they start (in the background: see
+            :mod:`raytune_hpo.worker_preload`). Code that needs none of it (the user's own, a
+            command) is better off without.
 
     Raises:
         ConfigError: The address is malformed, nothing answers there, or the cluster refused
@@ -95,6 +112,8 @@ def connect(address: str | None = None, runtime_env: dict[str, Any] | None = Non
         return
     target = resolve_address(address, os.environ)
     if target is None:
+        # Workers inherit the environment of the Ray instance that this driver starts.
+        os.environ[PRELOAD_ENV] = "1" if preload_trainables else "0"
         ray.init(
             include_dashboard=False, logging_level="WARNING", _system_config=LOCAL_SYSTEM_CONFIG
         )
@@ -109,6 +128,63 @@ def connect(address: str | None = None, runtime_env: dict[str, Any] | None = Non
         ray.init(address=address, logging_level="WARNING", runtime_env=runtime_env or None)
     except Exception as err:  # Ray raises ConnectionError, RuntimeError or AuthenticationError
         raise ConfigError("--address", describe_connect_error(target, err, source)) from None
+
+
+def exit_now(code: int) -> NoReturn:
+    """End this process with ``code`` at once, with the local Ray instance it started.
+
+    For the end of a command whose results are written: Ray's own shutdown of a local instance
+    (graceful stops, then the interpreter's teardown) takes seconds more. The streams are
+    flushed and then closed to Ray's last words, every process of the local instance (GCS,
+    raylet, agents, workers: the processes Ray started and theirs) is killed, and the process
+    exits without running ``atexit`` hooks. Attached to a cluster, nothing of it is stopped: the
+    cluster ends this driver's job when the driver exits.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, 1)
+    os.dup2(quiet, 2)
+    for pid in local_ray_processes():
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:  # already gone
+            continue
+    os._exit(code)
+
+
+def local_ray_processes() -> list[int]:
+    """The ids of every process of the local Ray instance this driver started, children first.
+
+    Empty when this driver started none (attached to a cluster, or no Ray at all), or where
+    ``/proc`` cannot list processes (not Linux).
+    """
+    node = getattr(ray._private.worker, "_global_node", None) if ray.is_initialized() else None
+    if node is None or not node.head or not Path("/proc").is_dir():
+        return []
+    started = [info.process.pid for infos in node.all_processes.values() for info in infos]
+    children = _child_processes()
+    found: list[int] = []
+    pending = list(started)
+    while pending:
+        pid = pending.pop()
+        found.append(pid)
+        pending.extend(children.get(pid, []))
+    return found[::-1]
+
+
+def _child_processes() -> dict[int, list[int]]:
+    """Parent process id -> ids of its children, from ``/proc/*/stat``."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        # The command name, in parentheses, may hold spaces; the parent id follows the state.
+        parent = int(text[text.rindex(")") + 2 :].split()[1])
+        children.setdefault(parent, []).append(int(stat.parent.name))
+    return children
 
 
 def resolve_address(address: str | None, env: Mapping[str, str]) -> str | None:

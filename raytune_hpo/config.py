@@ -33,8 +33,8 @@ from raytune_hpo.registry import InvalidKey, lookup, options_union
 from raytune_hpo.schedulers import SCHEDULERS, FifoSchedulerConfig
 from raytune_hpo.schema import StrictModel
 from raytune_hpo.searchers import SEARCHERS, RandomSearcherConfig
-from raytune_hpo.tracking import WandbConfig
 from raytune_hpo.user_code import is_file_target, is_import_path
+from raytune_hpo.wandb_config import WandbConfig
 
 if TYPE_CHECKING:
     from raytune_hpo.trainables import TrainableSpec

@@ -88,10 +88,15 @@ def start_ray(address: str | None = None, cfg: ExperimentConfig | None = None) -
     """Connect to ``address`` (``auto``, ``HOST:PORT``, ``ray://...``) or start a local Ray.
 
     On a cluster named by ``address``, the user's code of ``cfg`` travels to every node with
-    Ray's runtime environment. See :func:`raytune_hpo.cluster.connect` (token authentication,
-    one-line errors).
+    Ray's runtime environment; the workers of a local instance import torch ahead only for a
+    built-in trainable. See :func:`raytune_hpo.cluster.connect` (token
+    authentication, one-line errors).
     """
-    cluster.connect(address, runtime_env=code_runtime_env(cfg) if address and cfg else None)
+    cluster.connect(
+        address,
+        runtime_env=code_runtime_env(cfg) if address and cfg else None,
+        preload_trainables=cfg is None or cfg.builtin is not None,
+    )
 
 
 JOB_CONFIG_ENV = "RAY_JOB_CONFIG_JSON_ENV_VAR"

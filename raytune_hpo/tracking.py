@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import ray
-from pydantic import BaseModel, ConfigDict, Field
 from ray.air.integrations.wandb import WandbLoggerCallback, _WandbLoggingActor
 from ray.tune import Callback
 
 from raytune_hpo import net
+from raytune_hpo.wandb_config import WandbConfig
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -32,32 +32,6 @@ logger = logging.getLogger(__name__)
 SERVER_TIMEOUT_S = 3.0
 """How long the W&B server may take to accept a connection before logging goes offline (wandb
 itself would wait 90 s per run before giving up)."""
-
-
-class WandbConfig(BaseModel):
-    """The ``wandb`` section of an experiment config.
-
-    Attributes:
-        enabled: Log to W&B at all.
-        project: W&B project.
-        entity: W&B user or team; None uses the account's default.
-        group: Group of the experiment's runs; None uses the experiment name.
-        tags: Tags put on every run.
-        mode: ``auto`` is ``online`` when an API key is configured and the W&B server
-            answers, else ``offline``.
-        dir: Folder in which W&B creates its ``wandb/`` folder of run files (as
-            ``wandb.init(dir=...)``); None uses the experiment folder.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = False
-    project: str = Field(default="raytune-hpo", min_length=1)
-    entity: str | None = None
-    group: str | None = None
-    tags: list[str] = []
-    mode: Literal["auto", "online", "offline"] = "auto"
-    dir: str | None = None
 
 
 def _api_key_configured() -> bool:

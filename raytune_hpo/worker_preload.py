@@ -1,17 +1,45 @@
 """What every Ray worker imports before it takes work (Ray's ``preload_python_modules``).
 
-Importing the trainables package (and torch with it) here lets a trial start at once instead of
-after seconds of imports, and :func:`quiet_worker_termination` keeps the worker from printing a
-traceback when Ray stops it.
+Torch, most of what importing a built-in trainable costs, is imported in a background thread
+from the moment the worker starts: a trial of a built-in trainable finds it imported, or waits
+only for the rest of that import (Python's import lock), instead of starting it. The worker
+itself is ready for work at once, so Ray does not start further workers while the first ones
+import (which put four torch imports on two cores when each worker imported before taking
+work). Only torch is imported there, never this package: two threads importing a package and its
+submodules at once can meet half-initialised modules. A worker that will run the user's own code
+or a command needs none of it: a driver that starts its own Ray instance sets
+``RAYTUNE_HPO_PRELOAD_TRAINABLES=0`` for those. :func:`quiet_worker_termination` keeps the
+worker from printing a traceback when Ray stops it.
 """
 
 from __future__ import annotations
 
+import importlib
+import os
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
-import raytune_hpo.trainables  # noqa: F401  (imports every trainable, and torch)
+PRELOAD_ENV = "RAYTUNE_HPO_PRELOAD_TRAINABLES"
+"""``0`` skips importing torch for the trainables; anything else, or unset, imports it."""
+HEAVY_MODULE = "torch"
+"""What the built-in trainables import that takes seconds, with nothing of this package."""
+
+
+def preload_trainables() -> threading.Thread | None:
+    """Start importing torch, for the built-in trainables, in a background thread.
+
+    Returns:
+        The importing thread; None with ``RAYTUNE_HPO_PRELOAD_TRAINABLES=0``.
+    """
+    if os.environ.get(PRELOAD_ENV, "1") == "0":
+        return None
+    thread = threading.Thread(
+        target=importlib.import_module, args=(HEAVY_MODULE,), name="preload", daemon=True
+    )
+    thread.start()
+    return thread
 
 
 def quiet_worker_termination() -> None:
@@ -40,3 +68,5 @@ def _skip_exit_notice(
 
 
 quiet_worker_termination()
+PRELOADING = preload_trainables()
+"""The thread importing torch, if any (``join`` it to wait for the import)."""

@@ -1,0 +1,142 @@
+"""Which heavy packages each entry point pulls in, each measured in a fresh interpreter.
+
+A command that only reads files must not pay for torch, Ray Tune or W&B: ``--help`` imports none
+of them, reading results imports no torch, and loading a config no W&B.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from raytune_hpo.worker_preload import PRELOAD_ENV
+
+HEAVY = ("torch", "torchvision", "ray", "ray.tune", "pandas", "matplotlib", "wandb", "sklearn")
+PROBE = """
+import json, sys
+{body}
+print(json.dumps(sorted(name for name in {heavy!r} if name in sys.modules)))
+"""
+
+
+def loaded_after(body: str, env: dict[str, str] | None = None) -> set[str]:
+    """The heavy packages a fresh interpreter holds after running ``body``."""
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(body=body, heavy=HEAVY)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def run_cli(argv: list[str]) -> str:
+    """Run ``raytune_hpo.cli.main(argv)`` in the probe, keeping the interpreter for the report."""
+    return (
+        "from raytune_hpo.cli import main\n"
+        "try:\n"
+        f"    code = main({argv!r})\n"
+        "except SystemExit as stop:\n"
+        "    code = stop.code\n"
+        "assert code == 0, code\n"
+    )
+
+
+def write_experiment(folder: Path) -> Path:
+    """An experiment folder with one finished trial of two reports, in Ray's own file layout."""
+    folder.mkdir()
+    config = {
+        "name": "light",
+        "metric": "validation_error",
+        "mode": "min",
+        "scheduler": {"name": "fifo"},
+    }
+    (folder / "raytune_hpo.yaml").write_text(yaml.safe_dump(config))
+    trial = {"trial_id": "t0001", "status": "TERMINATED", "relative_logdir": "trial_t0001"}
+    state = {"trial_data": [[json.dumps(trial), json.dumps({"start_time": 100.0})]]}
+    (folder / "experiment_state-2026-12-01_00-00-00.json").write_text(json.dumps(state))
+    (folder / "trial_t0001").mkdir()
+    reports = [
+        {
+            "trial_id": "t0001",
+            "training_iteration": epoch,
+            "validation_error": error,
+            "time_total_s": float(epoch),
+            "timestamp": 100 + epoch,
+            "config": {"learning_rate": 0.1},
+        }
+        for epoch, error in ((1, 0.5), (2, 0.25))
+    ]
+    (folder / "trial_t0001" / "result.json").write_text(
+        "".join(json.dumps(r) + "\n" for r in reports)
+    )
+    return folder
+
+
+def test_help_imports_nothing_heavy() -> None:
+    assert loaded_after(run_cli(["--help"])) == set()
+
+
+@pytest.mark.parametrize("command", ["run", "validate", "summary", "compare", "resume"])
+def test_subcommand_help_imports_nothing_heavy(command: str) -> None:
+    assert loaded_after(run_cli([command, "--help"])) == set()
+
+
+def test_summary_reads_results_without_torch_ray_or_wandb(tmp_path: Path) -> None:
+    folder = write_experiment(tmp_path / "light")
+    body = run_cli(["summary", str(folder)])
+    loaded = loaded_after(body)
+    assert loaded.isdisjoint({"torch", "torchvision", "ray", "wandb", "matplotlib", "sklearn"})
+
+
+def test_summary_prints_the_trial(tmp_path: Path) -> None:
+    folder = write_experiment(tmp_path / "light")
+    done = subprocess.run(
+        [sys.executable, "-m", "raytune_hpo.cli", "summary", str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "t0001" in done.stdout
+    assert "0.25" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("module", "forbidden"),
+    [
+        ("raytune_hpo", set(HEAVY)),
+        ("raytune_hpo.layout", set(HEAVY)),
+        ("raytune_hpo.cli", set(HEAVY)),
+        ("raytune_hpo.wandb_config", set(HEAVY)),
+        ("raytune_hpo.results", {"torch", "ray", "wandb", "matplotlib"}),
+        ("raytune_hpo.compare", {"torch", "torchvision", "wandb", "sklearn"}),
+        ("raytune_hpo.plots", {"torch", "ray", "wandb"}),
+        ("raytune_hpo.config", {"torch", "torchvision", "wandb", "matplotlib", "sklearn"}),
+    ],
+)
+def test_module_imports_stay_light(module: str, forbidden: set[str]) -> None:
+    assert loaded_after(f"import {module}") & forbidden == set()
+
+
+def test_config_loads_without_wandb(tmp_path: Path) -> None:
+    config = tmp_path / "light.yaml"
+    spec = {"name": "light", "trainable": "sleep", "search_space": {"learning_rate": 0.1}}
+    config.write_text(yaml.safe_dump(spec))
+    body = f"from raytune_hpo.config import load_config\nload_config({str(config)!r}, [])\n"
+    assert loaded_after(body).isdisjoint({"wandb", "matplotlib"})
+
+
+def test_worker_preload_imports_torch_only_when_asked() -> None:
+    light = loaded_after("import raytune_hpo.worker_preload", {PRELOAD_ENV: "0"})
+    assert light.isdisjoint({"torch", "torchvision", "ray.tune", "pandas", "wandb"})
+    body = "import raytune_hpo.worker_preload as w\nw.PRELOADING.join()"
+    assert "torch" in loaded_after(body, {PRELOAD_ENV: "1"})
