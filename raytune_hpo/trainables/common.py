@@ -57,7 +57,7 @@ def place_model(model: torch.nn.Module, device: torch.device) -> torch.nn.Module
     channels-last tensors (BENCHMARKS.md); results and checkpoints are the same.
     """
     if device.type == "cpu":
-        return model.to(device, memory_format=torch.channels_last)
+        return model.to(device).to(memory_format=torch.channels_last)
     return model.to(device)
 
 
@@ -75,15 +75,6 @@ def batch_indices(
     order = torch.randperm(size, generator=generator).to(device)
     for start in range(0, size, batch_size):
         yield order[start : start + batch_size]
-
-
-def restore_state(device: torch.device) -> dict[str, Any] | None:
-    """The state saved in the trial's latest checkpoint, or None on a fresh start."""
-    checkpoint = tune.get_checkpoint()
-    if checkpoint is None:
-        return None
-    with checkpoint.as_directory() as directory:
-        return load_state(Path(directory), device)
 
 
 def load_state(directory: Path, device: torch.device) -> dict[str, Any]:
@@ -114,11 +105,6 @@ def report_epoch(metrics: Mapping[str, Any], state: Mapping[str, Any] | None) ->
         tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(directory))
 
 
-def is_checkpoint_epoch(epoch: int, settings: TrialSettings) -> bool:
-    """Whether epoch ``epoch`` (1-based) is saved: every ``frequency`` epochs and the last."""
-    return epoch % settings.checkpoint_frequency == 0 or epoch == settings.max_epochs
-
-
 def apply_hyperparameters(optimizer: torch.optim.Optimizer, values: Mapping[str, Any]) -> None:
     """Set optimizer hyperparameters (lr, momentum, betas ...) from the trial's current config.
 
@@ -128,18 +114,3 @@ def apply_hyperparameters(optimizer: torch.optim.Optimizer, values: Mapping[str,
         for name, value in values.items():
             if name in group:
                 group[name] = value
-
-
-def maybe_inject_failure(epoch: int, options: Mapping[str, Any]) -> None:
-    """Raise at ``fail_at_epoch`` once per trial (a drill for retries; off by default).
-
-    A marker file in the trial directory makes the retry from the checkpoint pass.
-    """
-    fail_at = options.get("fail_at_epoch")
-    if fail_at is None or epoch != fail_at:
-        return
-    marker = Path(tune.get_context().get_trial_dir()) / f"injected_failure_epoch_{epoch}"
-    if marker.exists():
-        return
-    marker.touch()
-    raise RuntimeError(f"injected failure at epoch {epoch} (trainable_options.fail_at_epoch)")

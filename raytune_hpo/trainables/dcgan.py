@@ -1,4 +1,4 @@
-"""DCGAN trainable: adversarial steps, inception score, checkpoint and ``tune.report`` per epoch.
+"""DCGAN trainable: adversarial steps and the inception score, in the shared epoch loop.
 
 An "epoch" is one pass over the training images, or ``steps_per_report`` steps when that option
 is set; either way one report, so schedulers count time in reports. The inception score is
@@ -8,7 +8,7 @@ taken on a fixed batch of noise, under the classifier of :mod:`raytune_hpo.metri
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from raytune_hpo import metrics
 from raytune_hpo.data import DatasetArrays
 from raytune_hpo.models.dcgan import Discriminator, Generator
 from raytune_hpo.trainables import common
+from raytune_hpo.trainables.epoch_loop import EpochReport, train_epochs
 
 DEFAULTS: dict[str, Any] = {"lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5, "batch_size": 64}
 """Hyperparameters a config may leave out of its search space."""
@@ -164,18 +165,6 @@ def fixed_noise(options: DCGANOptions, seed: int) -> torch.Tensor:
     )
 
 
-def _state(gan: Gan, batches: torch.Generator, noise: torch.Generator, epoch: int) -> dict:
-    return {
-        "generator": gan.generator.state_dict(),
-        "discriminator": gan.discriminator.state_dict(),
-        "optimizer_g": gan.optimizer_g.state_dict(),
-        "optimizer_d": gan.optimizer_d.state_dict(),
-        "batch_rng": batches.get_state(),
-        "noise_rng": noise.get_state(),
-        "epoch": epoch,
-    }
-
-
 def _actual(gan: Gan) -> dict[str, float]:
     """The learning rates and beta1 the optimizers really use, reported for checking."""
     group_g, group_d = gan.optimizer_g.param_groups[0], gan.optimizer_d.param_groups[0]
@@ -186,64 +175,94 @@ def _actual(gan: Gan) -> dict[str, float]:
     }
 
 
-def train_dcgan(
-    config: dict[str, Any], *, data: DatasetArrays, settings: common.TrialSettings
-) -> None:
-    """Train a DCGAN for ``settings.max_epochs`` reports.
+class DCGANEpochs:
+    """DCGAN's part of the epoch loop: adversarial steps, then the inception score.
 
     Args:
         config: The trial's hyperparameters (``lr_g``, ``lr_d``, ``beta1``, ``batch_size``);
             missing ones take ``DEFAULTS``.
         data: Arrays shared through Ray's object store (labels are not used).
-        settings: Experiment-level settings (epochs, checkpoint frequency, data set, options).
+        settings: Experiment-level settings (seed, data set, options).
+        device: Where the networks and the images live.
     """
-    hp = {**DEFAULTS, **config}
-    options = DCGANOptions.model_validate(dict(settings.options))
-    device = common.select_device(settings.cpus)
-    classifier = metrics.load_classifier(
-        settings.dataset, settings.data_dir, download=settings.download, device=device
-    ).model
-    torch.manual_seed(settings.seed)
-    gan = build_gan(options, hp, device)
-    images = common.to_device(data.x_train, device)
-    batch_rng = torch.Generator().manual_seed(settings.seed)
-    noise_rng = torch.Generator().manual_seed(settings.seed + 1)
-    eval_noise = fixed_noise(options, settings.seed)
 
-    start_epoch = 1
-    state = common.restore_state(device)
-    if state is not None:
-        gan.generator.load_state_dict(state["generator"])
-        gan.discriminator.load_state_dict(state["discriminator"])
-        gan.optimizer_g.load_state_dict(state["optimizer_g"])
-        gan.optimizer_d.load_state_dict(state["optimizer_d"])
-        batch_rng.set_state(state["batch_rng"])
-        noise_rng.set_state(state["noise_rng"])
-        start_epoch = state["epoch"] + 1
-    apply_config(gan, hp)
-    batch_size = int(round(hp["batch_size"]))
+    def __init__(
+        self,
+        config: dict[str, Any],
+        data: DatasetArrays,
+        settings: common.TrialSettings,
+        device: torch.device,
+    ) -> None:
+        self.hp = {**DEFAULTS, **config}
+        self.options = DCGANOptions.model_validate(dict(settings.options))
+        self.device = device
+        with torch.random.fork_rng(devices=[]):  # the networks below draw from the seeded RNG
+            self.classifier = metrics.load_classifier(
+                settings.dataset, settings.data_dir, download=settings.download, device=device
+            ).model
+        self.gan = build_gan(self.options, self.hp, device)
+        self.images = common.to_device(data.x_train, device)
+        self.batch_rng = torch.Generator().manual_seed(settings.seed)
+        self.noise_rng = torch.Generator().manual_seed(settings.seed + 1)
+        self.eval_noise = fixed_noise(self.options, settings.seed)
+        self.batch_size = int(round(self.hp["batch_size"]))
 
-    for epoch in range(start_epoch, settings.max_epochs + 1):
-        common.maybe_inject_failure(epoch, settings.options)
+    def load_state(self, state: Mapping[str, Any]) -> None:
+        """Take both networks, their optimizers and the batch and noise generators."""
+        self.gan.generator.load_state_dict(state["generator"])
+        self.gan.discriminator.load_state_dict(state["discriminator"])
+        self.gan.optimizer_g.load_state_dict(state["optimizer_g"])
+        self.gan.optimizer_d.load_state_dict(state["optimizer_d"])
+        self.batch_rng.set_state(state["batch_rng"])
+        self.noise_rng.set_state(state["noise_rng"])
+
+    def apply_config(self) -> None:
+        """Give both optimizers the trial's learning rates and beta1."""
+        apply_config(self.gan, self.hp)
+
+    def train_epoch(self) -> dict[str, float]:
+        """The adversarial steps of one report: mean ``loss_d`` and ``loss_g``."""
         batches = report_batches(
-            len(images), batch_size, options.steps_per_report, batch_rng, device
+            len(self.images),
+            self.batch_size,
+            self.options.steps_per_report,
+            self.batch_rng,
+            self.device,
         )
-        loss_d, loss_g = train_steps(gan, images, batches, noise_rng)
+        loss_d, loss_g = train_steps(self.gan, self.images, batches, self.noise_rng)
+        return {"loss_d": loss_d, "loss_g": loss_g}
+
+    def evaluate_epoch(self, epoch: int, trained: dict[str, float]) -> EpochReport:
+        """The inception score on the fixed noise; ``DIVERGED_SCORE`` when it is not finite."""
         score = math.nan
-        if math.isfinite(loss_d) and math.isfinite(loss_g):
+        if all(math.isfinite(loss) for loss in trained.values()):
             score = metrics.score_images(
-                classifier, generate(gan.generator, eval_noise), options.eval_batch_size
+                self.classifier,
+                generate(self.gan.generator, self.eval_noise),
+                self.options.eval_batch_size,
             )
-        metrics_row = {"loss_d": loss_d, "loss_g": loss_g, "epoch": epoch, **_actual(gan)}
+        row = {**trained, "epoch": epoch, **_actual(self.gan)}
         if not math.isfinite(score):
-            common.report_epoch(
-                {**metrics_row, "inception_score": DIVERGED_SCORE, "diverged": True}, None
-            )
-            return
-        state = None
-        if common.is_checkpoint_epoch(epoch, settings):
-            state = _state(gan, batch_rng, noise_rng, epoch)
-        common.report_epoch({**metrics_row, "inception_score": score, "diverged": False}, state)
+            return EpochReport({**row, "inception_score": DIVERGED_SCORE}, diverged=True)
+        return EpochReport({**row, "inception_score": score})
+
+    def state(self) -> dict[str, Any]:
+        """Both networks, their optimizers and the batch and noise generators."""
+        return {
+            "generator": self.gan.generator.state_dict(),
+            "discriminator": self.gan.discriminator.state_dict(),
+            "optimizer_g": self.gan.optimizer_g.state_dict(),
+            "optimizer_d": self.gan.optimizer_d.state_dict(),
+            "batch_rng": self.batch_rng.get_state(),
+            "noise_rng": self.noise_rng.get_state(),
+        }
+
+
+def train_dcgan(
+    config: dict[str, Any], *, data: DatasetArrays, settings: common.TrialSettings
+) -> None:
+    """Train a DCGAN for ``settings.max_epochs`` reports (:class:`DCGANEpochs`)."""
+    train_epochs(DCGANEpochs, config, data, settings)
 
 
 def evaluate_dcgan_checkpoint(

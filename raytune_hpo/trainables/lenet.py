@@ -1,8 +1,9 @@
-"""LeNet trainable: one epoch of SGD, validation, checkpoint and ``tune.report`` per epoch."""
+"""LeNet trainable: one epoch of SGD and the validation error, in the shared epoch loop."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -14,6 +15,7 @@ from torch.nn import functional as F
 from raytune_hpo.data import DatasetArrays
 from raytune_hpo.models.lenet import LeNet
 from raytune_hpo.trainables import common
+from raytune_hpo.trainables.epoch_loop import EpochReport, train_epochs
 
 DEFAULTS: dict[str, Any] = {
     "learning_rate": 0.1,
@@ -94,76 +96,97 @@ def _optimizer_values(hp: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def train_lenet(
-    config: dict[str, Any], *, data: DatasetArrays, settings: common.TrialSettings
-) -> None:
-    """Train LeNet for ``settings.max_epochs``, reporting once per epoch.
+class LeNetEpochs:
+    """LeNet's part of the epoch loop: SGD over the training split, then the validation error.
 
     Args:
         config: The trial's hyperparameters (``learning_rate``, ``batch_size``, ``momentum``,
             ``weight_decay``); missing ones take ``DEFAULTS``.
         data: Arrays shared through Ray's object store.
-        settings: Experiment-level settings (epochs, checkpoint frequency, options).
+        settings: Experiment-level settings (seed, options).
+        device: Where the model and the data live.
     """
-    hp = {**DEFAULTS, **config}
-    options = LeNetOptions.model_validate(dict(settings.options))
-    device = common.select_device(settings.cpus)
-    torch.manual_seed(settings.seed)
-    model = common.place_model(LeNet(data.num_classes, options.activation), device)
-    optimizer = _optimizer(model, hp)
-    x_train, y_train = (
-        common.to_device(data.x_train, device),
-        common.to_device(data.y_train, device),
-    )
-    x_val, y_val = common.to_device(data.x_val, device), common.to_device(data.y_val, device)
-    generator = torch.Generator().manual_seed(settings.seed)
 
-    start_epoch = 1
-    state = common.restore_state(device)
-    if state is not None:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        generator.set_state(state["generator"])
-        start_epoch = state["epoch"] + 1
-    common.apply_hyperparameters(optimizer, _optimizer_values(hp))
-    batch_size = int(hp["batch_size"])
+    def __init__(
+        self,
+        config: dict[str, Any],
+        data: DatasetArrays,
+        settings: common.TrialSettings,
+        device: torch.device,
+    ) -> None:
+        self.hp = {**DEFAULTS, **config}
+        self.options = LeNetOptions.model_validate(dict(settings.options))
+        self.device = device
+        self.model = common.place_model(LeNet(data.num_classes, self.options.activation), device)
+        self.optimizer = _optimizer(self.model, self.hp)
+        self.x_train = common.to_device(data.x_train, device)
+        self.y_train = common.to_device(data.y_train, device)
+        self.x_val = common.to_device(data.x_val, device)
+        self.y_val = common.to_device(data.y_val, device)
+        self.generator = torch.Generator().manual_seed(settings.seed)
+        self.batch_size = int(self.hp["batch_size"])
 
-    for epoch in range(start_epoch, settings.max_epochs + 1):
-        common.maybe_inject_failure(epoch, settings.options)
-        train_loss = train_one_epoch(
-            model, optimizer, x_train, y_train, batch_size, generator, device
+    def load_state(self, state: Mapping[str, Any]) -> None:
+        """Take the model, optimizer and batch-order generator from a checkpoint."""
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.generator.set_state(state["generator"])
+
+    def apply_config(self) -> None:
+        """Give SGD the trial's learning rate, momentum and weight decay."""
+        common.apply_hyperparameters(self.optimizer, _optimizer_values(self.hp))
+
+    def train_epoch(self) -> dict[str, float]:
+        """One pass of SGD: ``train_loss``."""
+        loss = train_one_epoch(
+            self.model,
+            self.optimizer,
+            self.x_train,
+            self.y_train,
+            self.batch_size,
+            self.generator,
+            self.device,
         )
+        return {"train_loss": loss}
+
+    def evaluate_epoch(self, epoch: int, trained: dict[str, float]) -> EpochReport:
+        """Validation error, accuracy and loss; the worst values when the training loss diverged."""
+        train_loss = trained["train_loss"]
         if not math.isfinite(train_loss):
-            common.report_epoch(
-                {
-                    "validation_error": 1.0,
-                    "validation_loss": float("inf"),
-                    "validation_accuracy": 0.0,
-                    "train_loss": float("inf"),
-                    "epoch": epoch,
-                    "diverged": True,
-                },
-                None,
-            )
-            return
-        val_loss, val_error = evaluate(model, x_val, y_val, options.eval_batch_size)
+            worst = {
+                "validation_error": 1.0,
+                "validation_loss": float("inf"),
+                "validation_accuracy": 0.0,
+                "train_loss": float("inf"),
+                "epoch": epoch,
+            }
+            return EpochReport(worst, diverged=True)
+        val_loss, val_error = evaluate(
+            self.model, self.x_val, self.y_val, self.options.eval_batch_size
+        )
         metrics = {
             "validation_error": val_error,
             "validation_accuracy": 1.0 - val_error,
             "validation_loss": val_loss,
             "train_loss": train_loss,
             "epoch": epoch,
-            "diverged": False,
         }
-        state = None
-        if common.is_checkpoint_epoch(epoch, settings):
-            state = {
-                "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "generator": generator.get_state(),
-                "epoch": epoch,
-            }
-        common.report_epoch(metrics, state)
+        return EpochReport(metrics)
+
+    def state(self) -> dict[str, Any]:
+        """Model, optimizer and batch-order generator."""
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "generator": self.generator.get_state(),
+        }
+
+
+def train_lenet(
+    config: dict[str, Any], *, data: DatasetArrays, settings: common.TrialSettings
+) -> None:
+    """Train LeNet for ``settings.max_epochs``, reporting once per epoch (:class:`LeNetEpochs`)."""
+    train_epochs(LeNetEpochs, config, data, settings)
 
 
 def evaluate_lenet_checkpoint(
