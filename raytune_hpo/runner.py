@@ -22,7 +22,6 @@ from raytune_hpo.pbt_history import history_callbacks
 from raytune_hpo.result_log import ResultJsonLogger
 from raytune_hpo.schedulers import build_scheduler
 from raytune_hpo.searchers import build_searcher
-from raytune_hpo.tracking import build_wandb_callbacks
 from raytune_hpo.trainables.common import TrialSettings
 from raytune_hpo.trial_checks import (
     RAY_RESULT_KEYS,
@@ -160,14 +159,24 @@ def build_trainable(cfg: ExperimentConfig, data: DatasetArrays | None, code: Any
     return tune.with_resources(trainable, resources)
 
 
+def wandb_root(cfg: ExperimentConfig, path: storage.Location) -> Path:
+    """Where W&B files go by default: the experiment folder, or ``./<name>`` for a URI."""
+    return path if isinstance(path, Path) else Path.cwd() / cfg.name
+
+
 def tracking_callbacks(cfg: ExperimentConfig) -> list[tune.Callback]:
     """The W&B callbacks of ``cfg.wandb`` (none when disabled); they never change results.
 
     W&B writes its files under the experiment folder, or under ``./<name>`` when the
-    experiment lives at a URI (``wandb.dir`` overrides both).
+    experiment lives at a URI (``wandb.dir`` overrides both). W&B and Ray's integration of it
+    are imported only when enabled (over a second on 2 cores).
     """
+    if not cfg.wandb.enabled:
+        return []
+    from raytune_hpo.tracking import build_wandb_callbacks
+
     path = experiment_path(cfg)
-    local = path if isinstance(path, Path) else Path.cwd() / cfg.name
+    local = wandb_root(cfg, path)
 
     def summary() -> Any:
         from raytune_hpo.results import load_experiment, summary_table
@@ -375,6 +384,10 @@ def resume_experiment(
         )
     code = resolve_trainable(cfg, trainable)
     evaluate = resolve_evaluate(cfg)
+    if cfg.wandb.enabled:
+        from raytune_hpo.tracking import set_wandb_environment
+
+        set_wandb_environment(cfg.wandb, wandb_root(cfg, location))
     console.configure(output)
     start_ray(address, cfg)
     cluster.check_resources(cfg.resources_per_trial, str(location))

@@ -155,6 +155,16 @@ class _TrialRunsCallback(WandbLoggerCallback):
         wandb_init_kwargs["config"] = {**self._metadata, **wandb_init_kwargs.get("config", {})}
         super()._start_logging_actor(trial, exclude_results, **wandb_init_kwargs)
 
+    def on_experiment_end(self, trials: list[Trial], **info: Any) -> None:
+        """Ends the runs of trials that never ended (Ctrl-C), then waits for every run.
+
+        Ray's callback waits ``upload_timeout`` (30 minutes) for a logging actor that was never
+        told that its trial ended.
+        """
+        for trial in list(self._trial_queues):
+            self._signal_logging_actor_stop(trial=trial)
+        super().on_experiment_end(trials, **info)
+
     def _cleanup_logging_actor(self, trial: Trial) -> None:
         future = self._trial_logging_futures[trial]
         if ray.wait([future], timeout=0)[0]:
@@ -258,6 +268,30 @@ class IncumbentRunCallback(Callback):
             self._failure("incumbent run", err)
 
 
+def set_wandb_environment(
+    cfg: WandbConfig, default_dir: Path
+) -> tuple[Literal["online", "offline"], Path]:
+    """Sets ``WANDB_MODE``, ``WANDB_SILENT`` and ``WANDB_DIR`` in this process for ``cfg``.
+
+    Ray's W&B callback asks for an API key unless ``WANDB_MODE`` says offline, also when it is
+    restored with a resumed experiment; so ``resume`` calls this before Ray restores it.
+
+    Args:
+        cfg: The ``wandb`` section.
+        default_dir: Root of the W&B files (``<default_dir>/wandb``) unless ``cfg.dir`` is set.
+
+    Returns:
+        The mode to use (see :func:`resolve_mode`) and the root folder, which exists.
+    """
+    wandb_mode = resolve_mode(cfg.mode)
+    root = (Path(cfg.dir) if cfg.dir is not None else Path(default_dir)).expanduser().resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    os.environ["WANDB_MODE"] = wandb_mode
+    os.environ["WANDB_SILENT"] = "true"
+    os.environ["WANDB_DIR"] = str(root)
+    return wandb_mode, root
+
+
 def build_wandb_callbacks(
     cfg: WandbConfig,
     *,
@@ -292,13 +326,7 @@ def build_wandb_callbacks(
     """
     if not cfg.enabled:
         return []
-    wandb_mode = resolve_mode(cfg.mode)
-    root = Path(cfg.dir) if cfg.dir is not None else Path(experiment_dir)
-    root = root.expanduser().resolve()
-    root.mkdir(parents=True, exist_ok=True)
-    os.environ["WANDB_MODE"] = wandb_mode
-    os.environ["WANDB_SILENT"] = "true"
-    os.environ["WANDB_DIR"] = str(root)
+    wandb_mode, root = set_wandb_environment(cfg, experiment_dir)
 
     group = cfg.group or experiment_name
     common = {
@@ -327,3 +355,56 @@ def build_wandb_callbacks(
         failure=failure,
     )
     return [trial_runs, incumbent]
+
+
+def log_comparison_run(
+    cfg: WandbConfig,
+    *,
+    group: str,
+    root: Path,
+    tables: dict[str, pd.DataFrame],
+    images: dict[str, Path],
+) -> bool:
+    """One more W&B run in a study's group that holds the study's tables and plots.
+
+    The run's ``job_type`` is ``comparison``, so the group's dashboard shows the method table
+    and the anytime plot beside the runs of each method, without panels made by hand.
+
+    Args:
+        cfg: The ``wandb`` section of the study's configs (project, entity, mode, dir, tags).
+        group: The study's W&B group.
+        root: Default root of the W&B files (``<root>/wandb``) when ``cfg.dir`` is not set.
+        tables: Logged as ``wandb.Table`` under their keys.
+        images: PNG files, logged as ``wandb.Image`` under their keys.
+
+    Returns:
+        Whether the run was written; a W&B failure warns once and never raises.
+    """
+    import wandb
+
+    wandb_mode, folder = set_wandb_environment(cfg, root)
+    try:
+        run = wandb.init(
+            project=cfg.project,
+            entity=cfg.entity,
+            group=group,
+            job_type="comparison",
+            name=f"{group}-comparison",
+            tags=list(cfg.tags),
+            mode=wandb_mode,
+            dir=str(folder),
+            settings={"silent": True},
+            reinit="create_new",
+        )
+        run.log(
+            {
+                **{key: wandb.Table(dataframe=frame) for key, frame in tables.items()},
+                **{key: wandb.Image(str(path)) for key, path in images.items()},
+            }
+        )
+        run.finish()
+        wandb.teardown()
+    except Exception as err:  # W&B must never fail the study
+        _WandbFailure()("comparison run", err)
+        return False
+    return True
