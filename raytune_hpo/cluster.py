@@ -96,7 +96,9 @@ def connect(
 
     Args:
         address: ``auto``, ``HOST:PORT`` or ``ray://HOST:PORT``; None starts a local instance
-            unless ``RAY_ADDRESS`` names a cluster (as in a ``ray job submit`` entrypoint).
+            unless ``RAY_ADDRESS`` names a cluster (as in a ``ray job submit`` entrypoint) or a
+            Ray instance started with ``ray start`` answers on this machine
+            (:func:`local_cluster`), which it then attaches to, saying so in one line.
         runtime_env: Ray's runtime environment of this driver's work on a cluster (e.g. the
             user's code as ``working_dir`` / ``py_modules``); unused for a local instance.
         preload_trainables: Whether the workers of a local instance start importing torch,
@@ -111,11 +113,21 @@ def connect(
     if ray.is_initialized():
         return
     target = resolve_address(address, os.environ)
+    if target is None and (running := local_cluster()) is not None:
+        logger.warning(
+            "raytune-hpo: running on the Ray instance that `ray start` left at %s (`ray stop` "
+            "ends it; --address chooses another)",
+            running,
+        )
+        target = address = running
     if target is None:
         # Workers inherit the environment of the Ray instance that this driver starts.
         os.environ[PRELOAD_ENV] = "1" if preload_trainables else "0"
         ray.init(
-            include_dashboard=False, logging_level="WARNING", _system_config=LOCAL_SYSTEM_CONFIG
+            address="local",  # a new instance, even where a stopped one is still recorded
+            include_dashboard=False,
+            logging_level="WARNING",
+            _system_config=LOCAL_SYSTEM_CONFIG,
         )
         return
     endpoint = parse_endpoint(target, "--address" if target == address else ADDRESS_ENV)
@@ -128,6 +140,22 @@ def connect(
         ray.init(address=address, logging_level="WARNING", runtime_env=runtime_env or None)
     except Exception as err:  # Ray raises ConnectionError, RuntimeError or AuthenticationError
         raise ConfigError("--address", describe_connect_error(target, err, source)) from None
+
+
+def local_cluster() -> str | None:
+    """The address of a Ray instance started on this machine with ``ray start``, if one answers.
+
+    Ray records the last one in its temp folder (``/tmp/ray/ray_current_cluster``, or under
+    ``RAY_TMPDIR``); a plain ``ray.init()`` attaches to it, and so does ``run``: a warm start,
+    with workers that may already hold what trials import.
+    """
+    from ray._private.utils import read_ray_address
+
+    recorded = read_ray_address()
+    host, _, port = (recorded or "").rpartition(":")
+    if not host or not port.isdigit() or net.connect_error(host, int(port), 1.0) is not None:
+        return None
+    return recorded
 
 
 def exit_now(code: int) -> NoReturn:

@@ -30,6 +30,7 @@ def test_every_benchmark_is_covered() -> None:
         "bench_time_to_target.py",
         "bench_scaling.py",
         "bench_command_overhead.py",
+        "bench_latency.py",
     } <= set(SCRIPTS)
 
 

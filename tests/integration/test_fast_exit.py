@@ -2,19 +2,29 @@
 
 A real command in a real subprocess: the summary is printed, ``best.json`` and every trial's
 results are on disk, the process exits within seconds of its last line (Ray's own shutdown took
-4 to 6 s more here), and no process of the Ray instance it started outlives it.
+4 to 6 s more here), and no process of the Ray instance it started outlives it. A Ray instance
+that the user started with ``ray start`` is used (a warm start) and left running.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import shutil
+import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
+
+from raytune_hpo import net
 
 RAY_TMP = Path("/tmp/ray")
 EXIT_LIMIT_S = 3.0
@@ -22,35 +32,43 @@ EXIT_LIMIT_S = 3.0
 a loaded machine."""
 
 
-def session_processes(pid: int) -> list[str]:
-    """Command lines of live processes that name the Ray session of the driver ``pid``."""
+def session_processes(pid: int) -> list[int]:
+    """Ids of live processes that name the Ray session of the driver ``pid``."""
     sessions = sorted(RAY_TMP.glob(f"session_*_{pid}"))
     assert sessions, f"no Ray session of process {pid} under {RAY_TMP}"
+    return processes_naming(sessions[-1].name)
+
+
+def processes_naming(marker: str) -> list[int]:
+    """Ids of the live processes whose command line holds ``marker``."""
     found = []
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            text = cmdline.read_bytes().decode(errors="replace")
-        except OSError:
-            continue
-        if sessions[-1].name in text:
-            found.append(text.replace("\0", " ")[:200])
+        with contextlib.suppress(OSError):
+            if marker in cmdline.read_bytes().decode(errors="replace"):
+                found.append(int(cmdline.parent.name))
     return found
+
+
+def sleep_config(folder: Path, name: str, trials: int, epochs: int, space: dict) -> Path:
+    """A YAML file of ``trials`` trials of the ``sleep`` trainable, 0.05 s an epoch."""
+    spec = {
+        "name": name,
+        "trainable": "sleep",
+        "trainable_options": {"seconds_per_epoch": 0.05},
+        "dataset": {"name": "digits", "data_dir": str(folder / "data")},
+        "max_epochs": epochs,
+        "num_samples": trials,
+        "search_space": space,
+        "storage_path": str(folder / "results"),
+    }
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return path
 
 
 @pytest.mark.integration
 def test_run_exits_once_results_are_written_and_leaves_no_ray_process(tmp_path: Path) -> None:
-    config = tmp_path / "fast.yaml"
-    spec = {
-        "name": "fast",
-        "trainable": "sleep",
-        "trainable_options": {"seconds_per_epoch": 0.05},
-        "dataset": {"name": "digits", "data_dir": str(tmp_path / "data")},
-        "max_epochs": 2,
-        "num_samples": 2,
-        "search_space": {"learning_rate": {"uniform": [0.1, 1.0]}},
-        "storage_path": str(tmp_path / "results"),
-    }
-    config.write_text(yaml.safe_dump(spec))
+    config = sleep_config(tmp_path, "fast", 2, 2, {"learning_rate": {"uniform": [0.1, 1.0]}})
     process = subprocess.Popen(
         [sys.executable, "-m", "raytune_hpo.cli", "run", str(config), "--quiet"],
         stdout=subprocess.PIPE,
@@ -79,3 +97,54 @@ def test_run_exits_once_results_are_written_and_leaves_no_ray_process(tmp_path: 
     assert best["validation_error"] == min(r["validation_error"] for r in reports)
     time.sleep(1.0)
     assert session_processes(process.pid) == []
+
+
+@pytest.fixture
+def started_ray(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A Ray instance started with ``ray start --head``, recorded under a ``RAY_TMPDIR`` of its own.
+
+    The temp folder is short (Ray's socket paths must fit 107 characters) and keeps every other
+    ``ray.init()`` on this machine from finding the instance. Its processes are killed after.
+    """
+    temp = tempfile.mkdtemp(prefix="rt", dir="/tmp")
+    monkeypatch.setenv("RAY_TMPDIR", temp)
+    with socket.socket() as probe:
+        probe.bind(("", 0))
+        port = probe.getsockname()[1]
+    try:
+        subprocess.run(
+            [str(Path(sys.executable).with_name("ray")), "start", "--head", f"--port={port}"]
+            + ["--num-cpus=2", "--include-dashboard=false", "--disable-usage-stats"],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=True,
+        )
+        yield (Path(temp) / "ray" / "ray_current_cluster").read_text().strip()
+    finally:
+        for pid in processes_naming(temp):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+@pytest.mark.integration
+def test_run_attaches_to_the_ray_that_ray_start_left_and_leaves_it_running(
+    tmp_path: Path, started_ray: str
+) -> None:
+    config = sleep_config(tmp_path, "warm", 1, 1, {"learning_rate": 0.5})
+    done = subprocess.run(
+        [sys.executable, "-m", "raytune_hpo.cli", "run", str(config), "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    notes = [line for line in done.stderr.splitlines() if "`ray start` left" in line]
+    assert notes == [
+        f"raytune-hpo: running on the Ray instance that `ray start` left at {started_ray} "
+        "(`ray stop` ends it; --address chooses another)"
+    ], done.stderr
+    assert (tmp_path / "results" / "warm" / "best.json").exists()
+    host, _, port = started_ray.rpartition(":")
+    assert net.connect_error(host, int(port), 5.0) is None, "the instance was stopped"

@@ -121,6 +121,7 @@ def test_summary_prints_the_trial(tmp_path: Path) -> None:
         ("raytune_hpo.compare", {"torch", "torchvision", "wandb", "sklearn"}),
         ("raytune_hpo.plots", {"torch", "ray", "wandb"}),
         ("raytune_hpo.config", {"torch", "torchvision", "wandb", "matplotlib", "sklearn"}),
+        ("raytune_hpo.runner", {"wandb", "matplotlib"}),
     ],
 )
 def test_module_imports_stay_light(module: str, forbidden: set[str]) -> None:
