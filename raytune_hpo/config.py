@@ -37,7 +37,7 @@ from raytune_hpo.user_code import is_file_target, is_import_path
 from raytune_hpo.wandb_config import WandbConfig
 
 if TYPE_CHECKING:
-    from raytune_hpo.trainables import TrainableSpec
+    from raytune_hpo.trainables import Trainable
 
 
 class YamlLoader(yaml.SafeLoader):
@@ -249,7 +249,7 @@ class ExperimentConfig(StrictModel):
         return self
 
     @property
-    def builtin(self) -> TrainableSpec | None:
+    def builtin(self) -> Trainable | None:
         """The registry entry of a built-in trainable; None for the user's own code."""
         from raytune_hpo.trainables import TRAINABLES
 
