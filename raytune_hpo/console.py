@@ -244,12 +244,17 @@ def ending(
         out_of_time: The experiment's time budget had run out.
     """
     if epochs >= max_epochs or not (stopped or out_of_time):
-        return f"finished after {epochs} epoch{'s' if epochs != 1 else ''}"
+        return f"finished after {epochs_text(epochs)}"
     if out_of_time:
         return f"stopped by the time budget at epoch {epochs} of {max_epochs}"
     if stopper is not None:
         return f"stopped early by {stopper} at epoch {epochs} of {max_epochs}"
     return f"stopped at epoch {epochs} of {max_epochs}"
+
+
+def epochs_text(epochs: int) -> str:
+    """``1 epoch``, ``3 epochs``."""
+    return f"{epochs} epoch{'' if epochs == 1 else 's'}"
 
 
 def after_failure(failures: int, max_failures: int, *, retried: bool) -> str:
@@ -323,6 +328,8 @@ class Progress:
         budget_s: The experiment's time budget, if any.
         cut_short: At the end: trials Ray stopped while they ran (the time budget ended).
         not_started: At the end: trials the experiment ended before they ran.
+        interrupted: At the end: trials that had started and not finished when Ctrl-C
+            stopped the experiment (they go on from their checkpoints on ``resume``).
     """
 
     done: int
@@ -334,6 +341,7 @@ class Progress:
     budget_s: float | None = None
     cut_short: int = 0
     not_started: int = 0
+    interrupted: int = 0
 
     def remaining_s(self) -> float | None:
         """Seconds left: the rest of the budget, else elapsed time per finished trial."""
@@ -378,6 +386,8 @@ class Progress:
         """The trials the end of the experiment stopped or never ran, as phrases."""
         by = " by the time budget" if self.budget_s is not None else ""
         parts = [f"{self.cut_short} stopped{by}"] if self.cut_short else []
+        if self.interrupted:
+            parts.append(f"{self.interrupted} interrupted (state saved)")
         return parts + ([f"{self.not_started} never started"] if self.not_started else [])
 
 
@@ -637,6 +647,7 @@ class ConsoleCallback(Callback):
         self._stopped: set[str] = set()
         self._diverged: set[str] = set()
         self._ended: set[str] = set()
+        self._unfinished: set[str] = set()  # at the end of Ray Tune's last step
         self._looked = False
         self._trials: list[Trial] = []
 
@@ -687,7 +698,7 @@ class ConsoleCallback(Callback):
         params = format_params(trial.config, self.info.params)
         epochs = (trial.last_result or {}).get("training_iteration")
         if epochs:
-            self._event(f"trial {trial.trial_id} resumed ({epochs} epochs before): {params}")
+            self._event(f"trial {trial.trial_id} resumed ({epochs_text(epochs)} before): {params}")
         else:
             self._event(f"trial {trial.trial_id} started: {params}")
 
@@ -744,6 +755,7 @@ class ConsoleCallback(Callback):
     def on_step_end(self, iteration: int, trials: list[Trial], **info: Any) -> None:
         """Redraw the bar, or print a status line when one is due."""
         self._look(trials)
+        self._unfinished = {t.trial_id for t in trials if t.status not in _ENDED}
         self._draw(force=False)
 
     def on_experiment_end(self, trials: list[Trial], **info: Any) -> None:
@@ -823,17 +835,23 @@ class ConsoleCallback(Callback):
         """Counted from trial events: trials Ray stops at the end of a run count as not done.
 
         ``final``: also count those, and the trials that never started (the time budget or
-        Ctrl-C ended the experiment first), created by Ray Tune or not.
+        Ctrl-C ended the experiment first), created by Ray Tune or not. Ray Tune's own end of
+        an experiment (the time budget) stops every unfinished trial inside its last step;
+        Ctrl-C leaves the loop after a step and stops them then: those not finished at the end
+        of the last step were interrupted.
         """
         statuses = [t.status for t in self._trials]
-        cut_short = not_started = 0
+        cut_short = not_started = interrupted = 0
         if final:
             for t in self._trials:
                 started = t.run_metadata.start_time is not None
                 if not started and t.status != "ERROR":  # one that failed to start failed
                     not_started += 1
-                elif started and t.status == "TERMINATED" and t.trial_id not in self._ended:
-                    cut_short += 1
+                elif started and t.trial_id not in self._ended:
+                    if t.trial_id in self._unfinished:
+                        interrupted += 1
+                    elif t.status == "TERMINATED":
+                        cut_short += 1
             not_started += max(0, (self._total or 0) - len(self._trials))  # never created
         errored = [t for t in self._trials if t.trial_id in self._ended and t.status == "ERROR"]
         candidates = (
@@ -853,6 +871,7 @@ class ConsoleCallback(Callback):
             budget_s=self.info.time_budget_s,
             cut_short=cut_short,
             not_started=not_started,
+            interrupted=interrupted,
         )
 
     def _draw(self, *, force: bool) -> None:

@@ -6,7 +6,9 @@ import io
 import logging
 import os
 import pickle
+from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -302,3 +304,73 @@ def test_a_restored_tuner_takes_this_sessions_mode(tmp_path: Path) -> None:
     run_config = restored._local_tuner.get_run_config()
     assert run_config.verbose == console.ray_verbosity("quiet") == 0
     assert [c.mode for c in run_config.callbacks if isinstance(c, ConsoleCallback)] == ["quiet"]
+
+
+def _trial(trial_id: str, status: str, *, epochs: int = 0) -> SimpleNamespace:
+    """What the console reads of a Ray ``Trial`` (a real one runs only inside a Tune loop)."""
+    return SimpleNamespace(
+        trial_id=trial_id,
+        status=status,
+        run_metadata=SimpleNamespace(start_time=None if status == "PENDING" else 1.0),
+        metric_analysis={},
+        config={"learning_rate": 0.02, "batch_size": 32, "momentum": 0.9},
+        last_result={"training_iteration": epochs} if epochs else {},
+        temporary_state=SimpleNamespace(ray_actor=None),
+    )
+
+
+def _console_lines(drive: Callable[[ConsoleCallback], None], overrides: list[str]) -> list[str]:
+    """What a ``normal`` console prints (no tty) while ``drive`` calls its Ray Tune hooks."""
+    info = ExperimentInfo.from_config(load_config(QUICKSTART, overrides), "/results/quickstart")
+    stream = io.StringIO()
+    callback = ConsoleCallback(info, "normal", stream=stream)
+    console.configure("normal")
+    try:
+        callback.setup(total_num_samples=3)
+        drive(callback)
+    finally:
+        console.configure("verbose")
+    return stream.getvalue().splitlines()
+
+
+def test_a_resumed_trial_says_how_many_epochs_it_ran_before() -> None:
+    trials = [_trial("a", "RUNNING", epochs=1), _trial("b", "RUNNING", epochs=3)]
+
+    def drive(callback: ConsoleCallback) -> None:
+        for trial in trials:
+            callback.on_trial_start(iteration=1, trials=trials, trial=trial)
+
+    params = "learning_rate=0.02 batch_size=32 momentum=0.9"
+    assert _console_lines(drive, [])[-2:] == [
+        f"[0:00] trial a resumed (1 epoch before): {params}",
+        f"[0:00] trial b resumed (3 epochs before): {params}",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("budget_ran_out", "cut_off"),
+    [
+        # Ctrl-C: Ray Tune leaves its loop, then stops the trials that have a worker.
+        pytest.param(False, "2 interrupted (state saved)", id="ctrl-c"),
+        # The time budget: Ray Tune stops every unfinished trial inside its last step.
+        pytest.param(True, "2 stopped by the time budget", id="time-budget"),
+    ],
+)
+def test_the_last_line_tells_ctrl_c_from_the_time_budget(
+    budget_ran_out: bool, cut_off: str
+) -> None:
+    # Running; paused by PBT or HyperBand; waiting for a worker.
+    trials = [_trial("a", "RUNNING"), _trial("b", "PAUSED"), _trial("c", "PENDING")]
+
+    def drive(callback: ConsoleCallback) -> None:
+        callback.on_step_end(iteration=1, trials=trials)
+        if budget_ran_out:
+            for trial in trials:
+                trial.status = "TERMINATED"
+        callback.on_step_end(iteration=2, trials=trials)  # the last step
+        trials[0].status = "TERMINATED"
+        callback.on_experiment_end(trials=trials)
+
+    assert _console_lines(drive, ["time_budget_s=90"])[-1] == (
+        f"[0:00] 0/3 trials done, {cut_off}, 1 never started, no validation_error yet"
+    )
