@@ -8,6 +8,12 @@ callbacks see that result), resolves the tags to trial ids, adds the wall-clock 
 trial's values before the exploit, and appends one JSON line to ``pbt_history.jsonl`` beside it;
 Ray syncs both to the experiment folder wherever its storage is. :func:`read_history` turns that
 file into a tidy frame, one row per perturbed hyperparameter.
+
+That driver's copy lives in Ray's session folder, so an experiment resumed in a new driver
+session starts with an empty one, whose files Ray syncs over the experiment folder's. The history
+therefore continues from the experiment folder's file, and Ray's own log is read on from the saved
+position only when it still holds the lines read before (Ray 2.60 starts it anew). A restored
+run logs the trials' current tags, ``TAG@perturbed[...]``; both resolve through the first tag.
 """
 
 from __future__ import annotations
@@ -16,9 +22,10 @@ import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pandas as pd
+from pyarrow import fs
 from ray.tune import Callback
 
 HISTORY_FILE = "pbt_history.jsonl"
@@ -58,6 +65,8 @@ class PbtHistoryCallback(Callback):
         self.keys = list(keys)
         self.on_record = on_record
         self._offset = 0
+        self._last_line = ""  # read last from Ray's log: checks a restored offset
+        self._check_offset = False
         self._started = False
 
     def on_trial_result(
@@ -66,24 +75,25 @@ class PbtHistoryCallback(Callback):
         """Record the exploits Ray logged while handling this result."""
         folder = Path(trial.local_experiment_path)
         if not self._started:
-            # A fresh file replaces any left by an earlier run of the same name (--overwrite).
-            (folder / HISTORY_FILE).open("a" if self._offset else "w").close()
+            _continue_history(folder / HISTORY_FILE, trial.storage)
             self._started = True
         log = folder / RAY_LOG
         if not log.exists():
             return
-        if log.stat().st_size < self._offset:
-            self._offset = 0  # a restored run whose driver log starts anew
         with log.open("rb") as handle:
+            if self._check_offset:
+                self._offset = self._restored_offset(handle)
+                self._check_offset = False
             handle.seek(self._offset)
             chunk = handle.read()
-        complete = chunk[: chunk.rfind(b"\n") + 1]
-        self._offset += len(complete)
+        lines = chunk[: chunk.rfind(b"\n") + 1].decode().splitlines(keepends=True)
+        if not lines:
+            return
+        self._offset += sum(len(line.encode()) for line in lines)
+        self._last_line = lines[-1]
         by_tag = {_original_tag(t.experiment_tag): t for t in trials}
         records = [
-            self._record(json.loads(line), by_tag, trial, result)
-            for line in complete.decode().splitlines()
-            if line.strip()
+            self._record(json.loads(line), by_tag, trial, result) for line in lines if line.strip()
         ]
         if records:
             with (folder / HISTORY_FILE).open("a") as out:
@@ -97,8 +107,8 @@ class PbtHistoryCallback(Callback):
         self, line: list[Any], by_tag: Mapping[str, Any], current: Any, result: dict
     ) -> dict[str, Any]:
         target_tag, donor_tag, target_iteration, donor_iteration, donor, new = line
-        target = by_tag.get(target_tag)
-        donor_trial = by_tag.get(donor_tag)
+        target = by_tag.get(_original_tag(target_tag))
+        donor_trial = by_tag.get(_original_tag(donor_tag))
         if target is current:
             old, target_iteration = result.get("config", {}), result.get("training_iteration")
         else:
@@ -114,13 +124,44 @@ class PbtHistoryCallback(Callback):
             "new": {k: new.get(k) for k in self.keys},
         }
 
+    def _restored_offset(self, log: BinaryIO) -> int:
+        """The saved offset if Ray's log still ends it with the line read last, else 0."""
+        last = self._last_line.encode()
+        start = self._offset - len(last)
+        if not last or start < 0:
+            return 0
+        log.seek(start)
+        return self._offset if log.read(len(last)) == last else 0
+
     def get_state(self) -> dict[str, Any]:
         """How far ``pbt_global.txt`` was read (saved with the experiment by Ray)."""
-        return {"offset": self._offset}
+        return {"offset": self._offset, "last_line": self._last_line}
 
     def set_state(self, state: dict[str, Any]) -> None:
-        """Continue reading where the restored experiment stopped."""
+        """Continue where the restored experiment stopped, once Ray's log is checked."""
         self._offset = int(state.get("offset", 0))
+        self._last_line = str(state.get("last_line", ""))
+        self._check_offset = True
+
+
+def _continue_history(local: Path, storage: Any) -> None:
+    """Start the driver's history file: a copy of the experiment folder's, else empty.
+
+    A file already there is this session's own and is kept.
+
+    Args:
+        local: ``pbt_history.jsonl`` in the driver's copy of the experiment folder.
+        storage: The trials' Ray ``StorageContext`` (the experiment folder's file system).
+    """
+    if local.exists():
+        return
+    filesystem: fs.FileSystem = storage.storage_filesystem
+    remote = f"{storage.experiment_fs_path}/{HISTORY_FILE}"
+    if filesystem.get_file_info(remote).type == fs.FileType.NotFound:
+        local.touch()
+        return
+    with filesystem.open_input_stream(remote) as stream:
+        local.write_bytes(stream.read())
 
 
 def _original_tag(tag: str) -> str:

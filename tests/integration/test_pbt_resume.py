@@ -6,14 +6,16 @@ the user's ``climb`` (``tests/user_code/tunable.py``), a few tenths of a second 
 
 Ray's driver writes ``pbt_global.txt`` and ``pbt_history.jsonl`` in a staging folder of its
 session and syncs them to the experiment folder; a resumed run starts with an empty staging
-folder, so Ray's own log then holds only the exploits of the resumed run. How the records name
-trials after a restore is tested in ``tests/unit/test_pbt_history_tags.py``.
+folder, so Ray's own log then holds only the exploits of the resumed run, while the history goes
+on from the experiment folder's. The resumed run logs perturbed trials by their perturbed tags
+(``tests/unit/test_pbt_history_tags.py``): its records still name trial ids.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -28,12 +30,14 @@ import yaml
 from raytune_hpo import cli
 from raytune_hpo.interrupts import EXIT_INTERRUPTED
 from raytune_hpo.pbt_history import RAY_LOG, read_records
+from raytune_hpo.results import load_experiment
 from tests.conftest import USER_MODULE
 from tests.integration.test_user_code import LRS, _config
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
+STATUS_LINE = re.compile(r"^\[\d+:\d\d\] \d+/4 trials done")
 
 
 def _ray_exploits(folder: Path) -> list[list[Any]]:
@@ -44,12 +48,14 @@ def _ray_exploits(folder: Path) -> list[list[Any]]:
     return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
 
 
-def _interrupt_after_an_exploit(config_file: Path, folder: Path, stderr_file: Path) -> int:
+def _interrupt_after_an_exploit(
+    config_file: Path, folder: Path, stdout_file: Path, stderr_file: Path
+) -> int:
     """Run ``raytune-hpo run``, Ctrl-C it once a perturbation is recorded; its exit status."""
-    with stderr_file.open("w") as stderr:
+    with stdout_file.open("w") as stdout, stderr_file.open("w") as stderr:
         run = subprocess.Popen(
             [sys.executable, "-m", "raytune_hpo.cli", "run", str(config_file)],
-            stdout=subprocess.DEVNULL,
+            stdout=stdout,
             stderr=stderr,
             cwd=ROOT,
             start_new_session=True,
@@ -72,6 +78,8 @@ class ResumedRun:
     """The history records in the experiment folder after the interrupt."""
     resumed_at: float
     """When ``resume`` started (seconds since the epoch)."""
+    last_status: str
+    """The last status line the interrupted run printed."""
 
 
 @pytest.fixture(scope="module")
@@ -94,13 +102,21 @@ def resumed_run(
     config_file.write_text(yaml.safe_dump(raw))
     folder = tmp_path / "results" / "pbt_resumed"
 
-    status = _interrupt_after_an_exploit(config_file, folder, tmp_path / "run.err")
+    out = tmp_path / "run.out"
+    status = _interrupt_after_an_exploit(config_file, folder, out, tmp_path / "run.err")
     assert status == EXIT_INTERRUPTED, (tmp_path / "run.err").read_text()[-3000:]
+    statuses = [line for line in out.read_text().splitlines() if STATUS_LINE.match(line)]
+    assert statuses, out.read_text()[-3000:]
     before = read_records(folder)
     assert len(before) == len(_ray_exploits(folder)), "an exploit went unrecorded before Ctrl-C"
     resumed_at = time.time()
     assert cli.main(["resume", str(folder), "--quiet"]) == 0
-    return ResumedRun(folder, before, resumed_at)
+    return ResumedRun(folder, before, resumed_at, statuses[-1])
+
+
+def test_the_interrupted_run_says_its_trials_were_interrupted(resumed_run: ResumedRun) -> None:
+    assert re.search(r", \d interrupted \(state saved\)", resumed_run.last_status)
+    assert "stopped" not in resumed_run.last_status
 
 
 def test_the_resumed_run_records_each_exploit_ray_logs(resumed_run: ResumedRun) -> None:
@@ -114,11 +130,15 @@ def test_the_resumed_run_records_each_exploit_ray_logs(resumed_run: ResumedRun) 
         assert (record["donor"]["lr"], record["new"]["lr"]) == (donor["lr"], new["lr"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pbt_history.py: the resumed run's history, started anew in the driver's staging "
-    "folder, is synced over the records made before the interrupt",
-)
 def test_records_from_before_the_interrupt_are_kept(resumed_run: ResumedRun) -> None:
     after = read_records(resumed_run.folder)
     assert after[: len(resumed_run.before)] == resumed_run.before
+    resumed = [r for r in after if r["time"] > resumed_run.resumed_at]
+    assert len(after) == len(resumed_run.before) + len(resumed), "a record appeared twice"
+
+
+def test_every_record_names_trial_ids(resumed_run: ResumedRun) -> None:
+    trial_ids = set(load_experiment(resumed_run.folder).trials["trial_id"])
+    for record in read_records(resumed_run.folder):
+        assert {record["trial_id"], record["donor_id"]} <= trial_ids, record
+        assert record["old"]["lr"] is not None, record

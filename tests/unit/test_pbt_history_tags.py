@@ -1,10 +1,11 @@
 """The PBT history callback resolves the tags in Ray's log to trial ids, before and after a restore.
 
 No Ray run: a ``pbt_global.txt`` line written as Ray's PBT writes it, and stand-ins for the
-trials holding the four attributes the callback reads (a real ``Trial`` finds its folder only
-inside a Tune run; ``tests/integration/test_pbt_resume.py`` runs one). A fresh run logs a
-trial's first tag; a restored run rebuilds PBT's state from the trials' current tags and logs
-them with their ``@perturbed[...]`` suffix, as that integration run shows.
+trials holding the five attributes the callback reads (a real ``Trial`` finds its folders only
+inside a Tune run; ``tests/integration/test_pbt_resume.py`` runs one); their experiment folder
+(``storage``) is a real local one, read through pyarrow as Ray's ``StorageContext`` reads it.
+A fresh run logs a trial's first tag; a restored run rebuilds PBT's state from the trials'
+current tags and logs them with their ``@perturbed[...]`` suffix, as that integration run shows.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import pytest
+from pyarrow import fs
 
 from raytune_hpo.pbt_history import RAY_LOG, PbtHistoryCallback, read_records
 
@@ -22,13 +23,23 @@ TAGS = {"a_0": "0_lr=0.5000", "a_1": "1_lr=3.0000"}
 """Trial id -> the tag the trial started with."""
 
 
-def _trial(trial_id: str, tag: str, folder: Path, lr: float) -> SimpleNamespace:
-    """What the callback reads of a Ray ``Trial``."""
+def _trial(
+    trial_id: str, tag: str, folder: Path, lr: float, experiment: Path | None = None
+) -> SimpleNamespace:
+    """What the callback reads of a Ray ``Trial`` whose driver folder is ``folder``.
+
+    ``experiment`` is the experiment folder Ray syncs ``folder`` to (``folder/experiment``
+    when not given).
+    """
     return SimpleNamespace(
         trial_id=trial_id,
         experiment_tag=tag,
         local_experiment_path=str(folder),
         last_result={"config": {"lr": lr}, "training_iteration": 3},
+        storage=SimpleNamespace(
+            storage_filesystem=fs.LocalFileSystem(),
+            experiment_fs_path=str(experiment or folder / "experiment"),
+        ),
     )
 
 
@@ -53,11 +64,6 @@ def test_fresh_tags_resolve_to_trial_ids(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pbt_history.py looks up Ray's tag as logged; after a restore it carries "
-    "@perturbed[...], so trial_id and donor_id hold the tag and old is None",
-)
 def test_perturbed_tags_after_a_restore_resolve_to_trial_ids(tmp_path: Path) -> None:
     target = f"{TAGS['a_0']}@perturbed[lr=2.0000]"
     donor = f"{TAGS['a_1']}@perturbed[lr=3.0000]"
