@@ -126,12 +126,21 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+METRIC_COLUMNS = ("best", "mean", "std")
+"""Columns of a method table that hold metric values (4 significant digits; the rest 1 decimal)."""
+
+
 def print_comparison(comparison: Comparison, written: dict[str, Path]) -> None:
-    """The method table of a comparison and where its report was written."""
+    """The method table of a comparison, rounded to what a person reads, and its report."""
     import pandas as pd
 
+    methods = comparison.methods
+    formatters = {
+        column: "{:.4g}".format if column in METRIC_COLUMNS else "{:.1f}".format
+        for column in methods.select_dtypes("float").columns
+    }
     with pd.option_context("display.width", 200, "display.max_columns", 30):
-        print(comparison.methods.to_string(index=False))
+        print(methods.to_string(index=False, formatters=formatters))
     print(f"report: {written['report']}")
 
 

@@ -214,3 +214,14 @@ def test_the_cli_refuses_a_bad_study_with_one_line(
     assert cli.main(argv) == cli.EXIT_BAD_INPUT
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("raytune-hpo: error: --name: '..'")
+
+
+def test_the_method_table_prints_rounded(capsys: pytest.CaptureFixture[str]) -> None:
+    comparison = _comparison(
+        [{"rank": 1, "method": "pbt", "mean": 0.012345678, "std": 0.00123456, "epochs": 53.666}]
+    )
+    cli.print_comparison(comparison, {"report": Path("r.md")})
+    header, row, report = capsys.readouterr().out.splitlines()
+    assert header.split() == ["rank", "method", "mean", "std", "epochs"]
+    assert row.split() == ["1", "pbt", "0.01235", "0.001235", "53.7"]
+    assert report == "report: r.md"
