@@ -31,6 +31,7 @@ def test_every_benchmark_is_covered() -> None:
         "bench_scaling.py",
         "bench_command_overhead.py",
         "bench_latency.py",
+        "bench_scale.py",
     } <= set(SCRIPTS)
 
 
