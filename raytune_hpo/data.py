@@ -185,7 +185,9 @@ def _to_arrays(dataset: MNIST) -> tuple[np.ndarray, np.ndarray]:
     return images, dataset.targets.numpy().astype(np.int64)
 
 
-def _not_found_message(name: str, cls: type, data_dir: Path, download: bool, err: Exception) -> str:
+def _not_found_message(
+    name: str, cls: type[MNIST], data_dir: Path, download: bool, err: Exception
+) -> str:
     """One line that says what is missing, where, and what works offline.
 
     Args:
@@ -301,6 +303,7 @@ def load_dataset(
 
     order = np.random.default_rng(seed).permutation(n_train)
     val, train = order[:n_val], order[n_val:][:train_size]
+    test: slice | np.ndarray
     if test_size is None:
         test = slice(None)
     else:

@@ -3,7 +3,7 @@
 A searcher or scheduler is one :class:`Entry`: its options model, its builder, its smoke
 settings and its compatibility rules side by side. The config schema and smoke mode are derived
 from the ``SEARCHERS`` and ``SCHEDULERS`` dicts of entries, so adding one is one edit there.
-This module imports nothing of Ray or of the rest of the package.
+This module imports nothing of Ray, and of the rest of the package only the base models.
 """
 
 from __future__ import annotations
@@ -12,12 +12,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar, Union, get_args
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from raytune_hpo.schema import EntryOptions
 
 if TYPE_CHECKING:
     from raytune_hpo.config import ExperimentConfig
 
 T = TypeVar("T")
+M = TypeVar("M", bound=EntryOptions)
 
 
 def lookup(registry: Mapping[str, T], name: str, what: str) -> T:
@@ -55,16 +58,30 @@ class Entry(Generic[T]):
             validated; raises :class:`InvalidKey` naming the offending key.
     """
 
-    options: type[BaseModel]
+    options: type[EntryOptions]
     build: Callable[[ExperimentConfig], T]
     smoke: Mapping[str, Any] = field(default_factory=dict)
     check: Callable[[ExperimentConfig], None] | None = None
 
 
-def entry_name(options: type[BaseModel]) -> str:
+def entry_name(options: type[EntryOptions]) -> str:
     """The name an options model answers to: the value of its ``name: Literal[...]`` field."""
     (name,) = get_args(options.model_fields["name"].annotation)
     return name
+
+
+def options_as(section: EntryOptions, model: type[M]) -> M:
+    """``section`` as ``model``: the options an entry's builder or rule reads.
+
+    An entry's builder and rules run only on a section of its own options model, so this
+    narrows the section's type for them.
+
+    Raises:
+        TypeError: ``section`` is another entry's options.
+    """
+    if not isinstance(section, model):
+        raise TypeError(f"expected {model.__name__} options, got {type(section).__name__}")
+    return section
 
 
 def options_union(registry: Mapping[str, Entry[Any]]) -> Any:

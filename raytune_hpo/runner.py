@@ -458,7 +458,7 @@ def score_best_trial(
         best = results.get_best_result(cfg.metric, cfg.mode, scope="all")
     except RuntimeError:
         return None
-    if best is None or best.metrics is None:
+    if best is None or best.metrics is None or best.config is None:
         return None
     checkpoint = best.checkpoint
     if best.best_checkpoints:  # a trial that saved none (e.g. ``sleep``) has nothing to test
@@ -473,7 +473,7 @@ def score_best_trial(
     }
     if checkpoint is not None and (cfg.builtin is not None or evaluate is not None):
         with checkpoint.as_directory() as directory:
-            if cfg.builtin is not None:
+            if cfg.builtin is not None and data is not None:
                 summary["test"] = cfg.builtin.evaluate(
                     Path(directory), best.config, data, trial_settings(cfg)
                 )

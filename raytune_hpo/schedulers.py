@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field
 
 from raytune_hpo import explore, search_space
-from raytune_hpo.registry import Entry, InvalidKey, lookup
-from raytune_hpo.schema import StrictModel
+from raytune_hpo.registry import Entry, InvalidKey, lookup, options_as
+from raytune_hpo.schema import EntryOptions
 
 if TYPE_CHECKING:
     from ray.tune.schedulers import TrialScheduler
@@ -25,7 +25,10 @@ TIME_ATTR = "training_iteration"
 
 def _grace_within_run(cfg: ExperimentConfig) -> None:
     """A grace period no longer than the run: a scheduler cannot wait past the last epoch."""
-    grace = cfg.scheduler.grace_period
+    scheduler = cfg.scheduler
+    if not isinstance(scheduler, (AshaSchedulerConfig, MedianSchedulerConfig)):
+        raise TypeError(f"expected a scheduler with a grace period, got {scheduler.name!r}")
+    grace = scheduler.grace_period
     last_epoch = min(cfg.max_t, cfg.max_epochs)
     if grace > last_epoch:
         raise InvalidKey(
@@ -37,7 +40,7 @@ def _grace_within_run(cfg: ExperimentConfig) -> None:
 # --- fifo --------------------------------------------------------------------------------------
 
 
-class FifoSchedulerConfig(StrictModel):
+class FifoSchedulerConfig(EntryOptions):
     """Run every trial to ``max_epochs``."""
 
     name: Literal["fifo"] = "fifo"
@@ -52,7 +55,7 @@ def _fifo(cfg: ExperimentConfig) -> TrialScheduler:
 # --- asha --------------------------------------------------------------------------------------
 
 
-class AshaSchedulerConfig(StrictModel):
+class AshaSchedulerConfig(EntryOptions):
     """Asynchronous successive halving; ``max_t`` defaults to ``max_epochs``."""
 
     name: Literal["asha"]
@@ -65,7 +68,7 @@ class AshaSchedulerConfig(StrictModel):
 def _asha(cfg: ExperimentConfig) -> TrialScheduler:
     from ray.tune.schedulers import ASHAScheduler
 
-    s = cfg.scheduler
+    s = options_as(cfg.scheduler, AshaSchedulerConfig)
     return ASHAScheduler(
         time_attr=TIME_ATTR,
         max_t=cfg.max_t,
@@ -78,7 +81,7 @@ def _asha(cfg: ExperimentConfig) -> TrialScheduler:
 # --- hyperband ---------------------------------------------------------------------------------
 
 
-class HyperBandSchedulerConfig(StrictModel):
+class HyperBandSchedulerConfig(EntryOptions):
     """Synchronous HyperBand; ``max_t`` defaults to ``max_epochs``."""
 
     name: Literal["hyperband"]
@@ -89,15 +92,16 @@ class HyperBandSchedulerConfig(StrictModel):
 def _hyperband(cfg: ExperimentConfig) -> TrialScheduler:
     from ray.tune.schedulers import HyperBandScheduler
 
+    s = options_as(cfg.scheduler, HyperBandSchedulerConfig)
     return HyperBandScheduler(
-        time_attr=TIME_ATTR, max_t=cfg.max_t, reduction_factor=cfg.scheduler.reduction_factor
+        time_attr=TIME_ATTR, max_t=cfg.max_t, reduction_factor=s.reduction_factor
     )
 
 
 # --- median ------------------------------------------------------------------------------------
 
 
-class MedianSchedulerConfig(StrictModel):
+class MedianSchedulerConfig(EntryOptions):
     """Stop a trial whose best result is below the median of the others at the same time."""
 
     name: Literal["median"]
@@ -108,7 +112,7 @@ class MedianSchedulerConfig(StrictModel):
 def _median(cfg: ExperimentConfig) -> TrialScheduler:
     from ray.tune.schedulers import MedianStoppingRule
 
-    s = cfg.scheduler
+    s = options_as(cfg.scheduler, MedianSchedulerConfig)
     return MedianStoppingRule(
         time_attr=TIME_ATTR,
         grace_period=s.grace_period,
@@ -119,7 +123,7 @@ def _median(cfg: ExperimentConfig) -> TrialScheduler:
 # --- pbt ---------------------------------------------------------------------------------------
 
 
-class PbtSchedulerConfig(StrictModel):
+class PbtSchedulerConfig(EntryOptions):
     """Population based training; ``hyperparam_mutations`` uses the search-space spec format."""
 
     name: Literal["pbt"]
@@ -139,7 +143,7 @@ def _pbt(cfg: ExperimentConfig) -> TrialScheduler:
     """
     from ray.tune.schedulers import PopulationBasedTraining
 
-    s = cfg.scheduler
+    s = options_as(cfg.scheduler, PbtSchedulerConfig)
     return PopulationBasedTraining(
         time_attr=TIME_ATTR,
         perturbation_interval=s.perturbation_interval,
@@ -154,7 +158,7 @@ def _pbt(cfg: ExperimentConfig) -> TrialScheduler:
 
 def _check_pbt(cfg: ExperimentConfig) -> None:
     """Mutations PBT can apply, a perturbation within the run and a population to exploit."""
-    pbt = cfg.scheduler
+    pbt = options_as(cfg.scheduler, PbtSchedulerConfig)
     prefix = "scheduler.hyperparam_mutations"
     for key in pbt.hyperparam_mutations:
         if key not in cfg.search_space:

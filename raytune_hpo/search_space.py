@@ -76,9 +76,11 @@ def _on_grid(value: float, q: float) -> bool:
     return math.isfinite(steps) and math.isclose(steps, round(steps))
 
 
-def _integers(key: str, kind: str, args: Any, count: int) -> None:
+def _integers(key: str, kind: str, args: Any, count: int) -> list[int]:
+    """The first ``count`` of ``args``, each an integer."""
     if any(not isinstance(a, int) or isinstance(a, bool) for a in args[:count]):
         raise SearchSpaceError(key, f"{kind} takes integers, got {args!r}")
+    return list(args[:count])
 
 
 def _values(key: str, kind: str, args: Any) -> list[Any]:
@@ -105,20 +107,20 @@ def _quniform(key: str, args: Any) -> Any:
 
 
 def _randint(key: str, args: Any) -> Any:
-    low, high = _bounds(key, "randint", args)
-    _integers(key, "randint", args, 2)
+    _bounds(key, "randint", args)
+    low, high = _integers(key, "randint", args, 2)
     return tune.randint(low, high + 1)
 
 
 def _lograndint(key: str, args: Any) -> Any:
-    low, high = _bounds(key, "lograndint", args, log=True)
-    _integers(key, "lograndint", args, 2)
+    _bounds(key, "lograndint", args, log=True)
+    low, high = _integers(key, "lograndint", args, 2)
     return tune.lograndint(low, high + 1)
 
 
 def _qrandint(key: str, args: Any) -> Any:
-    low, high, q = _quantised(key, "qrandint", args)
-    _integers(key, "qrandint", args, 3)
+    _quantised(key, "qrandint", args)
+    low, high, q = _integers(key, "qrandint", args, 3)
     return tune.qrandint(low, high, q)
 
 

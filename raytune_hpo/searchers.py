@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field
 
 from raytune_hpo import search_space
-from raytune_hpo.registry import Entry, InvalidKey, lookup
-from raytune_hpo.schema import StrictModel
+from raytune_hpo.registry import Entry, InvalidKey, lookup, options_as
+from raytune_hpo.schema import EntryOptions
 
 if TYPE_CHECKING:
     from ray.tune.search import SearchAlgorithm, Searcher
@@ -27,13 +27,13 @@ def grid_keys(cfg: ExperimentConfig) -> list[str]:
 # --- random and grid: Ray's variant generator --------------------------------------------------
 
 
-class RandomSearcherConfig(StrictModel):
+class RandomSearcherConfig(EntryOptions):
     """Random sampling of the search space (Ray's BasicVariantGenerator)."""
 
     name: Literal["random"] = "random"
 
 
-class GridSearcherConfig(StrictModel):
+class GridSearcherConfig(EntryOptions):
     """Every combination of the ``grid`` entries, ``num_samples`` times."""
 
     name: Literal["grid"]
@@ -61,7 +61,7 @@ def _grid_needs_a_grid(cfg: ExperimentConfig) -> None:
 # --- hyperopt ----------------------------------------------------------------------------------
 
 
-class HyperOptSearcherConfig(StrictModel):
+class HyperOptSearcherConfig(EntryOptions):
     """Tree-structured Parzen estimator from hyperopt."""
 
     name: Literal["hyperopt"]
@@ -72,10 +72,11 @@ class HyperOptSearcherConfig(StrictModel):
 def _hyperopt(cfg: ExperimentConfig) -> Searcher:
     from ray.tune.search.hyperopt import HyperOptSearch
 
+    s = options_as(cfg.searcher, HyperOptSearcherConfig)
     return HyperOptSearch(
         points_to_evaluate=list(cfg.points_to_evaluate) or None,
-        n_initial_points=cfg.searcher.n_initial_points,
-        gamma=cfg.searcher.gamma,
+        n_initial_points=s.n_initial_points,
+        gamma=s.gamma,
         random_state_seed=cfg.seed,
     )
 
