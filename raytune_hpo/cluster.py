@@ -17,6 +17,7 @@ instead of an experiment that waits forever.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -168,8 +169,9 @@ def exit_now(code: int) -> NoReturn:
     exits without running ``atexit`` hooks. Attached to a cluster, nothing of it is stopped: the
     cluster ends this driver's job when the driver exits.
     """
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe (`| head`), a closed file
+            stream.flush()
     quiet = os.open(os.devnull, os.O_WRONLY)
     os.dup2(quiet, 1)
     os.dup2(quiet, 2)
