@@ -32,7 +32,7 @@ import ray
 import yaml
 from ray.util.client import ray as client_ray
 
-from raytune_hpo import net
+from raytune_hpo import net, ray_internals
 from raytune_hpo.config import ConfigError, ResourcesConfig
 from raytune_hpo.storage import is_uri
 from raytune_hpo.worker_preload import PRELOAD_ENV
@@ -46,7 +46,7 @@ DEFAULT_TOKEN_FILE = Path(".ray") / "auth_token"
 BOOTSTRAP_CONFIG = Path("~/ray_bootstrap_config.yaml")
 """The cluster-launcher config that ``ray up`` leaves on the head node."""
 CLIENT_SCHEME = "ray://"
-LOCAL_SYSTEM_CONFIG = {"preload_python_modules": ["raytune_hpo.worker_preload"]}
+LOCAL_SYSTEM_CONFIG = ray_internals.preload_system_config(["raytune_hpo.worker_preload"])
 """Ray system config of a local instance: every worker starts importing torch for the trainables
 as it starts, so a trial's worker does not begin seconds of imports when the trial starts (which
 made Ray Tune hand every short trial to one reused worker; BENCHMARKS.md); workers for the user's
@@ -134,7 +134,7 @@ def connect(
     endpoint = parse_endpoint(target, "--address" if target == address else ADDRESS_ENV)
     source = token_source(os.environ, Path.home())
     if needs_token_mode(os.environ, source):
-        _enable_token_auth()
+        ray_internals.enable_token_auth()
     if endpoint is not None:
         check_reachable(*endpoint)
     try:
@@ -150,9 +150,7 @@ def local_cluster() -> str | None:
     ``RAY_TMPDIR``); a plain ``ray.init()`` attaches to it, and so does ``run``: a warm start,
     with workers that may already hold what trials import.
     """
-    from ray._private.utils import read_ray_address
-
-    recorded = read_ray_address()
+    recorded = ray_internals.recorded_local_address()
     host, _, port = (recorded or "").rpartition(":")
     if not host or not port.isdigit() or net.connect_error(host, int(port), 1.0) is not None:
         return None
@@ -189,7 +187,7 @@ def local_ray_processes() -> list[int]:
     Empty when this driver started none (attached to a cluster, or no Ray at all), or where
     ``/proc`` cannot list processes (not Linux).
     """
-    node = getattr(ray._private.worker, "_global_node", None) if ray.is_initialized() else None
+    node = ray_internals.local_node()
     if node is None or not node.head or not Path("/proc").is_dir():
         return []
     started = [info.process.pid for infos in node.all_processes.values() for info in infos]
@@ -289,16 +287,6 @@ def token_source(env: Mapping[str, str], home: Path) -> str | None:
 def needs_token_mode(env: Mapping[str, str], source: str | None) -> bool:
     """Whether ``RAY_AUTH_MODE=token`` must be set: a token is at hand and no mode is chosen."""
     return source is not None and not env.get(AUTH_MODE_ENV)
-
-
-def _enable_token_auth() -> None:
-    """Set ``RAY_AUTH_MODE=token`` for this process, its children and Ray's loaded settings."""
-    # Ray reads its settings once, on import; its own helper sets the variable and reloads them.
-    from ray._private.authentication.authentication_token_setup import (
-        _enable_token_auth as enable,
-    )
-
-    enable()
 
 
 def describe_connect_error(target: str, err: BaseException, source: str | None) -> str:
@@ -449,12 +437,7 @@ def launcher_node_types(launcher: Mapping[str, Any]) -> list[NodeShape] | None:
 
 def _reported_node_types() -> list[NodeShape]:
     """Node groups of the cluster config an autoscaler (v2, KubeRay) reports to Ray's GCS."""
-    try:
-        from ray._private.state import state
-
-        config = state.get_cluster_config()
-    except Exception:  # an older or client-mode Ray without this call: treat as unreported
-        return []
+    config = ray_internals.reported_cluster_config()
     if config is None:
         return []
     return [

@@ -24,10 +24,9 @@ In ``normal`` and ``quiet`` mode Ray's own output gives way:
   :class:`ConsoleCallback` has its actor write Ray's own name marker into its output
   (:func:`_name_output`), and a printer in place of Ray's prints the lines so named with the
   trial id, without Ray's message for every saved checkpoint; output of other processes still
-  goes through Ray's printer. Private Ray API, used here only:
-  ``ray._private.worker.global_worker_stdstream_dispatcher`` (where Ray's printer sits), the
-  log monitor's ``:actor_name:`` marker, and the restored ``RunConfig`` in
-  :func:`use_on_restored`.
+  goes through Ray's printer. The private Ray API this takes (where Ray's printer sits, the
+  log monitor's ``:actor_name:`` marker, the restored ``RunConfig`` in :func:`use_on_restored`,
+  a trial's actor and start time) comes from :mod:`raytune_hpo.ray_internals`.
 
 Everything a trial prints also lands in ``stdout`` and ``stderr`` in its folder (the runner sets
 Ray Tune's ``log_to_file`` and has the trials' working directories synced into their folders).
@@ -53,6 +52,7 @@ from ray.tune import Callback
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
+from raytune_hpo import ray_internals
 from raytune_hpo.search_space import spec_kind
 
 if TYPE_CHECKING:
@@ -76,11 +76,8 @@ RAY_WORKER_NOISE = re.compile(
 and wandb's complaint about the arguments Ray's W&B logging actors pass it."""
 NEW_OUTPUT_SWITCH = "RAY_AIR_NEW_OUTPUT"
 _USER_NEW_OUTPUT = os.environ.get(NEW_OUTPUT_SWITCH)
-_AUTH_LOGGER = "ray._private.authentication.authentication_token_setup"
 _QUIET_LOGGERS = ("ray.tune", "ray.train", "ray.air")
 _ENDED = ("TERMINATED", "ERROR")
-_ACTOR_NAME = ":actor_name:"
-"""Ray's marker of the name of the lines that follow in a worker's output (its log monitor)."""
 _TRIAL_NAME = "raytune-hpo trial "
 _RAY_PRINTER = "ray_print_logs"
 _OUR_PRINTER = "raytune_hpo_console"
@@ -133,7 +130,8 @@ def configure(mode: OutputMode) -> None:
     if mode not in OUTPUT_MODES:
         raise ValueError(f"output mode must be one of {', '.join(OUTPUT_MODES)}, got {mode!r}")
     verbose = mode == "verbose"
-    logging.getLogger(_AUTH_LOGGER).setLevel(logging.NOTSET if verbose else logging.ERROR)
+    auth = logging.getLogger(ray_internals.AUTH_SETUP_LOGGER)
+    auth.setLevel(logging.NOTSET if verbose else logging.ERROR)
     for name in _QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.ERROR if mode == "quiet" else logging.NOTSET)
     for name, repeats in _DRIVER_REPEATS.items():
@@ -167,10 +165,9 @@ def use_on_restored(tuner: Any, mode: OutputMode) -> None:
     callbacks; both are set for ``mode`` here (a tuner of Ray Client, which keeps its run
     config on the cluster, stays as it was).
     """
-    local = getattr(tuner, "_local_tuner", None)
-    if local is None:
+    run_config = ray_internals.restored_run_config(tuner)
+    if run_config is None:
         return
-    run_config = local.get_run_config()
     run_config.verbose = ray_verbosity(mode)
     for callback in run_config.callbacks or []:
         if isinstance(callback, ConsoleCallback):
@@ -180,8 +177,7 @@ def use_on_restored(tuner: Any, mode: OutputMode) -> None:
 def _route_worker_output(printer: Callable[[dict[str, Any]], None] | None) -> None:
     """Send the output Ray forwards from workers to ``printer``; None: back to Ray's own."""
     global _ray_printer
-    from ray._private.worker import global_worker_stdstream_dispatcher as dispatcher
-
+    dispatcher = ray_internals.worker_output_dispatcher()
     handlers = dict(dispatcher.handlers)
     _ray_printer = handlers.get(_RAY_PRINTER, _ray_printer)
     if _ray_printer is None:  # Ray prints no worker output here (log_to_driver=False)
@@ -582,7 +578,7 @@ def _name_output(actor: Any, trial_id: str) -> None:
         actor: The trial's actor (``__ray_call__`` passes it).
         trial_id: The trial that runs on it now.
     """
-    mark = f"{_ACTOR_NAME}{_TRIAL_NAME}{trial_id}\n".encode()
+    mark = ray_internals.output_name_line(f"{_TRIAL_NAME}{trial_id}")
     for descriptor in (1, 2):
         os.write(descriptor, mark)
 
@@ -823,7 +819,7 @@ class ConsoleCallback(Callback):
 
     def _name_output(self, trial: Trial) -> None:
         """Have the trial's worker mark its output as the trial's (before the trial runs)."""
-        actor = trial.temporary_state.ray_actor
+        actor = ray_internals.trial_actor(trial)
         if self._output is None or actor is None:
             return
         try:
@@ -844,7 +840,7 @@ class ConsoleCallback(Callback):
         cut_short = not_started = interrupted = 0
         if final:
             for t in self._trials:
-                started = t.run_metadata.start_time is not None
+                started = ray_internals.trial_started(t)
                 if not started and t.status != "ERROR":  # one that failed to start failed
                     not_started += 1
                 elif started and t.trial_id not in self._ended:

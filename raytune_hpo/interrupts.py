@@ -21,7 +21,7 @@ from typing import Any
 
 from ray import tune
 
-from raytune_hpo import storage
+from raytune_hpo import ray_internals, storage
 
 EXIT_INTERRUPTED = 130
 """Exit code of a command stopped by Ctrl-C (128 + SIGINT), as shells report it."""
@@ -88,8 +88,8 @@ class GracefulStop:
         if self.requested:
             raise KeyboardInterrupt
         self.requested = True
-        ray_stop = signal.getsignal(signal.SIGUSR1)
-        if ray_stop is self._previous_sigusr1 or not callable(ray_stop):
+        ray_stop = ray_internals.tune_stop_handler(self._previous_sigusr1)
+        if ray_stop is None:
             # Ray Tune's loop has not started yet: there is no state to save.
             raise KeyboardInterrupt
         print(

@@ -28,10 +28,11 @@ import pandas as pd
 from pyarrow import fs
 from ray.tune import Callback
 
+from raytune_hpo import ray_internals
+
 HISTORY_FILE = "pbt_history.jsonl"
-RAY_LOG = "pbt_global.txt"
+RAY_LOG = ray_internals.PBT_LOG_FILE
 """What Ray's PBT writes per exploit, in the driver's copy of the experiment folder."""
-_PERTURBED = "@perturbed["
 COLUMNS = [
     "time",
     "trial_id",
@@ -91,9 +92,11 @@ class PbtHistoryCallback(Callback):
             return
         self._offset += sum(len(line.encode()) for line in lines)
         self._last_line = lines[-1]
-        by_tag = {_original_tag(t.experiment_tag): t for t in trials}
+        by_tag = {ray_internals.original_tag(t.experiment_tag): t for t in trials}
         records = [
-            self._record(json.loads(line), by_tag, trial, result) for line in lines if line.strip()
+            self._record(ray_internals.parse_pbt_log_line(line), by_tag, trial, result)
+            for line in lines
+            if line.strip()
         ]
         if records:
             with (folder / HISTORY_FILE).open("a") as out:
@@ -104,11 +107,15 @@ class PbtHistoryCallback(Callback):
                     self.on_record(record)
 
     def _record(
-        self, line: list[Any], by_tag: Mapping[str, Any], current: Any, result: dict
+        self,
+        line: ray_internals.PbtLogLine,
+        by_tag: Mapping[str, Any],
+        current: Any,
+        result: dict,
     ) -> dict[str, Any]:
         target_tag, donor_tag, target_iteration, donor_iteration, donor, new = line
-        target = by_tag.get(_original_tag(target_tag))
-        donor_trial = by_tag.get(_original_tag(donor_tag))
+        target = by_tag.get(ray_internals.original_tag(target_tag))
+        donor_trial = by_tag.get(ray_internals.original_tag(donor_tag))
         if target is current:
             old, target_iteration = result.get("config", {}), result.get("training_iteration")
         else:
@@ -162,11 +169,6 @@ def _continue_history(local: Path, storage: Any) -> None:
         return
     with filesystem.open_input_stream(remote) as stream:
         local.write_bytes(stream.read())
-
-
-def _original_tag(tag: str) -> str:
-    """A trial's tag as PBT first saw it (before ``@perturbed[...]`` was appended)."""
-    return tag.split(_PERTURBED, 1)[0]
 
 
 def history_callbacks(

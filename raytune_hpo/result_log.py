@@ -21,12 +21,18 @@ from pyarrow import fs
 from ray.tune.logger import JsonLoggerCallback
 from ray.tune.result import EXPR_RESULT_FILE
 
+from raytune_hpo import ray_internals
+
 if TYPE_CHECKING:
     from ray.tune.experiment import Trial
 
 
 class ResultJsonLogger(JsonLoggerCallback):
-    """``JsonLoggerCallback`` that never replaces a trial's local ``result.json``."""
+    """``JsonLoggerCallback`` that never replaces a trial's local ``result.json``.
+
+    Overrides Ray's private hook ``_restore_from_remote`` (listed in
+    ``ray_internals.OVERRIDDEN_HOOKS``).
+    """
 
     def _restore_from_remote(self, file_name: str, trial: Any) -> None:
         if Path(trial.local_path, file_name).exists():
@@ -41,7 +47,7 @@ class ResultJsonLogger(JsonLoggerCallback):
         """
         super().on_experiment_end(trials=trials, **info)
         for trial in trials:
-            if trial.run_metadata.start_time is None:
+            if not ray_internals.trial_started(trial):
                 _create_empty(trial.storage.storage_filesystem, trial.path, EXPR_RESULT_FILE)
 
 

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import ray
-from ray.air.integrations.wandb import WandbLoggerCallback, _WandbLoggingActor
+from ray.air.integrations.wandb import WandbLoggerCallback
 from ray.tune import Callback
 
-from raytune_hpo import net
+from raytune_hpo import net, ray_internals
 from raytune_hpo.wandb_config import WandbConfig
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ class _WandbFailure:
             logger.warning("W&B %s failed, the experiment goes on without it: %s", what, err)
 
 
-class _TrialRunLoggingActor(_WandbLoggingActor):
+class _TrialRunLoggingActor(ray_internals.wandb_logging_actor_base()):  # type: ignore[misc]
     """Ray's per-trial logging actor, which also waits for its run file to be complete.
 
     ``wandb.finish()`` returns before wandb's service has flushed the run file, and Ray kills
@@ -120,7 +120,7 @@ class _TrialRunLoggingActor(_WandbLoggingActor):
         try:
             super().run()
         finally:
-            self._wandb.teardown()
+            ray_internals.actor_wandb(self).teardown()
 
 
 class _TrialRunsCallback(WandbLoggerCallback):
@@ -128,6 +128,7 @@ class _TrialRunsCallback(WandbLoggerCallback):
 
     The trial's hyperparameters win over a metadata entry of the same name. A logging actor
     that fails is reported to ``failure``, not raised; after a failure no trial run starts.
+    Overrides private hooks of Ray's class (listed in ``ray_internals.OVERRIDDEN_HOOKS``).
     """
 
     _logger_actor_cls = _TrialRunLoggingActor
@@ -142,11 +143,11 @@ class _TrialRunsCallback(WandbLoggerCallback):
             super().log_trial_start(trial)
 
     def log_trial_result(self, iteration: int, trial: Trial, result: dict) -> None:
-        if trial in self._trial_queues or not self._failure.happened:
+        if ray_internals.wandb_logs_trial(self, trial) or not self._failure.happened:
             super().log_trial_result(iteration, trial, result)
 
     def log_trial_end(self, trial: Trial, failed: bool = False) -> None:
-        if trial in self._trial_queues:
+        if ray_internals.wandb_logs_trial(self, trial):
             super().log_trial_end(trial, failed)
 
     def _start_logging_actor(
@@ -161,12 +162,12 @@ class _TrialRunsCallback(WandbLoggerCallback):
         Ray's callback waits ``upload_timeout`` (30 minutes) for a logging actor that was never
         told that its trial ended.
         """
-        for trial in list(self._trial_queues):
-            self._signal_logging_actor_stop(trial=trial)
+        for trial in ray_internals.wandb_open_trials(self):
+            ray_internals.stop_wandb_logging(self, trial)
         super().on_experiment_end(trials, **info)
 
     def _cleanup_logging_actor(self, trial: Trial) -> None:
-        future = self._trial_logging_futures[trial]
+        future = ray_internals.wandb_logging_future(self, trial)
         if ray.wait([future], timeout=0)[0]:
             try:
                 ray.get(future)

@@ -1,0 +1,285 @@
+"""Every use of Ray's private API, in one place, each written for one Ray minor version.
+
+Ray keeps no promise about what this module touches: names under ``ray._private``, attributes
+and methods whose names start with ``_``, the ``ray.init`` keyword ``_system_config``, the
+lines of Ray's own files and the attributes of Ray Tune's ``Trial`` that only its internals set.
+Each use is one small function or constant here, whose docstring says what it relies on; the rest
+of the package calls these and touches nothing private of Ray itself. The classes that override
+Ray's private hooks (:mod:`raytune_hpo.result_log`, :mod:`raytune_hpo.tracking`) are listed in
+:data:`OVERRIDDEN_HOOKS`.
+
+``tests/unit/test_ray_internals.py`` checks that the installed Ray is :data:`RAY_MINOR` and that
+every name here still exists; the ``ray[tune]`` requirement in ``pyproject.toml`` is pinned to
+the same minor. A new Ray minor means re-checking each function here, then moving both.
+
+Importing this module imports nothing of Ray: each function imports what it needs when called.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import signal
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from ray.tune import RunConfig
+    from ray.tune.experiment import Trial
+
+RAY_MINOR = "2.60"
+"""The Ray minor version every use here was written for and checked against."""
+
+AUTH_SETUP_LOGGER = "ray._private.authentication.authentication_token_setup"
+"""Ray's logger that warns about token authentication of a local Ray instance."""
+ACTOR_NAME_MARKER = ":actor_name:"
+"""Ray's log monitor takes a worker output line ``:actor_name:NAME`` as the name of the lines
+after it and does not forward it (``ray._private.ray_constants.LOG_PREFIX_ACTOR_NAME``)."""
+PBT_LOG_FILE = "pbt_global.txt"
+"""What Ray's PBT appends one JSON line to per exploit, in the driver's copy of the experiment
+folder (``PopulationBasedTraining._log_config_on_step``)."""
+PERTURBED_TAG = "@perturbed["
+"""What Ray's PBT appends to a trial's ``experiment_tag`` when it perturbs the trial."""
+
+PRIVATE_NAMES: tuple[tuple[str, str], ...] = (
+    ("ray._private.utils", "read_ray_address"),
+    ("ray._private.worker", "_global_node"),
+    ("ray._private.worker", "global_worker_stdstream_dispatcher"),
+    ("ray._private.authentication.authentication_token_setup", "_enable_token_auth"),
+    ("ray._private.state", "state"),
+    ("ray._private.ray_constants", "LOG_PREFIX_ACTOR_NAME"),
+    ("ray.air.integrations.wandb", "_WandbLoggingActor"),
+)
+"""``(module, name)`` of every private module-level name used here."""
+OVERRIDDEN_HOOKS: tuple[tuple[str, str, str], ...] = (
+    ("ray.tune.logger", "JsonLoggerCallback", "_restore_from_remote"),
+    ("ray.air.integrations.wandb", "WandbLoggerCallback", "_logger_actor_cls"),
+    ("ray.air.integrations.wandb", "WandbLoggerCallback", "_start_logging_actor"),
+    ("ray.air.integrations.wandb", "WandbLoggerCallback", "_cleanup_logging_actor"),
+    ("ray.air.integrations.wandb", "WandbLoggerCallback", "_signal_logging_actor_stop"),
+)
+"""``(module, class, member)`` of the private class members this package overrides or calls:
+``ResultJsonLogger`` (result_log) and the W&B trial-run callback (tracking)."""
+
+
+class RayVersionError(RuntimeError):
+    """The installed Ray is not the minor version this module was written for."""
+
+
+def check_ray_version(version: str | None = None) -> None:
+    """Raise unless ``version`` (default: the installed Ray's) is of :data:`RAY_MINOR`.
+
+    Raises:
+        RayVersionError: One line naming the version found and the one expected.
+    """
+    if version is None:
+        import ray
+
+        version = ray.__version__
+    if version.split(".")[:2] != RAY_MINOR.split("."):
+        raise RayVersionError(
+            f"raytune_hpo.ray_internals was written for Ray {RAY_MINOR}.x, found Ray {version}: "
+            f"re-check each use of Ray's private API there, then move RAY_MINOR and the "
+            f"ray[tune] pin in pyproject.toml"
+        )
+
+
+def missing_internals() -> list[str]:
+    """Every private name of :data:`PRIVATE_NAMES` and :data:`OVERRIDDEN_HOOKS` Ray lacks."""
+    missing = []
+    for module, name in PRIVATE_NAMES:
+        if not hasattr(importlib.import_module(module), name):
+            missing.append(f"{module}.{name}")
+    for module, cls, member in OVERRIDDEN_HOOKS:
+        if not hasattr(getattr(importlib.import_module(module), cls), member):
+            missing.append(f"{module}.{cls}.{member}")
+    return missing
+
+
+# --- connecting ------------------------------------------------------------------------------
+
+
+def recorded_local_address() -> str | None:
+    """The address of the last Ray instance ``ray start`` recorded on this machine, if any.
+
+    Relies on ``ray._private.utils.read_ray_address`` (reads ``ray_current_cluster`` in Ray's
+    temp folder, ``/tmp/ray`` or ``RAY_TMPDIR``).
+    """
+    from ray._private.utils import read_ray_address
+
+    return read_ray_address() or None
+
+
+def preload_system_config(modules: Sequence[str]) -> dict[str, Any]:
+    """Ray's ``_system_config`` (a private ``ray.init`` keyword): workers import ``modules``.
+
+    Relies on the internal setting ``preload_python_modules``: each worker of the instance
+    imports those modules as it starts.
+    """
+    return {"preload_python_modules": list(modules)}
+
+
+def enable_token_auth() -> None:
+    """Set ``RAY_AUTH_MODE=token`` for this process, its children and Ray's loaded settings.
+
+    Ray reads its settings once, on import; relies on its own helper
+    ``ray._private.authentication.authentication_token_setup._enable_token_auth``, which sets
+    the variable and reloads them.
+    """
+    from ray._private.authentication.authentication_token_setup import (
+        _enable_token_auth as enable,
+    )
+
+    enable()
+
+
+def local_node() -> Any | None:
+    """The node object of the Ray instance this process started or attached to; None without.
+
+    Relies on ``ray._private.worker._global_node``, whose ``head`` says whether this process
+    started the instance and ``all_processes`` (type -> infos with ``.process.pid``) lists the
+    processes Ray started for it.
+    """
+    import ray
+
+    if not ray.is_initialized():
+        return None
+    return getattr(ray._private.worker, "_global_node", None)
+
+
+def reported_cluster_config() -> Any | None:
+    """The cluster config an autoscaler (v2, KubeRay) reported to Ray's GCS; None when none.
+
+    Relies on ``ray._private.state.state.get_cluster_config()`` (an
+    ``autoscaler_pb2.ClusterConfig`` whose ``node_group_configs`` have ``name``, ``resources``
+    and ``max_count``). Any error (a client-mode Ray without the call) reads as none.
+    """
+    try:
+        from ray._private.state import state
+
+        return state.get_cluster_config()
+    except Exception:  # an older or client-mode Ray without this call: treat as unreported
+        return None
+
+
+# --- console ---------------------------------------------------------------------------------
+
+
+def worker_output_dispatcher() -> Any:
+    """Where Ray's driver sends the lines its workers print.
+
+    Relies on ``ray._private.worker.global_worker_stdstream_dispatcher``: ``handlers`` (name ->
+    printer), ``add_handler(name, printer)``, ``remove_handler(name)``; Ray's own printer is the
+    handler ``ray_print_logs``.
+    """
+    from ray._private.worker import global_worker_stdstream_dispatcher
+
+    return global_worker_stdstream_dispatcher
+
+
+def output_name_line(name: str) -> bytes:
+    """The line that has Ray's log monitor name the worker output after it ``name``."""
+    return f"{ACTOR_NAME_MARKER}{name}\n".encode()
+
+
+def restored_run_config(tuner: Any) -> RunConfig | None:
+    """The ``RunConfig`` a tuner from ``Tuner.restore`` runs with; None for Ray Client's tuner.
+
+    Relies on ``Tuner._local_tuner`` (a ``TunerInternal``) and its ``get_run_config()``, which
+    returns the object the tuner runs with (changes to it take effect).
+    """
+    local = getattr(tuner, "_local_tuner", None)
+    return None if local is None else local.get_run_config()
+
+
+def trial_started(trial: Trial) -> bool:
+    """Whether Ray Tune ever started ``trial``: relies on ``trial.run_metadata.start_time``."""
+    return trial.run_metadata.start_time is not None
+
+
+def trial_actor(trial: Trial) -> Any | None:
+    """The Ray actor that runs ``trial`` now, if any: relies on ``trial.temporary_state``."""
+    return trial.temporary_state.ray_actor
+
+
+def tune_stop_handler(before: Any) -> Callable[..., Any] | None:
+    """Ray Tune's graceful-stop handler, installed while ``Tuner.fit`` runs; None before it.
+
+    Relies on Ray Tune's loop installing a SIGUSR1 handler that saves the experiment state and
+    leaves the loop (``ray.tune.tune.run``).
+
+    Args:
+        before: The SIGUSR1 handler before ``Tuner.fit`` started.
+    """
+    handler = signal.getsignal(signal.SIGUSR1)
+    return handler if handler is not before and callable(handler) else None
+
+
+# --- W&B -------------------------------------------------------------------------------------
+
+
+def wandb_logging_actor_base() -> type:
+    """Ray's per-trial W&B logging actor class, to subclass.
+
+    Relies on ``ray.air.integrations.wandb._WandbLoggingActor``: ``run()`` logs until its queue
+    says stop; the instance keeps the ``wandb`` module as ``_wandb``.
+    """
+    from ray.air.integrations.wandb import _WandbLoggingActor
+
+    return _WandbLoggingActor
+
+
+def actor_wandb(actor: Any) -> Any:
+    """The ``wandb`` module a logging actor of :func:`wandb_logging_actor_base` uses."""
+    return actor._wandb
+
+
+def wandb_open_trials(callback: Any) -> list[Trial]:
+    """The trials whose W&B logging actor a ``WandbLoggerCallback`` has not stopped yet.
+
+    Relies on its ``_trial_queues`` (trial -> queue of the trial's logging actor).
+    """
+    return list(callback._trial_queues)
+
+
+def wandb_logs_trial(callback: Any, trial: Trial) -> bool:
+    """Whether a ``WandbLoggerCallback`` holds a logging actor for ``trial`` (``_trial_queues``)."""
+    return trial in callback._trial_queues
+
+
+def wandb_logging_future(callback: Any, trial: Trial) -> Any:
+    """The object ref that ends with ``trial``'s logging actor (``_trial_logging_futures``)."""
+    return callback._trial_logging_futures[trial]
+
+
+def stop_wandb_logging(callback: Any, trial: Trial) -> None:
+    """Tell ``trial``'s logging actor to finish: ``_signal_logging_actor_stop``."""
+    callback._signal_logging_actor_stop(trial=trial)
+
+
+# --- PBT's log -------------------------------------------------------------------------------
+
+
+class PbtLogLine(NamedTuple):
+    """One exploit as Ray's PBT logs it in :data:`PBT_LOG_FILE`."""
+
+    target_tag: str
+    donor_tag: str
+    target_iteration: Any
+    donor_iteration: Any
+    donor_config: dict[str, Any]
+    new_config: dict[str, Any]
+
+
+def parse_pbt_log_line(line: str) -> PbtLogLine:
+    """One line of :data:`PBT_LOG_FILE`.
+
+    Relies on Ray's format: a JSON list ``[trial tag, donor tag, trial iteration, donor
+    iteration, donor config, new config]``.
+    """
+    return PbtLogLine(*json.loads(line))
+
+
+def original_tag(tag: str) -> str:
+    """A trial's tag as PBT first saw it, before Ray appended ``@perturbed[...]`` to it."""
+    return tag.split(PERTURBED_TAG, 1)[0]

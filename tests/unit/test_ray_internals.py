@@ -1,0 +1,82 @@
+"""The private Ray API of :mod:`raytune_hpo.ray_internals` against the installed Ray.
+
+Fails loudly, naming both versions, when the installed Ray is not the minor the module was
+written for, and names each private name that a Ray release removed.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from pathlib import Path
+
+import pytest
+import ray
+from ray import tune
+from ray._private import ray_constants
+from ray.air.integrations.wandb import WandbLoggerCallback
+from ray.tune.experiment import Trial
+
+from raytune_hpo import ray_internals
+
+PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
+
+
+def test_installed_ray_is_the_minor_the_internals_were_written_for() -> None:
+    ray_internals.check_ray_version()
+
+
+def test_another_minor_fails_with_both_versions_named() -> None:
+    with pytest.raises(ray_internals.RayVersionError) as error:
+        ray_internals.check_ray_version("2.61.0")
+    message = str(error.value)
+    assert "2.61.0" in message
+    assert f"Ray {ray_internals.RAY_MINOR}.x" in message
+    ray_internals.check_ray_version(f"{ray_internals.RAY_MINOR}.7")
+
+
+def test_requirement_is_pinned_to_the_same_minor() -> None:
+    major, minor = ray_internals.RAY_MINOR.split(".")
+    pin = f'"ray[tune]>={major}.{minor},<{major}.{int(minor) + 1}"'
+    assert pin in PYPROJECT.read_text()
+
+
+def test_every_private_name_still_exists() -> None:
+    assert ray_internals.missing_internals() == [], f"Ray {ray.__version__} lacks these"
+
+
+def test_instance_attributes_of_the_wandb_classes() -> None:
+    callback = WandbLoggerCallback(project="internals", mode="offline")
+    assert ray_internals.wandb_open_trials(callback) == []
+    assert isinstance(callback._trial_logging_futures, dict)  # read by wandb_logging_future
+    actor_init = inspect.getsource(ray_internals.wandb_logging_actor_base().__init__)
+    assert "self._wandb = wandb" in actor_init  # read by actor_wandb
+
+
+def test_attributes_of_a_trial_and_a_tuner(tmp_path: Path) -> None:
+    trial = Trial("__fake", stub=True)
+    assert ray_internals.trial_started(trial) is False
+    assert ray_internals.trial_actor(trial) is None
+    run_config = tune.RunConfig(name="internals", storage_path=str(tmp_path))
+    tuner = tune.Tuner(lambda config: None, run_config=run_config)
+    assert ray_internals.restored_run_config(tuner).name == "internals"
+
+
+def test_marker_and_pbt_line_match_ray() -> None:
+    assert ray_constants.LOG_PREFIX_ACTOR_NAME == ray_internals.ACTOR_NAME_MARKER
+    line = json.dumps(["3_lr=0.1", "1_lr=0.2@perturbed[lr=0.3]", 4, 5, {"lr": 0.2}, {"lr": 0.3}])
+    parsed = ray_internals.parse_pbt_log_line(line)
+    assert parsed.target_tag == "3_lr=0.1"
+    assert ray_internals.original_tag(parsed.donor_tag) == "1_lr=0.2"
+    assert (parsed.target_iteration, parsed.donor_iteration) == (4, 5)
+    assert parsed.new_config == {"lr": 0.3}
+
+
+def test_no_other_module_touches_ray_private_names() -> None:
+    package = Path(ray_internals.__file__).parent
+    offenders = [
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if path.name != "ray_internals.py" and "ray._private" in path.read_text()
+    ]
+    assert offenders == []
