@@ -1,0 +1,39 @@
+"""Names a config accepts: experiment and study folder names, searcher and scheduler names."""
+
+from __future__ import annotations
+
+import re
+
+from raytune_hpo.schedulers import SCHEDULERS
+from raytune_hpo.searchers import SEARCHERS
+
+_FOLDER_NAME = re.compile(r"[A-Za-z0-9_.+-]+")
+"""The characters of an experiment or study name: one folder name on any file system or URI."""
+_DOT_FOLDERS = {".": "storage_path itself", "..": "the folder above storage_path"}
+
+
+def check_folder_name(name: str) -> str:
+    """``name`` if it names one folder inside its parent (``storage_path``), else an error.
+
+    Only letters, digits and ``_ . + -`` are allowed, so that no separator can climb or
+    descend; ``.`` (the parent itself) and ``..`` (the folder above it) are refused.
+
+    Raises:
+        ValueError: ``name`` would leave its folder, or holds another character.
+    """
+    allowed = "one folder name of letters, digits and _ . + -, other than '.' and '..'"
+    if name in _DOT_FOLDERS:
+        raise ValueError(f"{name!r} is {_DOT_FOLDERS[name]}; use {allowed}")
+    if not _FOLDER_NAME.fullmatch(name):
+        raise ValueError(f"must be {allowed}, got {name!r}")
+    return name
+
+
+def searcher_names() -> list[str]:
+    """Names accepted by ``searcher.name``."""
+    return list(SEARCHERS)
+
+
+def scheduler_names() -> list[str]:
+    """Names accepted by ``scheduler.name``."""
+    return list(SCHEDULERS)
