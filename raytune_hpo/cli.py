@@ -201,7 +201,7 @@ def print_pbt_history(experiment: Any) -> None:
     import pandas as pd
 
     from raytune_hpo.pbt_history import history_table, read_history
-    from raytune_hpo.plots_pbt import save_pbt_plot
+    from raytune_hpo.pbt_history_plot import save_pbt_plot
 
     history = read_history(experiment.path)
     if history.empty:

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from raytune_hpo.schema import StrictModel
+from raytune_hpo.base_models import StrictModel
 
 MACROS = ("args", "args_no_hyphens", "args_json_file")
 """Macros a command may hold besides ``${NAME}`` of one hyperparameter."""

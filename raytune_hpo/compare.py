@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from raytune_hpo import plots
+from raytune_hpo import comparison_plots
 from raytune_hpo.config import ConfigError, validate_config
 from raytune_hpo.layout import CONFIG_FILE
 from raytune_hpo.results import Experiment, incumbent, load_experiment, not_started
@@ -259,11 +259,12 @@ def write_comparison(comparison: Comparison, out: str | Path) -> dict[str, Path]
     out.mkdir(parents=True, exist_ok=True)
     c = comparison
     written = {
-        "anytime": plots.save_figure(
-            plots.plot_anytime(anytime_curves(c.reports), c.metric, c.mode), out / ANYTIME_PNG
+        "anytime": comparison_plots.save_figure(
+            comparison_plots.plot_anytime(anytime_curves(c.reports), c.metric, c.mode),
+            out / ANYTIME_PNG,
         ),
-        "learning_curves": plots.save_figure(
-            plots.plot_learning_curves(c.reports, c.metric), out / CURVES_PNG
+        "learning_curves": comparison_plots.save_figure(
+            comparison_plots.plot_learning_curves(c.reports, c.metric), out / CURVES_PNG
         ),
     }
     for key, name, frame in (

@@ -106,7 +106,7 @@ _DRIVER_REPEATS = {
         "Experiment has been interrupted",
     ),
     # No trial reported (each one that never started has an empty ``result.json``, see
-    # result_log): the summary says so.
+    # result_json_logger): the summary says so.
     "ray.tune.analysis.experiment_analysis": _DropMessages("Could not find best trial"),
     # Tune's loop timing its own steps (W&B's first run of an experiment takes seconds).
     "ray.tune.utils.util": _DropMessages("The `", "Processing trial results took"),

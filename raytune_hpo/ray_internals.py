@@ -5,8 +5,8 @@ and methods whose names start with ``_``, the ``ray.init`` keyword ``_system_con
 lines of Ray's own files and the attributes of Ray Tune's ``Trial`` that only its internals set.
 Each use is one small function or constant here, whose docstring says what it relies on; the rest
 of the package calls these and touches nothing private of Ray itself. The classes that override
-Ray's private hooks (:mod:`raytune_hpo.result_log`, :mod:`raytune_hpo.tracking`) are listed in
-:data:`OVERRIDDEN_HOOKS`.
+Ray's private hooks (:mod:`raytune_hpo.result_json_logger`, :mod:`raytune_hpo.tracking`) are
+listed in :data:`OVERRIDDEN_HOOKS`.
 
 ``tests/unit/test_ray_internals.py`` checks that the installed Ray is :data:`RAY_MINOR` and that
 every name here still exists; the ``ray[tune]`` requirement in ``pyproject.toml`` is pinned to
@@ -59,7 +59,7 @@ OVERRIDDEN_HOOKS: tuple[tuple[str, str, str], ...] = (
     ("ray.air.integrations.wandb", "WandbLoggerCallback", "_signal_logging_actor_stop"),
 )
 """``(module, class, member)`` of the private class members this package overrides or calls:
-``ResultJsonLogger`` (result_log) and the W&B trial-run callback (tracking)."""
+``ResultJsonLogger`` (result_json_logger) and the W&B trial-run callback (tracking)."""
 
 
 class RayVersionError(RuntimeError):

@@ -19,7 +19,7 @@ from raytune_hpo.config import ConfigError, ExperimentConfig, validate_config
 from raytune_hpo.data import DatasetArrays, load_dataset
 from raytune_hpo.layout import BEST_FILE, CONFIG_FILE
 from raytune_hpo.pbt_history import history_callbacks
-from raytune_hpo.result_log import ResultJsonLogger
+from raytune_hpo.result_json_logger import ResultJsonLogger
 from raytune_hpo.schedulers import build_scheduler
 from raytune_hpo.searchers import build_searcher
 from raytune_hpo.trainables.common import TrialSettings

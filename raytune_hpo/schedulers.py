@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field
 
 from raytune_hpo import explore, search_space
+from raytune_hpo.base_models import EntryOptions
 from raytune_hpo.registry import Entry, InvalidKey, lookup, options_as
-from raytune_hpo.schema import EntryOptions
 
 if TYPE_CHECKING:
     from ray.tune.schedulers import TrialScheduler

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field
 
 from raytune_hpo import search_space
+from raytune_hpo.base_models import EntryOptions
 from raytune_hpo.registry import Entry, InvalidKey, lookup, options_as
-from raytune_hpo.schema import EntryOptions
 
 if TYPE_CHECKING:
     from ray.tune.search import SearchAlgorithm, Searcher

@@ -21,7 +21,7 @@ import ray
 from ray.air.integrations.wandb import WandbLoggerCallback
 from ray.tune import Callback
 
-from raytune_hpo import net, ray_internals
+from raytune_hpo import ray_internals, tcp_probe
 from raytune_hpo.wandb_config import WandbConfig
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ def _unreachable_server() -> str | None:
     base_url = env.get_base_url(urls.DEFAULT_BASE_URL)
     parts = urllib.parse.urlsplit(base_url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    error = net.connect_error(parts.hostname or "", port, SERVER_TIMEOUT_S)
+    error = tcp_probe.connect_error(parts.hostname or "", port, SERVER_TIMEOUT_S)
     if error is None:
         return None
     return f"{base_url} ({error.strerror or type(error).__name__})"

@@ -24,7 +24,7 @@ from typing import Any, NoReturn
 
 import ray
 
-from raytune_hpo import net, ray_internals
+from raytune_hpo import ray_internals, tcp_probe
 from raytune_hpo.config import ConfigError
 from raytune_hpo.worker_preload import PRELOAD_ENV
 
@@ -115,7 +115,7 @@ def local_cluster() -> str | None:
     """
     recorded = ray_internals.recorded_local_address()
     host, _, port = (recorded or "").rpartition(":")
-    if not host or not port.isdigit() or net.connect_error(host, int(port), 1.0) is not None:
+    if not host or not port.isdigit() or tcp_probe.connect_error(host, int(port), 1.0) is not None:
         return None
     return recorded
 
@@ -220,7 +220,7 @@ def check_reachable(host: str, port: int, timeout: float = REACH_TIMEOUT_S) -> N
     Raises:
         ConfigError: No connection within ``timeout`` seconds.
     """
-    error = net.connect_error(host, port, timeout)
+    error = tcp_probe.connect_error(host, port, timeout)
     if error is not None:
         reason = error.strerror or type(error).__name__
         raise ConfigError(

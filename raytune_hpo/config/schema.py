@@ -19,13 +19,13 @@ from pydantic import (
 )
 
 from raytune_hpo import search_space
+from raytune_hpo.base_models import StrictModel
 from raytune_hpo.command_spec import CommandSpec
 from raytune_hpo.config.errors import describe, dotted
 from raytune_hpo.config.names import check_folder_name
 from raytune_hpo.data import DATASETS
 from raytune_hpo.registry import InvalidKey, lookup, options_union
 from raytune_hpo.schedulers import SCHEDULERS, FifoSchedulerConfig
-from raytune_hpo.schema import StrictModel
 from raytune_hpo.searchers import SEARCHERS, RandomSearcherConfig
 from raytune_hpo.user_code import is_import_path
 from raytune_hpo.wandb_config import WandbConfig

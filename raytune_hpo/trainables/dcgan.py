@@ -2,7 +2,7 @@
 
 An "epoch" is one pass over the training images, or ``steps_per_report`` steps when that option
 is set; either way one report, so schedulers count time in reports. The inception score is
-taken on a fixed batch of noise, under the classifier of :mod:`raytune_hpo.metrics`.
+taken on a fixed batch of noise, under the classifier of :mod:`raytune_hpo.inception_score`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 from torch.nn import functional as F
 
-from raytune_hpo import metrics
+from raytune_hpo import inception_score
 from raytune_hpo.data import DatasetArrays
 from raytune_hpo.models.dcgan import Discriminator, Generator
 from raytune_hpo.trainables import common
@@ -197,7 +197,7 @@ class DCGANEpochs:
         self.options = DCGANOptions.model_validate(dict(settings.options))
         self.device = device
         with torch.random.fork_rng(devices=[]):  # the networks below draw from the seeded RNG
-            self.classifier = metrics.load_classifier(
+            self.classifier = inception_score.load_classifier(
                 settings.dataset, settings.data_dir, download=settings.download, device=device
             ).model
         self.gan = build_gan(self.options, self.hp, device)
@@ -236,7 +236,7 @@ class DCGANEpochs:
         """The inception score on the fixed noise; ``DIVERGED_SCORE`` when it is not finite."""
         score = math.nan
         if all(math.isfinite(loss) for loss in trained.values()):
-            score = metrics.score_images(
+            score = inception_score.score_images(
                 self.classifier,
                 generate(self.gan.generator, self.eval_noise),
                 self.options.eval_batch_size,
@@ -277,7 +277,7 @@ def evaluate_dcgan_checkpoint(
     """
     options = DCGANOptions.model_validate(dict(settings.options))
     device = torch.device("cpu")
-    classifier: nn.Module = metrics.load_classifier(
+    classifier: nn.Module = inception_score.load_classifier(
         settings.dataset, settings.data_dir, download=settings.download, device=device
     ).model
     generator = Generator(options.latent_size, options.generator_features)
@@ -285,7 +285,7 @@ def evaluate_dcgan_checkpoint(
     images = generate(generator, fixed_noise(options, settings.seed))
 
     def score(x: torch.Tensor) -> float:
-        return metrics.score_images(classifier, x, options.eval_batch_size)
+        return inception_score.score_images(classifier, x, options.eval_batch_size)
 
     return {
         "inception_score": score(images),

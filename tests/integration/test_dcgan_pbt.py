@@ -20,7 +20,7 @@ from raytune_hpo import search_space
 from raytune_hpo.cli import main
 from raytune_hpo.config import load_config, smoke, validate_config
 from raytune_hpo.pbt_history import RAY_LOG, read_history, read_records
-from raytune_hpo.plots_pbt import PLOT_FILE
+from raytune_hpo.pbt_history_plot import PLOT_FILE
 from raytune_hpo.results import load_experiment, read_trials
 from raytune_hpo.runner import run_experiment
 

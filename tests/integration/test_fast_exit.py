@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from raytune_hpo import net
+from raytune_hpo import tcp_probe as net
 
 RAY_TMP = Path("/tmp/ray")
 EXIT_LIMIT_S = 3.0

@@ -19,7 +19,8 @@ import pytest
 import yaml
 from matplotlib.figure import Figure
 
-from raytune_hpo import cli, plots
+from raytune_hpo import cli
+from raytune_hpo import comparison_plots as plots
 from raytune_hpo.compare import (
     ANYTIME_PNG,
     CURVES_PNG,

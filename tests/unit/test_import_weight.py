@@ -119,7 +119,7 @@ def test_summary_prints_the_trial(tmp_path: Path) -> None:
         ("raytune_hpo.wandb_config", set(HEAVY)),
         ("raytune_hpo.results", {"torch", "ray", "wandb", "matplotlib"}),
         ("raytune_hpo.compare", {"torch", "torchvision", "wandb", "sklearn"}),
-        ("raytune_hpo.plots", {"torch", "ray", "wandb"}),
+        ("raytune_hpo.comparison_plots", {"torch", "ray", "wandb"}),
         ("raytune_hpo.config", {"torch", "torchvision", "wandb", "matplotlib", "sklearn"}),
         ("raytune_hpo.runner", {"wandb", "matplotlib"}),
     ],

@@ -16,7 +16,7 @@ from raytune_hpo.pbt_history import (
     history_table,
     read_history,
 )
-from raytune_hpo.plots_pbt import PLOT_FILE, plot_pbt_history, save_pbt_plot
+from raytune_hpo.pbt_history_plot import PLOT_FILE, plot_pbt_history, save_pbt_plot
 
 RECORDS = [
     {

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from raytune_hpo import metrics
+from raytune_hpo import inception_score as metrics
 from raytune_hpo.data import DatasetArrays, load_dataset
 
 
