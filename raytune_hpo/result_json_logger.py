@@ -14,6 +14,7 @@ grid reads every trial's file and warns "Failed to fetch metrics" for each trial
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,10 @@ from raytune_hpo import ray_internals
 
 if TYPE_CHECKING:
     from ray.tune.experiment import Trial
+
+# Experiments started before this module had its name hold the logger in their tuner.pkl under
+# its old module; `resume` finds it there.
+sys.modules.setdefault("raytune_hpo.result_log", sys.modules[__name__])
 
 
 class ResultJsonLogger(JsonLoggerCallback):
