@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from raytune_hpo import comparison_plots
-from raytune_hpo.config import ConfigError, validate_config
+from raytune_hpo.config import ConfigError, method_name
 from raytune_hpo.layout import CONFIG_FILE
 from raytune_hpo.results import Experiment, incumbent, load_experiment, not_started
 
@@ -96,8 +96,24 @@ def load_comparison(paths: Sequence[str | Path], target: float | None = None) ->
 
 
 def experiment_method(experiment: Experiment) -> str:
-    """The method of an experiment, from its stored config."""
-    return validate_config(experiment.config, str(experiment.path / CONFIG_FILE)).method
+    """The method of an experiment, from its stored config (checked when the run wrote it).
+
+    Read from the names alone: validating the whole config would import every built-in
+    trainable, and with them torch.
+
+    Raises:
+        ConfigError: The stored config names no searcher or scheduler.
+    """
+    names = []
+    for section in ("searcher", "scheduler"):
+        name = (experiment.config.get(section) or {}).get("name")
+        if not isinstance(name, str):
+            raise ConfigError(
+                f"{section}.name", "missing; not a config written by raytune-hpo",
+                str(experiment.path / CONFIG_FILE),
+            )  # fmt: skip
+        names.append(name)
+    return method_name(*names)
 
 
 def tidy_reports(experiment: Experiment, method: str) -> pd.DataFrame:

@@ -22,7 +22,12 @@ from raytune_hpo.config.loading import (
     read_yaml,
     validate_config,
 )
-from raytune_hpo.config.names import check_folder_name, scheduler_names, searcher_names
+from raytune_hpo.config.names import (
+    check_folder_name,
+    method_name,
+    scheduler_names,
+    searcher_names,
+)
 from raytune_hpo.config.schema import (
     CheckpointSettings,
     DatasetConfig,
@@ -51,6 +56,7 @@ __all__ = [
     "check_folder_name",
     "load_config",
     "load_yaml",
+    "method_name",
     "parse_override",
     "read_yaml",
     "scheduler_names",

@@ -37,3 +37,16 @@ def searcher_names() -> list[str]:
 def scheduler_names() -> list[str]:
     """Names accepted by ``scheduler.name``."""
     return list(SCHEDULERS)
+
+
+def method_name(searcher: str, scheduler: str) -> str:
+    """The method that groups experiments: the searcher, plus the scheduler unless FIFO.
+
+    ``random`` + ``asha`` is ``asha``, ``hyperopt`` + ``fifo`` is ``hyperopt``, ``hyperopt`` +
+    ``asha`` is ``hyperopt+asha``.
+    """
+    if scheduler == "fifo":
+        return searcher
+    if searcher == "random":
+        return scheduler
+    return f"{searcher}+{scheduler}"

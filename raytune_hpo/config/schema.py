@@ -22,7 +22,7 @@ from raytune_hpo import search_space
 from raytune_hpo.base_models import StrictModel
 from raytune_hpo.command_spec import CommandSpec
 from raytune_hpo.config.errors import describe, dotted
-from raytune_hpo.config.names import check_folder_name
+from raytune_hpo.config.names import check_folder_name, method_name
 from raytune_hpo.data import DATASETS
 from raytune_hpo.registry import InvalidKey, lookup, options_union
 from raytune_hpo.schedulers import SCHEDULERS, FifoSchedulerConfig
@@ -199,11 +199,7 @@ class ExperimentConfig(StrictModel):
     @property
     def method(self) -> str:
         """The method name used to group experiments: searcher, plus scheduler unless FIFO."""
-        if self.scheduler.name == "fifo":
-            return self.searcher.name
-        if self.searcher.name == "random":
-            return self.scheduler.name
-        return f"{self.searcher.name}+{self.scheduler.name}"
+        return method_name(self.searcher.name, self.scheduler.name)
 
     @property
     def max_t(self) -> int:

@@ -57,6 +57,7 @@ def write_experiment(folder: Path) -> Path:
         "name": "light",
         "metric": "validation_error",
         "mode": "min",
+        "searcher": {"name": "random"},
         "scheduler": {"name": "fifo"},
     }
     (folder / "raytune_hpo.yaml").write_text(yaml.safe_dump(config))
@@ -69,6 +70,7 @@ def write_experiment(folder: Path) -> Path:
             "trial_id": "t0001",
             "training_iteration": epoch,
             "validation_error": error,
+            "time_this_iter_s": 1.0,
             "time_total_s": float(epoch),
             "timestamp": 100 + epoch,
             "config": {"learning_rate": 0.1},
@@ -95,6 +97,13 @@ def test_summary_reads_results_without_torch_ray_or_wandb(tmp_path: Path) -> Non
     body = run_cli(["summary", str(folder)])
     loaded = loaded_after(body)
     assert loaded.isdisjoint({"torch", "torchvision", "ray", "wandb", "matplotlib", "sklearn"})
+
+
+def test_compare_reads_results_without_torch_or_wandb(tmp_path: Path) -> None:
+    folder = write_experiment(tmp_path / "light")
+    body = run_cli(["compare", str(folder), "--out", str(tmp_path / "out")])
+    assert loaded_after(body).isdisjoint({"torch", "torchvision", "wandb", "sklearn"})
+    assert (tmp_path / "out" / "methods.csv").read_text().splitlines()[1].startswith("1,random,")
 
 
 def test_summary_prints_the_trial(tmp_path: Path) -> None:
