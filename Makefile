@@ -28,8 +28,11 @@ test: $(VENV)/.installed-dev
 test-fast: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest tests/unit tests/test_configs.py
 
+# Lint, formatting and static types ([tool.mypy] in pyproject.toml); .ci/run runs it before the tests.
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check raytune_hpo tests experiments
+	$(BIN)/ruff format --check raytune_hpo tests experiments
+	$(BIN)/mypy raytune_hpo
 
 clean:
 	rm -rf $(VENV)

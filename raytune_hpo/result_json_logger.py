@@ -52,8 +52,9 @@ class ResultJsonLogger(JsonLoggerCallback):
         """
         super().on_experiment_end(trials=trials, **info)
         for trial in trials:
-            if not ray_internals.trial_started(trial):
-                _create_empty(trial.storage.storage_filesystem, trial.path, EXPR_RESULT_FILE)
+            storage = trial.storage  # trial.path is storage.trial_fs_path
+            if not ray_internals.trial_started(trial) and storage is not None:
+                _create_empty(storage.storage_filesystem, storage.trial_fs_path, EXPR_RESULT_FILE)
 
 
 def _create_empty(filesystem: fs.FileSystem, folder: str, name: str) -> None:

@@ -27,6 +27,7 @@ from raytune_hpo.wandb_config import WandbConfig
 if TYPE_CHECKING:
     import pandas as pd
     from ray.tune.experiment import Trial
+    from ray.tune.stopper import Stopper
 
 logger = logging.getLogger(__name__)
 SERVER_TIMEOUT_S = 3.0
@@ -34,27 +35,31 @@ SERVER_TIMEOUT_S = 3.0
 itself would wait 90 s per run before giving up)."""
 
 
+def _base_url() -> str:
+    """The W&B server: ``WANDB_BASE_URL``, else wandb's default."""
+    from wandb import env
+    from wandb.sdk.lib import urls
+
+    return os.environ.get(env.BASE_URL, urls.DEFAULT_BASE_URL)
+
+
 def _api_key_configured() -> bool:
     """Whether wandb would find credentials without prompting: env first, then netrc."""
     from wandb import env
     from wandb.errors import AuthenticationError
-    from wandb.sdk.lib import urls, wbauth
+    from wandb.sdk.lib import wbauth
 
     if os.environ.get(env.API_KEY) or os.environ.get(env.IDENTITY_TOKEN_FILE):
         return True
     try:
-        host = env.get_base_url(urls.DEFAULT_BASE_URL)
-        return wbauth.read_netrc_auth(host=host) is not None
+        return wbauth.read_netrc_auth(host=_base_url()) is not None
     except (AuthenticationError, ValueError):
         return False
 
 
 def _unreachable_server() -> str | None:
     """The W&B server (``WANDB_BASE_URL`` or wandb's default) and why it is silent; else None."""
-    from wandb import env
-    from wandb.sdk.lib import urls
-
-    base_url = env.get_base_url(urls.DEFAULT_BASE_URL)
+    base_url = _base_url()
     parts = urllib.parse.urlsplit(base_url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     error = tcp_probe.connect_error(parts.hostname or "", port, SERVER_TIMEOUT_S)
@@ -209,7 +214,13 @@ class IncumbentRunCallback(Callback):
         self._start = 0.0
         self._best: float | None = None
 
-    def setup(self, **info: Any) -> None:
+    def setup(
+        self,
+        stop: Stopper | None = None,
+        num_samples: int | None = None,
+        total_num_samples: int | None = None,
+        **info: Any,
+    ) -> None:
         """Starts the clock and the W&B run."""
         import wandb
 

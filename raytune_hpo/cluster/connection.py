@@ -90,7 +90,7 @@ def connect(
         ray.init(
             address="local",  # a new instance, even where a stopped one is still recorded
             include_dashboard=False,
-            logging_level="WARNING",
+            logging_level=logging.WARNING,
             _system_config=LOCAL_SYSTEM_CONFIG,
         )
         return
@@ -101,7 +101,7 @@ def connect(
     if endpoint is not None:
         check_reachable(*endpoint)
     try:
-        ray.init(address=address, logging_level="WARNING", runtime_env=runtime_env or None)
+        ray.init(address=address, logging_level=logging.WARNING, runtime_env=runtime_env or None)
     except Exception as err:  # Ray raises ConnectionError, RuntimeError or AuthenticationError
         raise ConfigError("--address", describe_connect_error(target, err, source)) from None
 

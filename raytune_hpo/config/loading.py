@@ -129,8 +129,8 @@ def anchor_paths(cfg: ExperimentConfig, base: Path) -> ExperimentConfig:
     experiment, then runs the same code from any folder (``resume``).
     """
 
-    def absolute(target: str | None) -> str | None:
-        if target is None or not is_import_path(target) or not is_file_target(target):
+    def absolute(target: str) -> str:
+        if not is_import_path(target) or not is_file_target(target):
             return target
         file, _, name = target.rpartition(":")
         return f"{(base / Path(file).expanduser()).resolve()}:{name}"
@@ -141,4 +141,5 @@ def anchor_paths(cfg: ExperimentConfig, base: Path) -> ExperimentConfig:
         trainable = trainable.model_copy(update={"workdir": str(workdir)})
     elif cfg.builtin is None:
         trainable = absolute(trainable)
-    return cfg.model_copy(update={"trainable": trainable, "evaluate": absolute(cfg.evaluate)})
+    evaluate = None if cfg.evaluate is None else absolute(cfg.evaluate)
+    return cfg.model_copy(update={"trainable": trainable, "evaluate": evaluate})

@@ -7,7 +7,7 @@ registry entries) run in the model validator so that a config built in code obey
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
 from pydantic import (
     Discriminator,
@@ -19,7 +19,7 @@ from pydantic import (
 )
 
 from raytune_hpo import search_space
-from raytune_hpo.base_models import StrictModel
+from raytune_hpo.base_models import EntryOptions, StrictModel
 from raytune_hpo.command_spec import CommandSpec
 from raytune_hpo.config.errors import describe, dotted
 from raytune_hpo.config.names import check_folder_name, method_name
@@ -78,10 +78,15 @@ class CheckpointSettings(StrictModel):
     num_to_keep: int | None = Field(default=2, ge=1)
 
 
-SearcherConfig = options_union(SEARCHERS)
-"""``searcher``: the options model of one ``SEARCHERS`` entry, chosen by ``name``."""
-SchedulerConfig = options_union(SCHEDULERS)
-"""``scheduler``: the options model of one ``SCHEDULERS`` entry, chosen by ``name``."""
+if TYPE_CHECKING:
+    # Built from the registries at run time; a type checker sees the base of every entry.
+    SearcherConfig: TypeAlias = EntryOptions
+    SchedulerConfig: TypeAlias = EntryOptions
+else:
+    SearcherConfig = options_union(SEARCHERS)
+    """``searcher``: the options model of one ``SEARCHERS`` entry, chosen by ``name``."""
+    SchedulerConfig = options_union(SCHEDULERS)
+    """``scheduler``: the options model of one ``SCHEDULERS`` entry, chosen by ``name``."""
 
 
 def _trainable_tag(value: Any) -> str:
