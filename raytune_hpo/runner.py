@@ -159,6 +159,11 @@ def build_trainable(cfg: ExperimentConfig, data: DatasetArrays | None, code: Any
     return tune.with_resources(trainable, resources)
 
 
+def wandb_root(cfg: ExperimentConfig, path: storage.Location) -> Path:
+    """Where W&B files go by default: the experiment folder, or ``./<name>`` for a URI."""
+    return path if isinstance(path, Path) else Path.cwd() / cfg.name
+
+
 def tracking_callbacks(cfg: ExperimentConfig) -> list[tune.Callback]:
     """The W&B callbacks of ``cfg.wandb`` (none when disabled); they never change results.
 
@@ -171,7 +176,7 @@ def tracking_callbacks(cfg: ExperimentConfig) -> list[tune.Callback]:
     from raytune_hpo.tracking import build_wandb_callbacks
 
     path = experiment_path(cfg)
-    local = path if isinstance(path, Path) else Path.cwd() / cfg.name
+    local = wandb_root(cfg, path)
 
     def summary() -> Any:
         from raytune_hpo.results import load_experiment, summary_table
@@ -379,6 +384,10 @@ def resume_experiment(
         )
     code = resolve_trainable(cfg, trainable)
     evaluate = resolve_evaluate(cfg)
+    if cfg.wandb.enabled:
+        from raytune_hpo.tracking import set_wandb_environment
+
+        set_wandb_environment(cfg.wandb, wandb_root(cfg, location))
     console.configure(output)
     start_ray(address, cfg)
     cluster.check_resources(cfg.resources_per_trial, str(location))
