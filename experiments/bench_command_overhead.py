@@ -226,7 +226,8 @@ def main() -> None:
     """Measure command and function trials on the same work, FIFO and PBT."""
     args = parse_args(__doc__, configure)
     if args.smoke:
-        args.trials, args.epochs, args.seconds, args.repeats = 4, 2, 0.05, 1
+        # Two at once, so that each worker takes a second trial: a switch to measure.
+        args.trials, args.slots, args.epochs, args.seconds, args.repeats = 4, 2, 2, 0.05, 1
         args.pbt_trials, args.pbt_epochs = 2, 6
     print_header("Command trials vs function trials: extra wall time per trial and per restart")
     print(

@@ -49,6 +49,7 @@ from _bench import (
     parse_args,
     print_header,
     print_samples,
+    processes_naming,
     scratch_dir,
 )
 
@@ -130,6 +131,8 @@ def phases(launch: float, pid: int, output: str, folder: Path, imports: float) -
         for line in result.read_text().splitlines()
         if line.strip()
     ]
+    if not reports:
+        raise RuntimeError(f"no report in {folder}; the run printed:\n{output[-3000:]}")
     return {
         "imports": imports,
         "ray_up": raylet_start(pid) - launch,
@@ -205,6 +208,9 @@ def variants(
     bare = root / "bare_latency.py"
     bare.write_text(BARE_SCRIPT)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # Ray's own loggers (its result.json) for the bare script, even when the caller (a test
+    # session that ran experiments) switched them off in its environment.
+    env.pop("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", None)
     counter = iter(range(10**6))
 
     def ours() -> dict[str, float]:
@@ -272,16 +278,6 @@ def stop_processes(marker: str) -> None:
             pids = processes_naming(marker)
         if not pids:
             return
-
-
-def processes_naming(marker: str) -> list[int]:
-    """Ids of the live processes whose command line holds ``marker``."""
-    found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        with contextlib.suppress(OSError):
-            if marker in cmdline.read_bytes().decode(errors="replace"):
-                found.append(int(cmdline.parent.name))
-    return found
 
 
 # --- report -----------------------------------------------------------------------------------

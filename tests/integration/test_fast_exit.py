@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from experiments._bench import processes_naming
 from raytune_hpo import tcp_probe as net
 
 RAY_TMP = Path("/tmp/ray")
@@ -37,16 +38,6 @@ def session_processes(pid: int) -> list[int]:
     sessions = sorted(RAY_TMP.glob(f"session_*_{pid}"))
     assert sessions, f"no Ray session of process {pid} under {RAY_TMP}"
     return processes_naming(sessions[-1].name)
-
-
-def processes_naming(marker: str) -> list[int]:
-    """Ids of the live processes whose command line holds ``marker``."""
-    found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        with contextlib.suppress(OSError):
-            if marker in cmdline.read_bytes().decode(errors="replace"):
-                found.append(int(cmdline.parent.name))
-    return found
 
 
 def sleep_config(folder: Path, name: str, trials: int, epochs: int, space: dict) -> Path:
