@@ -57,7 +57,11 @@ def raw_epochs(trial_dir: str | Path) -> list[int]:
 
 
 def newest_state(path: Path) -> dict[str, Any] | None:
-    """Trial status and last reported epoch by trial id, from the newest experiment state.
+    """Trial status, last reported epoch and epoch of the latest checkpoint by trial id, from
+    the newest experiment state.
+
+    The two epochs can differ: Ray may record a report in the state before the checkpoint that
+    came with it, and a resumed trial starts from the recorded checkpoint (``saved``).
 
     Returns None while no complete state file is there (Ray rewrites it as the run goes).
     """
@@ -72,5 +76,19 @@ def newest_state(path: Path) -> dict[str, Any] | None:
     for trial_json, runtime_json in data["trial_data"]:
         trial, runtime = json.loads(trial_json), json.loads(runtime_json)
         last = runtime.get("last_result") or {}
-        trials[trial["trial_id"]] = {"status": trial["status"], "epoch": last.get("epoch", 0)}
+        trials[trial["trial_id"]] = {
+            "status": trial["status"],
+            "epoch": last.get("epoch", 0),
+            "saved": _saved_epoch(runtime.get("checkpoint_manager")),
+        }
     return trials
+
+
+def _saved_epoch(manager: dict[str, Any] | None) -> int:
+    """The epoch of the latest checkpoint in Ray's pickled checkpoint manager; 0 for none."""
+    import ray.cloudpickle
+
+    if not manager or "value" not in manager:
+        return 0
+    latest = ray.cloudpickle.loads(bytes.fromhex(manager["value"])).latest_checkpoint_result
+    return 0 if latest is None else int(latest.metrics.get("epoch", 0))
