@@ -36,10 +36,22 @@ def preload_trainables() -> threading.Thread | None:
     if os.environ.get(PRELOAD_ENV, "1") == "0":
         return None
     thread = threading.Thread(
-        target=importlib.import_module, args=(HEAVY_MODULE,), name="preload", daemon=True
+        target=_import_quietly, args=(HEAVY_MODULE,), name="preload", daemon=True
     )
     thread.start()
     return thread
+
+
+def _import_quietly(name: str) -> None:
+    """Import ``name``; an import cut short (Ray stopping the worker midway) prints nothing.
+
+    A real import error is not lost: the trainable imports the module again where it needs it,
+    and that import fails with its own traceback in the trial's error file.
+    """
+    try:
+        importlib.import_module(name)
+    except BaseException:  # see the docstring
+        return
 
 
 def quiet_worker_termination() -> None:

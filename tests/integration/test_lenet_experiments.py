@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -123,15 +124,27 @@ def test_pbt_exploits_another_trials_checkpoint(
     for record in records:
         assert record["donor_id"] != record["trial_id"]
         own = reports[reports["trial_id"] == record["trial_id"]]
-        later = own[own["report_time"] > record["time"]].sort_values("report_time")
-        if later.empty:
-            continue  # exploited at its last epoch
+        # Up to the trial's next exploit, if any: PBT may exploit a paused trial again before
+        # it trains with the value of this one.
+        again = [r["time"] for r in records if r["trial_id"] == record["trial_id"]]
+        until = min((t for t in again if t > record["time"]), default=math.inf)
+        later = own[(own["report_time"] > record["time"]) & (own["report_time"] < until)]
+        later = later.sort_values("report_time")
+        new_rate = later[later["config/learning_rate"] == record["new"]["learning_rate"]]
+        first_new = new_rate["report_time"].min() if not new_rate.empty else math.inf
+        # Before the new value trains, at most the epoch that was running when PBT exploited
+        # can arrive (the trial's own count, the old value).
+        in_flight = later[later["report_time"] < first_new]
+        assert len(in_flight) <= 1, in_flight[["training_iteration", "config/learning_rate"]]
+        assert (in_flight["training_iteration"] == record["training_iteration"] + 1).all()
+        if new_rate.empty:
+            # Exploited at its last epoch, or exploited again before its next epoch.
+            assert until < math.inf or later.empty, "the exploited trial never trained again"
+            continue
         continued += 1
-        first = later.iloc[0]
-        # The next epoch trains with the new learning rate, from the donor's checkpoint: it
+        # The next epoch trains with the new learning rate from the donor's checkpoint: it
         # continues the donor's epoch count, not its own.
-        assert first["config/learning_rate"] == record["new"]["learning_rate"]
-        assert first["training_iteration"] <= record["donor_iteration"] + 1
+        assert new_rate.iloc[0]["training_iteration"] <= record["donor_iteration"] + 1
     assert continued >= 1, "no exploited trial trained again after its exploit"
     # After an exploit, the exploiting trial continues the donor's epoch count from its
     # checkpoint: its epochs stay contiguous and it reaches max_epochs.
