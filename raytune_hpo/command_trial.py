@@ -422,6 +422,7 @@ class CommandProcess:
         while True:
             self.popen.poll()  # reap the leader, so that only running processes count
             if not group_alive(self.pgid):
+                self.popen.poll()  # the leader may have ended since the poll above
                 self._gone()
                 return True
             if time.monotonic() >= until:
