@@ -608,6 +608,8 @@ class _WorkerOutput:
             return
         trial_id = name.removeprefix(_TRIAL_NAME)
         for line in lines:
+            if not line.strip():
+                continue  # a blank line says nothing once prefixed by its trial
             self.screen.line(f"(trial {trial_id}) {line}", err=bool(data.get("is_err")))
 
 

@@ -374,3 +374,15 @@ def test_the_last_line_tells_ctrl_c_from_the_time_budget(
     assert _console_lines(drive, ["time_budget_s=90"])[-1] == (
         f"[0:00] 0/3 trials done, {cut_off}, 1 never started, no validation_error yet"
     )
+
+
+def test_trial_output_is_prefixed_by_its_trial_and_blank_lines_are_dropped() -> None:
+    stream = io.StringIO()
+    printer = console._WorkerOutput(console._Screen(stream), quiet=False)
+    printer({"actor_name": "raytune-hpo trial abc_00001", "lines": ["epoch 1", "", "  ", "done"]})
+    assert stream.getvalue().splitlines() == ["(trial abc_00001) epoch 1", "(trial abc_00001) done"]
+    quiet = io.StringIO()
+    console._WorkerOutput(console._Screen(quiet), quiet=True)(
+        {"actor_name": "raytune-hpo trial abc_00001", "lines": ["epoch 1"]}
+    )
+    assert quiet.getvalue() == ""
