@@ -65,7 +65,7 @@ import sys
 import ray
 from ray import tune
 from raytune_hpo.data import load_dataset
-from raytune_hpo.trainables.common import TrialSettings
+from raytune_hpo.trainables.trial import TrialSettings
 from raytune_hpo.trainables.lenet import train_lenet
 
 storage, name, trials, epochs, train_size, address = sys.argv[1:7]

@@ -22,7 +22,7 @@ from raytune_hpo.pbt_history import history_callbacks
 from raytune_hpo.result_json_logger import ResultJsonLogger
 from raytune_hpo.schedulers import build_scheduler
 from raytune_hpo.searchers import build_searcher
-from raytune_hpo.trainables.common import TrialSettings
+from raytune_hpo.trainables.trial import TrialSettings
 from raytune_hpo.trial_checks import (
     RAY_RESULT_KEYS,
     STRICT_CHECK_SWITCH,
@@ -88,13 +88,13 @@ def start_ray(address: str | None = None, cfg: ExperimentConfig | None = None) -
 
     On a cluster named by ``address``, the user's code of ``cfg`` travels to every node with
     Ray's runtime environment; the workers of a local instance import torch ahead only for a
-    built-in trainable. See :func:`raytune_hpo.cluster.connect` (token
+    built-in trainable that needs it. See :func:`raytune_hpo.cluster.connect` (token
     authentication, one-line errors).
     """
     cluster.connect(
         address,
         runtime_env=code_runtime_env(cfg) if address and cfg else None,
-        preload_trainables=cfg is None or cfg.builtin is not None,
+        preload_trainables=cfg is None or (cfg.builtin is not None and cfg.builtin.needs_torch),
     )
 
 

@@ -1,15 +1,18 @@
 """The ``TRAINABLES`` registry: trainable name -> a :class:`Trainable`.
 
-Adding a built-in trainable: write a module that fulfils :class:`Trainable` and add one entry
-below. One that trains torch networks epoch by epoch writes only its
-:class:`~raytune_hpo.trainables.epoch_loop.EpochSteps` and lets
+Adding a built-in trainable: write a module that fulfils :class:`Trainable` with a module-level
+``TRAINABLE = TrainableSpec(...)`` and add its name and module to ``BUILTIN_MODULES`` below. A
+module is imported only when its trainable is asked for, so neither a driver nor a Ray worker
+imports torch for a trainable that needs none (``sleep``). One that trains torch networks epoch
+by epoch writes only its :class:`~raytune_hpo.trainables.epoch_loop.EpochSteps` and lets
 :func:`~raytune_hpo.trainables.epoch_loop.train_epochs` restore, loop, report and checkpoint
 (``lenet.py`` is the short example); ``sleep.py`` has a ``train`` of its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import importlib
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -17,20 +20,14 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 
 from raytune_hpo.data import DatasetArrays
-from raytune_hpo.trainables.common import TrialSettings
-from raytune_hpo.trainables.dcgan import METRICS as DCGAN_METRICS
-from raytune_hpo.trainables.dcgan import SMOKE_OPTIONS as DCGAN_SMOKE_OPTIONS
-from raytune_hpo.trainables.dcgan import DCGANOptions, evaluate_dcgan_checkpoint, train_dcgan
-from raytune_hpo.trainables.lenet import (
-    METRICS as LENET_METRICS,
-)
-from raytune_hpo.trainables.lenet import (
-    LeNetOptions,
-    evaluate_lenet_checkpoint,
-    train_lenet,
-)
-from raytune_hpo.trainables.sleep import METRICS as SLEEP_METRICS
-from raytune_hpo.trainables.sleep import SleepOptions, evaluate_sleep, train_sleep
+from raytune_hpo.trainables.trial import TrialSettings
+
+BUILTIN_MODULES = {
+    "lenet": "raytune_hpo.trainables.lenet",
+    "dcgan": "raytune_hpo.trainables.dcgan",
+    "sleep": "raytune_hpo.trainables.sleep",
+}
+"""Built-in trainable name -> the module whose ``TRAINABLE`` it is."""
 
 
 class Trainable(Protocol):
@@ -47,6 +44,10 @@ class Trainable(Protocol):
     @property
     def smoke_options(self) -> Mapping[str, Any]:
         """``trainable_options`` that make a ``--smoke`` run quick."""
+
+    @property
+    def needs_torch(self) -> bool:
+        """Whether its trials import torch (local Ray workers then start importing it early)."""
 
     def train(
         self, config: dict[str, Any], *, data: DatasetArrays, settings: TrialSettings
@@ -74,27 +75,23 @@ class TrainableSpec:
     options: type[BaseModel]
     metrics: tuple[str, ...]
     smoke_options: Mapping[str, Any] = field(default_factory=dict)
+    needs_torch: bool = True
 
 
-TRAINABLES: dict[str, Trainable] = {
-    "lenet": TrainableSpec(
-        train=train_lenet,
-        evaluate=evaluate_lenet_checkpoint,
-        options=LeNetOptions,
-        metrics=LENET_METRICS,
-    ),
-    "dcgan": TrainableSpec(
-        train=train_dcgan,
-        evaluate=evaluate_dcgan_checkpoint,
-        options=DCGANOptions,
-        metrics=DCGAN_METRICS,
-        smoke_options=DCGAN_SMOKE_OPTIONS,
-    ),
-    "sleep": TrainableSpec(
-        train=train_sleep,
-        evaluate=evaluate_sleep,
-        options=SleepOptions,
-        metrics=SLEEP_METRICS,
-        smoke_options={"seconds_per_epoch": 0.01},
-    ),
-}
+class _BuiltinTrainables(Mapping[str, Trainable]):
+    """``BUILTIN_MODULES`` as a mapping; a module is imported on the first lookup of its name."""
+
+    def __getitem__(self, name: str) -> Trainable:
+        if name not in BUILTIN_MODULES:
+            raise KeyError(name)
+        trainable: Trainable = importlib.import_module(BUILTIN_MODULES[name]).TRAINABLE
+        return trainable
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(BUILTIN_MODULES)
+
+    def __len__(self) -> int:
+        return len(BUILTIN_MODULES)
+
+
+TRAINABLES: Mapping[str, Trainable] = _BuiltinTrainables()

@@ -1,37 +1,21 @@
-"""What every trainable shares: settings, device choice, batching, checkpoints and reports."""
+"""What the torch trainables share: device choice, batching, checkpoints and reports."""
 
 from __future__ import annotations
 
 import os
 import tempfile
-import time
 import warnings
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import ray
 import torch
 from ray import tune
 
+from raytune_hpo.trainables.trial import stamped
+
 CHECKPOINT_FILE = "state.pt"
-
-
-@dataclass(frozen=True)
-class TrialSettings:
-    """Experiment-level settings a trial needs; hyperparameters travel in the trial config."""
-
-    max_epochs: int
-    checkpoint_frequency: int = 1
-    seed: int = 0
-    cpus: float = 1.0
-    options: Mapping[str, Any] = field(default_factory=dict)
-    dataset: str = "digits"
-    """Name of the experiment's data set (e.g. for the inception-score classifier)."""
-    data_dir: str = "~/.cache/raytune_hpo/data"
-    download: bool = True
 
 
 def select_device(cpus: float) -> torch.device:
@@ -82,21 +66,13 @@ def load_state(directory: Path, device: torch.device) -> dict[str, Any]:
     return torch.load(directory / CHECKPOINT_FILE, map_location=device, weights_only=False)
 
 
-def placement() -> dict[str, str]:
-    """Where the trial runs: ``node_ip`` and ``gpu_ids``, the GPUs Ray assigned ("0,1"; "" none)."""
-    return {
-        "node_ip": ray.util.get_node_ip_address(),
-        "gpu_ids": ",".join(str(gpu) for gpu in ray.get_gpu_ids()),
-    }
-
-
 def report_epoch(metrics: Mapping[str, Any], state: Mapping[str, Any] | None) -> None:
     """One ``tune.report`` for the epoch, with a checkpoint when ``state`` is given.
 
-    Adds ``report_time`` (seconds since the epoch, float) so that results line up on one
-    wall clock across trials and nodes, and where the trial runs (:func:`placement`).
+    The metrics are :func:`~raytune_hpo.trainables.trial.stamped` with the report's time and
+    where the trial runs.
     """
-    metrics = {**metrics, "report_time": time.time(), **placement()}
+    metrics = stamped(metrics)
     if state is None:
         tune.report(metrics)
         return

@@ -21,8 +21,9 @@ from torch.nn import functional as F
 from raytune_hpo import inception_score
 from raytune_hpo.data import DatasetArrays
 from raytune_hpo.models.dcgan import Discriminator, Generator
-from raytune_hpo.trainables import common
+from raytune_hpo.trainables import TrainableSpec, common
 from raytune_hpo.trainables.epoch_loop import EpochReport, train_epochs
+from raytune_hpo.trainables.trial import TrialSettings
 
 DEFAULTS: dict[str, Any] = {"lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5, "batch_size": 64}
 """Hyperparameters a config may leave out of its search space."""
@@ -190,7 +191,7 @@ class DCGANEpochs:
         self,
         config: dict[str, Any],
         data: DatasetArrays,
-        settings: common.TrialSettings,
+        settings: TrialSettings,
         device: torch.device,
     ) -> None:
         self.hp = {**DEFAULTS, **config}
@@ -258,15 +259,13 @@ class DCGANEpochs:
         }
 
 
-def train_dcgan(
-    config: dict[str, Any], *, data: DatasetArrays, settings: common.TrialSettings
-) -> None:
+def train_dcgan(config: dict[str, Any], *, data: DatasetArrays, settings: TrialSettings) -> None:
     """Train a DCGAN for ``settings.max_epochs`` reports (:class:`DCGANEpochs`)."""
     train_epochs(DCGANEpochs, config, data, settings)
 
 
 def evaluate_dcgan_checkpoint(
-    directory: Path, config: dict[str, Any], data: DatasetArrays, settings: common.TrialSettings
+    directory: Path, config: dict[str, Any], data: DatasetArrays, settings: TrialSettings
 ) -> dict[str, float]:
     """Inception score of a checkpoint's generator, beside real images' scores as the ceiling.
 
@@ -292,3 +291,12 @@ def evaluate_dcgan_checkpoint(
         "real_val_inception_score": score(common.to_device(data.x_val, device)),
         "real_test_inception_score": score(common.to_device(data.x_test, device)),
     }
+
+
+TRAINABLE = TrainableSpec(
+    train=train_dcgan,
+    evaluate=evaluate_dcgan_checkpoint,
+    options=DCGANOptions,
+    metrics=METRICS,
+    smoke_options=SMOKE_OPTIONS,
+)

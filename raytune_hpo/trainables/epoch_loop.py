@@ -19,6 +19,7 @@ from ray import tune
 
 from raytune_hpo.data import DatasetArrays
 from raytune_hpo.trainables import common
+from raytune_hpo.trainables.trial import TrialSettings
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class EpochSteps(Protocol):
         """What a checkpoint saves (the loop adds ``epoch``); :meth:`load_state` reads it back."""
 
 
-Build = Callable[[dict[str, Any], DatasetArrays, common.TrialSettings, torch.device], EpochSteps]
+Build = Callable[[dict[str, Any], DatasetArrays, TrialSettings, torch.device], EpochSteps]
 """``build(config, data, settings, device)``: a trial's :class:`EpochSteps`; a class will do."""
 ReportEpoch = Callable[[Mapping[str, Any], Mapping[str, Any] | None], None]
 """``report(metrics, state)``: one report, with a checkpoint of ``state`` when not None."""
@@ -70,7 +71,7 @@ ReportEpoch = Callable[[Mapping[str, Any], Mapping[str, Any] | None], None]
 
 def run_epochs(
     steps: EpochSteps,
-    settings: common.TrialSettings,
+    settings: TrialSettings,
     *,
     restored: Mapping[str, Any] | None,
     report: ReportEpoch,
@@ -108,7 +109,7 @@ def run_epochs(
 
 
 def train_epochs(
-    build: Build, config: dict[str, Any], data: DatasetArrays, settings: common.TrialSettings
+    build: Build, config: dict[str, Any], data: DatasetArrays, settings: TrialSettings
 ) -> None:
     """One trial in a Ray Tune function trainable: :func:`run_epochs` over ``build``'s steps.
 
@@ -142,7 +143,7 @@ def restore_state(device: torch.device) -> dict[str, Any] | None:
         return common.load_state(Path(directory), device)
 
 
-def is_checkpoint_epoch(epoch: int, settings: common.TrialSettings) -> bool:
+def is_checkpoint_epoch(epoch: int, settings: TrialSettings) -> bool:
     """Whether epoch ``epoch`` (1-based) is saved: every ``frequency`` epochs and the last."""
     return epoch % settings.checkpoint_frequency == 0 or epoch == settings.max_epochs
 

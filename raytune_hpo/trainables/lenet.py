@@ -14,8 +14,9 @@ from torch.nn import functional as F
 
 from raytune_hpo.data import DatasetArrays
 from raytune_hpo.models.lenet import LeNet
-from raytune_hpo.trainables import common
+from raytune_hpo.trainables import TrainableSpec, common
 from raytune_hpo.trainables.epoch_loop import EpochReport, train_epochs
+from raytune_hpo.trainables.trial import TrialSettings
 
 DEFAULTS: dict[str, Any] = {
     "learning_rate": 0.1,
@@ -111,7 +112,7 @@ class LeNetEpochs:
         self,
         config: dict[str, Any],
         data: DatasetArrays,
-        settings: common.TrialSettings,
+        settings: TrialSettings,
         device: torch.device,
     ) -> None:
         self.hp = {**DEFAULTS, **config}
@@ -182,15 +183,13 @@ class LeNetEpochs:
         }
 
 
-def train_lenet(
-    config: dict[str, Any], *, data: DatasetArrays, settings: common.TrialSettings
-) -> None:
+def train_lenet(config: dict[str, Any], *, data: DatasetArrays, settings: TrialSettings) -> None:
     """Train LeNet for ``settings.max_epochs``, reporting once per epoch (:class:`LeNetEpochs`)."""
     train_epochs(LeNetEpochs, config, data, settings)
 
 
 def evaluate_lenet_checkpoint(
-    directory: Path, config: dict[str, Any], data: DatasetArrays, settings: common.TrialSettings
+    directory: Path, config: dict[str, Any], data: DatasetArrays, settings: TrialSettings
 ) -> dict[str, float]:
     """Test-split metrics of the model saved in a checkpoint directory."""
     options = LeNetOptions.model_validate(dict(settings.options))
@@ -204,3 +203,11 @@ def evaluate_lenet_checkpoint(
         options.eval_batch_size,
     )
     return {"test_error": error, "test_loss": loss}
+
+
+TRAINABLE = TrainableSpec(
+    train=train_lenet,
+    evaluate=evaluate_lenet_checkpoint,
+    options=LeNetOptions,
+    metrics=METRICS,
+)

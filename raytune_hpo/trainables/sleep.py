@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from ray import tune
 
 from raytune_hpo.data import DatasetArrays
-from raytune_hpo.trainables import common
+from raytune_hpo.trainables import TrainableSpec
+from raytune_hpo.trainables.trial import TrialSettings, stamped
 
 METRICS = ("validation_error", "epoch")
 
@@ -33,9 +35,7 @@ def synthetic_error(config: dict[str, Any], epoch: int) -> float:
     return math.exp(-float(config.get("learning_rate", 0.1)) * epoch)
 
 
-def train_sleep(
-    config: dict[str, Any], *, data: DatasetArrays, settings: common.TrialSettings
-) -> None:
+def train_sleep(config: dict[str, Any], *, data: DatasetArrays, settings: TrialSettings) -> None:
     """Sleep ``seconds_per_epoch`` per epoch and report the synthetic curve; no checkpoints.
 
     Args:
@@ -46,13 +46,21 @@ def train_sleep(
     options = SleepOptions.model_validate(dict(settings.options))
     for epoch in range(1, settings.max_epochs + 1):
         time.sleep(options.seconds_per_epoch)
-        common.report_epoch(
-            {"validation_error": synthetic_error(config, epoch), "epoch": epoch}, None
-        )
+        tune.report(stamped({"validation_error": synthetic_error(config, epoch), "epoch": epoch}))
 
 
 def evaluate_sleep(
-    directory: Path, config: dict[str, Any], data: DatasetArrays, settings: common.TrialSettings
+    directory: Path, config: dict[str, Any], data: DatasetArrays, settings: TrialSettings
 ) -> dict[str, float]:
     """The synthetic curve at the last epoch, as the test error."""
     return {"test_error": synthetic_error(config, settings.max_epochs)}
+
+
+TRAINABLE = TrainableSpec(
+    train=train_sleep,
+    evaluate=evaluate_sleep,
+    options=SleepOptions,
+    metrics=METRICS,
+    smoke_options={"seconds_per_epoch": 0.01},
+    needs_torch=False,
+)

@@ -1,6 +1,6 @@
 """Where and when the trials of a finished experiment ran, read back from its folder.
 
-Each report carries ``node_ip`` and ``gpu_ids`` (``trainables.common.placement``). A trial holds
+Each report carries ``node_ip`` and ``gpu_ids`` (``trainables.trial.placement``). A trial holds
 its resources from Ray Tune's ``start_time`` (set when the trial is first RUNNING) until after
 its last report, so ``[start_time, last report_time]`` lies inside the time it held them: the
 largest overlap of these spans is a lower bound of real concurrency and can never exceed what

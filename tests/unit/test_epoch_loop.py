@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from raytune_hpo.trainables.common import TrialSettings
 from raytune_hpo.trainables.epoch_loop import EpochReport, run_epochs
+from raytune_hpo.trainables.trial import TrialSettings
 
 Event = tuple[Any, ...]
 

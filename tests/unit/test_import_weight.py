@@ -150,3 +150,34 @@ def test_worker_preload_imports_torch_only_when_asked() -> None:
     assert light.isdisjoint({"torch", "torchvision", "ray.tune", "pandas", "wandb"})
     body = "import raytune_hpo.worker_preload as w\nw.PRELOADING.join()"
     assert "torch" in loaded_after(body, {PRELOAD_ENV: "1"})
+
+
+def test_a_sleep_trial_and_its_config_import_no_torch(tmp_path: Path) -> None:
+    """What a Ray worker unpickles for a ``sleep`` trial, and the driver's check of its options."""
+    import ray.cloudpickle
+
+    from raytune_hpo.trainables import TRAINABLES
+
+    shipped = tmp_path / "train.pkl"
+    shipped.write_bytes(ray.cloudpickle.dumps(TRAINABLES["sleep"].train))
+    body = f"import pickle, pathlib\npickle.loads(pathlib.Path({str(shipped)!r}).read_bytes())\n"
+    assert "torch" not in loaded_after(body)
+    config = tmp_path / "sleep.yaml"
+    spec = {"name": "s", "trainable": "sleep", "search_space": {"learning_rate": 0.1}}
+    config.write_text(yaml.safe_dump(spec))
+    body = (
+        "from raytune_hpo.config import load_config\n"
+        f"assert not load_config({str(config)!r}, []).builtin.needs_torch\n"
+    )
+    assert "torch" not in loaded_after(body)
+
+
+def test_builtin_trainables_load_on_first_lookup() -> None:
+    body = (
+        "import sys\n"
+        "from raytune_hpo.trainables import BUILTIN_MODULES, TRAINABLES\n"
+        "assert sorted(TRAINABLES) == ['dcgan', 'lenet', 'sleep']\n"
+        "assert not set(BUILTIN_MODULES.values()) & set(sys.modules)\n"
+        "assert TRAINABLES['lenet'].needs_torch\n"
+    )
+    assert "torch" in loaded_after(body)
