@@ -32,6 +32,7 @@ def test_every_benchmark_is_covered() -> None:
         "bench_command_overhead.py",
         "bench_latency.py",
         "bench_scale.py",
+        "bench_vs_optuna.py",
     } <= set(SCRIPTS)
 
 

@@ -1,0 +1,298 @@
+"""Time to a validation-error target: raytune_hpo against Optuna, on the same task and budget.
+
+The task: ReLU LeNet on scikit-learn's ``digits`` (the toolkit's ``digits`` data set, loaded by
+``raytune_hpo.data.load_dataset`` on both sides, so both train on identical arrays) over the
+search space of the seed-study configs (learning rate log-uniform in [0.01, 1], batch 32..256,
+momentum 0; first point lr 0.1 / batch 128): 16 trials of up to 10 epochs, 2 at once with 1 CPU
+(one torch thread) each, within a wall-clock budget (``--budget-s``). Two methods per tool, each
+from one resolved config (the YAML file with this script's overrides):
+
+- random (``configs/lenet/random.yaml``): Optuna's ``RandomSampler(seed)`` without a pruner;
+- asha (``configs/lenet/asha.yaml``: grace 2, reduction factor 2): ``RandomSampler(seed)`` with
+  ``SuccessiveHalvingPruner(min_resource=2, reduction_factor=2)``.
+
+Each run is a fresh command, timed from its launch by this script:
+
+- ours: ``python -m raytune_hpo.cli run FILE --quiet --set ...``, its reports read back with
+  ``raytune_hpo.results.load_experiment`` (``report_time`` of each report);
+- optuna: ``python experiments/_optuna_lenet.py SPEC``: ``study.optimize(objective, n_jobs=2,
+  timeout=budget)``, the objective training with the toolkit's own LeNet epoch functions and
+  writing each report's wall-clock time to a JSONL file.
+
+The budget starts inside each command (Ray Tune's ``time_budget_s``; Optuna's ``timeout``, and no
+epoch starts after it); times from launch include each command's start-up: imports, data, and
+Ray's start for ours (the Optuna command imports Ray Tune too, about 1 s, as the LeNet module
+does). Per run: seconds from launch to the first report and to the first report at or below
+``--target`` (infinite if never), the final incumbent (best validation error of all reports) and
+the epochs trained. The four runs of a seed alternate, the first rotating with the seed. The
+tables give medians per tool and method, then ours / optuna as ratios of medians; the headline
+is the median over the methods of the ratio of median times to target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from _bench import (
+    REPO,
+    finish,
+    interleave,
+    load_config_file,
+    median,
+    parse_args,
+    print_header,
+    scratch_dir,
+)
+
+from raytune_hpo.results import load_experiment
+from raytune_hpo.schedulers import AshaSchedulerConfig, FifoSchedulerConfig
+
+METHODS = {"random": "configs/lenet/random.yaml", "asha": "configs/lenet/asha.yaml"}
+OPTUNA_SCRIPT = REPO / "experiments" / "_optuna_lenet.py"
+MISSING_OPTUNA = "optuna is not installed: pip install -e '.[bench]'"
+WORKERS = 2
+HEADLINE = "time_to_target_ours_vs_optuna"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One run, seconds from its launch."""
+
+    first_report_s: float
+    time_to_target_s: float
+    final: float
+    epochs: int
+
+    @classmethod
+    def of(cls, launch: float, reports: Sequence[tuple[float, float]], target: float) -> Outcome:
+        """From ``(report_time, validation_error)`` pairs; infinite times when none qualify."""
+        ordered = sorted(reports)
+        reached = [clock for clock, error in ordered if error <= target]
+        return cls(
+            first_report_s=ordered[0][0] - launch if ordered else math.inf,
+            time_to_target_s=reached[0] - launch if reached else math.inf,
+            final=min((error for _, error in ordered), default=math.nan),
+            epochs=len(ordered),
+        )
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Options of this benchmark."""
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--budget-s", type=float, default=60.0, help="wall clock of each search")
+    parser.add_argument("--target", type=float, default=0.03, help="validation error to reach")
+    parser.add_argument("--samples", type=int, default=None, help="override num_samples")
+    parser.add_argument("--epochs", type=int, default=None, help="override max_epochs")
+    parser.add_argument("--train-size", type=int, default=None, help="override train_size")
+
+
+def overrides(method: str, seed: int, root: Path, args: argparse.Namespace) -> list[str]:
+    """``--set`` values of one run: the shared task, this seed, the budget, 2 workers."""
+    optional = {
+        "num_samples": args.samples,
+        "max_epochs": args.epochs,
+        "dataset.train_size": args.train_size,
+    }
+    return [
+        f"name={method}_seed{seed}",
+        f"seed={seed}",
+        f"storage_path={root / 'results'}",
+        "dataset.name=digits",
+        f"dataset.data_dir={root / 'data'}",
+        "trainable_options.activation=relu",
+        f"time_budget_s={args.budget_s}",
+        "resources_per_trial.cpu=1",
+        "resources_per_trial.gpu=0",
+        f"max_concurrent_trials={WORKERS}",
+        *(f"{key}={value}" for key, value in optional.items() if value is not None),
+    ]
+
+
+def launch(command: list[str], budget_s: float) -> float:
+    """Run ``command`` from the repository root to its end; when it started (epoch seconds)."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    started = time.time()
+    done = subprocess.run(
+        command, cwd=REPO, env=env, capture_output=True, text=True, timeout=budget_s + 600
+    )
+    if done.returncode != 0:
+        output = (done.stdout + done.stderr)[-3000:]
+        raise RuntimeError(f"{' '.join(command[1:4])} exited {done.returncode}:\n{output}")
+    return started
+
+
+def run_ours(cfg: Any, method: str, sets: list[str], target: float) -> Outcome:
+    """``raytune-hpo run`` of the method's config; reports read with the toolkit's analysis."""
+    command = [sys.executable, "-m", "raytune_hpo.cli", "run", str(REPO / METHODS[method])]
+    command += ["--quiet", *(part for value in sets for part in ("--set", value))]
+    started = launch(command, cfg.time_budget_s)
+    reports = load_experiment(Path(cfg.storage_path) / cfg.name).reports
+    if reports.empty:
+        return Outcome.of(started, [], target)
+    pairs = zip(reports["report_time"], reports[cfg.metric], strict=True)
+    return Outcome.of(started, [(float(t), float(e)) for t, e in pairs], target)
+
+
+def optuna_spec(cfg: Any, out: Path) -> dict[str, Any]:
+    """The settings of ``_optuna_lenet.py`` for the same resolved config."""
+    scheduler = cfg.scheduler
+    if isinstance(scheduler, AshaSchedulerConfig):
+        pruner = {
+            "min_resource": scheduler.grace_period,
+            "reduction_factor": int(scheduler.reduction_factor),
+        }
+    elif isinstance(scheduler, FifoSchedulerConfig):
+        pruner = None
+    else:
+        raise ValueError(f"no Optuna pruner here for scheduler {scheduler.name!r}")
+    d = cfg.dataset
+    return {
+        "seed": cfg.seed,
+        "budget_s": cfg.time_budget_s,
+        "num_samples": cfg.num_samples,
+        "max_epochs": cfg.max_epochs,
+        "jobs": cfg.max_concurrent_trials,
+        "search_space": cfg.search_space,
+        "points_to_evaluate": cfg.points_to_evaluate,
+        "pruner": pruner,
+        "dataset": {
+            "name": d.name,
+            "data_dir": d.data_dir,
+            "download": d.download,
+            "train_size": d.train_size,
+            "val_fraction": d.val_fraction,
+        },
+        "options": cfg.trainable_options,
+        "out": str(out),
+    }
+
+
+def run_optuna(cfg: Any, root: Path, target: float) -> Outcome:
+    """The Optuna study of the same config, as a command; reports read from its JSONL file."""
+    out = root / f"optuna_{cfg.name}.jsonl"
+    spec = root / f"optuna_{cfg.name}.json"
+    spec.write_text(json.dumps(optuna_spec(cfg, out)))
+    started = launch([sys.executable, str(OPTUNA_SCRIPT), str(spec)], cfg.time_budget_s)
+    lines = out.read_text().splitlines() if out.exists() else []
+    reports = [json.loads(line) for line in lines if line.strip()]
+    pairs = [(r["report_time"], r["validation_error"]) for r in reports]
+    return Outcome.of(started, pairs, target)
+
+
+def runs_of_seed(
+    seed: int,
+    tools: Sequence[str],
+    root: Path,
+    args: argparse.Namespace,
+    seen: dict[str, list[Outcome]],
+) -> dict[str, Callable[[], float]]:
+    """``tool/method`` -> one run that records its :class:`Outcome` and returns time to target."""
+
+    def one(tool: str, method: str) -> Callable[[], float]:
+        def run() -> float:
+            sets = overrides(method, seed, root / tool, args)
+            cfg = load_config_file(METHODS[method], sets, smoke=False)
+            if tool == "ours":
+                outcome = run_ours(cfg, method, sets, args.target)
+            else:
+                outcome = run_optuna(cfg, root, args.target)
+            seen[f"{tool}/{method}"].append(outcome)
+            print(
+                f"  seed {seed} {tool}/{method}: first report {outcome.first_report_s:.1f} s, "
+                f"target {outcome.time_to_target_s:.1f} s, best {outcome.final:.4f}, "
+                f"{outcome.epochs} epochs",
+                flush=True,
+            )
+            return outcome.time_to_target_s
+
+        return run
+
+    return {f"{t}/{m}": one(t, m) for m in METHODS for t in tools}
+
+
+def medians(seen: dict[str, list[Outcome]]) -> dict[str, dict[str, float]]:
+    """``tool/method`` -> median of each measure, and the seeds that reached the target."""
+    table = {}
+    for key, outcomes in seen.items():
+        table[key] = {
+            "first_report_s": median([o.first_report_s for o in outcomes]),
+            "time_to_target_s": median([o.time_to_target_s for o in outcomes]),
+            "final": median([o.final for o in outcomes]),
+            "epochs": median([o.epochs for o in outcomes]),
+            "reached": sum(math.isfinite(o.time_to_target_s) for o in outcomes),
+        }
+    return table
+
+
+def report(
+    table: dict[str, dict[str, float]], tools: Sequence[str], seeds: int
+) -> dict[str, float]:
+    """Print the medians and, with both tools, the ratios ours / optuna; the figures."""
+    measures = ("first_report_s", "time_to_target_s", "final", "epochs")
+    print(f"-- medians over {seeds} seed(s); seconds from launch")
+    print(f"{'tool/method':<16}" + "".join(f"{m:>18}" for m in (*measures, "reached")))
+    figures: dict[str, float] = {}
+    for key, row in table.items():
+        cells = "".join(f"{row[m]:>18.4g}" for m in measures)
+        print(f"{key:<16}{cells}{row['reached']:>16}/{seeds}")
+        figures.update({f"{key.replace('/', '_')}_{m}": row[m] for m in (*measures, "reached")})
+    if "optuna" not in tools:
+        return figures
+    print("-- ours / optuna, ratio of medians")
+    print(f"{'method':<16}" + "".join(f"{m:>18}" for m in measures))
+    for method in METHODS:
+        ours, theirs = table[f"ours/{method}"], table[f"optuna/{method}"]
+        ratios = {m: ours[m] / theirs[m] if theirs[m] else math.nan for m in measures}
+        print(f"{method:<16}" + "".join(f"{ratios[m]:>18.4g}" for m in measures))
+        figures.update({f"{method}_{m}_ours_vs_optuna": ratios[m] for m in measures})
+    figures[HEADLINE] = median(
+        [figures[f"{method}_time_to_target_s_ours_vs_optuna"] for method in METHODS]
+    )
+    return figures
+
+
+def main() -> None:
+    """Run both tools with both methods for every seed; compare the medians."""
+    args = parse_args(__doc__, configure)
+    if args.smoke:
+        args.seeds, args.target = 1, 1.0
+        args.samples, args.epochs, args.train_size = 2, 2, 256
+        # A ceiling: the two tiny trials end long before it, but Ray Tune's budget starts
+        # before its first trial does, which takes seconds on a loaded machine.
+        args.budget_s = 30.0
+    print_header("Time to a validation-error target on digits: raytune_hpo vs Optuna")
+    tools: tuple[str, ...] = ("ours", "optuna")
+    if importlib.util.find_spec("optuna") is None:
+        print(MISSING_OPTUNA, flush=True)
+        if not args.smoke:
+            sys.exit(1)
+        tools = ("ours",)
+    print(
+        f"target validation error {args.target}, budget {args.budget_s:g} s, "
+        f"{WORKERS} workers, seeds 0..{args.seeds - 1}, methods {', '.join(METHODS)}"
+    )
+    seen: dict[str, list[Outcome]] = {f"{t}/{m}": [] for m in METHODS for t in tools}
+    with scratch_dir() as root:
+        for seed in range(args.seeds):
+            interleave(runs_of_seed(seed, tools, root, args, seen), 1, offset=seed)
+    figures = report(medians(seen), tools, args.seeds)
+    if "optuna" in tools:
+        finish(figures, HEADLINE)
+    else:
+        ours = [figures[f"ours_{method}_time_to_target_s"] for method in METHODS]
+        finish({**figures, "time_to_target_ours_s": median(ours)}, "time_to_target_ours_s")
+
+
+if __name__ == "__main__":
+    main()
