@@ -110,13 +110,15 @@ def recorded_local_address() -> str | None:
     return read_ray_address() or None
 
 
-def preload_system_config(modules: Sequence[str]) -> dict[str, Any]:
-    """Ray's ``_system_config`` (a private ``ray.init`` keyword): workers import ``modules``.
+def local_system_config(preload_modules: Sequence[str]) -> dict[str, Any]:
+    """Ray's ``_system_config`` (a private ``ray.init`` keyword) of a local instance.
 
-    Relies on the internal setting ``preload_python_modules``: each worker of the instance
-    imports those modules as it starts.
+    Relies on two internal settings: ``preload_python_modules``, which each worker imports as it
+    starts, and ``prestart_worker_first_driver``, here off: the workers Ray prestarts for the
+    first driver belong to no job, are never given this driver's trials and are stopped a
+    second later, after competing for the CPU with the workers that will run them.
     """
-    return {"preload_python_modules": list(modules)}
+    return {"preload_python_modules": list(preload_modules), "prestart_worker_first_driver": False}
 
 
 def enable_token_auth() -> None:

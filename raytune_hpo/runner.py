@@ -6,6 +6,7 @@ import inspect
 import json
 import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,6 +97,26 @@ def start_ray(address: str | None = None, cfg: ExperimentConfig | None = None) -
         runtime_env=code_runtime_env(cfg) if address and cfg else None,
         preload_trainables=cfg is None or (cfg.builtin is not None and cfg.builtin.needs_torch),
     )
+
+
+def start_ray_loading_data(address: str | None, cfg: ExperimentConfig) -> DatasetArrays | None:
+    """:func:`start_ray` while :func:`load_data` reads the data set in a background thread.
+
+    Ray's start is mostly waiting for its processes, time the data set's reading fills; a
+    data set that cannot be read still ends the command with one line before any trial starts.
+
+    Raises:
+        ConfigError: As :func:`load_data` (first: the data set is the user's to fix whatever
+            the cluster says) and :func:`start_ray`.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-data") as pool:
+        loading = pool.submit(load_data, cfg)
+        try:
+            start_ray(address, cfg)
+        finally:
+            if (error := loading.exception()) is not None:
+                raise error
+        return loading.result()
 
 
 JOB_CONFIG_ENV = "RAY_JOB_CONFIG_JSON_ENV_VAR"
@@ -320,20 +341,20 @@ def run_experiment(
 
     Raises:
         ConfigError: Before Ray starts: the experiment folder already holds an experiment and
-            ``overwrite`` is off, a folder cannot be written, the data set is missing or the
-            user's code cannot be imported; after: the cluster cannot be reached, no node can
-            ever hold one trial, or a trial reported without the metric.
+            ``overwrite`` is off, a folder cannot be written or the user's code cannot be
+            imported; while it starts: the data set is missing; before any trial starts: the
+            cluster cannot be reached or no node can ever hold one trial; later: a trial
+            reported without the metric.
         interrupts.ExperimentInterrupted: Ctrl-C stopped it; the state is saved for ``resume``.
     """
     path = experiment_path(cfg)
     preflight.check_run(cfg, path, overwrite=overwrite)
     code = resolve_trainable(cfg, trainable, search_paths)
     evaluate = resolve_evaluate(cfg, search_paths)
-    data = load_data(cfg)
     if overwrite and (moved := storage.set_aside(path)) is not None:
         print(f"raytune-hpo: the earlier experiment {path} was moved to {moved}", flush=True)
     console.configure(output)
-    start_ray(address, cfg)
+    data = start_ray_loading_data(address, cfg)
     cluster.check_resources(cfg.resources_per_trial, cfg.storage_path)
     storage.write_text(path, CONFIG_FILE, yaml.safe_dump(cfg.model_dump(), sort_keys=False))
     tuner = build_tuner(cfg, build_trainable(cfg, data, code), output)
@@ -389,9 +410,8 @@ def resume_experiment(
 
         set_wandb_environment(cfg.wandb, wandb_root(cfg, location))
     console.configure(output)
-    start_ray(address, cfg)
+    data = start_ray_loading_data(address, cfg)
     cluster.check_resources(cfg.resources_per_trial, str(location))
-    data = load_data(cfg)
     tune_environment()
     tuner = tune.Tuner.restore(
         str(location),

@@ -35,13 +35,14 @@ TOKEN_PATH_ENV = "RAY_AUTH_TOKEN_PATH"
 DEFAULT_TOKEN_FILE = Path(".ray") / "auth_token"
 """Where ``ray start`` keeps the token, under the home folder of the user who started it."""
 CLIENT_SCHEME = "ray://"
-LOCAL_SYSTEM_CONFIG = ray_internals.preload_system_config(["raytune_hpo.worker_preload"])
-"""Ray system config of a local instance: every worker starts importing torch for the trainables
-as it starts, so a trial's worker does not begin seconds of imports when the trial starts (which
-made Ray Tune hand every short trial to one reused worker; BENCHMARKS.md); workers for the user's
-own code or a command skip it (``preload_trainables=False`` of :func:`connect`). On a cluster,
-start each node with ``RAY_preload_python_modules=raytune_hpo.worker_preload`` for the same
-effect."""
+LOCAL_SYSTEM_CONFIG = ray_internals.local_system_config(["raytune_hpo.worker_preload"])
+"""Ray system config of a local instance (:func:`ray_internals.local_system_config`): no
+workers prestarted for no job, and every worker starts importing torch for the trainables as it
+starts, so a trial's worker does not begin seconds of imports when the trial starts (which made
+Ray Tune hand every short trial to one reused worker; BENCHMARKS.md); workers for a trainable
+without torch, the user's own code or a command skip it (``preload_trainables=False`` of
+:func:`connect`). On a cluster, start each node with
+``RAY_preload_python_modules=raytune_hpo.worker_preload`` for the same effect."""
 REACH_TIMEOUT_S = 5.0
 logger = logging.getLogger(__name__)
 TOKEN_HELP = (
