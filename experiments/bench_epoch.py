@@ -41,7 +41,8 @@ from torchvision.transforms import ToTensor
 
 from raytune_hpo.models.lenet import LeNet
 from raytune_hpo.trainables import common
-from raytune_hpo.trainables.lenet import DEFAULTS, LeNetOptions, evaluate, train_one_epoch
+from raytune_hpo.trainables.lenet import DEFAULTS, evaluate, train_one_epoch
+from raytune_hpo.trainables.options import LeNetOptions
 
 
 class TutorialImages(Dataset):

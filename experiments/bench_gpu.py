@@ -37,7 +37,8 @@ from _bench import (
 from raytune_hpo.data import DatasetArrays
 from raytune_hpo.models.lenet import LeNet
 from raytune_hpo.trainables import common
-from raytune_hpo.trainables.lenet import DEFAULTS, LeNetOptions, evaluate, train_one_epoch
+from raytune_hpo.trainables.lenet import DEFAULTS, evaluate, train_one_epoch
+from raytune_hpo.trainables.options import LeNetOptions
 
 
 def epoch_seconds(data: DatasetArrays, repeats: int) -> list[float]:

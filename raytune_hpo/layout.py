@@ -1,7 +1,8 @@
-"""Names of the files and columns an experiment folder holds, shared by writers and readers.
+"""Names shared by writers and readers: an experiment folder's files and columns, and the
+environment a driver hands its Ray workers.
 
 Imports nothing, so that reading a results folder never pulls in Ray Tune, torch or the
-trainables.
+trainables, and a Ray worker can read it while it imports torch in the background.
 """
 
 from __future__ import annotations
@@ -16,3 +17,5 @@ STUDY_FILE = "study.json"
 """A study folder's settings and finished runs, which let the same study command continue it."""
 COMPARISON_DIR = "comparison"
 """The folder, inside a study folder, into which the study's comparison is written."""
+PRELOAD_ENV = "RAYTUNE_HPO_PRELOAD_TRAINABLES"
+"""``0`` tells a local Ray instance's workers not to import torch ahead (see ``worker_preload``)."""

@@ -100,9 +100,10 @@ def start_ray(address: str | None = None, cfg: ExperimentConfig | None = None) -
 
 
 def start_ray_loading_data(address: str | None, cfg: ExperimentConfig) -> DatasetArrays | None:
-    """:func:`start_ray` while :func:`load_data` reads the data set in a background thread.
+    """:func:`start_ray` while a background thread reads the data set (:func:`load_data`) and
+    imports a built-in trainable's code (torch, for LeNet and DCGAN).
 
-    Ray's start is mostly waiting for its processes, time the data set's reading fills; a
+    Ray's start is mostly waiting for its processes, time these imports and reads fill; a
     data set that cannot be read still ends the command with one line before any trial starts.
 
     Raises:
@@ -110,13 +111,21 @@ def start_ray_loading_data(address: str | None, cfg: ExperimentConfig) -> Datase
             the cluster says) and :func:`start_ray`.
     """
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-data") as pool:
-        loading = pool.submit(load_data, cfg)
+        loading = pool.submit(_load_code_and_data, cfg)
         try:
             start_ray(address, cfg)
         finally:
             if (error := loading.exception()) is not None:
                 raise error
         return loading.result()
+
+
+def _load_code_and_data(cfg: ExperimentConfig) -> DatasetArrays | None:
+    """A built-in trainable's code imported (:func:`build_trainable` then finds it), and
+    :func:`load_data`."""
+    if cfg.builtin is not None:
+        _ = cfg.builtin.train
+    return load_data(cfg)
 
 
 JOB_CONFIG_ENV = "RAY_JOB_CONFIG_JSON_ENV_VAR"

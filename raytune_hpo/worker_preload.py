@@ -5,10 +5,12 @@ from the moment the worker starts: a trial of a built-in trainable finds it impo
 only for the rest of that import (Python's import lock), instead of starting it. The worker
 itself is ready for work at once, so Ray does not start further workers while the first ones
 import (which put four torch imports on two cores when each worker imported before taking
-work). Only torch is imported there, never this package: two threads importing a package and its
-submodules at once can meet half-initialised modules. A worker that will run the user's own code
-or a command needs none of it: a driver that starts its own Ray instance sets
-``RAYTUNE_HPO_PRELOAD_TRAINABLES=0`` for those. :func:`quiet_worker_termination` keeps the
+work). Only torch is imported there, never the rest of this package (``layout`` imports
+nothing): two threads importing a package and its submodules at once can meet half-initialised
+modules. A worker that will run the user's own code, a command or a trainable without torch
+needs none of it: a driver that starts its own Ray instance sets
+``RAYTUNE_HPO_PRELOAD_TRAINABLES=0`` for those. Only Ray workers import this module: a driver
+that did would start the same import. :func:`quiet_worker_termination` keeps the
 worker from printing a traceback when Ray stops it.
 """
 
@@ -21,8 +23,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-PRELOAD_ENV = "RAYTUNE_HPO_PRELOAD_TRAINABLES"
-"""``0`` skips importing torch for the trainables; anything else, or unset, imports it."""
+from raytune_hpo.layout import PRELOAD_ENV
+
 HEAVY_MODULE = "torch"
 """What the built-in trainables import that takes seconds, with nothing of this package."""
 

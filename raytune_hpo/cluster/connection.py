@@ -26,7 +26,7 @@ import ray
 
 from raytune_hpo import ray_internals, tcp_probe
 from raytune_hpo.config import ConfigError
-from raytune_hpo.worker_preload import PRELOAD_ENV
+from raytune_hpo.layout import PRELOAD_ENV
 
 ADDRESS_ENV = "RAY_ADDRESS"
 AUTH_MODE_ENV = "RAY_AUTH_MODE"

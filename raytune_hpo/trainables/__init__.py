@@ -1,10 +1,11 @@
 """The ``TRAINABLES`` registry: trainable name -> a :class:`Trainable`.
 
-Adding a built-in trainable: write a module that fulfils :class:`Trainable` with a module-level
-``TRAINABLE = TrainableSpec(...)`` and add its name and module to ``BUILTIN_MODULES`` below. A
-module is imported only when its trainable is asked for, so neither a driver nor a Ray worker
-imports torch for a trainable that needs none (``sleep``). One that trains torch networks epoch
-by epoch writes only its :class:`~raytune_hpo.trainables.epoch_loop.EpochSteps` and lets
+Adding a built-in trainable: write a module with its ``train`` and ``evaluate``, its options
+model in ``options.py`` (which imports no torch), and one :class:`TrainableSpec` entry below.
+An entry names its code as ``module:function``, imported when a trial or the final scoring
+first needs it: checking a config imports no torch, and a trainable without it (``sleep``)
+costs neither the driver nor its Ray workers torch's import. One that trains torch networks
+epoch by epoch writes only its :class:`~raytune_hpo.trainables.epoch_loop.EpochSteps` and lets
 :func:`~raytune_hpo.trainables.epoch_loop.train_epochs` restore, loop, report and checkpoint
 (``lenet.py`` is the short example); ``sleep.py`` has a ``train`` of its own.
 """
@@ -12,7 +13,7 @@ by epoch writes only its :class:`~raytune_hpo.trainables.epoch_loop.EpochSteps` 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -20,14 +21,13 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 
 from raytune_hpo.data import DatasetArrays
+from raytune_hpo.trainables.options import (
+    DCGAN_SMOKE_OPTIONS,
+    DCGANOptions,
+    LeNetOptions,
+    SleepOptions,
+)
 from raytune_hpo.trainables.trial import TrialSettings
-
-BUILTIN_MODULES = {
-    "lenet": "raytune_hpo.trainables.lenet",
-    "dcgan": "raytune_hpo.trainables.dcgan",
-    "sleep": "raytune_hpo.trainables.sleep",
-}
-"""Built-in trainable name -> the module whose ``TRAINABLE`` it is."""
 
 
 class Trainable(Protocol):
@@ -68,30 +68,65 @@ class Trainable(Protocol):
 
 @dataclass(frozen=True)
 class TrainableSpec:
-    """A :class:`Trainable` assembled from a module's functions, models and constants."""
+    """A :class:`Trainable` whose ``train`` and ``evaluate`` are imported on first use.
 
-    train: Callable[..., None]
-    evaluate: Callable[..., dict[str, float]]
+    Attributes:
+        train_code: ``module:function`` of ``train``.
+        evaluate_code: ``module:function`` of ``evaluate``.
+    """
+
+    train_code: str
+    evaluate_code: str
     options: type[BaseModel]
     metrics: tuple[str, ...]
     smoke_options: Mapping[str, Any] = field(default_factory=dict)
     needs_torch: bool = True
 
+    @property
+    def train(self) -> Callable[..., None]:
+        """The function trainable (its module imported now, if not yet)."""
+        train: Callable[..., None] = _code(self.train_code)
+        return train
 
-class _BuiltinTrainables(Mapping[str, Trainable]):
-    """``BUILTIN_MODULES`` as a mapping; a module is imported on the first lookup of its name."""
-
-    def __getitem__(self, name: str) -> Trainable:
-        if name not in BUILTIN_MODULES:
-            raise KeyError(name)
-        trainable: Trainable = importlib.import_module(BUILTIN_MODULES[name]).TRAINABLE
-        return trainable
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(BUILTIN_MODULES)
-
-    def __len__(self) -> int:
-        return len(BUILTIN_MODULES)
+    @property
+    def evaluate(self) -> Callable[..., dict[str, float]]:
+        """The test-split scoring of a checkpoint (its module imported now, if not yet)."""
+        evaluate: Callable[..., dict[str, float]] = _code(self.evaluate_code)
+        return evaluate
 
 
-TRAINABLES: Mapping[str, Trainable] = _BuiltinTrainables()
+def _code(path: str) -> Any:
+    """The object a ``module:name`` path names, importing the module."""
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+TRAINABLES: dict[str, Trainable] = {
+    "lenet": TrainableSpec(
+        train_code="raytune_hpo.trainables.lenet:train_lenet",
+        evaluate_code="raytune_hpo.trainables.lenet:evaluate_lenet_checkpoint",
+        options=LeNetOptions,
+        metrics=(
+            "validation_error",
+            "validation_loss",
+            "train_loss",
+            "epoch",
+            "validation_accuracy",
+        ),
+    ),
+    "dcgan": TrainableSpec(
+        train_code="raytune_hpo.trainables.dcgan:train_dcgan",
+        evaluate_code="raytune_hpo.trainables.dcgan:evaluate_dcgan_checkpoint",
+        options=DCGANOptions,
+        metrics=("inception_score", "loss_g", "loss_d", "epoch"),
+        smoke_options=DCGAN_SMOKE_OPTIONS,
+    ),
+    "sleep": TrainableSpec(
+        train_code="raytune_hpo.trainables.sleep:train_sleep",
+        evaluate_code="raytune_hpo.trainables.sleep:evaluate_sleep",
+        options=SleepOptions,
+        metrics=("validation_error", "epoch"),
+        smoke_options={"seconds_per_epoch": 0.01},
+        needs_torch=False,
+    ),
+}

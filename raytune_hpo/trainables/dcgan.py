@@ -14,15 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 from torch.nn import functional as F
 
 from raytune_hpo import inception_score
 from raytune_hpo.data import DatasetArrays
 from raytune_hpo.models.dcgan import Discriminator, Generator
-from raytune_hpo.trainables import TrainableSpec, common
+from raytune_hpo.trainables import common
 from raytune_hpo.trainables.epoch_loop import EpochReport, train_epochs
+from raytune_hpo.trainables.options import DCGANOptions
 from raytune_hpo.trainables.trial import TrialSettings
 
 DEFAULTS: dict[str, Any] = {"lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5, "batch_size": 64}
@@ -30,33 +30,6 @@ DEFAULTS: dict[str, Any] = {"lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5, "batch_siz
 BETA2 = 0.999
 DIVERGED_SCORE = 0.0
 """Reported as the inception score of a diverged trial: below any real score (at least 1)."""
-
-METRICS = ("inception_score", "loss_g", "loss_d", "epoch")
-
-SMOKE_OPTIONS: dict[str, Any] = {
-    "latent_size": 16,
-    "generator_features": 8,
-    "discriminator_features": 8,
-    "steps_per_report": 4,
-    "inception_samples": 200,
-}
-
-
-class DCGANOptions(BaseModel):
-    """``trainable_options`` of ``dcgan``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    latent_size: int = Field(default=64, ge=1)
-    generator_features: int = Field(default=32, ge=1)
-    discriminator_features: int = Field(default=32, ge=1)
-    steps_per_report: int | None = Field(default=None, ge=1)
-    """Adversarial steps between reports; None: one pass over the training images."""
-    inception_samples: int = Field(default=1000, ge=10)
-    """Generated images scored for the inception score."""
-    eval_batch_size: int = Field(default=1024, ge=1)
-    fail_at_epoch: int | None = Field(default=None, ge=1)
-    """Fault injection for drills and tests: the trial raises once at this epoch."""
 
 
 @dataclass(frozen=True)
@@ -291,12 +264,3 @@ def evaluate_dcgan_checkpoint(
         "real_val_inception_score": score(common.to_device(data.x_val, device)),
         "real_test_inception_score": score(common.to_device(data.x_test, device)),
     }
-
-
-TRAINABLE = TrainableSpec(
-    train=train_dcgan,
-    evaluate=evaluate_dcgan_checkpoint,
-    options=DCGANOptions,
-    metrics=METRICS,
-    smoke_options=SMOKE_OPTIONS,
-)

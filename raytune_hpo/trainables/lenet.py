@@ -5,17 +5,17 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 from torch.nn import functional as F
 
 from raytune_hpo.data import DatasetArrays
 from raytune_hpo.models.lenet import LeNet
-from raytune_hpo.trainables import TrainableSpec, common
+from raytune_hpo.trainables import common
 from raytune_hpo.trainables.epoch_loop import EpochReport, train_epochs
+from raytune_hpo.trainables.options import LeNetOptions
 from raytune_hpo.trainables.trial import TrialSettings
 
 DEFAULTS: dict[str, Any] = {
@@ -25,19 +25,6 @@ DEFAULTS: dict[str, Any] = {
     "weight_decay": 0.0,
 }
 """Hyperparameters a config may leave out of its search space."""
-
-METRICS = ("validation_error", "validation_loss", "train_loss", "epoch", "validation_accuracy")
-
-
-class LeNetOptions(BaseModel):
-    """``trainable_options`` of ``lenet``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    activation: Literal["sigmoid", "relu", "tanh"] = "sigmoid"
-    eval_batch_size: int = Field(default=2048, ge=1)
-    fail_at_epoch: int | None = Field(default=None, ge=1)
-    """Fault injection for drills and tests: the trial raises once at this epoch."""
 
 
 def evaluate(
@@ -203,11 +190,3 @@ def evaluate_lenet_checkpoint(
         options.eval_batch_size,
     )
     return {"test_error": error, "test_loss": loss}
-
-
-TRAINABLE = TrainableSpec(
-    train=train_lenet,
-    evaluate=evaluate_lenet_checkpoint,
-    options=LeNetOptions,
-    metrics=METRICS,
-)

@@ -12,22 +12,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
 from ray import tune
 
 from raytune_hpo.data import DatasetArrays
-from raytune_hpo.trainables import TrainableSpec
+from raytune_hpo.trainables.options import SleepOptions
 from raytune_hpo.trainables.trial import TrialSettings, stamped
-
-METRICS = ("validation_error", "epoch")
-
-
-class SleepOptions(BaseModel):
-    """``trainable_options`` of ``sleep``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    seconds_per_epoch: float = Field(default=0.25, ge=0)
 
 
 def synthetic_error(config: dict[str, Any], epoch: int) -> float:
@@ -54,13 +43,3 @@ def evaluate_sleep(
 ) -> dict[str, float]:
     """The synthetic curve at the last epoch, as the test error."""
     return {"test_error": synthetic_error(config, settings.max_epochs)}
-
-
-TRAINABLE = TrainableSpec(
-    train=train_sleep,
-    evaluate=evaluate_sleep,
-    options=SleepOptions,
-    metrics=METRICS,
-    smoke_options={"seconds_per_epoch": 0.01},
-    needs_torch=False,
-)

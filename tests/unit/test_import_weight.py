@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from raytune_hpo.worker_preload import PRELOAD_ENV
+from raytune_hpo.layout import PRELOAD_ENV
 
 HEAVY = ("torch", "torchvision", "ray", "ray.tune", "pandas", "matplotlib", "wandb", "sklearn")
 PROBE = """
@@ -130,7 +130,7 @@ def test_summary_prints_the_trial(tmp_path: Path) -> None:
         ("raytune_hpo.compare", {"torch", "torchvision", "wandb", "sklearn"}),
         ("raytune_hpo.comparison_plots", {"torch", "ray", "wandb"}),
         ("raytune_hpo.config", {"torch", "torchvision", "wandb", "matplotlib", "sklearn"}),
-        ("raytune_hpo.runner", {"wandb", "matplotlib"}),
+        ("raytune_hpo.runner", {"torch", "wandb", "matplotlib"}),
     ],
 )
 def test_module_imports_stay_light(module: str, forbidden: set[str]) -> None:
@@ -172,12 +172,28 @@ def test_a_sleep_trial_and_its_config_import_no_torch(tmp_path: Path) -> None:
     assert "torch" not in loaded_after(body)
 
 
-def test_builtin_trainables_load_on_first_lookup() -> None:
+def test_a_config_check_imports_no_trainable_code_and_the_first_trial_does() -> None:
     body = (
-        "import sys\n"
-        "from raytune_hpo.trainables import BUILTIN_MODULES, TRAINABLES\n"
-        "assert sorted(TRAINABLES) == ['dcgan', 'lenet', 'sleep']\n"
-        "assert not set(BUILTIN_MODULES.values()) & set(sys.modules)\n"
-        "assert TRAINABLES['lenet'].needs_torch\n"
+        "from raytune_hpo.trainables import TRAINABLES\n"
+        "lenet = TRAINABLES['lenet']\n"
+        "assert lenet.options().activation == 'sigmoid' and lenet.needs_torch\n"
+        "assert 'torch' not in sys.modules\n"
+        "assert lenet.train.__name__ == 'train_lenet'\n"
     )
     assert "torch" in loaded_after(body)
+
+
+def test_validate_imports_no_torch() -> None:
+    quickstart = Path(__file__).resolve().parents[2] / "configs" / "quickstart.yaml"
+    assert "torch" not in loaded_after(run_cli(["validate", str(quickstart)]))
+
+
+def test_the_driver_starts_no_background_import() -> None:
+    """Only a Ray worker imports torch ahead; a driver's runner and cluster code start no thread."""
+    body = (
+        "import threading, time\n"
+        "import raytune_hpo.runner\n"
+        "time.sleep(0.5)\n"
+        "assert threading.active_count() == 1, threading.enumerate()\n"
+    )
+    assert "torch" not in loaded_after(body)
