@@ -248,24 +248,29 @@ PBT_MIN_CHECKPOINTS = 4
 
 
 def checkpoints_to_keep(cfg: ExperimentConfig) -> int | None:
-    """``checkpoint.num_to_keep``, raised to ``PBT_MIN_CHECKPOINTS`` under PBT (said once)."""
+    """``checkpoint.num_to_keep``, raised to ``PBT_MIN_CHECKPOINTS`` under PBT."""
     keep = cfg.checkpoint.num_to_keep
     if cfg.scheduler.name != "pbt" or keep is None or keep >= PBT_MIN_CHECKPOINTS:
         return keep
-    print(
-        f"raytune-hpo: keeping {PBT_MIN_CHECKPOINTS} checkpoints per trial instead of {keep} "
-        "(checkpoint.num_to_keep): PBT restores other trials' recent checkpoints",
-        flush=True,
-    )
     return PBT_MIN_CHECKPOINTS
 
 
-def checkpoint_config(cfg: ExperimentConfig, trainable: Any) -> tune.CheckpointConfig:
+def checkpoint_config(
+    cfg: ExperimentConfig, trainable: Any, output: console.OutputMode = "normal"
+) -> tune.CheckpointConfig:
     """How many checkpoints to keep; a class trainable is also saved every ``frequency``.
 
     A function trainable saves when it reports a checkpoint; Ray refuses a frequency for it.
+    A raised ``num_to_keep`` is said in one line, except under ``--quiet``.
     """
     keep = checkpoints_to_keep(cfg)
+    if keep != cfg.checkpoint.num_to_keep and output != "quiet":
+        print(
+            f"raytune-hpo: keeping {keep} checkpoints per trial instead of "
+            f"{cfg.checkpoint.num_to_keep} (checkpoint.num_to_keep): PBT restores other "
+            "trials' recent checkpoints",
+            flush=True,
+        )
     if cfg.builtin is None and inspect.isclass(trainable):
         return tune.CheckpointConfig(
             num_to_keep=keep, checkpoint_frequency=cfg.checkpoint.frequency, checkpoint_at_end=True
@@ -306,7 +311,7 @@ def build_tuner(
         run_config=tune.RunConfig(
             name=cfg.name,
             storage_path=storage.storage_root(cfg.storage_path),
-            checkpoint_config=checkpoint_config(cfg, trainable),
+            checkpoint_config=checkpoint_config(cfg, trainable, output),
             failure_config=tune.FailureConfig(max_failures=cfg.failure.max_failures),
             stop=stop_criteria(cfg.metric, cfg.max_epochs),
             callbacks=[

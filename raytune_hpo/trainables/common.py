@@ -18,19 +18,22 @@ from raytune_hpo.trainables.trial import stamped
 CHECKPOINT_FILE = "state.pt"
 
 
-def select_device(cpus: float) -> torch.device:
+def select_device(cpus: float, *, announce: bool = True) -> torch.device:
     """The GPU Ray assigned when torch sees one, else the CPU; sets torch's CPU threads.
 
     Args:
         cpus: The trial's CPU share; torch uses that many threads (at least one).
+        announce: Print the choice in one line (a trial's first start; not at each restore).
     """
     torch.set_num_threads(max(1, int(cpus)))
     if torch.cuda.is_available():
         device = torch.device("cuda", 0)
-        print(f"trial trains on GPU {os.environ.get('CUDA_VISIBLE_DEVICES', '0')}", flush=True)
+        where = f"GPU {os.environ.get('CUDA_VISIBLE_DEVICES', '0')}"
     else:
         device = torch.device("cpu")
-        print(f"trial trains on the CPU with {torch.get_num_threads()} threads", flush=True)
+        where = f"the CPU with {torch.get_num_threads()} threads"
+    if announce:
+        print(f"trial trains on {where}", flush=True)
     return device
 
 

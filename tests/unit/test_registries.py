@@ -452,3 +452,26 @@ def test_pbt_keeps_enough_checkpoints_for_exploits(
         }
     )
     assert checkpoints_to_keep(cfg) == kept
+
+
+@pytest.mark.parametrize(("output", "said"), [("normal", True), ("quiet", False)])
+def test_a_raised_num_to_keep_is_said_except_under_quiet(
+    output: str, said: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from raytune_hpo.runner import checkpoint_config
+
+    cfg = validate_config(
+        {
+            "name": "keep",
+            "search_space": {"learning_rate": {"loguniform": [0.01, 1.0]}},
+            "scheduler": {
+                "name": "pbt",
+                "hyperparam_mutations": {"learning_rate": {"loguniform": [0.01, 1.0]}},
+            },
+            "num_samples": 4,
+            "checkpoint": {"num_to_keep": 1},
+        }
+    )
+    assert checkpoint_config(cfg, None, output).num_to_keep == 4
+    line = "keeping 4 checkpoints per trial instead of 1 (checkpoint.num_to_keep)"
+    assert (line in capsys.readouterr().out) is said
