@@ -10,17 +10,42 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
-from matplotlib import colormaps
+from matplotlib import colormaps, ticker
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 FIGSIZE = (7.0, 4.2)
+LOG_SCALE_SPAN = 10.0
+"""A metric whose positive values span this factor or more is drawn on a log axis."""
 
 
 def method_colors(methods: Iterable[str]) -> dict[str, tuple[float, ...]]:
     """A fixed colour per method (sorted by name), the same in every figure."""
     palette = colormaps["tab10"]
     return {method: palette(i % palette.N) for i, method in enumerate(sorted(set(methods)))}
+
+
+def spans_decades(values: Iterable[float]) -> bool:
+    """Whether ``values`` are all positive and the largest is ``LOG_SCALE_SPAN`` times the least.
+
+    Errors that fall from 0.9 to 0.02 bunch up near zero on a linear axis; a log axis shows the
+    differences between methods where they are small.
+    """
+    finite = [float(value) for value in values if pd.notna(value)]
+    return bool(finite) and min(finite) > 0 and max(finite) >= LOG_SCALE_SPAN * min(finite)
+
+
+def _scale_y(axes: Axes, values: Iterable[float], label: str) -> None:
+    """Label the y axis, on a log scale (said in the label) when :func:`spans_decades`."""
+    if spans_decades(values):
+        axes.set_yscale("log")
+        plain = ticker.FuncFormatter(lambda value, _: f"{value:g}")
+        axes.yaxis.set_major_formatter(plain)
+        axes.yaxis.set_minor_locator(ticker.LogLocator(subs=(2.0, 5.0)))
+        axes.yaxis.set_minor_formatter(plain)
+        label = f"{label}, log scale"
+    axes.set_ylabel(label)
 
 
 def _new_figure() -> Figure:
@@ -39,7 +64,8 @@ def plot_anytime(curves: pd.DataFrame, metric: str, mode: str) -> Figure:
         mode: ``min`` or ``max``, for the axis label.
 
     Returns:
-        The figure: a line of the mean per method, shaded from the lowest to the highest seed.
+        The figure: a line of the mean per method, shaded from the lowest to the highest seed;
+        on a log axis when the values span a factor of ``LOG_SCALE_SPAN``.
     """
     figure = _new_figure()
     axes = figure.add_subplot()
@@ -51,7 +77,8 @@ def plot_anytime(curves: pd.DataFrame, metric: str, mode: str) -> Figure:
         axes.plot(curve["elapsed_s"], curve["mean"], color=color, label=f"{method} ({seeds})")
         axes.fill_between(curve["elapsed_s"], curve["lo"], curve["hi"], color=color, alpha=0.2)
     axes.set_xlabel("wall-clock time (s)")
-    axes.set_ylabel(f"best {metric} so far ({mode})")
+    bounds = [] if curves.empty else [*curves["lo"], *curves["hi"]]
+    _scale_y(axes, bounds, f"best {metric} so far ({mode})")
     axes.set_title("Anytime performance: mean over seeds, shaded min to max")
     axes.grid(alpha=0.3)
     if not curves.empty:
@@ -91,7 +118,7 @@ def plot_learning_curves(reports: pd.DataFrame, metric: str) -> Figure:
             label=label,
         )
     axes.set_xlabel("wall-clock time (s)")
-    axes.set_ylabel(metric)
+    _scale_y(axes, [] if empty else reports[metric], metric)
     axes.set_title("Learning curves of every trial")
     axes.grid(alpha=0.3)
     if labelled:

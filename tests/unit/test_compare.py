@@ -277,3 +277,22 @@ def test_an_experiment_without_reports_is_listed_not_ranked_first(
     assert comparison.methods["method"].tolist() == ["asha", "random", "median"]
     written = write_comparison(comparison, tmp_path / "out")
     assert "| 3 | median | 1 | - | - |" in written["report"].read_text()
+
+
+def test_errors_over_decades_are_drawn_on_a_log_axis() -> None:
+    curves = pd.DataFrame(
+        {
+            "method": ["random"] * 3,
+            "elapsed_s": [1.0, 2.0, 3.0],
+            "mean": [0.9, 0.1, 0.03],
+            "lo": [0.85, 0.08, 0.02],
+            "hi": [0.95, 0.2, 0.05],
+            "runs": [2, 2, 2],
+        }
+    )
+    axes = plots.plot_anytime(curves, METRIC, "min").axes[0]
+    assert axes.get_yscale() == "log" and axes.get_ylabel().endswith("log scale")
+    scores = curves.assign(mean=[2.0, 4.0, 6.0], lo=[1.5, 3.5, 5.5], hi=[2.5, 4.5, 6.5])
+    assert plots.plot_anytime(scores, "inception_score", "max").axes[0].get_yscale() == "linear"
+    assert not plots.spans_decades([0.0, 0.5])  # zero: no log axis
+    assert not plots.spans_decades([])
