@@ -20,6 +20,7 @@ from raytune_hpo.config import (
 )
 
 if TYPE_CHECKING:
+    from raytune_hpo.console import OutputMode
     from raytune_hpo.runner import ExperimentOutcome
 
 
@@ -62,6 +63,7 @@ def run(
     *,
     address: str | None = None,
     overwrite: bool = False,
+    output: OutputMode = "normal",
 ) -> ExperimentOutcome:
     """Run an experiment, print its summary and return its outcome.
 
@@ -72,6 +74,8 @@ def run(
         overrides: ``KEY=VALUE`` strings, as ``--set`` takes them.
         address: Ray cluster to attach to; None starts a local Ray instance.
         overwrite: Start again under a used name (the earlier folder is renamed).
+        output: ``normal`` (trial events and progress), ``quiet`` (failed trials and the
+            result) or ``verbose`` (Ray Tune's own output), as ``--quiet`` and ``--verbose``.
 
     Raises:
         ConfigError: Invalid config or input the checks before the run catch.
@@ -82,14 +86,23 @@ def run(
 
     cfg, base = resolve_config(config, trainable, overrides)
     outcome = run_experiment(
-        cfg, address=address, overwrite=overwrite, trainable=trainable, search_paths=(base,)
+        cfg,
+        address=address,
+        overwrite=overwrite,
+        trainable=trainable,
+        search_paths=(base,),
+        output=output,
     )
     print_outcome(outcome)
     return outcome
 
 
 def resume(
-    path: str | Path, trainable: Any = None, *, address: str | None = None
+    path: str | Path,
+    trainable: Any = None,
+    *,
+    address: str | None = None,
+    output: OutputMode = "normal",
 ) -> ExperimentOutcome:
     """Continue an interrupted experiment, print its summary and return its outcome.
 
@@ -98,10 +111,11 @@ def resume(
         trainable: The function or Trainable class the experiment was run with, needed when
             it cannot be imported by its recorded path (e.g. it was defined in a notebook).
         address: Ray cluster to attach to; None starts a local Ray instance.
+        output: What the console shows, as for :func:`run`.
     """
     from raytune_hpo.cli import print_outcome
     from raytune_hpo.runner import resume_experiment
 
-    outcome = resume_experiment(path, address=address, trainable=trainable)
+    outcome = resume_experiment(path, address=address, trainable=trainable, output=output)
     print_outcome(outcome)
     return outcome

@@ -212,9 +212,11 @@ def test_python_api_tunes_a_function_defined_in_the_caller(
         "storage_path": str(tmp_path / "results"),
         "evaluate": f"{user_code_dir / MODULE}.py:evaluate",
     }
-    outcome = raytune_hpo.run(config, trainable=objective)
+    outcome = raytune_hpo.run(config, trainable=objective, output="quiet")
 
     assert outcome.config.trainable.endswith(":" + objective.__qualname__)
     assert outcome.best is not None and set(outcome.best["test"]) == {"test_score"}
     assert outcome.best["test"]["test_score"] == pytest.approx(-10 * outcome.best["loss"])
-    assert "best config:" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "best config:" in printed
+    assert "Experiment api:" not in printed  # quiet: no header, no trial events
