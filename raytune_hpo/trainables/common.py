@@ -18,12 +18,18 @@ from raytune_hpo.trainables.trial import stamped
 CHECKPOINT_FILE = "state.pt"
 
 
-def select_device(cpus: float, *, announce: bool = True) -> torch.device:
+_DEVICES_SAID: set[str] = set()
+"""The devices this worker process has said it trains on (its reused trials say nothing)."""
+
+
+def select_device(cpus: float) -> torch.device:
     """The GPU Ray assigned when torch sees one, else the CPU; sets torch's CPU threads.
+
+    Where it trains is printed once per worker process: a reused worker's later trials, and its
+    restores from checkpoints, train on the same device.
 
     Args:
         cpus: The trial's CPU share; torch uses that many threads (at least one).
-        announce: Print the choice in one line (a trial's first start; not at each restore).
     """
     torch.set_num_threads(max(1, int(cpus)))
     if torch.cuda.is_available():
@@ -31,9 +37,11 @@ def select_device(cpus: float, *, announce: bool = True) -> torch.device:
         where = f"GPU {os.environ.get('CUDA_VISIBLE_DEVICES', '0')}"
     else:
         device = torch.device("cpu")
-        where = f"the CPU with {torch.get_num_threads()} threads"
-    if announce:
-        print(f"trial trains on {where}", flush=True)
+        threads = torch.get_num_threads()
+        where = f"the CPU with {threads} thread{'s' if threads != 1 else ''}"
+    if where not in _DEVICES_SAID:
+        _DEVICES_SAID.add(where)
+        print(f"this worker trains on {where}", flush=True)
     return device
 
 

@@ -113,8 +113,7 @@ def train_epochs(
 ) -> None:
     """One trial in a Ray Tune function trainable: :func:`run_epochs` over ``build``'s steps.
 
-    Picks the device (:func:`common.select_device`, said at the trial's first start, not at
-    each restore from a checkpoint), seeds torch's global RNG with
+    Picks the device (:func:`common.select_device`), seeds torch's global RNG with
     ``settings.seed``, builds the steps and resumes from the trial's checkpoint, if any.
 
     Args:
@@ -123,7 +122,7 @@ def train_epochs(
         data: Arrays shared through Ray's object store.
         settings: Experiment-level settings.
     """
-    device = common.select_device(settings.cpus, announce=tune.get_checkpoint() is None)
+    device = common.select_device(settings.cpus)
     torch.manual_seed(settings.seed)
     steps = build(config, data, settings, device)
     run_epochs(

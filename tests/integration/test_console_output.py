@@ -33,6 +33,8 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 RAY_NOISE = ("Checkpoint successfully created", "Token authentication", "Trial status", "╭")
 HEADER_LINES = 6
 EVENT = re.compile(r"^\[\d+:\d\d\] trial (\S+) ")
+OWN_OUTPUT = re.compile(r"^\(trial (\S+)\) (.*)$")
+DEVICE_LINE = "this worker trains on the CPU with "
 
 
 def _config(tmp_path: Path, data_dir: Path, **changes: Any) -> Path:
@@ -114,11 +116,14 @@ def _check_normal_output(lines: list[str], folder: Path, trials: int) -> dict[st
         if match := EVENT.match(line):
             events.setdefault(match.group(1), []).append(line)
     assert len(events) == trials
-    for trial_id, said in events.items():
+    for said in events.values():
         assert " started: " in said[0] and "learning_rate=" in said[0], said
         assert sum(" finished after " in s or " stopped early by " in s for s in said) == 1, said
-        own = [line for line in lines if line.startswith(f"(trial {trial_id}) ")]
-        assert "trial trains on the CPU" in own[0]
+    # The trials' own output, each line under its trial's id: LeNet says where it trains, once
+    # per worker process (a reused worker's later trials say nothing).
+    own = [match for line in lines if (match := OWN_OUTPUT.match(line))]
+    assert own and {match.group(1) for match in own} <= set(events), own
+    assert 1 <= sum(match.group(2).startswith(DEVICE_LINE) for match in own) <= trials, own
     last = [line for line in lines if line.strip()][-1]
     assert last.startswith("test split: test_error = "), "something was printed after the result"
     return events
@@ -188,14 +193,14 @@ def test_in_a_pipe_plain_lines_pbt_exploits_and_output_in_the_trial_folder(
     assert re.search(r"learning_rate [\d.e-]+ -> [\d.e-]+$", exploits[0])
     final = re.compile(r"^\[\d+:\d\d\] 2/2 trials done, best validation_error 0\.\d+ \(trial ")
     assert any(final.match(line) for line in lines), run.stdout
-    # Said at a trial's first start, not at each restore (the two trials take turns).
-    device_lines = sum("trial trains on the CPU" in line for line in lines)
+    # Said once per worker, not at each restore (the two trials take turns).
+    device_lines = sum(f") {DEVICE_LINE}2 threads" in line for line in lines)
     assert 1 <= device_lines <= 2, run.stdout
     budget = HEADER_LINES + 2 * 2 + len(exploits) + device_lines + 1 + _summary_length(lines)
     assert len(lines) <= budget, run.stdout
     best = json.loads((folder / "best.json").read_text())
-    for trial_dir in folder.glob("train_lenet_*"):
-        assert "trial trains on the CPU" in (trial_dir / "stdout").read_text()
+    trial_output = [(d / "stdout").read_text() for d in folder.glob("train_lenet_*")]
+    assert len(trial_output) == 2 and any(DEVICE_LINE in text for text in trial_output)
     assert best["trial_id"] in run.stdout
 
 

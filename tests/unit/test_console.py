@@ -193,7 +193,7 @@ def test_only_lines_of_rays_own_code_are_noise() -> None:
     assert is_ray_noise(
         "wandb: WARNING Using a boolean value for 'reinit' is deprecated. Use 'return_previous'"
     )
-    assert not is_ray_noise("trial trains on the CPU with 1 threads")
+    assert not is_ray_noise("this worker trains on the CPU with 1 thread")
     assert not is_ray_noise("my code: Checkpoint successfully created at: /x")
 
 
