@@ -1,9 +1,10 @@
 """A training command run as a Ray Tune function trainable ("command trials").
 
-The trial's hyperparameters go in as arguments (:func:`expand_command`), every stdout line that
-holds the metric is one ``tune.report`` (:func:`parse_metric_line`), and the folder named by
-``$RAYTUNE_HPO_CHECKPOINT_DIR`` is the trial's state: it is reported as a checkpoint whenever it
-changed, and filled from the trial's checkpoint before a restart (retry, resume, PBT exploit).
+The trial's hyperparameters go in as arguments (:mod:`raytune_hpo.command_args`), every stdout
+line that holds the metric is one ``tune.report`` (:func:`parse_metric_line`), and the folder
+named by ``$RAYTUNE_HPO_CHECKPOINT_DIR`` is the trial's state: it is reported as a checkpoint
+whenever it changed, and filled from the trial's checkpoint before a restart (retry, resume,
+PBT exploit).
 The command's output is kept in ``stdout.log`` and ``stderr.log`` in the trial's folder of the
 experiment (with storage at a URI: in Ray's trial working directory on the node).
 
@@ -54,7 +55,8 @@ from typing import IO, Any, cast
 
 from ray import tune
 
-from raytune_hpo.command_spec import CHECKPOINT_DIR_ENV, MACROS, CommandSpec, MetricsFormat
+from raytune_hpo.command_args import expand_command, plain
+from raytune_hpo.command_spec import CHECKPOINT_DIR_ENV, CommandSpec, MetricsFormat
 
 TRIAL_ID_ENV = "RAYTUNE_HPO_TRIAL_ID"
 """Names the Ray Tune trial id in the command's environment."""
@@ -65,86 +67,10 @@ STDERR_LOG = "stderr.log"
 TAIL_LINES = 20
 """Lines of stdout or stderr quoted in an error."""
 _POLL_S = 0.02
-_MACRO = re.compile(r"\$\$|\$\{([^}]*)\}")
 
 
 class CommandError(RuntimeError):
     """A command trial's command failed, or ended without reporting its metric."""
-
-
-# --- arguments --------------------------------------------------------------------------------
-
-
-def format_value(value: Any) -> str:
-    """A hyperparameter as one command-line value that argparse, Hydra or ``json`` reads back.
-
-    Numbers as Python writes them (``0.001``, ``1e-05``, ``nan``), booleans ``True`` /
-    ``False``, ``None`` as ``None``, strings unchanged, lists and mappings as JSON. NumPy
-    scalars count as the Python numbers they hold.
-    """
-    value = _plain(value)
-    return json.dumps(value, default=str) if isinstance(value, (dict, list)) else str(value)
-
-
-def expand_command(spec: CommandSpec, config: Mapping[str, Any], json_file: Path) -> list[str]:
-    """The command's arguments with the trial's hyperparameters filled in (W&B Sweeps' macros).
-
-    ``${args}`` becomes one ``--name=value`` argument per hyperparameter, ``${args_no_hyphens}``
-    one ``name=value`` argument each (Hydra overrides), both sorted by name; they must stand
-    alone. ``${args_json_file}`` becomes ``json_file``, ``${name}`` the value of hyperparameter
-    ``name``, both also inside a larger argument (``--lr=${learning_rate}``). ``$$`` is a
-    literal ``$``. Values are written by :func:`format_value`.
-
-    Args:
-        spec: The command.
-        config: The trial's hyperparameters.
-        json_file: Where the hyperparameters are written as JSON for ``${args_json_file}``.
-
-    Raises:
-        ValueError: A macro names no hyperparameter, or ``${args}`` shares an argument.
-    """
-    pairs = [(str(name), format_value(value)) for name, value in sorted(config.items())]
-    argv: list[str] = []
-    for item in spec.argv_template():
-        if item == "${args}":
-            argv += [f"--{name}={value}" for name, value in pairs]
-        elif item == "${args_no_hyphens}":
-            argv += [f"{name}={value}" for name, value in pairs]
-        else:
-            argv.append(_expand_item(item, config, json_file))
-    return argv
-
-
-def _expand_item(item: str, config: Mapping[str, Any], json_file: Path) -> str:
-    return _MACRO.sub(lambda match: _macro(match[1], item, config, json_file), item)
-
-
-def _macro(name: str | None, item: str, config: Mapping[str, Any], json_file: Path) -> str:
-    if name is None:
-        return "$"
-    if name in ("args", "args_no_hyphens"):
-        raise ValueError(f"${{{name}}} expands to several arguments and must stand alone: {item!r}")
-    if name == "args_json_file":
-        return str(json_file)
-    if name in config:
-        return format_value(config[name])
-    known = ", ".join(f"${{{macro}}}" for macro in MACROS)
-    names = ", ".join(sorted(map(str, config))) or "none"
-    raise ValueError(
-        f"unknown macro ${{{name}}} in the command; known: {known}, or ${{NAME}} of a "
-        f"hyperparameter ({names}); write $$ for a literal $"
-    )
-
-
-def _plain(value: Any) -> Any:
-    """``value`` with NumPy scalars and arrays as Python numbers and lists, tuples as lists."""
-    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
-        return value.tolist()
-    if isinstance(value, Mapping):
-        return {str(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    return value
 
 
 # --- metrics ----------------------------------------------------------------------------------
@@ -487,7 +413,7 @@ def train_command(config: dict[str, Any], *, spec: CommandSpec, metric: str) -> 
         else:
             restored.to_directory(str(checkpoint_dir))
         json_file = scratch / "config.json"
-        json_file.write_text(json.dumps(_plain(config), indent=2, sort_keys=True, default=str))
+        json_file.write_text(json.dumps(plain(config), indent=2, sort_keys=True, default=str))
         argv = expand_command(spec, config, json_file)
         env = {
             **os.environ,

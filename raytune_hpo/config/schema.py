@@ -20,6 +20,7 @@ from pydantic import (
 
 from raytune_hpo import search_space
 from raytune_hpo.base_models import EntryOptions, StrictModel
+from raytune_hpo.command_args import check_macros
 from raytune_hpo.command_spec import CommandSpec
 from raytune_hpo.config.errors import describe, dotted
 from raytune_hpo.config.names import check_folder_name, method_name
@@ -161,6 +162,11 @@ class ExperimentConfig(StrictModel):
         for entry in (SEARCHERS[self.searcher.name], SCHEDULERS[self.scheduler.name]):
             if entry.check is not None:
                 entry.check(self)
+        if isinstance(self.trainable, CommandSpec):
+            try:
+                check_macros(self.trainable, self.search_space)
+            except ValueError as err:
+                raise InvalidKey("trainable.command", str(err)) from None
         spec = self.builtin
         if spec is None:
             if self.trainable_options:

@@ -122,6 +122,14 @@ CASES: dict[str, Case] = {
         prepare=_user_files,
         changes={"trainable": "failing.py:train"},
     ),
+    "command_macro_typo": Case(
+        "trainable.command",
+        ("unknown macro ${learning_rat}", "${args}", "batch_size, learning_rate"),
+        changes={
+            "trainable": {"command": "python train.py --lr=${learning_rat}"},
+            "search_space": {"batch_size": 32, "learning_rate": 0.1},
+        },
+    ),
     "trainable_syntax_error": Case(
         "trainable",
         ("broken.py", "SyntaxError", "line 1"),

@@ -9,13 +9,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from raytune_hpo.command_args import expand_command, format_value
 from raytune_hpo.command_spec import CommandSpec, MetricsFormat
-from raytune_hpo.command_trial import (
-    expand_command,
-    expected_line,
-    format_value,
-    parse_metric_line,
-)
+from raytune_hpo.command_trial import expected_line, parse_metric_line
 
 JSON_FILE = Path("/trial/config.json")
 KEY_VALUE = MetricsFormat()
