@@ -68,7 +68,7 @@ def mutation_kind(key: str, spec: Any) -> str:
         raise search_space.SearchSpaceError(
             key, f"a mutation needs a distribution ({allowed}), got {spec!r}"
         )
-    search_space.to_domain(key, spec)
+    search_space.check_spec(key, spec)
     return kind
 
 

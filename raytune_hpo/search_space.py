@@ -7,7 +7,8 @@ A spec is either a plain value (a constant) or a one-key mapping naming a distri
     activation: {choice: [relu, tanh]}
     optimizer: sgd                          # constant
 
-Everything here is pure: no Ray cluster is needed to convert or validate a space.
+Everything here is pure: no Ray cluster is needed to convert or validate a space, and checking
+one (:func:`check_spec`) does not even import Ray Tune, so that loading a config stays light.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
-
-from ray import tune
 
 
 class SearchSpaceError(ValueError):
@@ -94,55 +93,54 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _uniform(key: str, args: Any) -> Any:
-    return tune.uniform(*_bounds(key, "uniform", args))
+def _uniform(key: str, args: Any) -> tuple[Any, ...]:
+    return _bounds(key, "uniform", args)
 
 
-def _loguniform(key: str, args: Any) -> Any:
-    return tune.loguniform(*_bounds(key, "loguniform", args, log=True))
+def _loguniform(key: str, args: Any) -> tuple[Any, ...]:
+    return _bounds(key, "loguniform", args, log=True)
 
 
-def _quniform(key: str, args: Any) -> Any:
-    return tune.quniform(*_quantised(key, "quniform", args))
+def _quniform(key: str, args: Any) -> tuple[Any, ...]:
+    return _quantised(key, "quniform", args)
 
 
-def _randint(key: str, args: Any) -> Any:
+def _randint(key: str, args: Any) -> tuple[Any, ...]:
     _bounds(key, "randint", args)
     low, high = _integers(key, "randint", args, 2)
-    return tune.randint(low, high + 1)
+    return low, high + 1
 
 
-def _lograndint(key: str, args: Any) -> Any:
+def _lograndint(key: str, args: Any) -> tuple[Any, ...]:
     _bounds(key, "lograndint", args, log=True)
     low, high = _integers(key, "lograndint", args, 2)
-    return tune.lograndint(low, high + 1)
+    return low, high + 1
 
 
-def _qrandint(key: str, args: Any) -> Any:
+def _qrandint(key: str, args: Any) -> tuple[Any, ...]:
     _quantised(key, "qrandint", args)
-    low, high, q = _integers(key, "qrandint", args, 3)
-    return tune.qrandint(low, high, q)
+    return tuple(_integers(key, "qrandint", args, 3))
 
 
-def _choice(key: str, args: Any) -> Any:
-    return tune.choice(_values(key, "choice", args))
+def _values_of(kind: str) -> Callable[[str, Any], tuple[Any, ...]]:
+    def values(key: str, args: Any) -> tuple[Any, ...]:
+        return (_values(key, kind, args),)
+
+    return values
 
 
-def _grid(key: str, args: Any) -> Any:
-    return tune.grid_search(_values(key, "grid", args))
-
-
-DISTRIBUTIONS: dict[str, Callable[[str, Any], Any]] = {
-    "uniform": _uniform,
-    "loguniform": _loguniform,
-    "quniform": _quniform,
-    "randint": _randint,
-    "lograndint": _lograndint,
-    "qrandint": _qrandint,
-    "choice": _choice,
-    "grid": _grid,
+DISTRIBUTIONS: dict[str, tuple[Callable[[str, Any], tuple[Any, ...]], str]] = {
+    "uniform": (_uniform, "uniform"),
+    "loguniform": (_loguniform, "loguniform"),
+    "quniform": (_quniform, "quniform"),
+    "randint": (_randint, "randint"),
+    "lograndint": (_lograndint, "lograndint"),
+    "qrandint": (_qrandint, "qrandint"),
+    "choice": (_values_of("choice"), "choice"),
+    "grid": (_values_of("grid"), "grid_search"),
 }
-"""Spec keyword -> converter to a ``ray.tune`` domain. ``randint``/``lograndint`` are inclusive."""
+"""Spec keyword -> (its check, which returns the arguments of the ``ray.tune`` function, and
+that function's name). ``randint``/``lograndint`` are inclusive here, exclusive in Ray Tune."""
 
 NUMERIC_KINDS = frozenset(DISTRIBUTIONS) - {"choice", "grid"}
 INTEGER_KINDS = frozenset({"randint", "lograndint", "qrandint"})
@@ -166,12 +164,27 @@ def spec_kind(key: str, spec: Any) -> str | None:
     return next(iter(spec))
 
 
+def check_spec(key: str, spec: Any) -> None:
+    """Check one parameter spec without building it (nor importing Ray Tune).
+
+    Raises:
+        SearchSpaceError: The spec names no known distribution or its arguments do not fit it.
+    """
+    kind = spec_kind(key, spec)
+    if kind is not None:
+        check, _ = DISTRIBUTIONS[kind]
+        check(key, spec[kind])
+
+
 def to_domain(key: str, spec: Any) -> Any:
     """Convert one parameter spec to a ``ray.tune`` domain (constants pass through)."""
     kind = spec_kind(key, spec)
     if kind is None:
         return spec
-    return DISTRIBUTIONS[kind](key, spec[kind])
+    from ray import tune
+
+    check, function = DISTRIBUTIONS[kind]
+    return getattr(tune, function)(*check(key, spec[kind]))
 
 
 def to_param_space(space: Mapping[str, Any]) -> dict[str, Any]:

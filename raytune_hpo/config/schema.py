@@ -221,7 +221,7 @@ class ExperimentConfig(StrictModel):
 def _check_space(prefix: str, space: Mapping[str, Any]) -> None:
     for key, spec in space.items():
         try:
-            search_space.to_domain(key, spec)
+            search_space.check_spec(key, spec)
         except search_space.SearchSpaceError as err:
             raise InvalidKey(f"{prefix}.{key}", err.message) from None
 

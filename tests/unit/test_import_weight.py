@@ -102,7 +102,7 @@ def test_summary_reads_results_without_torch_ray_or_wandb(tmp_path: Path) -> Non
 def test_compare_reads_results_without_torch_or_wandb(tmp_path: Path) -> None:
     folder = write_experiment(tmp_path / "light")
     body = run_cli(["compare", str(folder), "--out", str(tmp_path / "out")])
-    assert loaded_after(body).isdisjoint({"torch", "torchvision", "wandb", "sklearn"})
+    assert loaded_after(body).isdisjoint({"torch", "torchvision", "ray.tune", "wandb", "sklearn"})
     assert (tmp_path / "out" / "methods.csv").read_text().splitlines()[1].startswith("1,random,")
 
 
@@ -127,9 +127,9 @@ def test_summary_prints_the_trial(tmp_path: Path) -> None:
         ("raytune_hpo.cli", set(HEAVY)),
         ("raytune_hpo.wandb_config", set(HEAVY)),
         ("raytune_hpo.results", {"torch", "ray", "wandb", "matplotlib"}),
-        ("raytune_hpo.compare", {"torch", "torchvision", "wandb", "sklearn"}),
+        ("raytune_hpo.compare", {"torch", "torchvision", "ray.tune", "wandb", "sklearn"}),
         ("raytune_hpo.comparison_plots", {"torch", "ray", "wandb"}),
-        ("raytune_hpo.config", {"torch", "torchvision", "wandb", "matplotlib", "sklearn"}),
+        ("raytune_hpo.config", {"torch", "ray.tune", "pandas", "wandb", "matplotlib", "sklearn"}),
         ("raytune_hpo.runner", {"torch", "wandb", "matplotlib"}),
     ],
 )
@@ -142,7 +142,7 @@ def test_config_loads_without_wandb(tmp_path: Path) -> None:
     spec = {"name": "light", "trainable": "sleep", "search_space": {"learning_rate": 0.1}}
     config.write_text(yaml.safe_dump(spec))
     body = f"from raytune_hpo.config import load_config\nload_config({str(config)!r}, [])\n"
-    assert loaded_after(body).isdisjoint({"wandb", "matplotlib"})
+    assert loaded_after(body).isdisjoint({"ray.tune", "wandb", "matplotlib"})
 
 
 def test_worker_preload_imports_torch_only_when_asked() -> None:
