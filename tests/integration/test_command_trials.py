@@ -40,6 +40,8 @@ parser.add_argument("--sleep", type=float, default=0.05)
 parser.add_argument("--child", default="False")
 parser.add_argument("--ignore_term", default="False")
 parser.add_argument("--fail_at", type=int, default=0)
+parser.add_argument("--marks", default="")  # a folder: "lr<lr>_epoch<N>" after each epoch
+parser.add_argument("--hold", default="")  # "N:MARK": before epoch N, wait (<= 30 s) for MARK
 args = parser.parse_args()
 
 pids = Path(args.pids)
@@ -53,19 +55,30 @@ if args.child == "True":  # a child in the same group that inherits stdout and o
 
 state_file = Path(os.environ["RAYTUNE_HPO_CHECKPOINT_DIR"]) / "state.json"
 state = json.loads(state_file.read_text()) if state_file.exists() else None
+marks = Path(args.marks) if args.marks else None
 if state:
     print(f"restored epoch={state['epoch']} trial={state['trial']} lr={state['lr']} "
           f"new_lr={args.lr}")
+    if marks and state["trial"] != os.environ["RAYTUNE_HPO_TRIAL_ID"]:
+        (marks / "exploited").write_text("")
 restored = state is not None
+hold_epoch, _, hold_mark = args.hold.partition(":")
 for epoch in range((state["epoch"] if restored else 0) + 1, args.epochs + 1):
     time.sleep(args.sleep)
+    if marks and hold_epoch and epoch == int(hold_epoch):
+        waited = 0.0
+        while not (marks / hold_mark).exists() and waited < 30:
+            time.sleep(0.05)
+            waited += 0.05
     if epoch == args.fail_at and not restored:
         print("simulated crash: CUDA out of memory", file=sys.stderr)
         sys.exit(3)
     state = {"epoch": epoch, "trial": os.environ["RAYTUNE_HPO_TRIAL_ID"], "lr": args.lr}
     (state_file.parent / "tmp").write_text(json.dumps(state))
     (state_file.parent / "tmp").replace(state_file)
-    print(f"epoch {epoch}: loss={abs(args.lr - 0.5) + 1 / epoch} epoch={epoch}")
+    print(f"epoch {epoch}: loss={abs(args.lr - 0.5) + 1 / epoch} epoch={epoch}", flush=True)
+    if marks:
+        (marks / f"lr{args.lr}_epoch{epoch}").write_text("")
 """
 
 
@@ -200,17 +213,29 @@ def test_stop_criterion_kills_a_script_that_ignores_sigterm_after_the_grace(
 def test_pbt_exploit_restarts_from_the_donors_checkpoint_with_a_new_lr(
     ray_session: None, tmp_path: Path, script: Path
 ) -> None:
+    # Asynchronous PBT (Ray's synchronous mode can leave every trial paused when trials report
+    # faster than it pauses them). The scripts fix the order instead: the worse trial (lr 0.2)
+    # reports epoch 2 only after the better one (lr 0.5) is past its epoch 2, and the better one
+    # holds before epoch 5 until the worse one has restarted from its checkpoint, so the better
+    # trial is alive with a score at the worse one's perturbation at epoch 2 or 4.
     pbt = PopulationBasedTraining(
         time_attr="training_iteration",
         perturbation_interval=2,
         quantile_fraction=0.5,
         hyperparam_mutations={"lr": tune.uniform(0.4, 0.6)},
-        synch=True,  # the worse trial exploits the better one at iteration 2, whatever the timing
     )
+    marks = tmp_path / "marks"
+    marks.mkdir()
     results = fit(
         tmp_path,
         script,
-        {"lr": tune.grid_search([0.5, 0.2])},
+        {
+            "lr": tune.grid_search([0.5, 0.2]),
+            "marks": str(marks),
+            "hold": tune.sample_from(
+                lambda spec: "5:exploited" if spec.config.lr == 0.5 else "2:lr0.5_epoch3"
+            ),
+        },
         scheduler=pbt,
         stop={"training_iteration": 6},
         checkpoint_config=tune.CheckpointConfig(num_to_keep=4),
