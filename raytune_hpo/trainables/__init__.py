@@ -65,6 +65,10 @@ class Trainable(Protocol):
     ) -> dict[str, float]:
         """Test-split metrics of a checkpoint folder that ``train`` saved (the best trial's)."""
 
+    @property
+    def train_imported_by_workers(self) -> Callable[..., None]:
+        """``train`` as the driver hands it to Ray: the worker imports the code, not the driver."""
+
 
 @dataclass(frozen=True)
 class TrainableSpec:
@@ -89,6 +93,13 @@ class TrainableSpec:
         return train
 
     @property
+    def train_imported_by_workers(self) -> Callable[..., None]:
+        """``train`` as the driver hands it to Ray Tune: a small function that imports the
+        code in the worker when its trial starts, so the driver imports none of it (torch,
+        for LeNet and DCGAN, a second or more on 2 cores before the first trial could start)."""
+        return _imported_when_called(self.train_code)
+
+    @property
     def evaluate(self) -> Callable[..., dict[str, float]]:
         """The test-split scoring of a checkpoint (its module imported now, if not yet)."""
         evaluate: Callable[..., dict[str, float]] = _code(self.evaluate_code)
@@ -99,6 +110,17 @@ def _code(path: str) -> Any:
     """The object a ``module:name`` path names, importing the module."""
     module, _, name = path.partition(":")
     return getattr(importlib.import_module(module), name)
+
+
+def _imported_when_called(path: str) -> Callable[..., Any]:
+    """A function named as the one ``path`` (``module:function``) names, which imports it at
+    its first call and calls it. Ray pickles it by value: unpickling imports only this module."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return _code(path)(*args, **kwargs)
+
+    call.__name__ = path.partition(":")[2]  # Ray Tune names trials after it
+    return call
 
 
 TRAINABLES: dict[str, Trainable] = {

@@ -246,3 +246,37 @@ def test_failed_download_becomes_not_found(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setattr(MNIST, "download", offline)
     with pytest.raises(DatasetNotFoundError, match="download failed.*no network.*digits"):
         load_dataset("mnist", tmp_path, download=True)
+
+
+@pytest.mark.parametrize("shape", [(3, 1, 8, 8), (2, 5, 7)])
+def test_upscale_matches_torch_bilinear_interpolation(shape: tuple[int, ...]) -> None:
+    import torch
+    from torch.nn.functional import interpolate
+
+    images = np.random.default_rng(0).random(shape, dtype=np.float32)
+    ours = data_module.upscale_bilinear(images, 28)
+    batch = torch.from_numpy(images if images.ndim == 4 else images[None])
+    reference = interpolate(batch, size=(28, 28), mode="bilinear", align_corners=False).numpy()
+    assert ours.dtype == np.float32 and ours.shape == (*shape[:-2], 28, 28)
+    np.testing.assert_allclose(ours, reference.reshape(ours.shape), atol=2e-6, rtol=0)
+
+
+def test_digits_are_scikit_learns_images_upscaled_as_torch_does(tmp_path: Path) -> None:
+    import torch
+    from sklearn.datasets import load_digits
+    from torch.nn.functional import interpolate
+
+    bunch = load_digits()
+    small = torch.from_numpy(bunch.images.astype(np.float32) / np.float32(16.0)).unsqueeze(1)
+    images = interpolate(small, size=(28, 28), mode="bilinear", align_corners=False).numpy()
+    reference = data_module._fixed_split(images, bunch.target.astype(np.int64), 10)
+    ours = data_module._load_digits(tmp_path, download=False)
+    for got, expected in zip(ours[:4], reference[:4], strict=True):
+        np.testing.assert_allclose(got, expected, atol=2e-6, rtol=0)
+    assert ours.num_classes == 10
+
+
+def test_missing_digits_file_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(data_module, "_DIGITS_FILE", ("datasets", "data", "gone.csv.gz"))
+    with pytest.raises(DatasetNotFoundError, match=r"data set 'digits' cannot be read from .*gone"):
+        load_dataset("digits", tmp_path)

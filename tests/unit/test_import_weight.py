@@ -197,3 +197,42 @@ def test_the_driver_starts_no_background_import() -> None:
         "assert threading.active_count() == 1, threading.enumerate()\n"
     )
     assert "torch" not in loaded_after(body)
+
+
+def test_the_digits_load_without_scikit_learn_or_torch(tmp_path: Path) -> None:
+    body = f"from raytune_hpo.data import load_dataset\nload_dataset('digits', {str(tmp_path)!r})\n"
+    assert loaded_after(body).isdisjoint({"torch", "sklearn"})
+
+
+def test_the_driver_hands_lenet_to_ray_without_importing_it(tmp_path: Path) -> None:
+    """What the driver pickles for a LeNet trial imports no torch until a worker calls it."""
+    body = (
+        "import ray.cloudpickle\n"
+        "from raytune_hpo.trainables import TRAINABLES\n"
+        "shipped = TRAINABLES['lenet'].train_imported_by_workers\n"
+        "assert shipped.__name__ == 'train_lenet', shipped.__name__\n"
+        "unpickled = ray.cloudpickle.loads(ray.cloudpickle.dumps(shipped))\n"
+        "assert 'torch' not in sys.modules\n"
+        "try:\n"
+        "    unpickled({}, data=None, settings=None)\n"
+        "except Exception:\n"
+        "    pass\n"  # no data: the call fails in LeNet's code, after importing it
+        "assert 'raytune_hpo.trainables.lenet' in sys.modules\n"
+    )
+    assert "torch" in loaded_after(body)
+
+
+def test_the_scoring_code_is_imported_after_the_first_result() -> None:
+    body = (
+        "import threading\n"
+        "from raytune_hpo.import_ahead import ImportScoringCode\n"
+        "from raytune_hpo.trainables import TRAINABLES\n"
+        "callback = ImportScoringCode(TRAINABLES['lenet'])\n"
+        "assert 'torch' not in sys.modules\n"
+        "for _ in range(3):\n"
+        "    callback.on_trial_result(0, [], None, {})\n"
+        "threads = [t for t in threading.enumerate() if t.name == 'import-scoring']\n"
+        "assert len(threads) == 1, threads\n"
+        "threads[0].join()\n"
+    )
+    assert "torch" in loaded_after(body)
