@@ -117,27 +117,27 @@ def _load_digits(data_dir: Path, download: bool) -> Splits:
 
 
 def upscale_bilinear(images: np.ndarray, size: int) -> np.ndarray:
-    """Images ``(..., H, W)`` resized to ``(..., size, size)`` by bilinear interpolation.
+    """Images ``(..., H, W)`` (float32) resized to ``(..., size, size)`` by bilinear interpolation.
 
-    Pixel centres are aligned as in ``torch.nn.functional.interpolate(mode="bilinear",
-    align_corners=False)``, whose output this matches to float32 rounding.
+    As ``torch.nn.functional.interpolate(mode="bilinear", align_corners=False)``: the same pixel
+    centres and the same float32 sums. Elementwise numpy only: a matrix product would use a BLAS
+    thread pool, which can spin for ever in the background thread that reads the data while Ray
+    starts its processes.
     """
-    rows = _interpolation_matrix(images.shape[-2], size)
-    cols = _interpolation_matrix(images.shape[-1], size)
-    resized = np.einsum("ri,...ij,cj->...rc", rows, images, cols, optimize=True)
-    return resized.astype(np.float32)
+    low, high, weight = _neighbours(images.shape[-1], size)
+    across = images[..., low] * (1 - weight) + images[..., high] * weight
+    low, high, weight = _neighbours(images.shape[-2], size)
+    weight = weight[:, None]
+    return (across[..., low, :] * (1 - weight) + across[..., high, :] * weight).astype(np.float32)
 
 
-def _interpolation_matrix(size_in: int, size_out: int) -> np.ndarray:
-    """``(size_out, size_in)`` weights of linear interpolation between pixel centres."""
-    source = np.clip((np.arange(size_out) + 0.5) * (size_in / size_out) - 0.5, 0.0, None)
-    low = np.minimum(np.floor(source).astype(np.int64), size_in - 1)
+def _neighbours(size_in: int, size_out: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each output pixel: the two input pixels around its centre and the second's weight."""
+    scale = np.float32(size_in / size_out)
+    source = np.maximum((np.arange(size_out, dtype=np.float32) + 0.5) * scale - 0.5, 0)
+    low = np.minimum(source.astype(np.int64), size_in - 1)
     high = np.minimum(low + 1, size_in - 1)
-    fraction = source - low
-    weights = np.zeros((size_out, size_in))
-    np.add.at(weights, (np.arange(size_out), low), 1.0 - fraction)
-    np.add.at(weights, (np.arange(size_out), high), fraction)
-    return weights.astype(np.float32)
+    return low, high, (source - low).astype(np.float32)
 
 
 def _read_table(
