@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import signal
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -49,6 +50,7 @@ PRIVATE_NAMES: tuple[tuple[str, str], ...] = (
     ("ray._private.state", "state"),
     ("ray._private.ray_constants", "LOG_PREFIX_ACTOR_NAME"),
     ("ray.air.integrations.wandb", "_WandbLoggingActor"),
+    ("ray.tune.execution.class_cache", "DEFAULT_ENV_VARS"),
 )
 """``(module, name)`` of every private module-level name used here."""
 OVERRIDDEN_HOOKS: tuple[tuple[str, str, str], ...] = (
@@ -57,9 +59,11 @@ OVERRIDDEN_HOOKS: tuple[tuple[str, str, str], ...] = (
     ("ray.air.integrations.wandb", "WandbLoggerCallback", "_start_logging_actor"),
     ("ray.air.integrations.wandb", "WandbLoggerCallback", "_cleanup_logging_actor"),
     ("ray.air.integrations.wandb", "WandbLoggerCallback", "_signal_logging_actor_stop"),
+    ("ray.tune.execution.class_cache", "_ActorClassCache", "get"),
 )
 """``(module, class, member)`` of the private class members this package overrides or calls:
-``ResultJsonLogger`` (result_json_logger) and the W&B trial-run callback (tracking)."""
+``ResultJsonLogger`` (result_json_logger), the W&B trial-run callback (tracking) and Ray Tune's
+registration of trial actors (:func:`trial_actors_take_prestarted_workers`)."""
 
 
 class RayVersionError(RuntimeError):
@@ -113,12 +117,47 @@ def recorded_local_address() -> str | None:
 def local_system_config(preload_modules: Sequence[str]) -> dict[str, Any]:
     """Ray's ``_system_config`` (a private ``ray.init`` keyword) of a local instance.
 
-    Relies on two internal settings: ``preload_python_modules``, which each worker imports as it
-    starts, and ``prestart_worker_first_driver``, here off: the workers Ray prestarts for the
-    first driver belong to no job, are never given this driver's trials and are stopped a
-    second later, after competing for the CPU with the workers that will run them.
+    Relies on the internal setting ``preload_python_modules``, which each worker imports as it
+    starts. Ray also prestarts one worker per CPU for the first driver as it connects
+    (``prestart_worker_first_driver``, on by default): they start while Ray Tune sets up and
+    take the first trials (see :func:`trial_actors_take_prestarted_workers`).
     """
-    return {"preload_python_modules": list(preload_modules), "prestart_worker_first_driver": False}
+    return {"preload_python_modules": list(preload_modules)}
+
+
+def trial_actors_take_prestarted_workers() -> None:
+    """Let the trial actors of a Ray instance this process started run on its prestarted workers.
+
+    Ray Tune registers each trainable as an actor class with a runtime environment of a few
+    variables (``DEFAULT_ENV_VARS``, ``PL_DISABLE_FORK=1``, and some of the driver's own); Ray
+    gives an actor with any runtime environment a new worker process, never one it prestarted,
+    so the first trials waited for workers to start and import while the prestarted ones idled.
+    The workers of a local instance inherit this process's environment: the variables are set
+    here, and while this process holds the instance it started, Ray Tune's
+    ``_ActorClassCache.get`` registers trainables without a runtime environment. Attached to
+    another Ray, it behaves as Ray's own.
+    """
+    from ray.tune.execution import class_cache
+
+    for name, value in class_cache.DEFAULT_ENV_VARS.items():
+        os.environ.setdefault(name, value)
+    cache = class_cache._ActorClassCache
+    if getattr(cache.get, "raytune_hpo", False):
+        return
+    rays_own = cache.get
+
+    def get(self: Any, trainable_cls: type) -> Any:
+        node = local_node()
+        if node is None or not node.head:
+            return rays_own(self, trainable_cls)
+        import ray
+
+        if trainable_cls not in self._cache:
+            self._cache[trainable_cls] = ray.remote(trainable_cls)
+        return self._cache[trainable_cls]
+
+    get.raytune_hpo = True  # type: ignore[attr-defined]
+    cache.get = get  # type: ignore[method-assign]
 
 
 def enable_token_auth() -> None:

@@ -36,12 +36,12 @@ DEFAULT_TOKEN_FILE = Path(".ray") / "auth_token"
 """Where ``ray start`` keeps the token, under the home folder of the user who started it."""
 CLIENT_SCHEME = "ray://"
 LOCAL_SYSTEM_CONFIG = ray_internals.local_system_config(["raytune_hpo.worker_preload"])
-"""Ray system config of a local instance (:func:`ray_internals.local_system_config`): no
-workers prestarted for no job, and every worker starts importing torch for the trainables as it
-starts, so a trial's worker does not begin seconds of imports when the trial starts (which made
-Ray Tune hand every short trial to one reused worker; BENCHMARKS.md); workers for a trainable
-without torch, the user's own code or a command skip it (``preload_trainables=False`` of
-:func:`connect`). On a cluster, start each node with
+"""Ray system config of a local instance (:func:`ray_internals.local_system_config`): every
+worker, the ones Ray prestarts for this driver included, starts importing torch for the
+trainables as it starts, so a trial's worker does not begin seconds of imports when the trial
+starts (which made Ray Tune hand every short trial to one reused worker; BENCHMARKS.md);
+workers for a trainable without torch, the user's own code or a command skip it
+(``preload_trainables=False`` of :func:`connect`). On a cluster, start each node with
 ``RAY_preload_python_modules=raytune_hpo.worker_preload`` for the same effect."""
 REACH_TIMEOUT_S = 5.0
 logger = logging.getLogger(__name__)
@@ -88,6 +88,7 @@ def connect(
     if target is None:
         # Workers inherit the environment of the Ray instance that this driver starts.
         os.environ[PRELOAD_ENV] = "1" if preload_trainables else "0"
+        ray_internals.trial_actors_take_prestarted_workers()
         ray.init(
             address="local",  # a new instance, even where a stopped one is still recorded
             include_dashboard=False,
