@@ -302,13 +302,3 @@ def fit_on_arrays(cfg: Any, data: DatasetArrays) -> Any:
 
     settle_ray()
     return build_tuner(cfg, build_trainable(cfg, data)).fit()
-
-
-def processes_naming(marker: str) -> list[int]:
-    """Ids of the live processes whose command line holds ``marker``."""
-    found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        with contextlib.suppress(OSError):
-            if marker in cmdline.read_bytes().decode(errors="replace"):
-                found.append(int(cmdline.parent.name))
-    return found

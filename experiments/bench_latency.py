@@ -16,9 +16,14 @@ apart in a fresh interpreter: the modules each command imports before it starts 
 
 Cold start: no Ray running, each command starts its own. Warm start: a local Ray started once
 with ``ray start --head`` (its workers preload ``raytune_hpo.worker_preload``); both commands
-attach to it with its address. The two variants alternate, the first rotating; figures are
-medians over repeats and ours / bare the median of paired ratios. After every run, processes of
-its Ray session still alive are counted (``leftover_processes``, 0 expected).
+attach to it with its address. Kept warm: a local Ray started with ``raytune-hpo warm``, whose
+idle workers take the next command's trials; ours is launched as a user would, without
+``--address``, ``--pause`` seconds after the run before it (a person between two commands;
+the workers its run took are replaced meanwhile), bare with its address (its trials get new
+workers: Ray Tune's registration asks for a runtime environment). The two variants alternate,
+the first rotating; figures are medians over repeats and ours / bare the median of paired
+ratios. After every run, processes of its Ray session still alive are counted
+(``leftover_processes``, 0 expected).
 """
 
 from __future__ import annotations
@@ -30,10 +35,12 @@ import json
 import math
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -49,9 +56,10 @@ from _bench import (
     parse_args,
     print_header,
     print_samples,
-    processes_naming,
     scratch_dir,
 )
+
+from raytune_hpo.cluster.processes import processes_naming
 
 PHASES = ("imports", "ray_up", "worker_ready", "first_report", "last_report", "exit")
 RAY_TMP = Path("/tmp/ray")
@@ -99,6 +107,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--train-size", type=int, default=0, help="0: the whole digits set")
     parser.add_argument("--no-warm", action="store_true", help="cold starts only")
+    parser.add_argument(
+        "--pause", type=float, default=5.0, help="s before each run on the kept-warm Ray"
+    )
 
 
 # --- one run ----------------------------------------------------------------------------------
@@ -201,13 +212,24 @@ def experiment_file(root: Path, args: argparse.Namespace) -> Path:
 
 
 def variants(
-    kind: str, root: Path, args: argparse.Namespace, address: str, leftovers: list[int]
+    kind: str,
+    root: Path,
+    args: argparse.Namespace,
+    address: str,
+    leftovers: list[int],
+    ray_tmpdir: str = "",
 ) -> dict[str, Callable[[], dict[str, float]]]:
-    """``ours`` and ``bare``: each launches one run and returns its phases."""
+    """``ours`` and ``bare``: each launches one run and returns its phases.
+
+    With ``ray_tmpdir`` (the kept-warm Ray's temp folder) ours is launched as a user would,
+    without ``--address``, after a pause of ``--pause`` seconds, as between two commands.
+    """
     config = experiment_file(root, args)
     bare = root / "bare_latency.py"
     bare.write_text(BARE_SCRIPT)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if ray_tmpdir:
+        env["RAY_TMPDIR"] = ray_tmpdir
     # Ray's own loggers (its result.json) for the bare script, even when the caller (a test
     # session that ran experiments) switched them off in its environment.
     env.pop("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", None)
@@ -217,8 +239,9 @@ def variants(
         name = f"ours_{kind}_{next(counter)}"
         command = [sys.executable, "-m", "raytune_hpo.cli", "run", str(config), "--quiet"]
         command += ["--name", name, "--storage-path", str(root / "results")]
-        command += ["--address", address] if address else []
+        command += ["--address", address] if address and not ray_tmpdir else []
         imports = import_seconds("ours")
+        time.sleep(args.pause if ray_tmpdir else 0.0)
         launch, pid, output = run_command(command, env)
         leftovers.append(leftover_processes(pid))
         return phases(launch, pid, output, root / "results" / name, imports)
@@ -263,6 +286,26 @@ def warm_ray(root: Path) -> Iterator[str]:
         yield match[1]
     finally:
         stop_processes(str(temp))
+
+
+@contextmanager
+def kept_warm_ray() -> Iterator[tuple[str, str]]:
+    """A Ray started with ``raytune-hpo warm``, in a temp folder of its own; yields that folder
+    and the Ray's address, and stops it with ``raytune-hpo warm --stop`` after the block."""
+    temp = tempfile.mkdtemp(prefix="rk", dir="/tmp")  # short: Ray's socket paths are limited
+    env = {**os.environ, "RAY_TMPDIR": temp}
+    warm = [sys.executable, "-m", "raytune_hpo.cli", "warm", "--num-cpus=2"]
+    started = subprocess.run(warm, env=env, capture_output=True, text=True, timeout=300)
+    try:
+        if started.returncode != 0:
+            raise RuntimeError(f"raytune-hpo warm failed:\n{started.stdout}{started.stderr}")
+        print(started.stdout.strip())
+        record = json.loads((Path(temp) / "ray" / "raytune_hpo_warm.json").read_text())
+        yield temp, record["address"]
+    finally:
+        subprocess.run(warm[:-1] + ["--stop"], env=env, capture_output=True, timeout=120)
+        stop_processes(temp)
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def stop_processes(marker: str) -> None:
@@ -340,6 +383,10 @@ def main() -> None:
                 runs = variants("warm", root, args, address, leftovers)
                 warm = measure("warm", runs, args.repeats)
             figures.update(print_phases("warm", warm))
+            with kept_warm_ray() as (temp, address):
+                runs = variants("kept_warm", root, args, address, leftovers, temp)
+                kept = measure("kept_warm", runs, args.repeats)
+            figures.update(print_phases("kept_warm", kept))
     figures["leftover_processes"] = float(max(leftovers, default=0))
     finish(figures, "cold_first_report_ours_vs_bare")
 

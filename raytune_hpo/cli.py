@@ -111,6 +111,44 @@ def cmd_resume(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_warm(args: argparse.Namespace) -> int:
+    """Start, top up or stop the warm local Ray (:mod:`raytune_hpo.cluster.warm`)."""
+    from raytune_hpo.cluster import connection, warm
+
+    found = warm.current()
+    if args.stop:
+        if found is None:
+            print("raytune-hpo: no warm Ray runs on this machine")
+        else:
+            count = warm.stop(found)
+            print(f"raytune-hpo: stopped the warm Ray at {found.address} ({count} processes)")
+        return 0
+    if found is None and (running := connection.local_cluster()) is not None:
+        print(
+            f"raytune-hpo: error: a Ray instance that `ray start` started runs at {running}; "
+            "runs use it as it is; `ray stop` ends it, then `raytune-hpo warm` starts a warm one",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    if found is None:
+        print("raytune-hpo: starting a local Ray with `ray start --head` ...", flush=True)
+        try:
+            found = warm.start(args.num_cpus, args.num_gpus)
+        except warm.WarmRayError as err:
+            print(f"raytune-hpo: error: {err}", file=sys.stderr)
+            return 1
+    else:
+        warm.keep_warm(found)
+    ready = warm.wait_ready(found)
+    print(
+        f"raytune-hpo: warm Ray at {found.address}: {ready} of {found.num_cpus} workers wait "
+        "for trials (importing torch in the background); `raytune-hpo run` and `study` on "
+        "this machine attach to it"
+    )
+    print("  raytune-hpo warm --stop    ends it (`ray stop` too)")
+    return 0
+
+
 def cmd_summary(args: argparse.Namespace) -> int:
     """Print the summary table of an experiment folder."""
     print_summary(Path(args.dir))
@@ -292,6 +330,15 @@ def build_parser() -> argparse.ArgumentParser:
     resume.add_argument("--address", help="Ray cluster: auto, HOST:PORT or ray://HOST:PORT")
     add_output_flags(resume)
     resume.set_defaults(func=cmd_resume)
+
+    warm = commands.add_parser(
+        "warm",
+        help="start a local Ray whose workers wait for trials (first results in seconds)",
+    )
+    warm.add_argument("--num-cpus", type=int, help="CPUs it offers (default: all)")
+    warm.add_argument("--num-gpus", type=int, help="GPUs it offers (default: Ray's detection)")
+    warm.add_argument("--stop", action="store_true", help="stop the warm Ray")
+    warm.set_defaults(func=cmd_warm)
 
     summary = commands.add_parser("summary", help="summarise an experiment folder")
     summary.add_argument("dir", help="experiment folder (storage_path/name)")

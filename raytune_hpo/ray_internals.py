@@ -21,7 +21,7 @@ import importlib
 import json
 import os
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
@@ -51,6 +51,12 @@ PRIVATE_NAMES: tuple[tuple[str, str], ...] = (
     ("ray._private.ray_constants", "LOG_PREFIX_ACTOR_NAME"),
     ("ray.air.integrations.wandb", "_WandbLoggingActor"),
     ("ray.tune.execution.class_cache", "DEFAULT_ENV_VARS"),
+    ("ray.tune.execution.class_cache", "ENV_VARS_TO_PROPAGATE"),
+    ("ray._common.utils", "get_default_ray_temp_dir"),
+    ("ray._common.utils", "reset_ray_address"),
+    ("ray._private.grpc_utils", "init_grpc_channel"),
+    ("ray.core.generated.node_manager_pb2", "PrestartWorkersRequest"),
+    ("ray.core.generated.node_manager_pb2_grpc", "NodeManagerServiceStub"),
 )
 """``(module, name)`` of every private module-level name used here."""
 OVERRIDDEN_HOOKS: tuple[tuple[str, str, str], ...] = (
@@ -114,41 +120,85 @@ def recorded_local_address() -> str | None:
     return read_ray_address() or None
 
 
-def local_system_config(preload_modules: Sequence[str]) -> dict[str, Any]:
-    """Ray's ``_system_config`` (a private ``ray.init`` keyword) of a local instance.
+def forget_recorded_local_address() -> None:
+    """Remove the record :func:`recorded_local_address` reads, as ``ray stop`` does.
 
-    Relies on the internal setting ``preload_python_modules``, which each worker imports as it
-    starts. Ray also prestarts one worker per CPU for the first driver as it connects
-    (``prestart_worker_first_driver``, on by default): they start while Ray Tune sets up and
-    take the first trials (see :func:`trial_actors_take_prestarted_workers`).
+    Relies on ``ray._common.utils.reset_ray_address``.
     """
-    return {"preload_python_modules": list(preload_modules)}
+    from ray._common.utils import reset_ray_address
+
+    reset_ray_address()
 
 
-def trial_actors_take_prestarted_workers() -> None:
-    """Let the trial actors of a Ray instance this process started run on its prestarted workers.
+def local_system_config(
+    preload_modules: Sequence[str], *, prestart_for_first_driver: bool = True
+) -> dict[str, Any]:
+    """Ray's system config (``ray.init``'s private ``_system_config``, ``ray start
+    --system-config``) of an instance on this machine.
 
-    Ray Tune registers each trainable as an actor class with a runtime environment of a few
-    variables (``DEFAULT_ENV_VARS``, ``PL_DISABLE_FORK=1``, and some of the driver's own); Ray
-    gives an actor with any runtime environment a new worker process, never one it prestarted,
-    so the first trials waited for workers to start and import while the prestarted ones idled.
-    The workers of a local instance inherit this process's environment: the variables are set
-    here, and while this process holds the instance it started, Ray Tune's
-    ``_ActorClassCache.get`` registers trainables without a runtime environment. Attached to
-    another Ray, it behaves as Ray's own.
+    Relies on the internal settings ``preload_python_modules``, which each worker imports as it
+    starts, and ``prestart_worker_first_driver``: with it (Ray's default) Ray starts one worker
+    per CPU as the first driver connects, which start while Ray Tune sets up and take the first
+    trials (see :func:`trial_actors_take_prestarted_workers`).
+    """
+    config: dict[str, Any] = {"preload_python_modules": list(preload_modules)}
+    if not prestart_for_first_driver:
+        config["prestart_worker_first_driver"] = False
+    return config
+
+
+def ray_temp_dir() -> str:
+    """Ray's temp folder on this machine (``/tmp/ray``, or ``$RAY_TMPDIR/ray``).
+
+    Relies on ``ray._common.utils.get_default_ray_temp_dir``; ``ray start`` records its address
+    there (``ray_current_cluster``) and links its session folder as ``session_latest``.
+    """
+    from ray._common.utils import get_default_ray_temp_dir
+
+    return str(get_default_ray_temp_dir())
+
+
+def trial_env_vars(environ: Mapping[str, str]) -> dict[str, str]:
+    """The variables Ray Tune gives every trial actor as its runtime environment.
+
+    Relies on ``ray.tune.execution.class_cache``: ``DEFAULT_ENV_VARS`` (``PL_DISABLE_FORK=1``),
+    and those of ``ENV_VARS_TO_PROPAGATE`` (AWS keys, a few of Ray Train's) set in ``environ``,
+    the driver's environment.
     """
     from ray.tune.execution import class_cache
 
-    for name, value in class_cache.DEFAULT_ENV_VARS.items():
-        os.environ.setdefault(name, value)
+    wanted = dict(class_cache.DEFAULT_ENV_VARS)
+    wanted.update(
+        {name: environ[name] for name in class_cache.ENV_VARS_TO_PROPAGATE if name in environ}
+    )
+    return wanted
+
+
+def trial_actors_take_prestarted_workers(
+    workers_environment: Callable[[], Mapping[str, str] | None],
+) -> None:
+    """Let trial actors run on the workers Ray prestarted, where their environment allows.
+
+    Ray Tune registers each trainable as an actor class with a runtime environment of a few
+    variables (:func:`trial_env_vars`); Ray gives an actor with any runtime environment a new
+    worker process, never one it prestarted, so the first trials waited for workers to start
+    and import while the prestarted ones idled. With this, Ray Tune's ``_ActorClassCache.get``
+    registers a trainable without a runtime environment when every one of those variables is
+    already set, to the same value, in ``workers_environment()``: the environment the workers
+    of the Ray this process uses start with (None where unknown: Ray's own registration).
+
+    Args:
+        workers_environment: Called at each registration.
+    """
+    from ray.tune.execution import class_cache
+
     cache = class_cache._ActorClassCache
-    if getattr(cache.get, "raytune_hpo", False):
-        return
-    rays_own = cache.get
+    rays_own = getattr(cache.get, "rays_own", cache.get)
 
     def get(self: Any, trainable_cls: type) -> Any:
-        node = local_node()
-        if node is None or not node.head:
+        environment = workers_environment()
+        wanted = trial_env_vars(os.environ)
+        if environment is None or any(environment.get(k) != v for k, v in wanted.items()):
             return rays_own(self, trainable_cls)
         import ray
 
@@ -156,8 +206,33 @@ def trial_actors_take_prestarted_workers() -> None:
             self._cache[trainable_cls] = ray.remote(trainable_cls)
         return self._cache[trainable_cls]
 
-    get.raytune_hpo = True  # type: ignore[attr-defined]
+    get.rays_own = rays_own  # type: ignore[attr-defined]
     cache.get = get  # type: ignore[method-assign]
+
+
+def prestart_workers(raylet_address: str, count: int, keep_alive_s: int) -> None:
+    """Have the raylet at ``raylet_address`` start ``count`` Python workers that wait for work.
+
+    Relies on the raylet's ``NodeManagerService.PrestartWorkers`` RPC (its generated stubs in
+    ``ray.core.generated``), reached through ``ray._private.grpc_utils.init_grpc_channel``,
+    which adds the token of token authentication (with ``RAY_AUTH_MODE=token``) and TLS. The
+    workers belong to no job and have no runtime environment: an actor of any later driver
+    without a runtime environment can take one. The raylet does not stop them for being idle
+    within ``keep_alive_s`` seconds, nor later while it holds no more workers than CPUs.
+    """
+    from ray._private.grpc_utils import init_grpc_channel
+    from ray.core.generated import common_pb2, node_manager_pb2, node_manager_pb2_grpc
+
+    request = node_manager_pb2.PrestartWorkersRequest(  # type: ignore[attr-defined]
+        language=common_pb2.PYTHON,  # type: ignore[attr-defined]
+        num_workers=count,
+        keep_alive_duration_secs=keep_alive_s,
+    )
+    channel = init_grpc_channel(raylet_address)
+    try:
+        node_manager_pb2_grpc.NodeManagerServiceStub(channel).PrestartWorkers(request, timeout=10)
+    finally:
+        channel.close()
 
 
 def enable_token_auth() -> None:
@@ -186,6 +261,11 @@ def local_node() -> Any | None:
     if not ray.is_initialized():
         return None
     return getattr(ray._private.worker, "_global_node", None)
+
+
+def gcs_address(node: Any) -> str:
+    """``HOST:PORT`` of the GCS of the Ray a :func:`local_node` belongs to (``gcs_address``)."""
+    return str(node.gcs_address)
 
 
 def reported_cluster_config() -> Any | None:

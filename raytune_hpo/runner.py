@@ -445,6 +445,9 @@ def resume_experiment(
 def fit(tuner: tune.Tuner, path: storage.Location) -> tune.ResultGrid:
     """:func:`interrupts.fit`, with a trial that never reported the metric as one line.
 
+    On the warm Ray, the workers its trials took are replaced for the next run
+    (:func:`raytune_hpo.cluster.keep_warm`).
+
     Raises:
         ConfigError: ``metric``: a trial reported without it (the keys it did report named).
     """
@@ -455,6 +458,8 @@ def fit(tuner: tune.Tuner, path: storage.Location) -> tune.ResultGrid:
         if missing is None:
             raise
         raise ConfigError("metric", str(missing)) from None
+    finally:
+        cluster.keep_warm()
 
 
 def _find_cause(err: BaseException, kind: type[Exception]) -> Exception | None:

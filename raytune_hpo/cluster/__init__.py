@@ -2,6 +2,9 @@
 
 - :mod:`~raytune_hpo.cluster.connection`: a local Ray instance or a cluster's address, token
   authentication, and the quick exit once results are written;
+- :mod:`~raytune_hpo.cluster.warm`: ``raytune-hpo warm``, a local Ray whose idle workers wait
+  for the next command's trials;
+- :mod:`~raytune_hpo.cluster.processes`: this machine's processes, as ``/proc`` lists them;
 - :mod:`~raytune_hpo.cluster.capacity`: ``resources_per_trial`` against the cluster's nodes
   and the node types its autoscaler may add, before any trial starts.
 """
@@ -18,10 +21,12 @@ from raytune_hpo.cluster.capacity import (
 )
 from raytune_hpo.cluster.connection import (
     LOCAL_SYSTEM_CONFIG,
+    attached_warm_ray,
     check_reachable,
     connect,
     describe_connect_error,
     exit_now,
+    keep_warm,
     local_cluster,
     local_ray_processes,
     needs_token_mode,
@@ -33,6 +38,7 @@ from raytune_hpo.cluster.connection import (
 __all__ = [
     "LOCAL_SYSTEM_CONFIG",
     "NodeShape",
+    "attached_warm_ray",
     "check_fits",
     "check_reachable",
     "check_resources",
@@ -40,6 +46,7 @@ __all__ = [
     "describe_connect_error",
     "exit_now",
     "gpu_share_note",
+    "keep_warm",
     "launcher_node_types",
     "local_cluster",
     "local_ray_processes",

@@ -25,6 +25,7 @@ from typing import Any, NoReturn
 import ray
 
 from raytune_hpo import ray_internals, tcp_probe
+from raytune_hpo.cluster import processes, warm
 from raytune_hpo.config import ConfigError
 from raytune_hpo.layout import PRELOAD_ENV
 
@@ -77,18 +78,28 @@ def connect(
     """
     if ray.is_initialized():
         return
+    ray_internals.trial_actors_take_prestarted_workers(workers_environment)
     target = resolve_address(address, os.environ)
     if target is None and (running := local_cluster()) is not None:
-        logger.warning(
-            "raytune-hpo: running on the Ray instance that `ray start` left at %s (`ray stop` "
-            "ends it; --address chooses another)",
-            running,
-        )
+        warm_ray = warm.current()
+        if warm_ray is not None and warm_ray.address == running:
+            logger.warning(
+                "raytune-hpo: running on the warm Ray at %s (`raytune-hpo warm --stop` ends "
+                "it; --address chooses another)",
+                running,
+            )
+        else:
+            logger.warning(
+                "raytune-hpo: running on the Ray instance that `ray start` left at %s (`ray "
+                "stop` ends it; --address chooses another)",
+                running,
+            )
         target = address = running
     if target is None:
         # Workers inherit the environment of the Ray instance that this driver starts.
         os.environ[PRELOAD_ENV] = "1" if preload_trainables else "0"
-        ray_internals.trial_actors_take_prestarted_workers()
+        for name, value in ray_internals.trial_env_vars(os.environ).items():
+            os.environ.setdefault(name, value)
         ray.init(
             address="local",  # a new instance, even where a stopped one is still recorded
             include_dashboard=False,
@@ -106,6 +117,42 @@ def connect(
         ray.init(address=address, logging_level=logging.WARNING, runtime_env=runtime_env or None)
     except Exception as err:  # Ray raises ConnectionError, RuntimeError or AuthenticationError
         raise ConfigError("--address", describe_connect_error(target, err, source)) from None
+
+
+def attached_warm_ray() -> warm.WarmRay | None:
+    """The warm Ray (``raytune-hpo warm``) this process is attached to, if it is one."""
+    node = ray_internals.local_node()
+    found = warm.current()
+    if node is None or node.head or found is None:
+        return None
+    return found if ray_internals.gcs_address(node) == found.address else None
+
+
+def workers_environment() -> Mapping[str, str] | None:
+    """The environment the workers of the Ray this process uses start with; None if unknown.
+
+    A local instance this process started: this process's own (which its workers inherit). The
+    warm Ray: the variables its record says its workers were given. Any other: unknown.
+    """
+    node = ray_internals.local_node()
+    if node is not None and node.head:
+        return os.environ
+    found = attached_warm_ray()
+    return None if found is None else found.worker_env
+
+
+def keep_warm() -> None:
+    """On the warm Ray, have one worker per CPU wait for the next trials (:func:`warm.keep_warm`).
+
+    Nothing anywhere else. A raylet that does not answer costs one warning line, nothing more.
+    """
+    found = attached_warm_ray()
+    if found is None:
+        return
+    try:
+        warm.keep_warm(found)
+    except Exception as err:  # gRPC's errors: the run's results stand regardless
+        logger.warning("raytune-hpo: could not start workers for the next run: %s", err)
 
 
 def local_cluster() -> str | None:
@@ -153,31 +200,11 @@ def local_ray_processes() -> list[int]:
     ``/proc`` cannot list processes (not Linux).
     """
     node = ray_internals.local_node()
-    if node is None or not node.head or not Path("/proc").is_dir():
+    if node is None or not node.head or not processes.PROC.is_dir():
         return []
-    started = [info.process.pid for infos in node.all_processes.values() for info in infos]
-    children = _child_processes()
-    found: list[int] = []
-    pending = list(started)
-    while pending:
-        pid = pending.pop()
-        found.append(pid)
-        pending.extend(children.get(pid, []))
-    return found[::-1]
-
-
-def _child_processes() -> dict[int, list[int]]:
-    """Parent process id -> ids of its children, from ``/proc/*/stat``."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:  # the process ended meanwhile
-            continue
-        # The command name, in parentheses, may hold spaces; the parent id follows the state.
-        parent = int(text[text.rindex(")") + 2 :].split()[1])
-        children.setdefault(parent, []).append(int(stat.parent.name))
-    return children
+    return processes.with_descendants(
+        info.process.pid for infos in node.all_processes.values() for info in infos
+    )
 
 
 def resolve_address(address: str | None, env: Mapping[str, str]) -> str | None:

@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from experiments._bench import processes_naming
 from raytune_hpo import tcp_probe as net
+from raytune_hpo.cluster.processes import processes_naming
 
 RAY_TMP = Path("/tmp/ray")
 EXIT_LIMIT_S = 3.0

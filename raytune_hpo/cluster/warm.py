@@ -1,0 +1,226 @@
+"""A local Ray kept warm between commands: ``raytune-hpo warm`` and ``raytune-hpo warm --stop``.
+
+Every command that attaches to a running Ray is a new job, and Ray starts new worker processes
+for a job's trial actors: Python, Ray, then the trainable's imports, seconds before a trial can
+train. :func:`start` runs ``ray start --head`` with workers that import torch as they start,
+and asks its raylet for one idle worker per CPU. Those workers belong to no job, so the trials
+of the next command on this machine take them; once its trials are done each run asks for as
+many as it took (:func:`keep_warm`), for the command after it. :func:`stop` ends every process
+of the instance (``ray stop`` ends it too, with every other Ray of this user).
+
+What the warm instance is (:class:`WarmRay`) is written to :data:`RECORD` in Ray's temp folder,
+next to Ray's own record of the last ``ray start``; it is stale once that instance is gone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from raytune_hpo import ray_internals
+from raytune_hpo.cluster import processes
+from raytune_hpo.layout import PRELOAD_ENV
+
+RECORD = "raytune_hpo_warm.json"
+"""The file, in Ray's temp folder, that describes the warm instance."""
+PRELOAD_MODULE = "raytune_hpo.worker_preload"
+KEEP_ALIVE_S = 3600
+"""Seconds the raylet keeps an idle warm worker even beyond one per CPU."""
+IDLE_TITLES = ("ray::IDLE", "default_worker.py")
+"""How a worker that waits for work names itself, and how one names itself while it starts."""
+STOP_GRACE_S = 5.0
+READY_TIMEOUT_S = 60.0
+START_TIMEOUT_S = 180
+
+
+class WarmRayError(RuntimeError):
+    """The warm Ray cannot be started; the message is one line that says why."""
+
+
+@dataclass(frozen=True)
+class WarmRay:
+    """A local Ray instance started by :func:`start`."""
+
+    address: str
+    """Its GCS address, ``HOST:PORT``, what ``--address`` takes."""
+    session: str
+    """The name of its session folder in Ray's temp folder."""
+    raylet: str
+    """``HOST:PORT`` of its raylet, which starts the workers."""
+    num_cpus: int
+    worker_env: dict[str, str]
+    """Variables its workers start with, beyond the environment of :func:`start`'s caller."""
+
+    def processes(self) -> list[int]:
+        """Ids of its live processes (GCS, raylet, agents, workers), children first."""
+        owned = processes.processes_naming(self.session)
+        owned += processes.processes_naming(f"--address={self.address}")  # Ray Client's server
+        return processes.with_descendants(owned)
+
+    def raylets(self) -> list[int]:
+        """Ids of its live raylet processes (one, or none once it is gone)."""
+        return [
+            pid
+            for pid in processes.processes_naming(self.session)
+            if processes.command_line(pid).split(" ", 1)[0].endswith("/raylet")
+        ]
+
+    def waiting_workers(self) -> list[int]:
+        """Ids of its workers that wait for work, or are starting to."""
+        children = processes.child_processes()
+        return [
+            child
+            for raylet in self.raylets()
+            for child in children.get(raylet, [])
+            if any(title in processes.command_line(child) for title in IDLE_TITLES)
+        ]
+
+
+def record_path() -> Path:
+    """Where :data:`RECORD` lives: Ray's temp folder (``RAY_TMPDIR`` moves it)."""
+    return Path(ray_internals.ray_temp_dir()) / RECORD
+
+
+def current() -> WarmRay | None:
+    """The warm Ray of this machine, if :func:`start` started the Ray that runs here now.
+
+    A record whose session is no longer Ray's latest, or whose raylet is gone, is stale.
+    """
+    try:
+        warm = WarmRay(**json.loads(record_path().read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+    if _latest_session() != warm.session or not warm.raylets():
+        return None
+    return warm
+
+
+def _latest_session() -> str | None:
+    """The name of the session folder of the Ray instance started last on this machine."""
+    latest = Path(ray_internals.ray_temp_dir()) / "session_latest"
+    try:
+        return latest.resolve(strict=True).name
+    except OSError:
+        return None
+
+
+def start(num_cpus: int | None = None, num_gpus: int | None = None) -> WarmRay:
+    """Start a local Ray with ``ray start --head`` and fill it with waiting workers.
+
+    Args:
+        num_cpus: CPUs it offers; default: the CPUs this process may use.
+        num_gpus: GPUs it offers; default: Ray's detection.
+
+    Raises:
+        WarmRayError: ``ray start`` failed; its last line says why.
+    """
+    cpus = num_cpus or len(os.sched_getaffinity(0))
+    worker_env = {**ray_internals.trial_env_vars(os.environ), PRELOAD_ENV: "1"}
+    raylet_port = _free_port()
+    system_config = ray_internals.local_system_config(
+        [PRELOAD_MODULE], prestart_for_first_driver=False
+    )
+    command = [_ray_cli(), "start", "--head", f"--num-cpus={cpus}"]
+    command += [f"--num-gpus={num_gpus}"] if num_gpus is not None else []
+    command += ["--include-dashboard=false", "--disable-usage-stats"]
+    command += [
+        f"--node-manager-port={raylet_port}",
+        f"--system-config={json.dumps(system_config)}",
+    ]
+    try:
+        done = subprocess.run(
+            command,
+            env={**os.environ, **worker_env},
+            capture_output=True,
+            text=True,
+            timeout=START_TIMEOUT_S,
+        )
+    except subprocess.TimeoutExpired:
+        raise WarmRayError(f"`ray start` did not finish within {START_TIMEOUT_S} s") from None
+    if done.returncode != 0:
+        lines = [line for line in (done.stderr + done.stdout).splitlines() if line.strip()]
+        raise WarmRayError(f"`ray start` failed: {lines[-1] if lines else done.returncode}")
+    address = ray_internals.recorded_local_address()
+    session = _latest_session()
+    if address is None or session is None:
+        raise WarmRayError(f"`ray start` left no record in {ray_internals.ray_temp_dir()}")
+    host = address.rpartition(":")[0]
+    warm = WarmRay(address, session, f"{host}:{raylet_port}", cpus, worker_env)
+    record_path().write_text(json.dumps(asdict(warm), indent=1))
+    keep_warm(warm)
+    return warm
+
+
+def keep_warm(warm: WarmRay) -> int:
+    """Ask ``warm``'s raylet for workers until one per CPU waits for work; how many it asked for.
+
+    Needs ``RAY_AUTH_MODE=token`` where the instance uses token authentication (as ``ray start``
+    does by default): a driver attached to it has it.
+    """
+    missing = warm.num_cpus - len(warm.waiting_workers())
+    if missing > 0:
+        if not os.environ.get("RAY_AUTH_MODE"):
+            ray_internals.enable_token_auth()
+        ray_internals.prestart_workers(warm.raylet, missing, KEEP_ALIVE_S)
+    return max(missing, 0)
+
+
+def wait_ready(warm: WarmRay, timeout_s: float = READY_TIMEOUT_S) -> int:
+    """Wait until one worker per CPU has started and waits for work; how many wait then.
+
+    A worker imports torch in the background after that (:mod:`raytune_hpo.worker_preload`).
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        ready = sum(
+            processes.command_line(pid).startswith(IDLE_TITLES[0]) for pid in warm.waiting_workers()
+        )
+        if ready >= warm.num_cpus or time.monotonic() >= deadline:
+            return ready
+        time.sleep(0.2)
+
+
+def stop(warm: WarmRay) -> int:
+    """End every process of ``warm`` (SIGTERM, then SIGKILL after a grace); how many there were.
+
+    Its record goes, and Ray's record of the last ``ray start`` too when it names ``warm``.
+    """
+    found = warm.processes()
+    _signal(found, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE_S
+    while (alive := [pid for pid in found if processes.command_line(pid)]) and (
+        time.monotonic() < deadline
+    ):
+        time.sleep(0.1)
+    _signal(alive, signal.SIGKILL)
+    with contextlib.suppress(OSError):
+        record_path().unlink()
+    if ray_internals.recorded_local_address() == warm.address:
+        ray_internals.forget_recorded_local_address()
+    return len(found)
+
+
+def _signal(pids: list[int], sig: signal.Signals) -> None:
+    for pid in pids:
+        with contextlib.suppress(OSError):  # already gone
+            os.kill(pid, sig)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("", 0))
+        return int(probe.getsockname()[1])
+
+
+def _ray_cli() -> str:
+    """The ``ray`` command of the Python that runs this: the same Ray as this package's."""
+    beside = Path(sys.executable).with_name("ray")
+    return str(beside) if beside.exists() else "ray"

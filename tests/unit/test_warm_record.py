@@ -1,0 +1,194 @@
+"""The warm Ray's pure parts: its record, the trial actors' registration, ``/proc`` walking.
+
+The whole path (``raytune-hpo warm``, a run on it, ``warm --stop``) runs for real in
+``tests/integration/test_warm_ray.py``; here no Ray instance is started. ``RAY_TMPDIR`` points
+each test at a Ray temp folder of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+from ray.tune.execution.class_cache import _ActorClassCache
+
+from raytune_hpo import cli, ray_internals
+from raytune_hpo.cluster import processes, warm
+
+
+@pytest.fixture
+def ray_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("RAY_TMPDIR", str(tmp_path))
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    (tmp_path / "ray").mkdir()
+    return tmp_path / "ray"
+
+
+def record(ray_tmp: Path, session: str) -> warm.WarmRay:
+    found = warm.WarmRay("127.0.0.1:1", session, "127.0.0.1:2", 2, {"PL_DISABLE_FORK": "1"})
+    (ray_tmp / warm.RECORD).write_text(json.dumps(asdict(found)))
+    return found
+
+
+def test_no_record_is_no_warm_ray(ray_tmp: Path) -> None:
+    assert warm.record_path() == ray_tmp / warm.RECORD
+    assert warm.current() is None
+
+
+@pytest.mark.parametrize("text", ["", "{", '{"address": "x"}', "[]"])
+def test_an_unreadable_record_is_no_warm_ray(ray_tmp: Path, text: str) -> None:
+    (ray_tmp / warm.RECORD).write_text(text)
+    assert warm.current() is None
+
+
+def test_a_record_of_an_earlier_session_is_stale(ray_tmp: Path) -> None:
+    record(ray_tmp, "session_old")
+    (ray_tmp / "session_new").mkdir()
+    (ray_tmp / "session_latest").symlink_to(ray_tmp / "session_new")
+    assert warm.current() is None
+
+
+def test_a_record_of_the_latest_session_without_its_raylet_is_stale(ray_tmp: Path) -> None:
+    record(ray_tmp, "session_gone")
+    (ray_tmp / "session_gone").mkdir()
+    (ray_tmp / "session_latest").symlink_to(ray_tmp / "session_gone")
+    assert warm.current() is None
+
+
+def test_a_record_of_the_latest_session_with_its_raylet_is_the_warm_ray(ray_tmp: Path) -> None:
+    found = record(ray_tmp, "session_live_here")
+    (ray_tmp / "session_live_here").mkdir()
+    (ray_tmp / "session_latest").symlink_to(ray_tmp / "session_live_here")
+    # A stand-in raylet: a process whose program ends in /raylet and names the session.
+    process = subprocess.Popen(
+        [
+            "/opt/ray/raylet",
+            "-c",
+            "import time; time.sleep(30)",
+            "--session_dir=/x/session_live_here",
+        ],
+        executable=sys.executable,
+    )
+    try:
+        assert wait_for(lambda: found.raylets() == [process.pid])
+        assert warm.current() == found
+    finally:
+        process.kill()
+        process.wait()
+
+
+def wait_for(condition: object, timeout_s: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return True
+        time.sleep(0.05)
+    return False
+
+
+# --- registration of trial actors -------------------------------------------------------------
+
+
+class Trainable:
+    """Stands for a trainable class as Ray Tune hands it to its actor class cache."""
+
+
+@pytest.fixture
+def registration() -> Iterator[list[Mapping[str, str] | None]]:
+    """Install the registration with a workers' environment the test sets; Ray's own after."""
+    seen: list[Mapping[str, str] | None] = [None]
+    rays_own = _ActorClassCache.get
+    ray_internals.trial_actors_take_prestarted_workers(lambda: seen[0])
+    try:
+        yield seen
+    finally:
+        _ActorClassCache.get = getattr(_ActorClassCache.get, "rays_own", rays_own)
+
+
+def runtime_env_of_registered(trainable: type) -> object:
+    return _ActorClassCache().get(trainable)._default_options.get("runtime_env")
+
+
+def test_unknown_workers_get_rays_own_registration(registration: list) -> None:
+    registration[0] = None
+    assert runtime_env_of_registered(Trainable) == {"env_vars": {"PL_DISABLE_FORK": "1"}}
+
+
+def test_workers_that_hold_every_variable_get_no_runtime_environment(registration: list) -> None:
+    registration[0] = {"PL_DISABLE_FORK": "1", "OTHER": "x"}
+    assert runtime_env_of_registered(Trainable) is None
+
+
+def test_a_variable_the_workers_lack_keeps_rays_own_registration(
+    registration: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "key")  # Ray Tune passes it on to its trials
+    registration[0] = {"PL_DISABLE_FORK": "1"}
+    assert ray_internals.trial_env_vars(os.environ) == {
+        "PL_DISABLE_FORK": "1",
+        "AWS_ACCESS_KEY_ID": "key",
+    }
+    assert runtime_env_of_registered(Trainable) == {
+        "env_vars": {"PL_DISABLE_FORK": "1", "AWS_ACCESS_KEY_ID": "key"}
+    }
+
+
+def test_installing_twice_keeps_one_layer(registration: list) -> None:
+    ray_internals.trial_actors_take_prestarted_workers(lambda: None)
+    assert _ActorClassCache.get.rays_own.__qualname__ == "_ActorClassCache.get"  # type: ignore[attr-defined]
+
+
+# --- processes --------------------------------------------------------------------------------
+
+
+def test_descendants_come_before_their_parents() -> None:
+    shell = subprocess.Popen(["sh", "-c", "sleep 30 & sleep 30 & wait"])
+    try:
+        assert wait_for(lambda: len(processes.child_processes().get(shell.pid, [])) == 2)
+        tree = processes.with_descendants([shell.pid])
+        assert len(tree) == 3 and tree[-1] == shell.pid, tree
+        assert all(processes.command_line(pid) == "sleep 30" for pid in tree[:-1])
+    finally:
+        for pid in processes.with_descendants([shell.pid]):
+            os.kill(pid, 9)
+        shell.wait()
+
+
+def test_a_process_that_is_gone_has_no_command_line() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert processes.command_line(int(done.stdout)) == ""
+    assert "pytest" in processes.command_line(os.getpid())
+
+
+# --- the command ------------------------------------------------------------------------------
+
+
+def test_stop_without_a_warm_ray_says_so(ray_tmp: Path, capsys: pytest.CaptureFixture) -> None:
+    assert cli.main(["warm", "--stop"]) == 0
+    assert capsys.readouterr().out == "raytune-hpo: no warm Ray runs on this machine\n"
+
+
+def test_warm_refuses_a_ray_that_ray_start_left(
+    ray_tmp: Path, listening_port: int, capsys: pytest.CaptureFixture
+) -> None:
+    (ray_tmp / "ray_current_cluster").write_text(f"127.0.0.1:{listening_port}\n")
+    assert cli.main(["warm"]) == cli.EXIT_BAD_INPUT
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        f"raytune-hpo: error: a Ray instance that `ray start` started runs at "
+        f"127.0.0.1:{listening_port}; runs use it as it is; `ray stop` ends it, then "
+        "`raytune-hpo warm` starts a warm one\n"
+    )
