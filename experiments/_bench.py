@@ -10,11 +10,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import json
 import math
 import os
 import platform
 import shlex
+import shutil
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -24,6 +28,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from raytune_hpo.cluster.processes import processes_naming
 from raytune_hpo.data import IMAGE_SIZE, DatasetArrays
 
 T = TypeVar("T")
@@ -251,6 +256,34 @@ def scratch_dir() -> Iterator[Path]:
     """A temporary folder for experiment storage and data, removed afterwards."""
     with tempfile.TemporaryDirectory(prefix="raytune_hpo_bench_") as name:
         yield Path(name)
+
+
+@contextlib.contextmanager
+def kept_warm_ray() -> Iterator[tuple[str, str]]:
+    """A Ray started with ``raytune-hpo warm`` (2 CPUs) in a Ray temp folder of its own.
+
+    Yields that folder (``RAY_TMPDIR`` of the commands that should find the Ray) and the Ray's
+    address; ``raytune-hpo warm --stop`` ends it after the block, and anything left of it is
+    killed.
+    """
+    temp = tempfile.mkdtemp(prefix="rk", dir="/tmp")  # short: Ray's socket paths are limited
+    env = {**os.environ, "RAY_TMPDIR": temp}
+    warm = [sys.executable, "-m", "raytune_hpo.cli", "warm"]
+    try:
+        started = subprocess.run(
+            [*warm, "--num-cpus=2"], env=env, capture_output=True, text=True, timeout=300
+        )
+        if started.returncode != 0:
+            raise RuntimeError(f"raytune-hpo warm failed:\n{started.stdout}{started.stderr}")
+        print(started.stdout.strip(), flush=True)
+        record = json.loads((Path(temp) / "ray" / "raytune_hpo_warm.json").read_text())
+        yield temp, record["address"]
+    finally:
+        subprocess.run([*warm, "--stop"], env=env, capture_output=True, timeout=120)
+        for pid in processes_naming(temp):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def load_config_file(relative: str, overrides: Sequence[str], smoke: bool) -> Any:

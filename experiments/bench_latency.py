@@ -35,12 +35,10 @@ import json
 import math
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -51,6 +49,7 @@ from _bench import (
     REPO,
     finish,
     interleave,
+    kept_warm_ray,
     median,
     paired_ratio,
     parse_args,
@@ -286,26 +285,6 @@ def warm_ray(root: Path) -> Iterator[str]:
         yield match[1]
     finally:
         stop_processes(str(temp))
-
-
-@contextmanager
-def kept_warm_ray() -> Iterator[tuple[str, str]]:
-    """A Ray started with ``raytune-hpo warm``, in a temp folder of its own; yields that folder
-    and the Ray's address, and stops it with ``raytune-hpo warm --stop`` after the block."""
-    temp = tempfile.mkdtemp(prefix="rk", dir="/tmp")  # short: Ray's socket paths are limited
-    env = {**os.environ, "RAY_TMPDIR": temp}
-    warm = [sys.executable, "-m", "raytune_hpo.cli", "warm", "--num-cpus=2"]
-    started = subprocess.run(warm, env=env, capture_output=True, text=True, timeout=300)
-    try:
-        if started.returncode != 0:
-            raise RuntimeError(f"raytune-hpo warm failed:\n{started.stdout}{started.stderr}")
-        print(started.stdout.strip())
-        record = json.loads((Path(temp) / "ray" / "raytune_hpo_warm.json").read_text())
-        yield temp, record["address"]
-    finally:
-        subprocess.run(warm[:-1] + ["--stop"], env=env, capture_output=True, timeout=120)
-        stop_processes(temp)
-        shutil.rmtree(temp, ignore_errors=True)
 
 
 def stop_processes(marker: str) -> None:

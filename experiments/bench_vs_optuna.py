@@ -14,7 +14,9 @@ from one resolved config (the YAML file with this script's overrides):
 Each run is a fresh command, timed from its launch by this script:
 
 - ours: ``python -m raytune_hpo.cli run FILE --quiet --set ...``, its reports read back with
-  ``raytune_hpo.results.load_experiment`` (``report_time`` of each report);
+  ``raytune_hpo.results.load_experiment`` (``report_time`` of each report); it starts a Ray of
+  its own, or with ``--warm`` attaches to one that ``raytune-hpo warm`` started before the
+  runs, whose idle workers take its first trials;
 - optuna: ``python experiments/_optuna_lenet.py SPEC``: ``study.optimize(objective, n_jobs=2,
   timeout=budget)``, the objective training with the toolkit's own LeNet epoch functions and
   writing each report's wall-clock time to a JSONL file.
@@ -34,6 +36,7 @@ both tools reached the target of ours / optuna; then the median over the methods
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import math
@@ -50,6 +53,7 @@ from _bench import (
     REPO,
     finish,
     interleave,
+    kept_warm_ray,
     load_config_file,
     median,
     parse_args,
@@ -97,6 +101,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--samples", type=int, default=None, help="override num_samples")
     parser.add_argument("--epochs", type=int, default=None, help="override max_epochs")
     parser.add_argument("--train-size", type=int, default=None, help="override train_size")
+    parser.add_argument(
+        "--warm",
+        action="store_true",
+        help="ours on a Ray kept warm by `raytune-hpo warm` (started once, before the runs)",
+    )
 
 
 def overrides(method: str, seed: int, root: Path, args: argparse.Namespace) -> list[str]:
@@ -121,9 +130,14 @@ def overrides(method: str, seed: int, root: Path, args: argparse.Namespace) -> l
     ]
 
 
-def launch(command: list[str], budget_s: float) -> float:
-    """Run ``command`` from the repository root to its end; when it started (epoch seconds)."""
+def launch(command: list[str], budget_s: float, ray_tmpdir: str = "") -> float:
+    """Run ``command`` from the repository root to its end; when it started (epoch seconds).
+
+    ``ray_tmpdir``: the Ray temp folder where it finds a Ray to attach to.
+    """
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if ray_tmpdir:
+        env["RAY_TMPDIR"] = ray_tmpdir
     started = time.time()
     done = subprocess.run(
         command, cwd=REPO, env=env, capture_output=True, text=True, timeout=budget_s + 600
@@ -134,11 +148,11 @@ def launch(command: list[str], budget_s: float) -> float:
     return started
 
 
-def run_ours(cfg: Any, method: str, sets: list[str], target: float) -> Outcome:
+def run_ours(cfg: Any, method: str, sets: list[str], target: float, ray_tmpdir: str) -> Outcome:
     """``raytune-hpo run`` of the method's config; reports read with the toolkit's analysis."""
     command = [sys.executable, "-m", "raytune_hpo.cli", "run", str(REPO / METHODS[method])]
     command += ["--quiet", *(part for value in sets for part in ("--set", value))]
-    started = launch(command, cfg.time_budget_s)
+    started = launch(command, cfg.time_budget_s, ray_tmpdir)
     reports = load_experiment(Path(cfg.storage_path) / cfg.name).reports
     if reports.empty:
         return Outcome.of(started, [], target)
@@ -198,15 +212,19 @@ def runs_of_seed(
     root: Path,
     args: argparse.Namespace,
     seen: dict[str, list[Outcome]],
+    ray_tmpdir: str,
 ) -> dict[str, Callable[[], float]]:
-    """``tool/method`` -> one run that records its :class:`Outcome` and returns time to target."""
+    """``tool/method`` -> one run that records its :class:`Outcome` and returns time to target.
+
+    ``ray_tmpdir``: where ours finds the kept-warm Ray (``--warm``), or ``""``.
+    """
 
     def one(tool: str, method: str) -> Callable[[], float]:
         def run() -> float:
             sets = overrides(method, seed, root / tool, args)
             cfg = load_config_file(METHODS[method], sets, smoke=False)
             if tool == "ours":
-                outcome = run_ours(cfg, method, sets, args.target)
+                outcome = run_ours(cfg, method, sets, args.target, ray_tmpdir)
             else:
                 outcome = run_optuna(cfg, root, args.target)
             seen[f"{tool}/{method}"].append(outcome)
@@ -299,9 +317,11 @@ def main() -> None:
         f"{WORKERS} workers, seeds 0..{args.seeds - 1}, methods {', '.join(METHODS)}"
     )
     seen: dict[str, list[Outcome]] = {f"{t}/{m}": [] for m in METHODS for t in tools}
-    with scratch_dir() as root:
+    with scratch_dir() as root, contextlib.ExitStack() as stack:
+        ray_tmpdir = stack.enter_context(kept_warm_ray())[0] if args.warm else ""
         for seed in range(args.seeds):
-            interleave(runs_of_seed(seed, tools, root, args, seen), 1, offset=seed)
+            runs = runs_of_seed(seed, tools, root, args, seen, ray_tmpdir)
+            interleave(runs, 1, offset=seed)
     figures = report(seen, tools, args.seeds)
     if "optuna" in tools:
         finish(figures, HEADLINE)
