@@ -334,6 +334,10 @@ def build_parser() -> argparse.ArgumentParser:
     warm = commands.add_parser(
         "warm",
         help="start a local Ray whose workers wait for trials (first results in seconds)",
+        description="Start a local Ray (`ray start --head`) with one idle worker per CPU that "
+        "has imported torch. `run` and `study` on this machine attach to it, their first "
+        "trials take those workers, and each run leaves new ones for the next. It runs until "
+        "`raytune-hpo warm --stop` (or `ray stop`); run again, it tops the workers up.",
     )
     warm.add_argument("--num-cpus", type=int, help="CPUs it offers (default: all)")
     warm.add_argument("--num-gpus", type=int, help="GPUs it offers (default: Ray's detection)")

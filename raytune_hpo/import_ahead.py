@@ -3,8 +3,10 @@
 The driver hands a built-in trainable to Ray by name and imports none of its code (torch, for
 LeNet and DCGAN) before the trials start; scoring the best trial on the test split needs it at
 the end. :class:`ImportScoringCode` starts that import in a background thread once the first
-result is in: it then neither competes with the first trial's start for the cores nor adds its
-seconds after the last result.
+trial has ended: it then competes neither with the first trials' start nor with their early
+epochs for the cores (about a second of CPU, which on 2 cores delayed the first good result by
+0.7 s when the import started at the first result; BENCHMARKS.md), and in all but the
+shortest experiments it is done before the last result.
 """
 
 from __future__ import annotations
@@ -19,15 +21,19 @@ from raytune_hpo.trainables import Trainable
 
 
 class ImportScoringCode(tune.Callback):
-    """Imports ``trainable.evaluate`` in a background thread when the first result arrives."""
+    """Imports ``trainable.evaluate`` in a background thread when the first trial ends."""
 
     def __init__(self, trainable: Trainable) -> None:
         self.trainable = trainable
         self.started = False
 
-    def on_trial_result(
-        self, iteration: int, trials: list[Any], trial: Any, result: dict[str, Any], **info: Any
-    ) -> None:
+    def on_trial_complete(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
+        self._start()
+
+    def on_trial_error(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
+        self._start()
+
+    def _start(self) -> None:
         if not self.started:
             self.started = True
             threading.Thread(target=self._import, name="import-scoring", daemon=True).start()

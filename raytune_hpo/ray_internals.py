@@ -56,6 +56,7 @@ PRIVATE_NAMES: tuple[tuple[str, str], ...] = (
     ("ray._common.utils", "reset_ray_address"),
     ("ray._private.grpc_utils", "init_grpc_channel"),
     ("ray.core.generated.node_manager_pb2", "PrestartWorkersRequest"),
+    ("ray.core.generated.node_manager_pb2", "GetWorkerPIDsRequest"),
     ("ray.core.generated.node_manager_pb2_grpc", "NodeManagerServiceStub"),
 )
 """``(module, name)`` of every private module-level name used here."""
@@ -70,6 +71,10 @@ OVERRIDDEN_HOOKS: tuple[tuple[str, str, str], ...] = (
 """``(module, class, member)`` of the private class members this package overrides or calls:
 ``ResultJsonLogger`` (result_json_logger), the W&B trial-run callback (tracking) and Ray Tune's
 registration of trial actors (:func:`trial_actors_take_prestarted_workers`)."""
+
+
+PRESTARTED_IDLE_MS = 10_000
+"""How long a local instance keeps an idle worker it could stop (:func:`local_system_config`)."""
 
 
 class RayVersionError(RuntimeError):
@@ -139,9 +144,17 @@ def local_system_config(
     Relies on the internal settings ``preload_python_modules``, which each worker imports as it
     starts, and ``prestart_worker_first_driver``: with it (Ray's default) Ray starts one worker
     per CPU as the first driver connects, which start while Ray Tune sets up and take the first
-    trials (see :func:`trial_actors_take_prestarted_workers`).
+    trials (see :func:`trial_actors_take_prestarted_workers`). Ray stops a worker that idles
+    for ``idle_worker_killing_time_threshold_ms`` (1 s by default) while it holds more idle
+    workers than free CPUs, and Ray Tune reserves the CPUs of its first trials (placement
+    groups) a moment before it creates their actors: in one start in two the prestarted
+    workers were stopped in between and the trials waited for new ones. Here that threshold
+    is :data:`PRESTARTED_IDLE_MS`.
     """
-    config: dict[str, Any] = {"preload_python_modules": list(preload_modules)}
+    config: dict[str, Any] = {
+        "preload_python_modules": list(preload_modules),
+        "idle_worker_killing_time_threshold_ms": PRESTARTED_IDLE_MS,
+    }
     if not prestart_for_first_driver:
         config["prestart_worker_first_driver"] = False
     return config
@@ -213,24 +226,47 @@ def trial_actors_take_prestarted_workers(
 def prestart_workers(raylet_address: str, count: int, keep_alive_s: int) -> None:
     """Have the raylet at ``raylet_address`` start ``count`` Python workers that wait for work.
 
-    Relies on the raylet's ``NodeManagerService.PrestartWorkers`` RPC (its generated stubs in
-    ``ray.core.generated``), reached through ``ray._private.grpc_utils.init_grpc_channel``,
-    which adds the token of token authentication (with ``RAY_AUTH_MODE=token``) and TLS. The
-    workers belong to no job and have no runtime environment: an actor of any later driver
-    without a runtime environment can take one. The raylet does not stop them for being idle
-    within ``keep_alive_s`` seconds, nor later while it holds no more workers than CPUs.
+    Relies on the raylet's ``PrestartWorkers`` RPC (see :func:`_call_raylet`). The workers
+    belong to no job and have no runtime environment: an actor of any later driver without a
+    runtime environment can take one. The raylet does not stop them for being idle within
+    ``keep_alive_s`` seconds, nor later while it holds no more workers than CPUs.
     """
-    from ray._private.grpc_utils import init_grpc_channel
-    from ray.core.generated import common_pb2, node_manager_pb2, node_manager_pb2_grpc
+    from ray.core.generated import common_pb2, node_manager_pb2
 
     request = node_manager_pb2.PrestartWorkersRequest(  # type: ignore[attr-defined]
         language=common_pb2.PYTHON,  # type: ignore[attr-defined]
         num_workers=count,
         keep_alive_duration_secs=keep_alive_s,
     )
+    _call_raylet(raylet_address, "PrestartWorkers", request)
+
+
+def registered_worker_pids(raylet_address: str) -> set[int]:
+    """Process ids of the workers (and drivers) registered with the raylet at that address.
+
+    A worker names itself ``ray::IDLE`` before it registers; only a registered one can take
+    work. Relies on the raylet's ``GetWorkerPIDs`` RPC (see :func:`_call_raylet`).
+    """
+    from ray.core.generated import node_manager_pb2
+
+    request = node_manager_pb2.GetWorkerPIDsRequest()  # type: ignore[attr-defined]
+    return set(_call_raylet(raylet_address, "GetWorkerPIDs", request).pids)
+
+
+def _call_raylet(raylet_address: str, method: str, request: Any) -> Any:
+    """One call of the raylet's gRPC service ``NodeManagerService`` (10 s at most).
+
+    Relies on its generated stubs in ``ray.core.generated`` and on
+    ``ray._private.grpc_utils.init_grpc_channel``, which adds the token of token authentication
+    (with ``RAY_AUTH_MODE=token``) and TLS as Ray's own clients do.
+    """
+    from ray._private.grpc_utils import init_grpc_channel
+    from ray.core.generated import node_manager_pb2_grpc
+
     channel = init_grpc_channel(raylet_address)
     try:
-        node_manager_pb2_grpc.NodeManagerServiceStub(channel).PrestartWorkers(request, timeout=10)
+        stub = node_manager_pb2_grpc.NodeManagerServiceStub(channel)
+        return getattr(stub, method)(request, timeout=10)
     finally:
         channel.close()
 

@@ -5,7 +5,6 @@ Linux only; where ``/proc`` cannot list processes every function finds none.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -25,13 +24,10 @@ def command_line(pid: int) -> str:
 
 
 def processes_naming(marker: str) -> list[int]:
-    """Ids of the live processes whose command line holds ``marker``."""
-    found = []
-    for cmdline in PROC.glob("[0-9]*/cmdline"):
-        with contextlib.suppress(OSError):
-            if marker in cmdline.read_bytes().decode(errors="replace"):
-                found.append(int(cmdline.parent.name))
-    return found
+    """Ids of the live processes whose command line (:func:`command_line`) holds ``marker``."""
+    return [
+        int(entry.name) for entry in PROC.glob("[0-9]*") if marker in command_line(int(entry.name))
+    ]
 
 
 def child_processes() -> dict[int, list[int]]:

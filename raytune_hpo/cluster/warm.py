@@ -32,10 +32,19 @@ from raytune_hpo.layout import PRELOAD_ENV
 RECORD = "raytune_hpo_warm.json"
 """The file, in Ray's temp folder, that describes the warm instance."""
 PRELOAD_MODULE = "raytune_hpo.worker_preload"
-KEEP_ALIVE_S = 3600
-"""Seconds the raylet keeps an idle warm worker even beyond one per CPU."""
+KEEP_ALIVE_S = 86_400
+"""Seconds the raylet keeps an idle warm worker even while it holds more idle workers than
+free CPUs (as when Ray Tune has reserved the CPUs of the trials that are to take them)."""
 IDLE_TITLES = ("ray::IDLE", "default_worker.py")
 """How a worker that waits for work names itself, and how one names itself while it starts."""
+OWN_PORTS = (
+    "--port",
+    "--node-manager-port",
+    "--ray-client-server-port",
+    "--dashboard-agent-listen-port",
+)
+"""``ray start``'s fixed ports given free ones: another Ray on this machine (a cluster's head
+on 6379, a test's) does not stop the warm one from starting, and the raylet's is known."""
 STOP_GRACE_S = 5.0
 READY_TIMEOUT_S = 60.0
 START_TIMEOUT_S = 180
@@ -124,17 +133,15 @@ def start(num_cpus: int | None = None, num_gpus: int | None = None) -> WarmRay:
     """
     cpus = num_cpus or len(os.sched_getaffinity(0))
     worker_env = {**ray_internals.trial_env_vars(os.environ), PRELOAD_ENV: "1"}
-    raylet_port = _free_port()
+    ports = {flag: _free_port() for flag in OWN_PORTS}
     system_config = ray_internals.local_system_config(
         [PRELOAD_MODULE], prestart_for_first_driver=False
     )
     command = [_ray_cli(), "start", "--head", f"--num-cpus={cpus}"]
+    command += [f"{flag}={port}" for flag, port in ports.items()]
     command += [f"--num-gpus={num_gpus}"] if num_gpus is not None else []
     command += ["--include-dashboard=false", "--disable-usage-stats"]
-    command += [
-        f"--node-manager-port={raylet_port}",
-        f"--system-config={json.dumps(system_config)}",
-    ]
+    command += [f"--system-config={json.dumps(system_config)}"]
     try:
         done = subprocess.run(
             command,
@@ -144,16 +151,19 @@ def start(num_cpus: int | None = None, num_gpus: int | None = None) -> WarmRay:
             timeout=START_TIMEOUT_S,
         )
     except subprocess.TimeoutExpired:
+        _end_processes(_started_by(ports))
         raise WarmRayError(f"`ray start` did not finish within {START_TIMEOUT_S} s") from None
     if done.returncode != 0:
-        lines = [line for line in (done.stderr + done.stdout).splitlines() if line.strip()]
+        _end_processes(_started_by(ports))
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        lines = lines or [line for line in done.stdout.splitlines() if line.strip()]
         raise WarmRayError(f"`ray start` failed: {lines[-1] if lines else done.returncode}")
     address = ray_internals.recorded_local_address()
     session = _latest_session()
     if address is None or session is None:
         raise WarmRayError(f"`ray start` left no record in {ray_internals.ray_temp_dir()}")
     host = address.rpartition(":")[0]
-    warm = WarmRay(address, session, f"{host}:{raylet_port}", cpus, worker_env)
+    warm = WarmRay(address, session, f"{host}:{ports['--node-manager-port']}", cpus, worker_env)
     record_path().write_text(json.dumps(asdict(warm), indent=1))
     keep_warm(warm)
     return warm
@@ -194,18 +204,30 @@ def stop(warm: WarmRay) -> int:
     Its record goes, and Ray's record of the last ``ray start`` too when it names ``warm``.
     """
     found = warm.processes()
-    _signal(found, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_GRACE_S
-    while (alive := [pid for pid in found if processes.command_line(pid)]) and (
-        time.monotonic() < deadline
-    ):
-        time.sleep(0.1)
-    _signal(alive, signal.SIGKILL)
+    _end_processes(found)
     with contextlib.suppress(OSError):
         record_path().unlink()
     if ray_internals.recorded_local_address() == warm.address:
         ray_internals.forget_recorded_local_address()
     return len(found)
+
+
+def _started_by(ports: dict[str, int]) -> list[int]:
+    """The processes a ``ray start`` with these ports left (its GCS, its raylet, theirs)."""
+    named = processes.processes_naming(f"--gcs_server_port={ports['--port']} ")
+    named += processes.processes_naming(f"--node_manager_port={ports['--node-manager-port']} ")
+    return processes.with_descendants(named)
+
+
+def _end_processes(pids: list[int]) -> None:
+    """SIGTERM ``pids``, then SIGKILL those still alive after :data:`STOP_GRACE_S`."""
+    _signal(pids, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE_S
+    while (alive := [pid for pid in pids if processes.command_line(pid)]) and (
+        time.monotonic() < deadline
+    ):
+        time.sleep(0.1)
+    _signal(alive, signal.SIGKILL)
 
 
 def _signal(pids: list[int], sig: signal.Signals) -> None:

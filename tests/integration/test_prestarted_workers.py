@@ -24,14 +24,21 @@ pytestmark = pytest.mark.integration
 
 SCRIPT = """
 import json, os, subprocess, sys, time
+import ray
 from ray import tune
-from raytune_hpo import cluster
-
-def idle_workers():
-    found = subprocess.run(["pgrep", "-f", "^ray::IDLE"], capture_output=True, text=True)
-    return {int(pid) for pid in found.stdout.split()}
+from raytune_hpo import cluster, ray_internals
 
 cluster.connect(None, preload_trainables=False)
+node = ray.nodes()[0]
+raylet = f"{node['NodeManagerAddress']}:{node['NodeManagerPort']}"
+
+def idle_workers():
+    # Workers of this instance that wait for work and are registered (a worker names itself
+    # ray::IDLE before it registers; another Ray's, a test's before, may still be ending).
+    found = subprocess.run(["pgrep", "-f", "^ray::IDLE"], capture_output=True, text=True)
+    named = {int(pid) for pid in found.stdout.split()}
+    return named & set(cluster.local_ray_processes()) & ray_internals.registered_worker_pids(raylet)
+
 deadline = time.monotonic() + 60
 while len(idle_workers()) < 2 and time.monotonic() < deadline:
     time.sleep(0.1)

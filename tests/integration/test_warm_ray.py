@@ -115,6 +115,8 @@ def test_the_next_run_takes_the_waiting_workers_and_leaves_new_ones(
         found.waiting_workers(),
     )
 
+    replenished = set(found.waiting_workers())
+
     stopped = cli("warm", "--stop")
     assert stopped.returncode == 0, stopped.stderr
     assert f"stopped the warm Ray at {found.address}" in stopped.stdout
@@ -123,3 +125,5 @@ def test_the_next_run_takes_the_waiting_workers_and_leaves_new_ones(
     ]
     assert warm.current() is None
     assert not warm.record_path().exists()
+    left = [pid for pid in waiting | replenished if processes.command_line(pid)]
+    assert not left, [processes.command_line(pid) for pid in left]

@@ -222,15 +222,18 @@ def test_the_driver_hands_lenet_to_ray_without_importing_it(tmp_path: Path) -> N
     assert "torch" in loaded_after(body)
 
 
-def test_the_scoring_code_is_imported_after_the_first_result() -> None:
+def test_the_scoring_code_is_imported_once_the_first_trial_ends() -> None:
     body = (
         "import threading\n"
         "from raytune_hpo.import_ahead import ImportScoringCode\n"
         "from raytune_hpo.trainables import TRAINABLES\n"
         "callback = ImportScoringCode(TRAINABLES['lenet'])\n"
+        "callback.on_trial_result(0, [], None, {})\n"
         "assert 'torch' not in sys.modules\n"
-        "for _ in range(3):\n"
-        "    callback.on_trial_result(0, [], None, {})\n"
+        "assert not [t for t in threading.enumerate() if t.name == 'import-scoring']\n"
+        "callback.on_trial_complete(0, [], None)\n"
+        "callback.on_trial_error(0, [], None)\n"
+        "callback.on_trial_complete(0, [], None)\n"
         "threads = [t for t in threading.enumerate() if t.name == 'import-scoring']\n"
         "assert len(threads) == 1, threads\n"
         "threads[0].join()\n"
