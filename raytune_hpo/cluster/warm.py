@@ -170,28 +170,34 @@ def start(num_cpus: int | None = None, num_gpus: int | None = None) -> WarmRay:
 
 
 def keep_warm(warm: WarmRay) -> int:
-    """Ask ``warm``'s raylet for workers until one per CPU waits for work; how many it asked for.
-
-    Needs ``RAY_AUTH_MODE=token`` where the instance uses token authentication (as ``ray start``
-    does by default): a driver attached to it has it.
-    """
+    """Ask ``warm``'s raylet for workers until one per CPU waits for work; how many it asked for."""
     missing = warm.num_cpus - len(warm.waiting_workers())
     if missing > 0:
-        if not os.environ.get("RAY_AUTH_MODE"):
-            ray_internals.enable_token_auth()
+        _use_token_auth()
         ray_internals.prestart_workers(warm.raylet, missing, KEEP_ALIVE_S)
     return max(missing, 0)
 
 
-def wait_ready(warm: WarmRay, timeout_s: float = READY_TIMEOUT_S) -> int:
-    """Wait until one worker per CPU has started and waits for work; how many wait then.
+def _use_token_auth() -> None:
+    """Send the raylet the token (``~/.ray/auth_token``) of the token authentication that
+    ``ray start`` turns on, unless ``RAY_AUTH_MODE`` says otherwise."""
+    if not os.environ.get("RAY_AUTH_MODE"):
+        ray_internals.enable_token_auth()
 
-    A worker imports torch in the background after that (:mod:`raytune_hpo.worker_preload`).
+
+def wait_ready(warm: WarmRay, timeout_s: float = READY_TIMEOUT_S) -> int:
+    """Wait until one worker per CPU has registered with the raylet and waits for work.
+
+    Returns how many wait then. A worker imports torch in the background after that
+    (:mod:`raytune_hpo.worker_preload`).
     """
+    _use_token_auth()
     deadline = time.monotonic() + timeout_s
     while True:
+        registered = ray_internals.registered_worker_pids(warm.raylet)
         ready = sum(
-            processes.command_line(pid).startswith(IDLE_TITLES[0]) for pid in warm.waiting_workers()
+            pid in registered and processes.command_line(pid).startswith(IDLE_TITLES[0])
+            for pid in warm.waiting_workers()
         )
         if ready >= warm.num_cpus or time.monotonic() >= deadline:
             return ready
