@@ -375,10 +375,7 @@ def run_experiment(
     cluster.check_resources(cfg.resources_per_trial, cfg.storage_path)
     storage.write_text(path, CONFIG_FILE, yaml.safe_dump(cfg.model_dump(), sort_keys=False))
     tuner = build_tuner(cfg, build_trainable(cfg, data, code), output)
-    results = fit(tuner, path)
-    return ExperimentOutcome(
-        path, results, score_best_trial(cfg, results, path, data, evaluate), cfg
-    )
+    return fit_and_score(tuner, path, cfg, data, evaluate)
 
 
 def resume_experiment(
@@ -437,16 +434,30 @@ def resume_experiment(
         resume_errored=True,
     )
     console.use_on_restored(tuner, output)
-    results = fit(tuner, location)
-    best = score_best_trial(cfg, results, location, data, evaluate)
-    return ExperimentOutcome(location, results, best, cfg)
+    return fit_and_score(tuner, location, cfg, data, evaluate)
+
+
+def fit_and_score(
+    tuner: tune.Tuner,
+    path: storage.Location,
+    cfg: ExperimentConfig,
+    data: DatasetArrays | None,
+    evaluate: Callable[[Path, dict[str, Any]], dict[str, Any]] | None,
+) -> ExperimentOutcome:
+    """:func:`fit`, then :func:`score_best_trial`; then, on the warm Ray, the workers the
+    trials took are replaced for the next run (:func:`raytune_hpo.cluster.keep_warm`; after
+    the scoring, whose imports the new workers' start would slow)."""
+    try:
+        results = fit(tuner, path)
+        return ExperimentOutcome(
+            path, results, score_best_trial(cfg, results, path, data, evaluate), cfg
+        )
+    finally:
+        cluster.keep_warm()
 
 
 def fit(tuner: tune.Tuner, path: storage.Location) -> tune.ResultGrid:
     """:func:`interrupts.fit`, with a trial that never reported the metric as one line.
-
-    On the warm Ray, the workers its trials took are replaced for the next run
-    (:func:`raytune_hpo.cluster.keep_warm`).
 
     Raises:
         ConfigError: ``metric``: a trial reported without it (the keys it did report named).
@@ -458,8 +469,6 @@ def fit(tuner: tune.Tuner, path: storage.Location) -> tune.ResultGrid:
         if missing is None:
             raise
         raise ConfigError("metric", str(missing)) from None
-    finally:
-        cluster.keep_warm()
 
 
 def _find_cause(err: BaseException, kind: type[Exception]) -> Exception | None:
