@@ -8,7 +8,8 @@ user who started the cluster needs nothing more. Connection failures become one
 :class:`ConfigError` line that says what to set.
 
 ``exit_now`` ends the command once its results are written, without waiting seconds for Ray's
-shutdown of the local instance it started.
+shutdown of the local instance it started. ``keep_warm`` replaces, on the warm Ray of
+``raytune-hpo warm`` (:mod:`raytune_hpo.cluster.warm`), the workers a run's trials took.
 """
 
 from __future__ import annotations
@@ -64,7 +65,9 @@ def connect(
         address: ``auto``, ``HOST:PORT`` or ``ray://HOST:PORT``; None starts a local instance
             unless ``RAY_ADDRESS`` names a cluster (as in a ``ray job submit`` entrypoint) or a
             Ray instance started with ``ray start`` answers on this machine
-            (:func:`local_cluster`), which it then attaches to, saying so in one line.
+            (:func:`local_cluster`), which it then attaches to, saying so in one line; on the
+            warm Ray of ``raytune-hpo warm`` the trials take its waiting workers
+            (:func:`workers_environment`, :func:`keep_warm`).
         runtime_env: Ray's runtime environment of this driver's work on a cluster (e.g. the
             user's code as ``working_dir`` / ``py_modules``); unused for a local instance.
         preload_trainables: Whether the workers of a local instance start importing torch,

@@ -15,6 +15,7 @@ next to Ray's own record of the last ``ray start``; it is stale once that instan
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import signal
@@ -45,6 +46,8 @@ OWN_PORTS = (
 )
 """``ray start``'s fixed ports given free ones: another Ray on this machine (a cluster's head
 on 6379, a test's) does not stop the warm one from starting, and the raylet's is known."""
+RAY_PACKAGE = str(Path(importlib.util.find_spec("ray").origin or "ray").parent)  # type: ignore[union-attr]
+"""Ray's package folder, where its programs (GCS server, raylet) live."""
 STOP_GRACE_S = 5.0
 READY_TIMEOUT_S = 60.0
 START_TIMEOUT_S = 180
@@ -69,10 +72,14 @@ class WarmRay:
     """Variables its workers start with, beyond the environment of :func:`start`'s caller."""
 
     def processes(self) -> list[int]:
-        """Ids of its live processes (GCS, raylet, agents, workers), children first."""
-        owned = processes.processes_naming(self.session)
-        owned += processes.processes_naming(f"--address={self.address}")  # Ray Client's server
-        return processes.with_descendants(owned)
+        """Ids of its live processes (GCS, raylet, agents, workers), children first.
+
+        Those that Ray's programs or a Python run and that name its session, Ray Client's server
+        for its address, and their descendants; never, say, a ``tail`` of its logs.
+        """
+        named = processes.processes_naming(self.session)
+        named += processes.processes_naming(f"ray.util.client.server --address={self.address}")
+        return processes.with_descendants(pid for pid in named if _rays_program(pid))
 
     def raylets(self) -> list[int]:
         """Ids of its live raylet processes (one, or none once it is gone)."""
@@ -234,6 +241,12 @@ def _end_processes(pids: list[int]) -> None:
     ):
         time.sleep(0.1)
     _signal(alive, signal.SIGKILL)
+
+
+def _rays_program(pid: int) -> bool:
+    """Whether process ``pid`` runs one of Ray's own programs, or a Python."""
+    program = processes.command_line(pid).split(" ", 1)[0]
+    return program.startswith(RAY_PACKAGE) or Path(program).name.startswith("python")
 
 
 def _signal(pids: list[int], sig: signal.Signals) -> None:
