@@ -1,11 +1,15 @@
-"""Shared fixtures: one real local Ray instance per test session, tiny digits configs, ports."""
+"""Shared fixtures: one real local Ray instance per test session, tiny digits configs, ports;
+and two helpers: the command line in a fresh interpreter, and waiting for a condition."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import socket
-from collections.abc import Iterator
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +18,29 @@ import pytest
 os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("WANDB_SILENT", "true")
 os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+
+
+def run_cli(
+    *args: str, timeout: float = 300, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``raytune-hpo ARGS`` in a fresh interpreter and capture its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "raytune_hpo.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+    )
+
+
+def wait_for(condition: Callable[[], object], timeout_s: float, interval_s: float = 0.1) -> bool:
+    """Whether ``condition()`` came true within ``timeout_s`` seconds (asked every interval)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval_s)
+    return False
 
 
 @pytest.fixture

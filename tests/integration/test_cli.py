@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART = ROOT / "configs" / "quickstart.yaml"
 
 
 def cli(*args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
-    """Run ``raytune-hpo ARGS`` and capture its output."""
-    return subprocess.run(
-        [sys.executable, "-m", "raytune_hpo.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=ROOT,
-    )
+    """Run ``raytune-hpo ARGS`` from the repository root and capture its output."""
+    return run_cli(*args, timeout=timeout, cwd=ROOT)
 
 
 def test_validate_prints_resolved_config_and_builds_parts() -> None:

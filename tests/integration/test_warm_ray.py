@@ -14,10 +14,7 @@ import json
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +22,7 @@ import pytest
 import yaml
 
 from raytune_hpo.cluster import processes, warm
+from tests.conftest import run_cli, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -53,28 +51,10 @@ def ray_tmp(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         shutil.rmtree(temp, ignore_errors=True)
 
 
-def cli(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "raytune_hpo.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def wait_for(condition: object, timeout_s: float = 60.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def test_the_next_run_takes_the_waiting_workers_and_leaves_new_ones(
     tmp_path: Path, ray_tmp: str
 ) -> None:
-    started = cli("warm", "--num-cpus", "2")
+    started = run_cli("warm", "--num-cpus", "2")
     assert started.returncode == 0, started.stdout + started.stderr
     found = warm.current()
     assert found is not None, started.stdout
@@ -100,7 +80,7 @@ def test_the_next_run_takes_the_waiting_workers_and_leaves_new_ones(
             }
         )
     )
-    done = cli("run", str(config), "--quiet")
+    done = run_cli("run", str(config), "--quiet")
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert f"running on the warm Ray at {found.address}" in done.stderr, done.stderr
     trial_pids = {
@@ -110,14 +90,14 @@ def test_the_next_run_takes_the_waiting_workers_and_leaves_new_ones(
     }
     assert len(trial_pids) == 2 and trial_pids <= waiting, (trial_pids, waiting)
 
-    assert wait_for(lambda: len(set(found.waiting_workers()) - waiting) == 2), (
+    assert wait_for(lambda: len(set(found.waiting_workers()) - waiting) == 2, 60.0), (
         "no new workers after the run",
         found.waiting_workers(),
     )
 
     replenished = set(found.waiting_workers())
 
-    stopped = cli("warm", "--stop")
+    stopped = run_cli("warm", "--stop")
     assert stopped.returncode == 0, stopped.stderr
     assert f"stopped the warm Ray at {found.address}" in stopped.stdout
     assert wait_for(lambda: not processes.processes_naming(ray_tmp), 10.0), [

@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict
 from pathlib import Path
@@ -21,6 +20,7 @@ from ray.tune.execution.class_cache import _ActorClassCache
 
 from raytune_hpo import cli, ray_internals
 from raytune_hpo.cluster import processes, warm
+from tests.conftest import wait_for
 
 
 @pytest.fixture
@@ -77,20 +77,11 @@ def test_a_record_of_the_latest_session_with_its_raylet_is_the_warm_ray(ray_tmp:
         executable=sys.executable,
     )
     try:
-        assert wait_for(lambda: found.raylets() == [process.pid])
+        assert wait_for(lambda: found.raylets() == [process.pid], 10.0)
         assert warm.current() == found
     finally:
         process.kill()
         process.wait()
-
-
-def wait_for(condition: object, timeout_s: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return True
-        time.sleep(0.05)
-    return False
 
 
 # --- registration of trial actors -------------------------------------------------------------
@@ -151,7 +142,7 @@ def test_installing_twice_keeps_one_layer(registration: list) -> None:
 def test_descendants_come_before_their_parents() -> None:
     shell = subprocess.Popen(["sh", "-c", "sleep 30 & sleep 30 & wait"])
     try:
-        assert wait_for(lambda: len(processes.child_processes().get(shell.pid, [])) == 2)
+        assert wait_for(lambda: len(processes.child_processes().get(shell.pid, [])) == 2, 10.0)
         tree = processes.with_descendants([shell.pid])
         assert len(tree) == 3 and tree[-1] == shell.pid, tree
         assert all(processes.command_line(pid) == "sleep 30" for pid in tree[:-1])
