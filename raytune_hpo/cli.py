@@ -130,16 +130,16 @@ def cmd_warm(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_BAD_INPUT
-    if found is None:
-        print("raytune-hpo: starting a local Ray with `ray start --head` ...", flush=True)
-        try:
+    try:
+        if found is None:
+            print("raytune-hpo: starting a local Ray with `ray start --head` ...", flush=True)
             found = warm.start(args.num_cpus, args.num_gpus)
-        except warm.WarmRayError as err:
-            print(f"raytune-hpo: error: {err}", file=sys.stderr)
-            return 1
-    else:
-        warm.keep_warm(found)
-    ready = warm.wait_ready(found)
+        else:
+            warm.keep_warm(found)
+        ready = warm.wait_ready(found)
+    except warm.WarmRayError as err:
+        print(f"raytune-hpo: error: {err}", file=sys.stderr)
+        return 1
     print(
         f"raytune-hpo: warm Ray at {found.address}: {ready} of {found.num_cpus} workers wait "
         "for trials (importing torch in the background); `raytune-hpo run` and `study` on "

@@ -154,8 +154,8 @@ def keep_warm() -> None:
         return
     try:
         warm.keep_warm(found)
-    except Exception as err:  # gRPC's errors: the run's results stand regardless
-        logger.warning("raytune-hpo: could not start workers for the next run: %s", err)
+    except warm.WarmRayError as err:  # the run's results stand regardless
+        logger.warning("raytune-hpo: no workers started for the next run: %s", err)
 
 
 def local_cluster() -> str | None:

@@ -23,6 +23,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -136,7 +137,8 @@ def start(num_cpus: int | None = None, num_gpus: int | None = None) -> WarmRay:
         num_gpus: GPUs it offers; default: Ray's detection.
 
     Raises:
-        WarmRayError: ``ray start`` failed; its last line says why.
+        WarmRayError: ``ray start`` failed (its last line says why), or its raylet did not
+            answer (the Ray then runs: :func:`stop` ends it).
     """
     cpus = num_cpus or len(os.sched_getaffinity(0))
     worker_env = {**ray_internals.trial_env_vars(os.environ), PRELOAD_ENV: "1"}
@@ -180,16 +182,32 @@ def keep_warm(warm: WarmRay) -> int:
     """Ask ``warm``'s raylet for workers until one per CPU waits for work; how many it asked for."""
     missing = warm.num_cpus - len(warm.waiting_workers())
     if missing > 0:
-        _use_token_auth()
-        ray_internals.prestart_workers(warm.raylet, missing, KEEP_ALIVE_S)
+        with _raylet_errors(warm):
+            ray_internals.prestart_workers(warm.raylet, missing, KEEP_ALIVE_S)
     return max(missing, 0)
 
 
-def _use_token_auth() -> None:
-    """Send the raylet the token (``~/.ray/auth_token``) of the token authentication that
-    ``ray start`` turns on, unless ``RAY_AUTH_MODE`` says otherwise."""
+@contextlib.contextmanager
+def _raylet_errors(warm: WarmRay) -> Iterator[None]:
+    """Call ``warm``'s raylet (with the token ``ray start`` made, unless ``RAY_AUTH_MODE`` says
+    otherwise); its errors become one :class:`WarmRayError` line."""
     if not os.environ.get("RAY_AUTH_MODE"):
         ray_internals.enable_token_auth()
+    try:
+        yield
+    except Exception as err:  # gRPC's RpcError and its channel's errors
+        raise WarmRayError(
+            f"the raylet of the warm Ray at {warm.address} ({warm.raylet}) did not answer: "
+            f"{_rpc_error_line(err)}; `raytune-hpo warm --stop` ends that Ray"
+        ) from None
+
+
+def _rpc_error_line(err: Exception) -> str:
+    """``CODE: details`` of a gRPC error (whose text spans lines); else its first line."""
+    code, details = getattr(err, "code", None), getattr(err, "details", None)
+    if callable(code) and callable(details):
+        return f"{getattr(code(), 'name', code())}: {details()}"
+    return (str(err).strip().splitlines() or [type(err).__name__])[0]
 
 
 def wait_ready(warm: WarmRay, timeout_s: float = READY_TIMEOUT_S) -> int:
@@ -198,10 +216,10 @@ def wait_ready(warm: WarmRay, timeout_s: float = READY_TIMEOUT_S) -> int:
     Returns how many wait then. A worker imports torch in the background after that
     (:mod:`raytune_hpo.worker_preload`).
     """
-    _use_token_auth()
     deadline = time.monotonic() + timeout_s
     while True:
-        registered = ray_internals.registered_worker_pids(warm.raylet)
+        with _raylet_errors(warm):
+            registered = ray_internals.registered_worker_pids(warm.raylet)
         ready = sum(
             pid in registered and processes.command_line(pid).startswith(IDLE_TITLES[0])
             for pid in warm.waiting_workers()

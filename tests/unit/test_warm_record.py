@@ -183,3 +183,16 @@ def test_warm_refuses_a_ray_that_ray_start_left(
         f"127.0.0.1:{listening_port}; runs use it as it is; `ray stop` ends it, then "
         "`raytune-hpo warm` starts a warm one\n"
     )
+
+
+def test_a_raylet_that_does_not_answer_is_one_line(ray_tmp: Path, closed_port: int) -> None:
+    gone = warm.WarmRay("127.0.0.1:1", "session_x", f"127.0.0.1:{closed_port}", 2, {})
+    with pytest.raises(warm.WarmRayError) as error:
+        warm.keep_warm(gone)
+    message = str(error.value)
+    assert "\n" not in message
+    assert message.startswith(
+        f"the raylet of the warm Ray at 127.0.0.1:1 (127.0.0.1:{closed_port}) did not answer: "
+    )
+    assert "UNAVAILABLE: " in message  # gRPC's code and details, not its multi-line text
+    assert message.endswith("; `raytune-hpo warm --stop` ends that Ray")
