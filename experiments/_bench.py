@@ -276,7 +276,7 @@ def kept_warm_ray() -> Iterator[tuple[str, str]]:
         if started.returncode != 0:
             raise RuntimeError(f"raytune-hpo warm failed:\n{started.stdout}{started.stderr}")
         print(started.stdout.strip(), flush=True)
-        record = json.loads((Path(temp) / "ray" / "raytune_hpo_warm.json").read_text())
+        record = json.loads((Path(temp) / "ray" / warm.RECORD).read_text())
         yield temp, record["address"]
     finally:
         subprocess.run([*warm, "--stop"], env=env, capture_output=True, timeout=120)

@@ -29,13 +29,11 @@ ratios. After every run, processes of its Ray session still alive are counted
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import json
 import math
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -58,7 +56,7 @@ from _bench import (
     scratch_dir,
 )
 
-from raytune_hpo.cluster.processes import processes_naming
+from raytune_hpo.cluster import processes
 
 PHASES = ("imports", "ray_up", "worker_ready", "first_report", "last_report", "exit")
 RAY_TMP = Path("/tmp/ray")
@@ -177,7 +175,7 @@ def leftover_processes(pid: int) -> int:
     if session is None:
         return 0
     time.sleep(1.0)
-    return len(processes_naming(session.name))
+    return len(processes.processes_naming(session.name))
 
 
 def import_seconds(variant: str) -> float:
@@ -284,22 +282,7 @@ def warm_ray(root: Path) -> Iterator[str]:
             )
         yield match[1]
     finally:
-        stop_processes(str(temp))
-
-
-def stop_processes(marker: str) -> None:
-    """SIGTERM, then after 30 s SIGKILL, every process whose command line holds ``marker``."""
-    for sig, wait in ((signal.SIGTERM, 30.0), (signal.SIGKILL, 5.0)):
-        pids = processes_naming(marker)
-        for pid in pids:
-            with contextlib.suppress(OSError):
-                os.kill(pid, sig)
-        deadline = time.monotonic() + wait
-        while pids and time.monotonic() < deadline:
-            time.sleep(0.5)
-            pids = processes_naming(marker)
-        if not pids:
-            return
+        processes.end(processes.with_descendants(processes.processes_naming(str(temp))), 30.0)
 
 
 # --- report -----------------------------------------------------------------------------------

@@ -147,9 +147,9 @@ def local_system_config(
     trials (see :func:`trial_actors_take_prestarted_workers`). Ray stops a worker that idles
     for ``idle_worker_killing_time_threshold_ms`` (1 s by default) while it holds more idle
     workers than free CPUs, and Ray Tune reserves the CPUs of its first trials (placement
-    groups) a moment before it creates their actors: in one start in two the prestarted
-    workers were stopped in between and the trials waited for new ones. Here that threshold
-    is :data:`PRESTARTED_IDLE_MS`.
+    groups) a moment before it creates their actors: in 2 of 8 starts the prestarted workers
+    were stopped in between and the trials waited for new ones. Here that threshold is
+    :data:`PRESTARTED_IDLE_MS`.
     """
     config: dict[str, Any] = {
         "preload_python_modules": list(preload_modules),

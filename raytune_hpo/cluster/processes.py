@@ -1,10 +1,15 @@
-"""This machine's processes as ``/proc`` lists them: command lines, children, descendants.
+"""This machine's processes as ``/proc`` lists them: command lines, children, descendants;
+and ending them.
 
 Linux only; where ``/proc`` cannot list processes every function finds none.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -21,6 +26,11 @@ def command_line(pid: int) -> str:
     except OSError:
         return ""
     return raw.replace(b"\0", b" ").decode(errors="replace").strip()
+
+
+def program(pid: int) -> str:
+    """The program process ``pid`` runs (the first word of its command line); ``""`` if gone."""
+    return command_line(pid).split(" ", 1)[0]
 
 
 def processes_naming(marker: str) -> list[int]:
@@ -56,3 +66,18 @@ def with_descendants(pids: Iterable[int]) -> list[int]:
         found.append(pid)
         pending.extend(children.get(pid, []))
     return found[::-1]
+
+
+def end(pids: list[int], grace_s: float) -> None:
+    """SIGTERM ``pids``, then SIGKILL those still alive after ``grace_s`` seconds."""
+    _signal(pids, signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    while (alive := [pid for pid in pids if command_line(pid)]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    _signal(alive, signal.SIGKILL)
+
+
+def _signal(pids: list[int], sig: signal.Signals) -> None:
+    for pid in pids:
+        with contextlib.suppress(OSError):  # already gone
+            os.kill(pid, sig)

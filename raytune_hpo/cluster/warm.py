@@ -18,7 +18,6 @@ import contextlib
 import importlib.util
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -87,7 +86,7 @@ class WarmRay:
         return [
             pid
             for pid in processes.processes_naming(self.session)
-            if processes.command_line(pid).split(" ", 1)[0].endswith("/raylet")
+            if processes.program(pid).endswith("/raylet")
         ]
 
     def waiting_workers(self) -> list[int]:
@@ -160,10 +159,10 @@ def start(num_cpus: int | None = None, num_gpus: int | None = None) -> WarmRay:
             timeout=START_TIMEOUT_S,
         )
     except subprocess.TimeoutExpired:
-        _end_processes(_started_by(ports))
+        processes.end(_started_by(ports), STOP_GRACE_S)
         raise WarmRayError(f"`ray start` did not finish within {START_TIMEOUT_S} s") from None
     if done.returncode != 0:
-        _end_processes(_started_by(ports))
+        processes.end(_started_by(ports), STOP_GRACE_S)
         lines = [line for line in done.stderr.splitlines() if line.strip()]
         lines = lines or [line for line in done.stdout.splitlines() if line.strip()]
         raise WarmRayError(f"`ray start` failed: {lines[-1] if lines else done.returncode}")
@@ -235,7 +234,7 @@ def stop(warm: WarmRay) -> int:
     Its record goes, and Ray's record of the last ``ray start`` too when it names ``warm``.
     """
     found = warm.processes()
-    _end_processes(found)
+    processes.end(found, STOP_GRACE_S)
     with contextlib.suppress(OSError):
         record_path().unlink()
     if ray_internals.recorded_local_address() == warm.address:
@@ -250,27 +249,10 @@ def _started_by(ports: dict[str, int]) -> list[int]:
     return processes.with_descendants(named)
 
 
-def _end_processes(pids: list[int]) -> None:
-    """SIGTERM ``pids``, then SIGKILL those still alive after :data:`STOP_GRACE_S`."""
-    _signal(pids, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_GRACE_S
-    while (alive := [pid for pid in pids if processes.command_line(pid)]) and (
-        time.monotonic() < deadline
-    ):
-        time.sleep(0.1)
-    _signal(alive, signal.SIGKILL)
-
-
 def _rays_program(pid: int) -> bool:
     """Whether process ``pid`` runs one of Ray's own programs, or a Python."""
-    program = processes.command_line(pid).split(" ", 1)[0]
+    program = processes.program(pid)
     return program.startswith(RAY_PACKAGE) or Path(program).name.startswith("python")
-
-
-def _signal(pids: list[int], sig: signal.Signals) -> None:
-    for pid in pids:
-        with contextlib.suppress(OSError):  # already gone
-            os.kill(pid, sig)
 
 
 def _free_port() -> int:

@@ -163,6 +163,22 @@ def test_a_process_that_is_gone_has_no_command_line() -> None:
     assert "pytest" in processes.command_line(os.getpid())
 
 
+def test_end_kills_what_ignores_sigterm_after_the_grace() -> None:
+    stubborn = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN)"
+            "; print(flush=True); time.sleep(30)",
+        ],
+        stdout=subprocess.PIPE,
+    )
+    assert stubborn.stdout is not None
+    stubborn.stdout.readline()  # its handler is in place
+    processes.end([stubborn.pid], grace_s=0.5)
+    assert stubborn.wait(timeout=5) == -9
+
+
 # --- the command ------------------------------------------------------------------------------
 
 
