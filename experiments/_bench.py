@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from raytune_hpo.cluster import warm
 from raytune_hpo.cluster.processes import processes_naming
 from raytune_hpo.data import IMAGE_SIZE, DatasetArrays
 
@@ -268,10 +269,10 @@ def kept_warm_ray() -> Iterator[tuple[str, str]]:
     """
     temp = tempfile.mkdtemp(prefix="rk", dir="/tmp")  # short: Ray's socket paths are limited
     env = {**os.environ, "RAY_TMPDIR": temp}
-    warm = [sys.executable, "-m", "raytune_hpo.cli", "warm"]
+    command = [sys.executable, "-m", "raytune_hpo.cli", "warm"]
     try:
         started = subprocess.run(
-            [*warm, "--num-cpus=2"], env=env, capture_output=True, text=True, timeout=300
+            [*command, "--num-cpus=2"], env=env, capture_output=True, text=True, timeout=300
         )
         if started.returncode != 0:
             raise RuntimeError(f"raytune-hpo warm failed:\n{started.stdout}{started.stderr}")
@@ -279,7 +280,7 @@ def kept_warm_ray() -> Iterator[tuple[str, str]]:
         record = json.loads((Path(temp) / "ray" / warm.RECORD).read_text())
         yield temp, record["address"]
     finally:
-        subprocess.run([*warm, "--stop"], env=env, capture_output=True, timeout=120)
+        subprocess.run([*command, "--stop"], env=env, capture_output=True, timeout=120)
         for pid in processes_naming(temp):
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
