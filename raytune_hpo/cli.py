@@ -115,14 +115,15 @@ def cmd_warm(args: argparse.Namespace) -> int:
     """Start, top up or stop the warm local Ray (:mod:`raytune_hpo.cluster.warm`)."""
     from raytune_hpo.cluster import connection, warm
 
-    found = warm.current()
     if args.stop:
-        if found is None:
+        # From the record, running or not: whatever is left of that instance ends.
+        if (ending := warm.recorded()) is None:
             print("raytune-hpo: no warm Ray runs on this machine")
         else:
-            count = warm.stop(found)
-            print(f"raytune-hpo: stopped the warm Ray at {found.address} ({count} processes)")
+            count = warm.stop(ending)
+            print(f"raytune-hpo: stopped the warm Ray at {ending.address} ({count} processes)")
         return 0
+    found = warm.current()
     if found is None and (running := connection.local_cluster()) is not None:
         print(
             f"raytune-hpo: error: a Ray instance that `ray start` started runs at {running}; "

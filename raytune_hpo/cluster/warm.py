@@ -105,16 +105,21 @@ def record_path() -> Path:
     return Path(ray_internals.ray_temp_dir()) / RECORD
 
 
+def recorded() -> WarmRay | None:
+    """The warm Ray :data:`RECORD` describes, running or not; None without a readable record."""
+    try:
+        return WarmRay(**json.loads(record_path().read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
 def current() -> WarmRay | None:
     """The warm Ray of this machine, if :func:`start` started the Ray that runs here now.
 
     A record whose session is no longer Ray's latest, or whose raylet is gone, is stale.
     """
-    try:
-        warm = WarmRay(**json.loads(record_path().read_text()))
-    except (OSError, ValueError, TypeError):
-        return None
-    if _latest_session() != warm.session or not warm.raylets():
+    warm = recorded()
+    if warm is None or _latest_session() != warm.session or not warm.raylets():
         return None
     return warm
 

@@ -97,9 +97,10 @@ def test_the_next_run_takes_the_waiting_workers_and_leaves_new_ones(
 
     replenished = set(found.waiting_workers())
 
+    alive = warm.current()  # what `--stop` finds, for the message below
     stopped = run_cli("warm", "--stop")
     assert stopped.returncode == 0, stopped.stderr
-    assert f"stopped the warm Ray at {found.address}" in stopped.stdout
+    assert f"stopped the warm Ray at {found.address}" in stopped.stdout, (alive, found.raylets())
     assert wait_for(lambda: not processes.processes_naming(ray_tmp), 10.0), [
         processes.command_line(pid) for pid in processes.processes_naming(ray_tmp)
     ]

@@ -212,3 +212,15 @@ def test_a_raylet_that_does_not_answer_is_one_line(ray_tmp: Path, closed_port: i
     )
     assert "UNAVAILABLE: " in message  # gRPC's code and details, not its multi-line text
     assert message.endswith("; `raytune-hpo warm --stop` ends that Ray")
+
+
+def test_stop_ends_what_a_stale_record_describes_and_removes_it(
+    ray_tmp: Path, capsys: pytest.CaptureFixture
+) -> None:
+    record(ray_tmp, "session_ended_here")
+    assert warm.current() is None
+    assert cli.main(["warm", "--stop"]) == 0
+    assert capsys.readouterr().out == (
+        "raytune-hpo: stopped the warm Ray at 127.0.0.1:1 (0 processes)\n"
+    )
+    assert not (ray_tmp / warm.RECORD).exists()
