@@ -75,7 +75,9 @@ events.write(f"start {time.time()} {os.getppid()}\\n")
 while epoch < int(args["epochs"]):
     epoch += 1
     time.sleep(float(args["seconds"]))
-    state.write_text(json.dumps({"epoch": epoch}))
+    # Written whole or not at all: the checkpoint folder may be copied at any moment.
+    state.with_suffix(".tmp").write_text(json.dumps({"epoch": epoch}))
+    state.with_suffix(".tmp").replace(state)
     events.write(f"end {time.time()} {os.getppid()}\\n")
     print(f"epoch={epoch} score={float(args['lr']) * epoch}", flush=True)
 """
