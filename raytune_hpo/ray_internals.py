@@ -17,6 +17,7 @@ Importing this module imports nothing of Ray: each function imports what it need
 
 from __future__ import annotations
 
+import collections
 import importlib
 import json
 import os
@@ -58,6 +59,7 @@ PRIVATE_NAMES: tuple[tuple[str, str], ...] = (
     ("ray.core.generated.node_manager_pb2", "PrestartWorkersRequest"),
     ("ray.core.generated.node_manager_pb2", "GetWorkerPIDsRequest"),
     ("ray.core.generated.node_manager_pb2_grpc", "NodeManagerServiceStub"),
+    ("ray.air._internal.usage", "_count_callbacks"),
 )
 """``(module, name)`` of every private module-level name used here."""
 OVERRIDDEN_HOOKS: tuple[tuple[str, str, str], ...] = (
@@ -221,6 +223,49 @@ def trial_actors_take_prestarted_workers(
 
     get.rays_own = rays_own  # type: ignore[attr-defined]
     cache.get = get  # type: ignore[method-assign]
+
+
+INTEGRATION_CALLBACKS = (
+    "WandbLoggerCallback",
+    "MLflowLoggerCallback",
+    "CometLoggerCallback",
+    "AimLoggerCallback",
+)
+"""The class names of Ray's logger integrations that Ray Tune's usage tag counts by name."""
+
+
+def count_callbacks_by_name() -> None:
+    """Ray Tune's usage tag of the run's callbacks, counted without importing W&B.
+
+    ``ray.tune.run`` records which callbacks a run has (``ray.air._internal.usage.
+    tag_callbacks``); its ``_count_callbacks`` imports Ray's W&B, MLflow, Comet and Aim
+    integrations only to read their class names, and Ray's W&B integration imports ``wandb``:
+    0.3 to 0.4 s on 2 cores before the first trial starts, in every run with W&B off. This
+    replaces ``_count_callbacks`` with one that counts the same names (:data:`INTEGRATION_CALLBACKS`
+    and Ray Tune's default callbacks), so the tag stays as Ray records it.
+    """
+    from ray.air._internal import usage
+
+    def count(callbacks: Sequence[Any] | None) -> dict[str, int]:
+        from ray.tune import Callback
+        from ray.tune.logger import LoggerCallback
+        from ray.tune.utils.callback import DEFAULT_CALLBACK_CLASSES
+
+        named = {*INTEGRATION_CALLBACKS, *(cls.__name__ for cls in DEFAULT_CALLBACK_CLASSES)}
+        counts: dict[str, int] = collections.defaultdict(int)
+        for callback in callbacks or []:
+            if not isinstance(callback, Callback):
+                continue
+            name = type(callback).__name__
+            if name in named:
+                counts[name] += 1
+            elif isinstance(callback, LoggerCallback):
+                counts["CustomLoggerCallback"] += 1
+            else:
+                counts["CustomCallback"] += 1
+        return counts
+
+    usage._count_callbacks = count
 
 
 def prestart_workers(raylet_address: str, count: int, keep_alive_s: int) -> None:

@@ -14,7 +14,16 @@ from typing import Any
 import yaml
 from ray import tune
 
-from raytune_hpo import cluster, console, interrupts, preflight, search_space, storage, user_code
+from raytune_hpo import (
+    cluster,
+    console,
+    interrupts,
+    preflight,
+    ray_internals,
+    search_space,
+    storage,
+    user_code,
+)
 from raytune_hpo.command_spec import CommandSpec
 from raytune_hpo.config import ConfigError, ExperimentConfig, validate_config
 from raytune_hpo.data import DatasetArrays, load_dataset
@@ -230,11 +239,13 @@ def tracking_callbacks(cfg: ExperimentConfig) -> list[tune.Callback]:
 def tune_environment() -> None:
     """Ray Tune settings of this toolkit: no default loggers, no sync-time warnings.
 
-    Ray's check that every result holds the metric gives way to :class:`MetricCheck`'s line.
+    Ray's check that every result holds the metric gives way to :class:`MetricCheck`'s line;
+    the run's usage tag counts its callbacks without importing W&B.
     """
     os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
     os.environ[STRICT_CHECK_SWITCH] = "1"
     os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
+    ray_internals.count_callbacks_by_name()
 
 
 PBT_MIN_CHECKPOINTS = 4

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import inspect
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -80,3 +82,44 @@ def test_no_other_module_touches_ray_private_names() -> None:
         if path.name != "ray_internals.py" and "ray._private" in path.read_text()
     ]
     assert offenders == []
+
+
+def test_callbacks_counted_by_name_as_ray_counts_them() -> None:
+    from ray.air._internal import usage
+    from ray.tune.logger import CSVLoggerCallback, LoggerCallback
+
+    class OwnLogger(LoggerCallback):
+        pass
+
+    callbacks = [
+        WandbLoggerCallback(project="internals", mode="offline"),
+        CSVLoggerCallback(),
+        OwnLogger(),
+        tune.Callback(),
+        tune.Callback(),
+        object(),
+    ]
+    rays_own = usage._count_callbacks
+    try:
+        ray_internals.count_callbacks_by_name()
+        by_name = usage._count_callbacks(callbacks)
+    finally:
+        usage._count_callbacks = rays_own
+    assert dict(by_name) == dict(rays_own(callbacks))
+    assert by_name == {
+        "WandbLoggerCallback": 1,
+        "CSVLoggerCallback": 1,
+        "CustomLoggerCallback": 1,
+        "CustomCallback": 2,
+    }
+
+
+def test_counting_callbacks_by_name_imports_no_wandb() -> None:
+    code = (
+        "import sys; from ray import tune; from ray.air._internal import usage; "
+        "from raytune_hpo import ray_internals; ray_internals.count_callbacks_by_name(); "
+        "usage._count_callbacks([tune.Callback()]); print('wandb' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "False"
