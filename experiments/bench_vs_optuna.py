@@ -25,12 +25,13 @@ The budget starts inside each command (Ray Tune's ``time_budget_s``; Optuna's ``
 epoch starts after it); times from launch include each command's start-up: imports, data, and
 Ray's start for ours (the Optuna command imports Ray Tune too, about 1 s, as the LeNet module
 does). Per run: seconds from launch to the first report and to the first report at or below
-``--target`` (infinite if never), the final incumbent (best validation error of all reports) and
-the epochs trained. The four runs of a seed alternate, the first rotating with the seed. The
-tables give medians per tool and method (with the seeds that reached the target), then ours /
-optuna as ratios of medians. A median time to target is infinite when fewer than half the seeds
-reach it, so the headline pairs the runs instead: per method, the median over the seeds where
-both tools reached the target of ours / optuna; then the median over the methods.
+``--target`` (infinite if never), the final incumbent (best validation error of all reports),
+the epochs trained and the median time between two reports of one trial. The four runs of a
+seed alternate, the first rotating with the seed. The tables give medians per tool and method
+(with the seeds that reached the target), then ours / optuna as ratios of medians. A median
+time to target is infinite when fewer than half the seeds reach it, so the headline pairs the
+runs instead: per method, the median over the seeds where both tools reached the target of
+ours / optuna; then the median over the methods.
 """
 
 from __future__ import annotations
@@ -73,24 +74,42 @@ HEADLINE = "time_to_target_ours_vs_optuna"
 
 @dataclass(frozen=True)
 class Outcome:
-    """One run, seconds from its launch."""
+    """One run, seconds from its launch; ``epoch_interval_s``: the median time between two
+    reports of one trial (an epoch and what each tool does around it)."""
 
     first_report_s: float
     time_to_target_s: float
     final: float
     epochs: int
+    epoch_interval_s: float
 
     @classmethod
-    def of(cls, launch: float, reports: Sequence[tuple[float, float]], target: float) -> Outcome:
-        """From ``(report_time, validation_error)`` pairs; infinite times when none qualify."""
+    def of(cls, launch: float, reports: Sequence[Report], target: float) -> Outcome:
+        """From the run's reports; infinite times when none qualify."""
         ordered = sorted(reports)
-        reached = [clock for clock, error in ordered if error <= target]
+        reached = [clock for clock, error, _ in ordered if error <= target]
         return cls(
             first_report_s=ordered[0][0] - launch if ordered else math.inf,
             time_to_target_s=reached[0] - launch if reached else math.inf,
-            final=min((error for _, error in ordered), default=math.nan),
+            final=min((error for _, error, _ in ordered), default=math.nan),
             epochs=len(ordered),
+            epoch_interval_s=median(epoch_intervals(ordered)),
         )
+
+
+Report = tuple[float, float, str]
+"""``(report_time, validation_error, trial)`` of one report."""
+
+
+def epoch_intervals(ordered: Sequence[Report]) -> list[float]:
+    """Seconds between consecutive reports of the same trial, over all trials."""
+    last: dict[str, float] = {}
+    intervals = []
+    for clock, _, trial in ordered:
+        if trial in last:
+            intervals.append(clock - last[trial])
+        last[trial] = clock
+    return intervals
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -156,8 +175,8 @@ def run_ours(cfg: Any, method: str, sets: list[str], target: float, ray_tmpdir: 
     reports = load_experiment(Path(cfg.storage_path) / cfg.name).reports
     if reports.empty:
         return Outcome.of(started, [], target)
-    pairs = zip(reports["report_time"], reports[cfg.metric], strict=True)
-    return Outcome.of(started, [(float(t), float(e)) for t, e in pairs], target)
+    rows = zip(reports["report_time"], reports[cfg.metric], reports["trial_id"], strict=True)
+    return Outcome.of(started, [(float(t), float(e), str(i)) for t, e, i in rows], target)
 
 
 def optuna_spec(cfg: Any, out: Path) -> dict[str, Any]:
@@ -202,8 +221,8 @@ def run_optuna(cfg: Any, root: Path, target: float) -> Outcome:
     started = launch([sys.executable, str(OPTUNA_SCRIPT), str(spec)], cfg.time_budget_s)
     lines = out.read_text().splitlines() if out.exists() else []
     reports = [json.loads(line) for line in lines if line.strip()]
-    pairs = [(r["report_time"], r["validation_error"]) for r in reports]
-    return Outcome.of(started, pairs, target)
+    rows = [(r["report_time"], r["validation_error"], str(r["trial"])) for r in reports]
+    return Outcome.of(started, rows, target)
 
 
 def runs_of_seed(
@@ -231,7 +250,7 @@ def runs_of_seed(
             print(
                 f"  seed {seed} {tool}/{method}: first report {outcome.first_report_s:.1f} s, "
                 f"target {outcome.time_to_target_s:.1f} s, best {outcome.final:.4f}, "
-                f"{outcome.epochs} epochs",
+                f"{outcome.epochs} epochs, {outcome.epoch_interval_s:.3f} s apart",
                 flush=True,
             )
             return outcome.time_to_target_s
@@ -250,6 +269,7 @@ def medians(seen: dict[str, list[Outcome]]) -> dict[str, dict[str, float]]:
             "time_to_target_s": median([o.time_to_target_s for o in outcomes]),
             "final": median([o.final for o in outcomes]),
             "epochs": median([o.epochs for o in outcomes]),
+            "epoch_interval_s": median([o.epoch_interval_s for o in outcomes]),
             "reached": sum(math.isfinite(o.time_to_target_s) for o in outcomes),
         }
     return table
@@ -258,7 +278,7 @@ def medians(seen: dict[str, list[Outcome]]) -> dict[str, dict[str, float]]:
 def report(seen: dict[str, list[Outcome]], tools: Sequence[str], seeds: int) -> dict[str, float]:
     """Print the medians and, with both tools, the ratios ours / optuna; the figures."""
     table = medians(seen)
-    measures = ("first_report_s", "time_to_target_s", "final", "epochs")
+    measures = ("first_report_s", "time_to_target_s", "final", "epochs", "epoch_interval_s")
     print(f"-- medians over {seeds} seed(s); seconds from launch")
     print(f"{'tool/method':<16}" + "".join(f"{m:>18}" for m in (*measures, "reached")))
     figures: dict[str, float] = {}
