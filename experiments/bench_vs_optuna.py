@@ -21,6 +21,9 @@ Each run is a fresh command, timed from its launch by this script:
   timeout=budget)``, the objective training with the toolkit's own LeNet epoch functions and
   writing each report's wall-clock time to a JSONL file.
 
+Ours saves a checkpoint every epoch, as the configs say (``--checkpoint-frequency N``: every N
+epochs and the last); the Optuna side saves none.
+
 The budget starts inside each command (Ray Tune's ``time_budget_s``; Optuna's ``timeout``, and no
 epoch starts after it); times from launch include each command's start-up: imports, data, and
 Ray's start for ours (the Optuna command imports Ray Tune too, about 1 s, as the LeNet module
@@ -121,6 +124,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, default=None, help="override max_epochs")
     parser.add_argument("--train-size", type=int, default=None, help="override train_size")
     parser.add_argument(
+        "--checkpoint-frequency",
+        type=int,
+        default=None,
+        help="ours: save every N epochs and the last (the configs: every epoch)",
+    )
+    parser.add_argument(
         "--warm",
         action="store_true",
         help="ours on a Ray kept warm by `raytune-hpo warm` (started once, before the runs)",
@@ -133,6 +142,7 @@ def overrides(method: str, seed: int, root: Path, args: argparse.Namespace) -> l
         "num_samples": args.samples,
         "max_epochs": args.epochs,
         "dataset.train_size": args.train_size,
+        "checkpoint.frequency": args.checkpoint_frequency,
     }
     return [
         f"name={method}_seed{seed}",
