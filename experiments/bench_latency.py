@@ -143,7 +143,7 @@ def phases(launch: float, pid: int, output: str, folder: Path, imports: float) -
         raise RuntimeError(f"no report in {folder}; the run printed:\n{output[-3000:]}")
     return {
         "imports": imports,
-        "ray_up": raylet_start(pid) - launch,
+        "ray_up": raylet_start(pid, launch) - launch,
         "worker_ready": min(s for s in starts if s) - launch,
         "first_report": min(reports) - launch,
         "last_report": max(reports) - launch,
@@ -151,15 +151,16 @@ def phases(launch: float, pid: int, output: str, folder: Path, imports: float) -
     }
 
 
-def session_dir(pid: int) -> Path | None:
-    """The Ray session folder that the driver with process id ``pid`` started, if any."""
-    found = sorted(RAY_TMP.glob(f"session_*_{pid}"))
+def session_dir(pid: int, launch: float) -> Path | None:
+    """The Ray session folder that the driver with process id ``pid``, launched at ``launch``,
+    started, if any (not one that an earlier process with the same id left)."""
+    found = [p for p in sorted(RAY_TMP.glob(f"session_*_{pid}")) if p.stat().st_mtime >= launch]
     return found[-1] if found else None
 
 
-def raylet_start(pid: int) -> float:
+def raylet_start(pid: int, launch: float) -> float:
     """Epoch seconds of the first line of the raylet's log of ``pid``'s session; nan if none."""
-    session = session_dir(pid)
+    session = session_dir(pid, launch)
     log = session / "logs" / "raylet.out" if session else None
     if log is None or not log.exists():
         return math.nan
@@ -169,9 +170,9 @@ def raylet_start(pid: int) -> float:
     return math.nan
 
 
-def leftover_processes(pid: int) -> int:
+def leftover_processes(pid: int, launch: float) -> int:
     """Processes still alive a second after ``pid`` ended that name its Ray session (0 expected)."""
-    session = session_dir(pid)
+    session = session_dir(pid, launch)
     if session is None:
         return 0
     time.sleep(1.0)
@@ -240,7 +241,7 @@ def variants(
         imports = import_seconds("ours")
         time.sleep(args.pause if ray_tmpdir else 0.0)
         launch, pid, output = run_command(command, env)
-        leftovers.append(leftover_processes(pid))
+        leftovers.append(leftover_processes(pid, launch))
         return phases(launch, pid, output, root / "results" / name, imports)
 
     def bare_run() -> dict[str, float]:
@@ -250,7 +251,7 @@ def variants(
         bare_env = {**env, "RAY_AUTH_MODE": "token"} if address else env
         imports = import_seconds("bare")
         launch, pid, output = run_command(command, bare_env)
-        leftovers.append(leftover_processes(pid))
+        leftovers.append(leftover_processes(pid, launch))
         return phases(launch, pid, output, root / "results" / name, imports)
 
     return {"ours": ours, "bare": bare_run}
