@@ -18,11 +18,12 @@ Importing this module imports nothing of Ray: each function imports what it need
 from __future__ import annotations
 
 import collections
+import contextlib
 import importlib
 import json
 import os
 import signal
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
@@ -40,6 +41,9 @@ after it and does not forward it (``ray._private.ray_constants.LOG_PREFIX_ACTOR_
 PBT_LOG_FILE = "pbt_global.txt"
 """What Ray's PBT appends one JSON line to per exploit, in the driver's copy of the experiment
 folder (``PopulationBasedTraining._log_config_on_step``)."""
+CHECKPOINT_DIR_KEY = "checkpoint_dir_name"
+"""The key of a function trainable's report that names the folder its checkpoint was written to
+in the trial's folder (``ray.train.constants.CHECKPOINT_DIR_NAME``), None without one."""
 PERTURBED_TAG = "@perturbed["
 """What Ray's PBT appends to a trial's ``experiment_tag`` when it perturbs the trial."""
 
@@ -69,10 +73,13 @@ OVERRIDDEN_HOOKS: tuple[tuple[str, str, str], ...] = (
     ("ray.air.integrations.wandb", "WandbLoggerCallback", "_cleanup_logging_actor"),
     ("ray.air.integrations.wandb", "WandbLoggerCallback", "_signal_logging_actor_stop"),
     ("ray.tune.execution.class_cache", "_ActorClassCache", "get"),
+    ("ray.tune.execution.tune_controller", "TuneController", "_checkpoint_trial_if_needed"),
+    ("ray.tune.execution.tune_controller", "TuneController", "_on_saving_result"),
 )
 """``(module, class, member)`` of the private class members this package overrides or calls:
 ``ResultJsonLogger`` (result_json_logger), the W&B trial-run callback (tracking) and Ray Tune's
-registration of trial actors (:func:`trial_actors_take_prestarted_workers`)."""
+registration of trial actors (:func:`trial_actors_take_prestarted_workers`) and its loop's
+saving of reported checkpoints (:func:`checkpoints_registered_from_reports`)."""
 
 
 PRESTARTED_IDLE_MS = 10_000
@@ -225,49 +232,6 @@ def trial_actors_take_prestarted_workers(
     cache.get = get  # type: ignore[method-assign]
 
 
-INTEGRATION_CALLBACKS = (
-    "WandbLoggerCallback",
-    "MLflowLoggerCallback",
-    "CometLoggerCallback",
-    "AimLoggerCallback",
-)
-"""The class names of Ray's logger integrations that Ray Tune's usage tag counts by name."""
-
-
-def count_callbacks_by_name() -> None:
-    """Ray Tune's usage tag of the run's callbacks, counted without importing W&B.
-
-    ``ray.tune.run`` records which callbacks a run has (``ray.air._internal.usage.
-    tag_callbacks``); its ``_count_callbacks`` imports Ray's W&B, MLflow, Comet and Aim
-    integrations only to read their class names, and Ray's W&B integration imports ``wandb``:
-    0.3 to 0.4 s on 2 cores before the first trial starts, in every run with W&B off. This
-    replaces ``_count_callbacks`` with one that counts the same names (:data:`INTEGRATION_CALLBACKS`
-    and Ray Tune's default callbacks), so the tag stays as Ray records it.
-    """
-    from ray.air._internal import usage
-
-    def count(callbacks: Sequence[Any] | None) -> dict[str, int]:
-        from ray.tune import Callback
-        from ray.tune.logger import LoggerCallback
-        from ray.tune.utils.callback import DEFAULT_CALLBACK_CLASSES
-
-        named = {*INTEGRATION_CALLBACKS, *(cls.__name__ for cls in DEFAULT_CALLBACK_CLASSES)}
-        counts: dict[str, int] = collections.defaultdict(int)
-        for callback in callbacks or []:
-            if not isinstance(callback, Callback):
-                continue
-            name = type(callback).__name__
-            if name in named:
-                counts[name] += 1
-            elif isinstance(callback, LoggerCallback):
-                counts["CustomLoggerCallback"] += 1
-            else:
-                counts["CustomCallback"] += 1
-        return counts
-
-    usage._count_callbacks = count
-
-
 def prestart_workers(raylet_address: str, count: int, keep_alive_s: int) -> None:
     """Have the raylet at ``raylet_address`` start ``count`` Python workers that wait for work.
 
@@ -362,6 +326,92 @@ def reported_cluster_config() -> Any | None:
         return state.get_cluster_config()
     except Exception:  # an older or client-mode Ray without this call: treat as unreported
         return None
+
+
+# --- Ray Tune's loop --------------------------------------------------------------------------
+
+
+INTEGRATION_CALLBACKS = (
+    "WandbLoggerCallback",
+    "MLflowLoggerCallback",
+    "CometLoggerCallback",
+    "AimLoggerCallback",
+)
+"""The class names of Ray's logger integrations that Ray Tune's usage tag counts by name."""
+
+
+def count_callbacks_by_name() -> None:
+    """Ray Tune's usage tag of the run's callbacks, counted without importing W&B.
+
+    ``ray.tune.run`` records which callbacks a run has (``ray.air._internal.usage.
+    tag_callbacks``); its ``_count_callbacks`` imports Ray's W&B, MLflow, Comet and Aim
+    integrations only to read their class names, and Ray's W&B integration imports ``wandb``:
+    0.3 to 0.4 s on 2 cores before the first trial starts, in every run with W&B off. This
+    replaces ``_count_callbacks`` with one that counts the same names (:data:`INTEGRATION_CALLBACKS`
+    and Ray Tune's default callbacks), so the tag stays as Ray records it.
+    """
+    from ray.air._internal import usage
+
+    def count(callbacks: Sequence[Any] | None) -> dict[str, int]:
+        from ray.tune import Callback
+        from ray.tune.logger import LoggerCallback
+        from ray.tune.utils.callback import DEFAULT_CALLBACK_CLASSES
+
+        named = {*INTEGRATION_CALLBACKS, *(cls.__name__ for cls in DEFAULT_CALLBACK_CLASSES)}
+        counts: dict[str, int] = collections.defaultdict(int)
+        for callback in callbacks or []:
+            if not isinstance(callback, Callback):
+                continue
+            name = type(callback).__name__
+            if name in named:
+                counts[name] += 1
+            elif isinstance(callback, LoggerCallback):
+                counts["CustomLoggerCallback"] += 1
+            else:
+                counts["CustomCallback"] += 1
+        return counts
+
+    usage._count_callbacks = count
+
+
+@contextlib.contextmanager
+def checkpoints_registered_from_reports() -> Iterator[None]:
+    """While open, a function trainable's reported checkpoint is registered from its report.
+
+    For each report with a checkpoint, Ray Tune's loop asks the trial's actor to ``save`` and
+    holds the trial until that answer comes back; a function trainable's ``save`` only returns
+    the checkpoint it reported, which its session has already written to the trial's folder.
+    That second call holds the trial for one more round trip per report. Here
+    ``TuneController._checkpoint_trial_if_needed`` builds the same ``_TrainingResult`` on the
+    driver from the report (the checkpoint at ``checkpoint_dir_name`` in the trial's folder, the
+    report's metrics) and hands it to ``TuneController._on_saving_result`` at once, so the
+    trial goes on as soon as its report is processed. Open it only around runs whose trainable
+    is a function reporting plain ``ray.tune.Checkpoint`` objects (the built-in trainables and
+    command trials) and whose scheduler neither pauses trials nor saves them itself (not PBT
+    nor HyperBand). Other saves (a pause, PBT's) still go to the actor.
+    """
+    from ray.train._internal.session import _TrainingResult
+    from ray.tune import Checkpoint
+    from ray.tune.execution.tune_controller import TuneController
+
+    rays_own = TuneController._checkpoint_trial_if_needed
+
+    def checkpoint_if_needed(self: Any, trial: Trial, force: bool = False) -> None:
+        directory = trial.last_result.get(CHECKPOINT_DIR_KEY)
+        storage = trial.storage
+        if not (force and directory and storage and trial.temporary_state.ray_actor):
+            rays_own(self, trial, force)
+            return
+        checkpoint = Checkpoint(
+            path=f"{storage.trial_fs_path}/{directory}", filesystem=storage.storage_filesystem
+        )
+        self._on_saving_result(trial, _TrainingResult(checkpoint, dict(trial.last_result)))
+
+    TuneController._checkpoint_trial_if_needed = checkpoint_if_needed  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        TuneController._checkpoint_trial_if_needed = rays_own  # type: ignore[method-assign]
 
 
 # --- console ---------------------------------------------------------------------------------

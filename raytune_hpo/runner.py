@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 import os
@@ -458,13 +459,30 @@ def fit_and_score(
     """:func:`fit`, then :func:`score_best_trial`; then, on the warm Ray, the workers the
     trials took are replaced for the next run (:func:`raytune_hpo.cluster.keep_warm`; after
     the scoring, whose imports the new workers' start would slow)."""
+    registering: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
+    if checkpoints_from_reports(cfg):
+        registering = ray_internals.checkpoints_registered_from_reports()
     try:
-        results = fit(tuner, path)
+        with registering:
+            results = fit(tuner, path)
         return ExperimentOutcome(
             path, results, score_best_trial(cfg, results, path, data, evaluate), cfg
         )
     finally:
         cluster.keep_warm()
+
+
+SCHEDULERS_THAT_NEVER_SAVE = frozenset({"fifo", "asha", "median"})
+"""Schedulers that never pause a trial nor save one themselves (PBT and HyperBand do); one
+not named here keeps Ray Tune's own saving."""
+
+
+def checkpoints_from_reports(cfg: ExperimentConfig) -> bool:
+    """Whether Ray Tune may register a reported checkpoint without asking the trial for it
+    again (:func:`ray_internals.checkpoints_registered_from_reports`): for the built-in
+    trainables and command trials under a scheduler that never saves by itself."""
+    ours = cfg.builtin is not None or isinstance(cfg.trainable, CommandSpec)
+    return ours and cfg.scheduler.name in SCHEDULERS_THAT_NEVER_SAVE
 
 
 def fit(tuner: tune.Tuner, path: storage.Location) -> tune.ResultGrid:

@@ -475,3 +475,15 @@ def test_a_raised_num_to_keep_is_said_except_under_quiet(
     assert checkpoint_config(cfg, None, output).num_to_keep == 4
     line = "keeping 4 checkpoints per trial instead of 1 (checkpoint.num_to_keep)"
     assert (line in capsys.readouterr().out) is said
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDULERS))
+def test_checkpoints_come_from_reports_only_under_schedulers_that_never_save(name: str) -> None:
+    from raytune_hpo.runner import checkpoints_from_reports
+
+    never_saves = name in {"fifo", "asha", "median"}  # PBT saves; HyperBand pauses
+    assert checkpoints_from_reports(make_config(scheduler=name)) is never_saves
+    command = make_config(scheduler=name, trainable={"command": "python train.py ${args}"})
+    assert checkpoints_from_reports(command) is never_saves
+    user_code = make_config(scheduler=name, trainable="my_package.training:train")
+    assert checkpoints_from_reports(user_code) is False
