@@ -456,9 +456,11 @@ def fit_and_score(
     data: DatasetArrays | None,
     evaluate: Callable[[Path, dict[str, Any]], dict[str, Any]] | None,
 ) -> ExperimentOutcome:
-    """:func:`fit`, then :func:`score_best_trial`; then, on the warm Ray, the workers the
-    trials took are replaced for the next run (:func:`raytune_hpo.cluster.keep_warm`; after
-    the scoring, whose imports the new workers' start would slow)."""
+    """:func:`fit` (reported checkpoints registered from the reports where
+    :func:`checkpoints_from_reports` allows), then :func:`score_best_trial`; then, on the warm
+    Ray, the workers the trials took are replaced for the next run
+    (:func:`raytune_hpo.cluster.keep_warm`; after the scoring, whose imports the new workers'
+    start would slow)."""
     registering: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
     if checkpoints_from_reports(cfg):
         registering = ray_internals.checkpoints_registered_from_reports()
