@@ -348,9 +348,12 @@ def count_callbacks_by_name() -> None:
     integrations only to read their class names, and Ray's W&B integration imports ``wandb``:
     0.3 to 0.4 s on 2 cores before the first trial starts, in every run with W&B off. This
     replaces ``_count_callbacks`` with one that counts the same names (:data:`INTEGRATION_CALLBACKS`
-    and Ray Tune's default callbacks), so the tag stays as Ray records it.
+    and Ray Tune's default callbacks), so the tag stays as Ray records it; Ray's own stays at
+    its ``rays_own``.
     """
     from ray.air._internal import usage
+
+    rays_own = getattr(usage._count_callbacks, "rays_own", usage._count_callbacks)
 
     def count(callbacks: Sequence[Any] | None) -> dict[str, int]:
         from ray.tune import Callback
@@ -371,6 +374,7 @@ def count_callbacks_by_name() -> None:
                 counts["CustomCallback"] += 1
         return counts
 
+    count.rays_own = rays_own  # type: ignore[attr-defined]
     usage._count_callbacks = count
 
 

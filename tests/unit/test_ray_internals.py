@@ -99,12 +99,14 @@ def test_callbacks_counted_by_name_as_ray_counts_them() -> None:
         tune.Callback(),
         object(),
     ]
-    rays_own = usage._count_callbacks
+    before = usage._count_callbacks  # Ray's own, or ours when a run in this process set it
     try:
         ray_internals.count_callbacks_by_name()
         by_name = usage._count_callbacks(callbacks)
+        rays_own = usage._count_callbacks.rays_own  # type: ignore[attr-defined]
     finally:
-        usage._count_callbacks = rays_own
+        usage._count_callbacks = before
+    assert rays_own.__module__ == "ray.air._internal.usage"
     assert dict(by_name) == dict(rays_own(callbacks))
     assert by_name == {
         "WandbLoggerCallback": 1,
