@@ -16,7 +16,6 @@ import os
 import platform
 import shlex
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -28,8 +27,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from raytune_hpo.cluster import warm
-from raytune_hpo.cluster.processes import processes_naming
+from raytune_hpo.cluster import processes, warm
 from raytune_hpo.data import IMAGE_SIZE, DatasetArrays
 
 T = TypeVar("T")
@@ -281,9 +279,7 @@ def kept_warm_ray() -> Iterator[tuple[str, str]]:
         yield temp, record["address"]
     finally:
         subprocess.run([*command, "--stop"], env=env, capture_output=True, timeout=120)
-        for pid in processes_naming(temp):
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
+        processes.end(processes.with_descendants(processes.processes_naming(temp)), 0.0)
         shutil.rmtree(temp, ignore_errors=True)
 
 

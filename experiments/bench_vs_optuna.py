@@ -75,6 +75,10 @@ WORKERS = 2
 HEADLINE = "time_to_target_ours_vs_optuna"
 
 
+Report = tuple[float, float, str]
+"""``(report_time, validation_error, trial)`` of one report."""
+
+
 @dataclass(frozen=True)
 class Outcome:
     """One run, seconds from its launch; ``epoch_interval_s``: the median time between two
@@ -98,10 +102,6 @@ class Outcome:
             epochs=len(ordered),
             epoch_interval_s=median(epoch_intervals(ordered)),
         )
-
-
-Report = tuple[float, float, str]
-"""``(report_time, validation_error, trial)`` of one report."""
 
 
 def epoch_intervals(ordered: Sequence[Report]) -> list[float]:
