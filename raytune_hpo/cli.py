@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 # What a command needs is imported inside it, so that `--help`, `summary` and `compare` never
 # pay for Ray Tune, torch or W&B (tests/unit/test_import_weight.py).
+EXIT_TRIALS_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 """Exit code of a command stopped by Ctrl-C (128 + SIGINT), as :mod:`raytune_hpo.interrupts`."""
@@ -66,14 +67,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
     import yaml
 
     from raytune_hpo import search_space
-    from raytune_hpo.runner import resolve_evaluate, resolve_trainable
+    from raytune_hpo.runner import check_loads_on_workers, resolve_evaluate, resolve_trainable
     from raytune_hpo.schedulers import build_scheduler
     from raytune_hpo.searchers import build_searcher
 
     cfg = _config_from_args(args)
     search_paths = (Path(args.file).resolve().parent,)
     with _naming_file(args.file):
-        resolve_trainable(cfg, search_paths=search_paths)
+        code = resolve_trainable(cfg, search_paths=search_paths)
+        if code is not None:
+            check_loads_on_workers(cfg, code)
         resolve_evaluate(cfg, search_paths)
     print(yaml.safe_dump(cfg.model_dump(), sort_keys=False), end="")
     space = search_space.to_param_space(cfg.search_space)
@@ -279,6 +282,10 @@ VERBOSE_HELP = (
     "event and a progress bar"
 )
 QUIET_HELP = "print only errors and the final result"
+SHOW_OUTPUT_HELP = (
+    "also print every line the trials print, prefixed by the trial id (by default it stays in "
+    "each trial's stdout and stderr files)"
+)
 
 
 def add_output_flags(
@@ -291,6 +298,13 @@ def add_output_flags(
     )
     group.add_argument(
         "--quiet", dest="output", action="store_const", const="quiet", help=quiet_help
+    )
+    group.add_argument(
+        "--show-output",
+        dest="output",
+        action="store_const",
+        const="show_output",
+        help=SHOW_OUTPUT_HELP,
     )
     parser.set_defaults(output="normal")
 
@@ -427,6 +441,11 @@ def _dispatch(args: argparse.Namespace) -> int:
             raise
         print(f"raytune-hpo: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except RuntimeError as err:
+        if not _raised_by(err, "trial_checks", "TrialsFailed"):
+            raise
+        print(f"raytune-hpo: error: {err}", file=sys.stderr)
+        return EXIT_TRIALS_FAILED
     except KeyboardInterrupt as err:
         if _raised_by(err, "interrupts", "ExperimentInterrupted"):
             stopped = cast("ExperimentInterrupted", err)

@@ -31,11 +31,13 @@ def format_value(value: Any) -> str:
 def expand_command(spec: CommandSpec, config: Mapping[str, Any], json_file: Path) -> list[str]:
     """The command's arguments with the trial's hyperparameters filled in (W&B Sweeps' macros).
 
-    ``${args}`` becomes one ``--name=value`` argument per hyperparameter, ``${args_no_hyphens}``
-    one ``name=value`` argument each (Hydra overrides), both sorted by name; they must stand
-    alone. ``${args_json_file}`` becomes ``json_file``, ``${name}`` the value of hyperparameter
-    ``name``, both also inside a larger argument (``--lr=${learning_rate}``). ``$$`` is a
-    literal ``$``. Values are written by :func:`format_value`.
+    ``${args}`` becomes one ``--name=value`` argument per hyperparameter (with
+    ``spec.booleans == "flag"``, a boolean as a bare ``--name`` when True and nothing when
+    False), ``${args_no_hyphens}`` one ``name=value`` argument each (Hydra overrides), both
+    sorted by name; they must stand alone. ``${args_json_file}`` becomes ``json_file``,
+    ``${name}`` the value of hyperparameter ``name``, both also inside a larger argument
+    (``--lr=${learning_rate}``). ``$$`` is a literal ``$``. Values are written by
+    :func:`format_value`.
 
     Args:
         spec: The command.
@@ -45,16 +47,24 @@ def expand_command(spec: CommandSpec, config: Mapping[str, Any], json_file: Path
     Raises:
         ValueError: A macro names no hyperparameter, or ``${args}`` shares an argument.
     """
-    pairs = [(str(name), format_value(value)) for name, value in sorted(config.items())]
+    items = [(str(name), value) for name, value in sorted(config.items())]
     argv: list[str] = []
     for item in spec.argv_template():
         if item == "${args}":
-            argv += [f"--{name}={value}" for name, value in pairs]
+            argv += [arg for name, value in items for arg in _options(name, value, spec.booleans)]
         elif item == "${args_no_hyphens}":
-            argv += [f"{name}={value}" for name, value in pairs]
+            argv += [f"{name}={format_value(value)}" for name, value in items]
         else:
             argv.append(_expand_item(item, config, json_file))
     return argv
+
+
+def _options(name: str, value: Any, booleans: str) -> list[str]:
+    """``${args}``'s arguments for one hyperparameter: ``--name=value``, or a flag or none."""
+    value = plain(value)
+    if booleans == "flag" and isinstance(value, bool):
+        return [f"--{name}"] if value else []
+    return [f"--{name}={format_value(value)}"]
 
 
 def _expand_item(item: str, config: Mapping[str, Any], json_file: Path) -> str:

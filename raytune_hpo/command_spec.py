@@ -20,16 +20,25 @@ CHECKPOINT_DIR_ENV = "RAYTUNE_HPO_CHECKPOINT_DIR"
 
 
 class MetricsFormat(StrictModel):
-    """How metric lines are read from the command's standard output.
+    """Where a command trial's metrics are read, and how (:mod:`raytune_hpo.command_metrics`).
 
     ``key_value`` (default): a line holding ``<metric>=<number>`` or ``<metric>: <number>`` is one
-    report, joined by every other ``name=number`` / ``name: number`` on it. ``json``: a line
-    that is a JSON object holding the metric. ``regex``: ``pattern`` with named groups, one of
-    them the metric.
+    report, joined by every other ``name=number`` / ``name: number`` on it; a line that is a JSON
+    object or a Python dict (as Hugging Face's ``Trainer`` prints its logs) brings its numbers.
+    ``json``: a line that is a JSON object (or a Python dict) holding the metric. ``regex``:
+    ``pattern`` with named groups, one of them the metric. ``tensorboard``: scalars in the
+    TensorBoard event files the command writes (Lightning's and Keras' default loggers), one
+    report per value of the metric's tag. Numbers written as strings (``'0.69'``) count as
+    numbers.
+
+    ``step`` (optional) names a key (a group, a tag) that counts reports, such as ``epoch``: a
+    metric line or value is a report only when it carries the step, grown past the last
+    report's, so that per-batch lines that also show the metric are not taken for epochs.
     """
 
-    format: Literal["key_value", "json", "regex"] = "key_value"
+    format: Literal["key_value", "json", "regex", "tensorboard"] = "key_value"
     pattern: str | None = None
+    step: str | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
     def _pattern_fits_format(self) -> MetricsFormat:
@@ -57,13 +66,18 @@ class CommandSpec(StrictModel):
             macros ``${args}``, ``${args_no_hyphens}``, ``${args_json_file}``, ``${NAME}``.
         workdir: Folder the command runs in; relative to the YAML file's folder, which is also
             the default.
-        metrics: How metric lines are recognised.
+        metrics: Where and how metrics are read.
+        booleans: How ``${args}`` passes a boolean hyperparameter: ``value`` as
+            ``--name=True`` / ``--name=False``; ``flag`` as a bare ``--name`` when True and
+            nothing when False (argparse's ``store_true``). ``${args_no_hyphens}`` and
+            ``${name}`` always write the value.
         stop_grace_s: Seconds between SIGTERM and SIGKILL when a trial is stopped.
     """
 
     command: str | list[str]
     workdir: str | None = None
     metrics: MetricsFormat = MetricsFormat()
+    booleans: Literal["value", "flag"] = "value"
     stop_grace_s: float = Field(default=5.0, ge=0)
 
     @field_validator("command")

@@ -1,11 +1,13 @@
 """A training command run as a Ray Tune function trainable ("command trials").
 
-The trial's hyperparameters go in as arguments (:mod:`raytune_hpo.command_args`), every stdout
-line that holds the metric is one ``tune.report`` (:func:`parse_metric_line`), and the folder
-named by ``$RAYTUNE_HPO_CHECKPOINT_DIR`` is the trial's state: it is reported as a checkpoint
-whenever it changed, and filled from the trial's checkpoint before a restart (retry, resume,
-PBT exploit).
-The command's output is kept in ``stdout.log`` and ``stderr.log`` in the trial's folder of the
+The trial's hyperparameters go in as arguments (:mod:`raytune_hpo.command_args`), every report
+the command makes is one ``tune.report`` (a stdout line that holds the metric, or a new value of
+it in a TensorBoard event file: :mod:`raytune_hpo.command_metrics`), and the folder named by
+``$RAYTUNE_HPO_CHECKPOINT_DIR`` is the trial's state: it is reported as a checkpoint whenever it
+changed, and filled from the trial's checkpoint before a restart (retry, resume, PBT exploit).
+The command runs in ``work/`` inside the trial's folder, where the entries of its code folder
+(``workdir``) are linked while it runs (:func:`link_code_folder`): what it writes is its own.
+Its output is kept in ``stdout.log`` and ``stderr.log`` in the trial's folder of the
 experiment (with storage at a URI: in Ray's trial working directory on the node).
 
 How the command ends with its trial. The command runs in a session and process group of its
@@ -41,7 +43,6 @@ import contextlib
 import json
 import os
 import platform
-import re
 import shutil
 import signal
 import subprocess
@@ -56,100 +57,38 @@ from typing import IO, Any, cast
 from ray import tune
 
 from raytune_hpo.command_args import expand_command, plain
-from raytune_hpo.command_spec import CHECKPOINT_DIR_ENV, CommandSpec, MetricsFormat
+from raytune_hpo.command_metrics import LineReports, TensorBoardReports, missing_metric_message
+from raytune_hpo.command_spec import CHECKPOINT_DIR_ENV, CommandSpec
+from raytune_hpo.output_lines import meaningful_lines
 
 TRIAL_ID_ENV = "RAYTUNE_HPO_TRIAL_ID"
 """Names the Ray Tune trial id in the command's environment."""
 TRIAL_NAME_ENV = "RAYTUNE_HPO_TRIAL_NAME"
 """Names the Ray Tune trial name in the command's environment."""
+CODE_DIR_ENV = "RAYTUNE_HPO_CODE_DIR"
+"""Names the code folder (``workdir``) in the command's environment; the command runs in a
+working directory of its own inside its trial folder."""
 STDOUT_LOG = "stdout.log"
 STDERR_LOG = "stderr.log"
+WORK_FOLDER = "work"
+"""The command's working directory, inside its trial folder."""
+NOT_LINKED = frozenset(
+    {"lightning_logs", "runs", "wandb", "mlruns", "outputs", "multirun", "__pycache__"}
+)
+"""Folders of the code folder not linked into a trial's working directory: what frameworks
+write there by default (Lightning, TensorBoard's ``SummaryWriter``, W&B, MLflow, Hydra) belongs
+to each trial, not to a folder the trials share."""
 TAIL_LINES = 20
-"""Lines of stdout or stderr quoted in an error."""
+"""Meaningful lines of stdout or stderr quoted in an error."""
+_KEPT_LINES = 500
+"""Raw lines kept to find the meaningful ones among progress bars."""
 _POLL_S = 0.02
+EVENTS_POLL_S = 0.25
+"""Seconds between two reads of a command's TensorBoard event files."""
 
 
 class CommandError(RuntimeError):
     """A command trial's command failed, or ended without reporting its metric."""
-
-
-# --- metrics ----------------------------------------------------------------------------------
-
-_NUMBER = r"[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|(?i:nan|inf(?:inity)?))"
-_PAIR = re.compile(
-    rf"(?<![\w.\-/])(?P<name>[A-Za-z_][\w.\-/]*)\s*[=:]\s*(?P<value>{_NUMBER})(?=$|[\s,;|)\]}}])"
-)
-_INTEGER = re.compile(r"[-+]?\d+")
-
-
-def parse_metric_line(line: str, metric: str, fmt: MetricsFormat) -> dict[str, Any] | None:
-    """The metrics of one line of output, or None when it does not report ``metric``.
-
-    - ``key_value``: every ``name=number`` or ``name: number`` on the line, names starting with
-      a letter or ``_`` (``val/loss``, ``top-1``, ``eval.acc`` count), numbers such as ``3``,
-      ``-0.5``, ``1e-3``, ``nan``, ``inf``, followed by a space, ``,;|)]}`` or the end (so
-      ``12:30`` and ``95%`` are no numbers). ``epoch 3: loss=0.4`` holds only ``loss``: a name
-      must be followed by its ``=`` or ``:``.
-    - ``json``: a line that is a JSON object; all its keys.
-    - ``regex``: the named groups of the pattern's first match; numbers become numbers.
-
-    Integers stay ``int``, other numbers are ``float``. The line reports ``metric`` when it
-    holds it as a number.
-
-    Raises:
-        ValueError: The regex has no group named ``metric``.
-    """
-    text = line.rstrip("\r\n")
-    if fmt.format == "key_value":
-        values: dict[str, Any] = {m["name"]: _number(m["value"]) for m in _PAIR.finditer(text)}
-    elif fmt.format == "json":
-        values = _json_object(text)
-    else:
-        values = _regex_groups(text, metric, str(fmt.pattern))
-    found = values.get(metric)
-    return values if isinstance(found, (int, float)) and not isinstance(found, bool) else None
-
-
-def _number(text: str) -> int | float:
-    return int(text) if _INTEGER.fullmatch(text) else float(text)
-
-
-def _json_object(text: str) -> dict[str, Any]:
-    stripped = text.strip()
-    if not stripped.startswith("{"):
-        return {}
-    try:
-        parsed = json.loads(stripped)
-    except ValueError:
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
-
-
-def _regex_groups(text: str, metric: str, pattern: str) -> dict[str, Any]:
-    compiled = re.compile(pattern)
-    if metric not in compiled.groupindex:
-        groups = ", ".join(compiled.groupindex)
-        raise ValueError(
-            f"metrics pattern {pattern!r} has no group named {metric!r} (the experiment's "
-            f"metric); its groups: {groups}"
-        )
-    match = compiled.search(text)
-    if match is None:
-        return {}
-    return {
-        name: _number(value) if re.fullmatch(_NUMBER, value) else value
-        for name, value in match.groupdict().items()
-        if value is not None
-    }
-
-
-def expected_line(metric: str, fmt: MetricsFormat) -> str:
-    """An example of a line that reports ``metric`` in format ``fmt``, for error messages."""
-    if fmt.format == "key_value":
-        return f"'{metric}=0.123'"
-    if fmt.format == "json":
-        return f"'{json.dumps({metric: 0.123})}'"
-    return f"a line matching {fmt.pattern!r} with group {metric!r}"
 
 
 # --- process groups ---------------------------------------------------------------------------
@@ -376,25 +315,29 @@ class CommandProcess:
 def train_command(config: dict[str, Any], *, spec: CommandSpec, metric: str) -> None:
     """Run ``spec``'s command as one trial: a Ray Tune function trainable.
 
-    Use it as ``tune.with_parameters(train_command, spec=spec, metric=metric)``. Each stdout line
-    that reports ``metric`` (:func:`parse_metric_line`) is one ``tune.report``; it carries a
-    checkpoint when the folder ``$RAYTUNE_HPO_CHECKPOINT_DIR`` changed since the last one. The
+    Use it as ``tune.with_parameters(train_command, spec=spec, metric=metric)``. Each report of
+    ``metric`` (a stdout line or a TensorBoard scalar, as ``spec.metrics`` says) is one
+    ``tune.report``; it carries a checkpoint when the folder ``$RAYTUNE_HPO_CHECKPOINT_DIR``
+    changed since the last one. The command runs in ``work/`` of its trial folder, with its code
+    folder's entries linked in (:func:`link_code_folder`). The
     command should write its state there (best by writing a file and renaming it) before it
     prints the metric line, and read it back when it starts: a restarted trial finds its
     checkpoint (or a PBT donor's) there. Also in the environment: ``RAYTUNE_HPO_TRIAL_ID``,
-    ``RAYTUNE_HPO_TRIAL_NAME``, ``PYTHONUNBUFFERED=1`` (unless set): other programs must flush
+    ``RAYTUNE_HPO_TRIAL_NAME``, ``RAYTUNE_HPO_CODE_DIR`` (the code folder),
+    ``PYTHONUNBUFFERED=1`` (unless set): other programs must flush
     stdout after each metric line. ``PATH`` starts with the folder of the trial's Python, so
     ``python`` runs in the toolkit's environment.
 
     Args:
         config: The trial's hyperparameters.
-        spec: The command, its workdir (None: Ray Tune's original working directory) and how it
-            reports metrics.
+        spec: The command, its code folder (``workdir``; None: Ray Tune's original working
+            directory) and how it reports metrics.
         metric: The experiment's metric; the command must report it.
 
     Raises:
         CommandError: The command could not start, exited with a non-zero code (the message
-            quotes the end of its stderr), or exited without ever reporting ``metric``.
+            quotes the end of its stderr), or exited without ever reporting ``metric`` (the
+            message's first line names what it did report, and the fix).
         ValueError: The command holds an unknown macro.
     """
     context = tune.get_context()
@@ -415,23 +358,36 @@ def train_command(config: dict[str, Any], *, spec: CommandSpec, metric: str) -> 
         json_file = scratch / "config.json"
         json_file.write_text(json.dumps(plain(config), indent=2, sort_keys=True, default=str))
         argv = expand_command(spec, config, json_file)
+        code_folder = _code_folder(spec)
         env = {
             **os.environ,
             "PYTHONUNBUFFERED": os.environ.get("PYTHONUNBUFFERED", "1"),
             # ``python`` is the Python that runs the trial, as in an activated environment.
             "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
             CHECKPOINT_DIR_ENV: str(checkpoint_dir),
+            CODE_DIR_ENV: str(code_folder),
             TRIAL_ID_ENV: context.get_trial_id(),
             TRIAL_NAME_ENV: context.get_trial_name(),
         }
-        process = CommandProcess(argv, _workdir(spec), env, spec.stop_grace_s)
+        work = folder / WORK_FOLDER
+        links = link_code_folder(work, code_folder)
         try:
-            stderr = _Drain(cast(IO[str], process.popen.stderr), folder / STDERR_LOG, sys.stderr)
-            stdout_tail, reports = _report_lines(process, folder, checkpoint_dir, metric, spec)
-            code = process.popen.wait()
-            stderr.join()
+            process = CommandProcess(argv, work, env, spec.stop_grace_s)
+            try:
+                stderr = _Drain(
+                    cast(IO[str], process.popen.stderr), folder / STDERR_LOG, sys.stderr
+                )
+                reporter = _Reporter(process, checkpoint_dir)
+                if spec.metrics.format == "tensorboard":
+                    stdout_tail, seen = _report_events(reporter, folder, work, metric, spec)
+                else:
+                    stdout_tail, seen = _report_lines(reporter, folder, metric, spec)
+                code = process.popen.wait()
+                stderr.join()
+            finally:
+                process.end()
         finally:
-            process.end()
+            unlink(links)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
         _GUARDIAN.drop(scratch)
@@ -445,54 +401,129 @@ def train_command(config: dict[str, Any], *, spec: CommandSpec, metric: str) -> 
             f"command {how}: {spec.label}\n"
             f"last lines of stderr ({folder / STDERR_LOG}):\n" + _lines(stderr.tail)
         )
-    if reports == 0 and restored is None:  # a restarted trial has reported before
+    if reporter.reports == 0 and restored is None:  # a restarted trial has reported before
         raise CommandError(
-            f"command exited without reporting the metric {metric!r}: print lines such as "
-            f"{expected_line(metric, spec.metrics)} (metrics format {spec.metrics.format}): "
-            f"{spec.label}\nlast lines of stdout ({folder / STDOUT_LOG}):\n" + _lines(stdout_tail)
+            f"{missing_metric_message(metric, spec.metrics, seen)}\ncommand: {spec.label}\n"
+            f"last lines of stdout ({folder / STDOUT_LOG}):\n" + _lines(stdout_tail)
         )
 
 
 def _lines(tail: Iterable[str]) -> str:
-    return "\n".join(tail) or "(none)"
+    return "\n".join(meaningful_lines(tail, TAIL_LINES)) or "(none)"
 
 
-def _workdir(spec: CommandSpec) -> Path:
+def _code_folder(spec: CommandSpec) -> Path:
     if spec.workdir is not None:
         folder = Path(spec.workdir)
     else:
         folder = Path(os.environ.get("TUNE_ORIG_WORKING_DIR") or os.getcwd())
     if not folder.is_dir():
         raise CommandError(f"workdir {folder} is no folder on {platform.node()}")
-    return folder
+    return folder.resolve()
+
+
+def link_code_folder(work: Path, code: Path) -> list[Path]:
+    """Make ``work`` a working directory of its own that still reads ``code``'s files.
+
+    Each entry of ``code`` gets a symbolic link of the same name in ``work``, except the
+    framework output folders of :data:`NOT_LINKED`, names ``work`` already holds, and a folder
+    that holds ``work`` itself (results kept inside the code folder). What the command writes
+    into ``work`` stays the trial's own; a write *into* a linked folder reaches the shared one.
+
+    Returns:
+        The links made, for :func:`unlink`.
+    """
+    work.mkdir(parents=True, exist_ok=True)
+    links = []
+    for entry in sorted(code.iterdir()):
+        link = work / entry.name
+        if entry.name in NOT_LINKED or link.is_symlink() or link.exists():
+            continue
+        if work.resolve().is_relative_to(entry.resolve()):
+            continue
+        link.symlink_to(entry)
+        links.append(link)
+    return links
+
+
+def unlink(links: Iterable[Path]) -> None:
+    """Remove the links :func:`link_code_folder` made: the trial folder keeps what the command
+    wrote, not the code folder's contents."""
+    for link in links:
+        with contextlib.suppress(FileNotFoundError):
+            link.unlink()
+
+
+class _Reporter:
+    """Reports a command's metrics to Ray Tune, each with its state folder when it changed.
+
+    The command's group is paused from the moment a report is found until Ray Tune asks for
+    the next result, as a Python function trial would be.
+    """
+
+    def __init__(self, process: CommandProcess, checkpoint_dir: Path) -> None:
+        self.process = process
+        self.checkpoint_dir = checkpoint_dir
+        self.reports = 0
+        self._reported = _fingerprint(checkpoint_dir)
+
+    def report(self, metrics: dict[str, Any]) -> None:
+        """One ``tune.report`` of ``metrics``, with a checkpoint if the folder changed."""
+        self.process.pause()
+        current = _fingerprint(self.checkpoint_dir)
+        checkpoint = None
+        if current and current != self._reported:
+            checkpoint = tune.Checkpoint.from_directory(str(self.checkpoint_dir))
+            self._reported = current
+        tune.report(metrics, checkpoint=checkpoint)
+        self.process.resume()
+        self.reports += 1
 
 
 def _report_lines(
-    process: CommandProcess, folder: Path, checkpoint_dir: Path, metric: str, spec: CommandSpec
-) -> tuple[collections.deque[str], int]:
-    """Log, echo and report the command's stdout until it ends; its last lines and reports."""
-    tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
-    reports = 0
-    reported = _fingerprint(checkpoint_dir)
+    reporter: _Reporter, folder: Path, metric: str, spec: CommandSpec
+) -> tuple[collections.deque[str], list[str]]:
+    """Log, echo and report the command's stdout lines until it ends.
+
+    Returns:
+        Its last lines, and the numeric keys seen on them.
+    """
+    reader = LineReports(metric, spec.metrics)
+    tail: collections.deque[str] = collections.deque(maxlen=_KEPT_LINES)
+    stdout = cast(IO[str], reporter.process.popen.stdout)
     with open(folder / STDOUT_LOG, "a", encoding="utf-8", buffering=1) as log:
-        for line in cast(IO[str], process.popen.stdout):
+        for line in stdout:
             log.write(line)
             sys.stdout.write(line)
             sys.stdout.flush()
             tail.append(line.rstrip("\n"))
-            metrics = parse_metric_line(line, metric, spec.metrics)
-            if metrics is None:
-                continue
-            process.pause()  # until Ray Tune asks for the next result, as a function trial
-            current = _fingerprint(checkpoint_dir)
-            checkpoint = None
-            if current and current != reported:
-                checkpoint = tune.Checkpoint.from_directory(str(checkpoint_dir))
-                reported = current
-            tune.report(metrics, checkpoint=checkpoint)
-            process.resume()
-            reports += 1
-    return tail, reports
+            metrics = reader.feed(line)
+            if metrics is not None:
+                reporter.report(metrics)
+    return tail, reader.keys_seen
+
+
+def _report_events(
+    reporter: _Reporter, folder: Path, work: Path, metric: str, spec: CommandSpec
+) -> tuple[collections.deque[str], list[str]]:
+    """Report the scalars of the TensorBoard event files the command writes below ``work``
+    until it ends (read every :data:`EVENTS_POLL_S`, and once more after its end); its stdout
+    is logged and echoed meanwhile.
+
+    Returns:
+        The last lines of its stdout, and the TensorBoard tags seen.
+    """
+    reader = TensorBoardReports(work, metric, spec.metrics.step)
+    stdout = _Drain(cast(IO[str], reporter.process.popen.stdout), folder / STDOUT_LOG, sys.stdout)
+    while True:
+        ended = reporter.process.popen.poll() is not None
+        for metrics in reader.poll():
+            reporter.report(metrics)
+        if ended:
+            break
+        time.sleep(EVENTS_POLL_S)
+    stdout.join()
+    return stdout.tail, reader.tags_seen
 
 
 def _fingerprint(folder: Path) -> frozenset[tuple[str, int, int]]:
@@ -511,7 +542,7 @@ class _Drain:
     """Copies a pipe's lines to a log file and a stream in a thread; keeps the last lines."""
 
     def __init__(self, pipe: IO[str], log: Path, echo: IO[str]) -> None:
-        self.tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
+        self.tail: collections.deque[str] = collections.deque(maxlen=_KEPT_LINES)
         self._thread = threading.Thread(target=self._copy, args=(pipe, log, echo), daemon=True)
         self._thread.start()
 

@@ -1,12 +1,14 @@
 """What an experiment prints while it runs: a header, one line per trial event, live progress.
 
-Three output modes:
+Four output modes:
 
 - ``normal``: the header (experiment, folder, searcher and scheduler, trials, budget,
   resources, W&B), one line per trial event (started, stopped early, finished, failed and
-  retried, errored, PBT exploit, diverged), the trial's own output prefixed by its id, and the
-  progress: a bar redrawn in place on a terminal, a status line every ``STATUS_EVERY_S`` in a
-  pipe or log file, and a last status line at the end;
+  retried, errored, PBT exploit, diverged), and the progress: a bar redrawn in place on a
+  terminal, a status line every ``STATUS_EVERY_S`` in a pipe or log file, and a last status
+  line at the end. A trial's own output stays in its files; a failed trial's line is followed
+  by the last meaningful lines of its error (for a command: of its output);
+- ``show_output``: as ``normal``, with every line the trials print, prefixed by the trial id;
 - ``quiet``: failed trials only (on stderr);
 - ``verbose``: the header, then Ray Tune's own output as Ray prints it.
 
@@ -53,6 +55,7 @@ from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from raytune_hpo import ray_internals
+from raytune_hpo.output_lines import error_details, error_headline
 from raytune_hpo.search_space import spec_kind
 
 if TYPE_CHECKING:
@@ -60,8 +63,12 @@ if TYPE_CHECKING:
 
     from raytune_hpo.config import ExperimentConfig
 
-OutputMode = Literal["normal", "quiet", "verbose"]
-OUTPUT_MODES: tuple[OutputMode, ...] = ("normal", "quiet", "verbose")
+OutputMode = Literal["normal", "quiet", "verbose", "show_output"]
+OUTPUT_MODES: tuple[OutputMode, ...] = ("normal", "quiet", "verbose", "show_output")
+PROGRESS_MODES: tuple[OutputMode, ...] = ("normal", "show_output")
+"""Modes that show trial events and the progress."""
+FAILURE_LINES = 5
+"""Lines of a failed trial's own output (or of its error) shown under its failure line."""
 STATUS_EVERY_S = 30.0
 """Seconds between status lines when the console is not a terminal (a pipe, a log file, CI)."""
 BAR_REFRESH_S = 0.5
@@ -108,6 +115,9 @@ _DRIVER_REPEATS = {
     # No trial reported (each one that never started has an empty ``result.json``, see
     # result_json_logger): the summary says so.
     "ray.tune.analysis.experiment_analysis": _DropMessages("Could not find best trial"),
+    # A trial's failure after Ray Tune stopped caring for it (the experiment stopped): the
+    # traceback of an error nobody asked for.
+    "ray._private.worker": _DropMessages("Unhandled error"),
     # Tune's loop timing its own steps (W&B's first run of an experiment takes seconds).
     "ray.tune.utils.util": _DropMessages("The `", "Processing trial results took"),
 }
@@ -165,7 +175,7 @@ def use_on_restored(tuner: Any, mode: OutputMode) -> None:
     callbacks; both are set for ``mode`` here (a tuner of Ray Client, which keeps its run
     config on the cluster, stays as it was).
     """
-    run_config = ray_internals.restored_run_config(tuner)
+    run_config = ray_internals.tuner_run_config(tuner)
     if run_config is None:
         return
     run_config.verbose = ray_verbosity(mode)
@@ -267,12 +277,6 @@ def after_failure(failures: int, max_failures: int, *, retried: bool) -> str:
     if max_failures == 0:
         return "it ends in ERROR (failure.max_failures is 0: no retries)"
     return f"no retries left ({max_failures} used): it ends in ERROR"
-
-
-def error_summary(text: str) -> str:
-    """The exception of an error file: its last non-empty line."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1] if lines else "no error message"
 
 
 def exploit_line(record: Mapping[str, Any]) -> str:
@@ -677,11 +681,11 @@ class ConsoleCallback(Callback):
         if self.mode == "verbose":
             return
         bar = None
-        if self.mode == "normal" and stream.isatty():
+        if self.mode in PROGRESS_MODES and stream.isatty():
             bar = self._exit.enter_context(self._bar(stream))
             self._exit.enter_context(logging_redirect_tqdm([logging.getLogger("ray")]))
         self._screen = _Screen(stream, bar)
-        self._output = _WorkerOutput(self._screen, quiet=self.mode == "quiet")
+        self._output = _WorkerOutput(self._screen, quiet=self.mode != "show_output")
         _route_worker_output(self._output)
 
     def on_trial_start(
@@ -759,7 +763,7 @@ class ConsoleCallback(Callback):
     def on_experiment_end(self, trials: list[Trial], **info: Any) -> None:
         """Leave the final progress on the console."""
         self._look(trials)
-        if self._screen is None or self.mode != "normal":
+        if self._screen is None or self.mode not in PROGRESS_MODES:
             return
         progress = self._progress(final=True)
         if self._screen.bar is not None:
@@ -793,13 +797,20 @@ class ConsoleCallback(Callback):
             return
         self._screen.line(f"[{format_duration(self._elapsed())}] {text}", err=error)
 
+    def _detail(self, text: str, *, error: bool = False) -> None:
+        """A line that belongs to the event above it, indented under it."""
+        if self._screen is None or (self.mode == "quiet" and not error):
+            return
+        self._screen.line(f"    {text}", err=error)
+
     def _failure(self, trial: Trial, *, retried: bool) -> None:
         """The failure line: the exception, what happens next and the error file."""
         epochs = (trial.last_result or {}).get("training_iteration") or 0
         error_file = trial.error_file  # the driver's copy, synced into the trial folder
-        summary = "no error file"
+        summary, details = "no error file", []
         if error_file and Path(error_file).is_file():
-            summary = error_summary(Path(error_file).read_text(errors="replace"))
+            text = Path(error_file).read_text(errors="replace")
+            summary, details = error_headline(text), error_details(text, FAILURE_LINES)
         what = after_failure(trial.num_failures, self.info.max_failures, retried=retried)
         where = f"{trial.path}/{Path(error_file).name}" if error_file and trial.path else None
         self._event(
@@ -807,6 +818,8 @@ class ConsoleCallback(Callback):
             + (f"; log: {where}" if where else ""),
             error=True,
         )
+        for line in details:
+            self._detail(line, error=True)
 
     def _metric_text(self, value: Any) -> str:
         return f"{self.info.metric} {format_value(value)}"
@@ -874,7 +887,7 @@ class ConsoleCallback(Callback):
 
     def _draw(self, *, force: bool) -> None:
         """Redraw the bar (at most every ``BAR_REFRESH_S``) or print a status line when due."""
-        if self._screen is None or self.mode != "normal":
+        if self._screen is None or self.mode not in PROGRESS_MODES:
             return
         now = time.monotonic()
         bar = self._screen.bar

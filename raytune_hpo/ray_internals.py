@@ -438,8 +438,9 @@ def output_name_line(name: str) -> bytes:
     return f"{ACTOR_NAME_MARKER}{name}\n".encode()
 
 
-def restored_run_config(tuner: Any) -> RunConfig | None:
-    """The ``RunConfig`` a tuner from ``Tuner.restore`` runs with; None for Ray Client's tuner.
+def tuner_run_config(tuner: Any) -> RunConfig | None:
+    """The ``RunConfig`` a tuner (also one from ``Tuner.restore``) runs with; None for Ray
+    Client's tuner.
 
     Relies on ``Tuner._local_tuner`` (a ``TunerInternal``) and its ``get_run_config()``, which
     returns the object the tuner runs with (changes to it take effect).

@@ -38,7 +38,10 @@ from raytune_hpo.trainables.trial import TrialSettings
 from raytune_hpo.trial_checks import (
     RAY_RESULT_KEYS,
     STRICT_CHECK_SWITCH,
+    FailFast,
     MissingMetric,
+    TrialsFailed,
+    check_some_trial_ended_well,
     stop_criteria,
     trial_check_callbacks,
 )
@@ -167,6 +170,18 @@ def resolve_trainable(
             user_code.trainable_kind(trainable)
             return trainable
         return user_code.load_trainable(str(cfg.trainable), (*search_paths, Path.cwd()))
+    except user_code.UserCodeError as err:
+        raise ConfigError("trainable", f"{cfg.trainable_label}: {err}") from None
+
+
+def check_loads_on_workers(cfg: ExperimentConfig, code: Any) -> None:
+    """Check that Ray's workers can load the user's code (:func:`user_code.check_loads_elsewhere`).
+
+    Raises:
+        ConfigError: ``trainable``: a fresh process cannot load it (the missing module named).
+    """
+    try:
+        user_code.check_loads_elsewhere(code)
     except user_code.UserCodeError as err:
         raise ConfigError("trainable", f"{cfg.trainable_label}: {err}") from None
 
@@ -302,6 +317,7 @@ def build_tuner(
     files the trial's code writes into its working directory).
     """
     tune_environment()
+    fail_fast = FailFast()
     screen = console.ConsoleCallback(
         console.ExperimentInfo.from_config(cfg, experiment_path(cfg)), output
     )
@@ -327,9 +343,9 @@ def build_tuner(
             storage_path=storage.storage_root(cfg.storage_path),
             checkpoint_config=checkpoint_config(cfg, trainable, output),
             failure_config=tune.FailureConfig(max_failures=cfg.failure.max_failures),
-            stop=stop_criteria(cfg.metric, cfg.max_epochs),
+            stop=stop_criteria(cfg.metric, cfg.max_epochs, fail_fast),
             callbacks=[
-                *trial_check_callbacks(cfg.metric, cfg.scheduler),
+                *trial_check_callbacks(cfg.metric, cfg.scheduler, fail_fast),
                 ResultJsonLogger(),
                 *tracking_callbacks(cfg),
                 *history_callbacks(cfg.scheduler, on_record=screen.exploit),
@@ -492,14 +508,21 @@ def fit(tuner: tune.Tuner, path: storage.Location) -> tune.ResultGrid:
 
     Raises:
         ConfigError: ``metric``: a trial reported without it (the keys it did report named).
+        TrialsFailed: The first trials all failed before reporting, or every trial failed.
     """
     try:
-        return interrupts.fit(tuner, path)
+        results = interrupts.fit(tuner, path)
     except Exception as err:
         missing = _find_cause(err, MissingMetric)
         if missing is None:
             raise
         raise ConfigError("metric", str(missing)) from None
+    run_config = ray_internals.tuner_run_config(tuner)
+    for callback in (run_config.callbacks or []) if run_config is not None else []:
+        if isinstance(callback, FailFast) and callback.reason is not None:
+            raise TrialsFailed(callback.reason)
+    check_some_trial_ended_well(results)
+    return results
 
 
 def _find_cause(err: BaseException, kind: type[Exception]) -> Exception | None:
@@ -550,6 +573,8 @@ def score_best_trial(
     except RuntimeError:
         return None
     if best is None or best.metrics is None or best.config is None:
+        return None
+    if _best_value(best.metrics_dataframe, cfg) is None:  # no trial reported the metric
         return None
     checkpoint = best.checkpoint
     if best.best_checkpoints:  # a trial that saved none (e.g. ``sleep``) has nothing to test

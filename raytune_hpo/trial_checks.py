@@ -1,5 +1,7 @@
 """Checks on what trials report, for code the toolkit did not write.
 
+:class:`FailFast` ends the experiment when its first trials all fail before reporting, and
+:func:`check_some_trial_ended_well` fails a run in which every trial failed.
 :class:`MetricCheck` ends the experiment at the first report that lacks the experiment's
 metric, with one line naming the metric and the keys the trial did report (Ray's own check
 raises a traceback that prints the whole result). :class:`PbtCheckpointWatch` warns once when a
@@ -11,12 +13,16 @@ after ``max_epochs`` reports or once its metric is not finite.
 from __future__ import annotations
 
 import math
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from ray.tune import Callback
 from ray.tune.experiment import Trial
 from ray.tune.stopper import Stopper
+
+from raytune_hpo.output_lines import error_headline
 
 STRICT_CHECK_SWITCH = "TUNE_DISABLE_STRICT_METRIC_CHECKING"
 """Turns Ray's own check off; :class:`MetricCheck` takes its place."""
@@ -72,6 +78,82 @@ class MetricCheck(Callback):
             raise MissingMetric(trial.trial_id, self.metric, reported)
 
 
+FAIL_FAST_TRIALS = 3
+"""The first trials to end that, all failed before their first report, end the experiment."""
+
+
+class TrialsFailed(RuntimeError):
+    """The experiment's trials failed: the first ones before reporting, or every one of them.
+
+    ``str()`` is one line with the first failure's error.
+    """
+
+
+def failure_reason(trial_id: str, error: str, where: str | None) -> str:
+    """``trial ID: <its exception line> (error file)``, from the text of its error."""
+    return f"trial {trial_id}: {error_headline(error)}" + (f" (log: {where})" if where else "")
+
+
+class FailFast(Callback):
+    """Sets :attr:`reason` when the first trials to end all failed before reporting.
+
+    Ray Tune's ``fail_fast`` ends an experiment at its first failure; this waits for the
+    first ``count`` trials (fewer when the experiment has fewer): one trial's bad luck does not
+    end an experiment, but code that cannot report does, before every trial trains in full.
+    :class:`TrialEnd` then stops the experiment as a time budget would (state saved, results
+    written), and the runner raises :class:`TrialsFailed` with the reason.
+    """
+
+    def __init__(self, count: int = FAIL_FAST_TRIALS) -> None:
+        self.count = count
+        self.reason: str | None = None
+        self._failed: list[str] = []
+        self._watching = True
+
+    def setup(self, total_num_samples: int | None = None, **info: Any) -> None:
+        if total_num_samples:
+            self.count = min(self.count, total_num_samples)
+
+    def on_trial_complete(
+        self, iteration: int, trials: list[Trial], trial: Trial, **info: Any
+    ) -> None:
+        self._watching = False  # a trial ended well: the code can work
+
+    def on_trial_error(
+        self, iteration: int, trials: list[Trial], trial: Trial, **info: Any
+    ) -> None:
+        if not self._watching:
+            return
+        if (trial.last_result or {}).get("training_iteration"):
+            self._watching = False  # it reported: the failure is not the code's start
+            return
+        error = ""
+        if trial.error_file and os.path.isfile(trial.error_file):
+            with open(trial.error_file, errors="replace") as file:
+                error = file.read()
+        where = f"{trial.path}/{Path(trial.error_file).name}" if trial.error_file else None
+        self._failed.append(failure_reason(trial.trial_id, error, where))
+        if len(self._failed) >= self.count:
+            self._watching = False
+            self.reason = (
+                f"the first {len(self._failed)} trials failed before their first report, so "
+                f"the experiment stopped; the first: {self._failed[0]}"
+            )
+
+
+def check_some_trial_ended_well(results: Any) -> None:
+    """Raise :class:`TrialsFailed` when every trial of ``results`` (a ``ResultGrid``) failed."""
+    total = len(results)
+    if total == 0 or results.num_errors < total:
+        return
+    first = next(result for result in results if result.error is not None)
+    trial_id = (first.metrics or {}).get("trial_id") or Path(first.path).name
+    raise TrialsFailed(
+        f"every trial failed ({total} of {total}); the first: "
+        + failure_reason(str(trial_id), str(first.error), None)
+    )
+
+
 class PbtCheckpointWatch(Callback):
     """Warns once if a trial gets past PBT's first perturbation without a checkpoint.
 
@@ -102,16 +184,18 @@ class PbtCheckpointWatch(Callback):
 
 
 class TrialEnd(Stopper):
-    """Ends a trial at its ``max_epochs``-th iteration, or once its metric is NaN or infinite.
+    """Ends a trial at its ``max_epochs``-th iteration, or once its metric is NaN or infinite;
+    ends the experiment once its :class:`FailFast` has a reason.
 
     Reads ``training_iteration`` itself: Ray's ``MaximumIterationStopper`` counts the results
     it sees, which overshoots once PBT restarts a trial from a donor's earlier checkpoint.
     Built-in trainables stop diverged training themselves; this covers the user's code.
     """
 
-    def __init__(self, metric: str, max_epochs: int) -> None:
+    def __init__(self, metric: str, max_epochs: int, fail_fast: FailFast | None = None) -> None:
         self.metric = metric
         self.max_epochs = max_epochs
+        self.fail_fast = fail_fast
 
     def __call__(self, trial_id: str, result: dict) -> bool:
         if result.get("training_iteration", 0) >= self.max_epochs:
@@ -120,17 +204,19 @@ class TrialEnd(Stopper):
         return isinstance(value, int | float) and not math.isfinite(value)
 
     def stop_all(self) -> bool:
-        return False
+        return self.fail_fast is not None and self.fail_fast.reason is not None
 
 
-def stop_criteria(metric: str, max_epochs: int) -> Stopper:
-    """When a trial ends besides its scheduler: ``max_epochs`` reached, or a diverged metric."""
-    return TrialEnd(metric, max_epochs)
+def stop_criteria(metric: str, max_epochs: int, fail_fast: FailFast | None = None) -> Stopper:
+    """When a trial ends besides its scheduler: ``max_epochs`` reached, or a diverged metric;
+    and the whole experiment once ``fail_fast`` has a reason."""
+    return TrialEnd(metric, max_epochs, fail_fast)
 
 
-def trial_check_callbacks(metric: str, scheduler: Any) -> list[Callback]:
-    """The checks of an experiment: the metric always, checkpoints under PBT."""
-    callbacks: list[Callback] = [MetricCheck(metric)]
+def trial_check_callbacks(metric: str, scheduler: Any, fail_fast: FailFast) -> list[Callback]:
+    """The checks of an experiment: the metric and ``fail_fast`` always, checkpoints under
+    PBT."""
+    callbacks: list[Callback] = [MetricCheck(metric), fail_fast]
     if scheduler.name == "pbt":
         callbacks.append(PbtCheckpointWatch(scheduler.perturbation_interval))
     return callbacks

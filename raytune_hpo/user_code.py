@@ -21,6 +21,8 @@ from types import ModuleType
 from typing import Any, Literal
 
 SEPARATOR = ":"
+_NEVER_BY_VALUE = frozenset({"raytune_hpo", "ray"})
+"""Packages always imported by name on the workers, wherever they lie."""
 TrainableKind = Literal["function", "class"]
 
 
@@ -114,6 +116,41 @@ def load_trainable(target: str, search_paths: tuple[Path, ...] = ()) -> Any:
     return obj
 
 
+def check_loads_elsewhere(obj: Any, timeout_s: float = 120.0) -> None:
+    """Load ``obj`` as a Ray worker would: unpickled in a fresh Python in another folder.
+
+    Catches what the driver's import hides, such as a module next to the user's file that a
+    worker cannot import by name.
+
+    Raises:
+        UserCodeError: The fresh process cannot load it; the message is its exception's line.
+    """
+    import subprocess
+    import tempfile
+
+    from ray import cloudpickle
+
+    try:
+        payload = cloudpickle.dumps(obj)
+    except Exception as err:  # noqa: BLE001 - whatever cannot be pickled is reported
+        raise UserCodeError(f"cannot be sent to Ray's workers: {_last_line(err)}") from None
+    with tempfile.TemporaryDirectory(prefix="raytune_hpo_load_") as elsewhere:
+        loaded = subprocess.run(
+            [sys.executable, "-c", _LOAD_SOURCE],
+            input=payload,
+            capture_output=True,
+            cwd=elsewhere,
+            timeout=timeout_s,
+            check=False,
+        )
+    if loaded.returncode != 0:
+        lines = loaded.stderr.decode(errors="replace").strip().splitlines() or ["no message"]
+        raise UserCodeError(f"a Ray worker could not load it: {lines[-1].strip()}")
+
+
+_LOAD_SOURCE = "import pickle, sys; pickle.loads(sys.stdin.buffer.read())"
+
+
 def runtime_env(target: str) -> dict[str, Any]:
     """What Ray must ship to every node of a cluster so that ``target``'s code imports there.
 
@@ -173,13 +210,27 @@ def _import_file(path: Path) -> ModuleType:
 
 
 def _travel_by_value(module: ModuleType) -> None:
-    """Let Ray send the module's functions and classes by value, not by name."""
+    """Let Ray send the module's functions and classes by value, not by name, and those of the
+    modules it imported from its own folder (``from train_lit import LitMLP`` next to it): a
+    worker, whose ``sys.path`` lacks that folder, could import neither by name."""
     origin = getattr(module, "__file__", None)
     if origin is None or _is_installed(origin) or module.__name__ == "__main__":
         return
     from ray import cloudpickle  # Ray's own copy, which serialises trainables
 
-    cloudpickle.register_pickle_by_value(module)
+    folder = Path(origin).resolve().parent
+    for loaded in list(sys.modules.values()):
+        if loaded is module or _is_neighbour(loaded, folder):
+            cloudpickle.register_pickle_by_value(loaded)
+
+
+def _is_neighbour(module: ModuleType, folder: Path) -> bool:
+    """Whether ``module`` is the user's code from ``folder`` (or below), not this toolkit's."""
+    origin = getattr(module, "__file__", None)
+    name = module.__name__
+    if origin is None or name == "__main__" or name.partition(".")[0] in _NEVER_BY_VALUE:
+        return False
+    return Path(origin).resolve().is_relative_to(folder) and not _is_installed(origin)
 
 
 def _source_folder(module: ModuleType) -> str | None:

@@ -21,6 +21,7 @@ from pydantic import (
 from raytune_hpo import search_space
 from raytune_hpo.base_models import EntryOptions, StrictModel
 from raytune_hpo.command_args import check_macros
+from raytune_hpo.command_metrics import UnreadableMetric, check_readable
 from raytune_hpo.command_spec import CommandSpec
 from raytune_hpo.config.errors import describe, dotted
 from raytune_hpo.config.names import check_folder_name, method_name
@@ -167,6 +168,11 @@ class ExperimentConfig(StrictModel):
                 check_macros(self.trainable, self.search_space)
             except ValueError as err:
                 raise InvalidKey("trainable.command", str(err)) from None
+            try:
+                check_readable(self.metric, self.trainable.metrics)
+            except UnreadableMetric as err:
+                key = err.key if err.key == "metric" else f"trainable.{err.key}"
+                raise InvalidKey(key, err.message) from None
         spec = self.builtin
         if spec is None:
             if self.trainable_options:

@@ -11,7 +11,7 @@ import pytest
 
 from raytune_hpo.command_args import expand_command, format_value
 from raytune_hpo.command_spec import CommandSpec, MetricsFormat
-from raytune_hpo.command_trial import expected_line, parse_metric_line
+from raytune_hpo.command_metrics import expected_line, parse_metric_line
 
 JSON_FILE = Path("/trial/config.json")
 KEY_VALUE = MetricsFormat()
@@ -60,6 +60,29 @@ def test_an_unknown_macro_names_it_and_the_known_ones() -> None:
     assert "${learning_rate}" in message
     assert "${args}, ${args_no_hyphens}, ${args_json_file}" in message
     assert "lr, momentum" in message
+
+
+def test_boolean_flags_are_bare_when_true_and_left_out_when_false() -> None:
+    spec = CommandSpec(command="train ${args} -- ${args_no_hyphens} ${accel}", booleans="flag")
+    config = {"no-accel": False, "accel": np.bool_(True), "lr": 0.1}
+    assert expand_command(spec, config, JSON_FILE) == [
+        "train",
+        "--accel",
+        "--lr=0.1",
+        "--",
+        "accel=True",
+        "lr=0.1",
+        "no-accel=False",
+        "True",
+    ]
+
+
+def test_booleans_are_values_by_default() -> None:
+    assert expand("train ${args}", {"accel": True, "cuda": False}) == [
+        "train",
+        "--accel=True",
+        "--cuda=False",
+    ]
 
 
 def test_args_inside_a_larger_argument_is_refused() -> None:
@@ -169,7 +192,7 @@ def test_names_with_slashes_and_the_last_of_two_values() -> None:
         "--val_loss=0.5",
         "",
         "loss=0.5 acc=0.9",
-        '{"val_loss": 0.5}',
+        '{"val_loss": "high"}',
     ],
 )
 def test_lines_without_the_metric_as_a_number_report_nothing(line: str) -> None:
@@ -197,7 +220,7 @@ def test_json_line_brings_all_its_keys() -> None:
     "line",
     [
         '{"loss": 0.5}',
-        '{"val_loss": "0.5"}',
+        '{"val_loss": "low"}',
         '{"val_loss": null}',
         '{"val_loss": true}',
         "[0.5]",

@@ -24,7 +24,6 @@ from raytune_hpo.console import (
     after_failure,
     concurrency,
     ending,
-    error_summary,
     exploit_line,
     format_duration,
     format_params,
@@ -105,12 +104,6 @@ def test_every_early_stopping_scheduler_has_a_name_in_a_sentence() -> None:
 )
 def test_what_follows_a_failure(failures: int, max_failures: int, retried: bool, text: str) -> None:
     assert after_failure(failures, max_failures, retried=retried) == text
-
-
-def test_the_error_is_the_last_line_of_the_error_file() -> None:
-    text = "Failure # 1 (occurred at 2026-11-30)\nTraceback (most recent call last):\n  ...\n"
-    assert error_summary(text + "RuntimeError: boom\n\n") == "RuntimeError: boom"
-    assert error_summary("") == "no error message"
 
 
 def test_an_exploit_names_trial_donor_and_old_and_new_values() -> None:

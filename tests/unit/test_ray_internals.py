@@ -61,7 +61,7 @@ def test_attributes_of_a_trial_and_a_tuner(tmp_path: Path) -> None:
     assert ray_internals.trial_actor(trial) is None
     run_config = tune.RunConfig(name="internals", storage_path=str(tmp_path))
     tuner = tune.Tuner(lambda config: None, run_config=run_config)
-    assert ray_internals.restored_run_config(tuner).name == "internals"
+    assert ray_internals.tuner_run_config(tuner).name == "internals"
 
 
 def test_marker_and_pbt_line_match_ray() -> None:
