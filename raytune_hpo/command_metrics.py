@@ -166,8 +166,8 @@ def expected_line(metric: str, fmt: MetricsFormat) -> str:
         return f"'{json.dumps(example)}'"
     if fmt.format == "tensorboard":
         return f"a TensorBoard scalar tagged {metric!r}"
-    groups = repr(metric) if step is None else f"{metric!r} and {step!r}"
-    return f"a line matching {fmt.pattern!r} with group {groups}"
+    groups = f"group {metric!r}" if step is None else f"groups {metric!r} and {step!r}"
+    return f"a line matching {fmt.pattern!r} with {groups}"
 
 
 class _Names:
@@ -256,15 +256,20 @@ class TensorBoardReports:
     Files present when the reader is made are taken as read (a restarted trial's earlier runs).
 
     A tag is a metric name. Each new value of ``metric``'s tag is one report, holding the latest
-    value of every tag; values logged right after it at the same step of the same poll (as
-    Lightning logs ``epoch`` after ``val_loss``) join it. With ``step``, a value is a report only
-    when the step grew past the last report's; ``step`` names a tag, and while no tag of that
-    name was seen the event's own step counter stands in for it, reported under that name.
+    value of every tag; values logged after it at the same step (as Lightning logs ``epoch``
+    after ``val_loss``) join it while it waits for the poll's end.
+
+    With ``step``, a value is a report only when the step grew past the last report's. ``step``
+    names a tag; where the command logs no tag of that name (Keras logs ``epoch_loss`` at step
+    ``epoch``), the events' own step counter stands in for it, reported under that name. Which
+    of the two holds is settled by the first report, which therefore waits until the step's tag
+    or an event of a later step arrives (or the final poll); later reports wait for the step's
+    tag only, as writers may flush a step's values apart.
 
     Args:
         folder: The folder the command writes its logs below; it need not exist yet.
         metric: The experiment's metric: a tag.
-        step: The tag (or the events' step counter) that counts reports, or None.
+        step: The tag (or, without such a tag, the events' step counter) that counts reports.
     """
 
     def __init__(self, folder: str | os.PathLike[str], metric: str, step: str | None = None):
@@ -274,38 +279,56 @@ class TensorBoardReports:
         self._tags = _Names()
         self._loaders: dict[str, Any] = {}
         self._latest: dict[str, int | float] = {}
-        self._open_step: int | None = None  # the step of a metric value not yet reported
+        self._logged_at: dict[str, int] = {}  # the event step of each tag's latest value
+        self._pending: int | None = None  # the event step of a metric value not yet reported
+        self._counter: bool | None = None  # whether the event step is the step; None: unknown
         self._new_events()  # files present now count as read
 
-    def poll(self) -> list[dict[str, Any]]:
-        """The reports of the events written since the last poll, oldest first."""
+    def poll(self, final: bool = False) -> list[dict[str, Any]]:
+        """The reports of the events written since the last poll, oldest first.
+
+        Args:
+            final: The command has ended: report a metric value still waiting for its step too.
+        """
         events = sorted(self._new_events(), key=lambda event: (event.wall_time, event.step))
         reports: list[dict[str, Any]] = []
         for event in events:
             for tag, value in _scalars(event):
-                if self._open_step is not None and (
-                    tag == self.metric or event.step != self._open_step
+                if self._pending is not None and (
+                    tag == self.metric or event.step != self._pending
                 ):
                     reports += self._close()
                 self._tags.add([tag])
                 self._latest[tag] = value
+                self._logged_at[tag] = event.step
                 if tag == self.metric:
-                    self._open_step = event.step
-        return reports + self._close()
+                    self._pending = event.step
+        if final or self._settled():
+            reports += self._close()
+        return reports
 
     @property
     def tags_seen(self) -> list[str]:
         """The scalar tags read so far, sorted (at most :data:`KEYS_KEPT`)."""
         return self._tags.sorted()
 
+    def _settled(self) -> bool:
+        """Whether the open metric value's step is known without more events."""
+        name = self._steps.name
+        return name is None or bool(self._counter) or self._logged_at.get(name) == self._pending
+
     def _close(self) -> list[dict[str, Any]]:
-        """The report of the metric's open value, if any and its step grew; closes it."""
-        if self._open_step is None:
+        """The report of the open metric value, if any and its step grew; closes it."""
+        if self._pending is None:
             return []
         report: dict[str, Any] = dict(self._latest)
-        if self._steps.name is not None and self._steps.name not in self._latest:
-            report[self._steps.name] = self._open_step
-        self._open_step = None
+        name = self._steps.name
+        if name is not None:
+            if self._counter is None:
+                self._counter = name not in self._latest
+            if self._counter:
+                report[name] = self._pending
+        self._pending = None
         return [report] if self._steps.advanced(report) else []
 
     def _new_events(self) -> list[Any]:
@@ -444,7 +467,8 @@ def _regex_fix(name: str, key: str = "metric") -> str:
         rename = "" if group == name else f"metric: {group} and "
         return f"{rename}trainable.metrics: {{format: regex, {pattern}}}"
     return (
-        f"trainable.metrics: {{format: regex, step: {group}, {pattern}}} (and the metric's group)"
+        f"trainable.metrics: {{format: regex, step: {group}, {pattern}}} with a group for the "
+        "metric too"
     )
 
 

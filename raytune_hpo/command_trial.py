@@ -517,7 +517,7 @@ def _report_events(
     stdout = _Drain(cast(IO[str], reporter.process.popen.stdout), folder / STDOUT_LOG, sys.stdout)
     while True:
         ended = reporter.process.popen.poll() is not None
-        for metrics in reader.poll():
+        for metrics in reader.poll(final=ended):
             reporter.report(metrics)
         if ended:
             break

@@ -117,7 +117,7 @@ _DRIVER_REPEATS = {
     "ray.tune.analysis.experiment_analysis": _DropMessages("Could not find best trial"),
     # A trial's failure after Ray Tune stopped caring for it (the experiment stopped): the
     # traceback of an error nobody asked for.
-    "ray._private.worker": _DropMessages("Unhandled error"),
+    ray_internals.UNHANDLED_ERROR_LOGGER: _DropMessages("Unhandled error"),
     # Tune's loop timing its own steps (W&B's first run of an experiment takes seconds).
     "ray.tune.utils.util": _DropMessages("The `", "Processing trial results took"),
 }

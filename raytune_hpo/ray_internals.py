@@ -35,6 +35,8 @@ RAY_MINOR = "2.60"
 
 AUTH_SETUP_LOGGER = "ray._private.authentication.authentication_token_setup"
 """Ray's logger that warns about token authentication of a local Ray instance."""
+UNHANDLED_ERROR_LOGGER = "ray._private.worker"
+"""Ray's logger of a task's error that nobody fetched (``Unhandled error ...``)."""
 ACTOR_NAME_MARKER = ":actor_name:"
 """Ray's log monitor takes a worker output line ``:actor_name:NAME`` as the name of the lines
 after it and does not forward it (``ray._private.ray_constants.LOG_PREFIX_ACTOR_NAME``)."""

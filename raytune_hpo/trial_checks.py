@@ -110,7 +110,13 @@ class FailFast(Callback):
         self._failed: list[str] = []
         self._watching = True
 
-    def setup(self, total_num_samples: int | None = None, **info: Any) -> None:
+    def setup(
+        self,
+        stop: Stopper | None = None,
+        num_samples: int | None = None,
+        total_num_samples: int | None = None,
+        **info: Any,
+    ) -> None:
         if total_num_samples:
             self.count = min(self.count, total_num_samples)
 

@@ -25,6 +25,7 @@ from ray.tune.schedulers import ASHAScheduler, PopulationBasedTraining
 
 from raytune_hpo.command_spec import CommandSpec
 from raytune_hpo.command_trial import STDERR_LOG, STDOUT_LOG, CommandProcess, train_command
+from raytune_hpo.output_lines import error_headline
 
 pytestmark = pytest.mark.integration
 
@@ -297,8 +298,10 @@ def test_a_command_that_never_prints_the_metric_gets_one_clear_error(
     results = fit(tmp_path, script, {"lr": 0.5, "epochs": 2}, metric="val_loss")
     (result,) = results
     message = str(result.error)
-    assert "without reporting the metric 'val_loss'" in message
-    assert "'val_loss=0.123'" in message
+    headline = error_headline(message)
+    assert "no report of the metric 'val_loss'" in headline
+    assert "'val_loss=0.123'" in headline
+    assert "numeric keys seen: epoch, loss" in headline
     assert "epoch 2: loss=" in message  # the last lines of stdout
 
 

@@ -328,6 +328,24 @@ def test_step_rule_with_the_event_step_when_no_tag_has_its_name(tmp_path: Path) 
         ]
 
 
+def test_a_metric_value_waits_for_its_step_tag_in_a_later_poll(tmp_path: Path) -> None:
+    reader = TensorBoardReports(tmp_path, "val_loss", step="epoch")
+    with torch_writer(tmp_path) as writer:
+        for epoch, step in enumerate((9, 19)):
+            write(writer, step, val_loss=1 / (epoch + 1))
+            assert reader.poll() == []
+            write(writer, step, epoch=epoch)
+            assert reader.poll() == [{"val_loss": 1 / (epoch + 1), "epoch": epoch}]
+
+
+def test_the_final_poll_reports_a_value_still_waiting_for_its_step(tmp_path: Path) -> None:
+    reader = TensorBoardReports(tmp_path, "epoch_loss", step="epoch")
+    with torch_writer(tmp_path) as writer:
+        write(writer, 0, epoch_loss=0.5)
+    assert reader.poll() == []
+    assert reader.poll(final=True) == [{"epoch_loss": 0.5, "epoch": 0}]
+
+
 def test_events_of_several_files_in_order_of_wall_time(tmp_path: Path) -> None:
     reader = TensorBoardReports(tmp_path, "val_loss")
     with torch_writer(tmp_path / "a") as first, torch_writer(tmp_path / "b") as second:

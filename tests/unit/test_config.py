@@ -696,3 +696,109 @@ def test_smoke_keeps_trainable_options(options: dict[str, Any]) -> None:
     """User options survive smoke mode unless the trainable's smoke options replace them."""
     small = smoke(validate_config(raw(trainable_options=options)))
     assert small.trainable_options == {**options, **TRAINABLES["lenet"].smoke_options}
+
+
+# --- command trials: a metrics format that can read the metric --------------------------------
+
+
+def command(metric: str, **metrics: Any) -> dict[str, Any]:
+    """The minimal config run as a command whose metrics are read as ``metrics`` says."""
+    return raw(metric=metric, trainable={"command": "python train.py ${args}", "metrics": metrics})
+
+
+UNREADABLE = [
+    (
+        "regex_without_the_metric_group",
+        command("val_loss", format="regex", pattern=r"loss (?P<loss>\S+)"),
+        "trainable.metrics.pattern",
+        ("no group named 'val_loss'", "its groups: loss", r"(?P<val_loss>[-+.\deE]+)"),
+    ),
+    (
+        "regex_metric_that_is_no_group_name",
+        command("val/loss", format="regex", pattern=r"loss (?P<loss>\S+)"),
+        "trainable.metrics.pattern",
+        ("'val/loss'", "rename the metric", "metric: val_loss"),
+    ),
+    (
+        "regex_step_that_is_no_group",
+        command("loss", format="regex", pattern=r"loss (?P<loss>\S+)", step="epoch"),
+        "trainable.metrics.step",
+        ("'epoch' is no group", "its groups: loss", "(?P<epoch>"),
+    ),
+    (
+        "key_value_metric_with_a_space",
+        command("Average loss"),
+        "metric",
+        (
+            "'Average loss'",
+            "key_value",
+            "metric: average_loss",
+            r"pattern: 'Average loss: (?P<average_loss>[-+.\deE]+)'",
+        ),
+    ),
+    (
+        "key_value_metric_starting_with_a_digit",
+        command("1st_loss"),
+        "metric",
+        ("'1st_loss'", "format: regex"),
+    ),
+    (
+        "key_value_step_with_a_space",
+        command("Loss", step="Train Epoch"),
+        "trainable.metrics.step",
+        ("'Train Epoch'", "step: train_epoch", "(?P<train_epoch>"),
+    ),
+    (
+        "unknown_format",
+        command("loss", format="csv"),
+        "trainable.metrics.format",
+        ("tensorboard",),
+    ),
+    (
+        "empty_step",
+        command("loss", step=""),
+        "trainable.metrics.step",
+        ("1 character",),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("data", "key", "fragments"), [c[1:] for c in UNREADABLE], ids=[c[0] for c in UNREADABLE]
+)
+def test_a_metrics_format_that_cannot_read_the_metric_is_refused(
+    data: dict[str, Any], key: str, fragments: tuple[str, ...]
+) -> None:
+    err = config_error(data)
+    text = str(err)
+    assert "\n" not in text
+    assert err.key == key, text
+    for fragment in fragments:
+        assert fragment in text, f"{fragment!r} missing from {text!r}"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        command("val/loss"),
+        command("top-1", step="epoch"),
+        command("Average loss", format="json", step="global step"),
+        command("Loss/val", format="tensorboard", step="epoch"),
+        command("loss", format="regex", pattern=r"(?P<epoch>\d+) (?P<loss>\S+)", step="epoch"),
+    ],
+    ids=["key_value", "key_value_step", "json_any_key", "tensorboard_any_tag", "regex_step"],
+)
+def test_metrics_formats_that_read_the_metric_are_accepted(data: dict[str, Any]) -> None:
+    spec = validate_config(data, SOURCE).trainable
+    assert not isinstance(spec, str)
+    assert spec.metrics.model_dump(exclude_defaults=True) == data["trainable"]["metrics"]
+
+
+def test_booleans_as_flags_is_a_command_setting() -> None:
+    spec = validate_config(
+        raw(trainable={"command": "python train.py ${args}", "booleans": "flag"}), SOURCE
+    ).trainable
+    assert not isinstance(spec, str)
+    assert spec.booleans == "flag"
+    bad = raw(trainable={"command": "python train.py ${args}", "booleans": "store_true"})
+    assert config_error(bad).key == "trainable.booleans"
