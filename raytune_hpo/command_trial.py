@@ -43,6 +43,7 @@ import contextlib
 import json
 import os
 import platform
+import queue
 import shutil
 import signal
 import subprocess
@@ -50,7 +51,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -145,7 +146,13 @@ while groups and time.monotonic() < deadline:
     send(0)
 send(signal.SIGKILL)
 for folder in folders:
-    shutil.rmtree(folder, ignore_errors=True)
+    if os.path.islink(folder):
+        try:
+            os.unlink(folder)
+        except OSError:
+            pass
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
 """
 
 
@@ -170,7 +177,7 @@ class _Guardian:
         self._send(pgid, ["end", pgid, grace_s])
 
     def remove_folder(self, folder: Path) -> None:
-        """Remove ``folder`` should this process die."""
+        """Remove ``folder`` (a symbolic link: the link) should this process die."""
         self._send(str(folder), ["remove", str(folder)])
 
     def drop(self, key: int | Path) -> None:
@@ -312,7 +319,9 @@ class CommandProcess:
 # --- the trainable ----------------------------------------------------------------------------
 
 
-def train_command(config: dict[str, Any], *, spec: CommandSpec, metric: str) -> None:
+def train_command(
+    config: dict[str, Any], *, spec: CommandSpec, metric: str, max_epochs: int | None = None
+) -> None:
     """Run ``spec``'s command as one trial: a Ray Tune function trainable.
 
     Use it as ``tune.with_parameters(train_command, spec=spec, metric=metric)``. Each report of
@@ -333,6 +342,9 @@ def train_command(config: dict[str, Any], *, spec: CommandSpec, metric: str) -> 
         spec: The command, its code folder (``workdir``; None: Ray Tune's original working
             directory) and how it reports metrics.
         metric: The experiment's metric; the command must report it.
+        max_epochs: The last report the trial may make, after which Ray Tune stops it: the
+            command is first given ``stop_grace_s`` to end by itself (to save its model),
+            unless it reports again; None: it is stopped at once.
 
     Raises:
         CommandError: The command could not start, exited with a non-zero code (the message
@@ -371,13 +383,21 @@ def train_command(config: dict[str, Any], *, spec: CommandSpec, metric: str) -> 
         }
         work = folder / WORK_FOLDER
         links = link_code_folder(work, code_folder)
+        for link in links:
+            _GUARDIAN.remove_folder(link)
         try:
             process = CommandProcess(argv, work, env, spec.stop_grace_s)
             try:
                 stderr = _Drain(
                     cast(IO[str], process.popen.stderr), folder / STDERR_LOG, sys.stderr
                 )
-                reporter = _Reporter(process, checkpoint_dir)
+                reporter = _Reporter(
+                    process,
+                    checkpoint_dir,
+                    done=_iteration(restored),
+                    last=max_epochs,
+                    grace_s=spec.stop_grace_s,
+                )
                 if spec.metrics.format == "tensorboard":
                     stdout_tail, seen = _report_events(reporter, folder, work, metric, spec)
                 else:
@@ -388,6 +408,8 @@ def train_command(config: dict[str, Any], *, spec: CommandSpec, metric: str) -> 
                 process.end()
         finally:
             unlink(links)
+            for link in links:
+                _GUARDIAN.drop(link)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
         _GUARDIAN.drop(scratch)
@@ -454,30 +476,80 @@ def unlink(links: Iterable[Path]) -> None:
             link.unlink()
 
 
+ITERATION_KEY = "training_iteration"
+"""The checkpoint metadata key of the report a command trial's checkpoint was taken at."""
+
+
+def _iteration(checkpoint: tune.Checkpoint | None) -> int:
+    """The report a restored checkpoint was taken at (0: none, or not known)."""
+    if checkpoint is None:
+        return 0
+    return int(checkpoint.get_metadata().get(ITERATION_KEY, 0))
+
+
 class _Reporter:
     """Reports a command's metrics to Ray Tune, each with its state folder when it changed.
 
     The command's group is paused from the moment a report is found until Ray Tune asks for
-    the next result, as a Python function trial would be.
+    the next result, as a Python function trial would be. Before the trial's last report
+    (``last``), Ray Tune's stop is known to follow: the command is let run to its own end first
+    (:meth:`_let_it_end`), so that its code after training runs.
+
+    Args:
+        process: The command.
+        checkpoint_dir: Its state folder.
+        done: Reports the trial made before this run (a restored checkpoint's).
+        last: The trial's last report, or None.
+        grace_s: The longest wait for the command to end by itself after its last report.
     """
 
-    def __init__(self, process: CommandProcess, checkpoint_dir: Path) -> None:
+    def __init__(
+        self,
+        process: CommandProcess,
+        checkpoint_dir: Path,
+        *,
+        done: int = 0,
+        last: int | None = None,
+        grace_s: float = 0.0,
+    ) -> None:
         self.process = process
         self.checkpoint_dir = checkpoint_dir
         self.reports = 0
+        self._done = done
+        self._last = last
+        self._grace_s = grace_s
         self._reported = _fingerprint(checkpoint_dir)
 
-    def report(self, metrics: dict[str, Any]) -> None:
-        """One ``tune.report`` of ``metrics``, with a checkpoint if the folder changed."""
+    def report(self, metrics: dict[str, Any], reported_again: Callable[[], bool]) -> None:
+        """One ``tune.report`` of ``metrics``, with a checkpoint if the folder changed.
+
+        Args:
+            metrics: The report.
+            reported_again: Whether the command has made another report since (it goes on
+                training): asked while waiting for it to end after its last report.
+        """
+        iteration = self._done + self.reports + 1
+        if self._last is not None and iteration >= self._last:
+            self._let_it_end(reported_again)
         self.process.pause()
         current = _fingerprint(self.checkpoint_dir)
         checkpoint = None
         if current and current != self._reported:
             checkpoint = tune.Checkpoint.from_directory(str(self.checkpoint_dir))
-            self._reported = current
+            checkpoint.set_metadata({ITERATION_KEY: iteration})
+            self._reported = _fingerprint(self.checkpoint_dir)
         tune.report(metrics, checkpoint=checkpoint)
         self.process.resume()
         self.reports += 1
+
+    def _let_it_end(self, reported_again: Callable[[], bool]) -> None:
+        """Let the command run until it ends, reports again or ``grace_s`` passed."""
+        self.process.resume()
+        deadline = time.monotonic() + self._grace_s
+        while self.process.popen.poll() is None and time.monotonic() < deadline:
+            if reported_again():
+                return
+            time.sleep(_POLL_S)
 
 
 def _report_lines(
@@ -485,22 +557,36 @@ def _report_lines(
 ) -> tuple[collections.deque[str], list[str]]:
     """Log, echo and report the command's stdout lines until it ends.
 
+    A thread reads the lines and pauses the command at each one that reports, so that its state
+    is the report's while Ray Tune takes it.
+
     Returns:
         Its last lines, and the numeric keys seen on them.
     """
     reader = LineReports(metric, spec.metrics)
-    tail: collections.deque[str] = collections.deque(maxlen=_KEPT_LINES)
-    stdout = cast(IO[str], reporter.process.popen.stdout)
-    with open(folder / STDOUT_LOG, "a", encoding="utf-8", buffering=1) as log:
-        for line in stdout:
-            log.write(line)
-            sys.stdout.write(line)
-            sys.stdout.flush()
-            tail.append(line.rstrip("\n"))
-            metrics = reader.feed(line)
-            if metrics is not None:
-                reporter.report(metrics)
-    return tail, reader.keys_seen
+    found: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
+    stdout = _Drain(
+        cast(IO[str], reporter.process.popen.stdout),
+        folder / STDOUT_LOG,
+        sys.stdout,
+        on_line=lambda line: _found(reporter.process, reader.feed(line), found),
+        on_end=lambda: found.put(None),
+    )
+    while (metrics := found.get()) is not None:
+        reporter.report(metrics, reported_again=lambda: not found.empty())
+    stdout.join()
+    return stdout.tail, reader.keys_seen
+
+
+def _found(
+    process: CommandProcess,
+    metrics: dict[str, Any] | None,
+    found: queue.SimpleQueue[dict[str, Any] | None],
+) -> None:
+    """Pause the command at a line that reports, and pass the report on."""
+    if metrics is not None:
+        process.pause()
+        found.put(metrics)
 
 
 def _report_events(
@@ -515,10 +601,17 @@ def _report_events(
     """
     reader = TensorBoardReports(work, metric, spec.metrics.step)
     stdout = _Drain(cast(IO[str], reporter.process.popen.stdout), folder / STDOUT_LOG, sys.stdout)
+    pending: collections.deque[dict[str, Any]] = collections.deque()
+
+    def reported_again() -> bool:
+        pending.extend(reader.poll())
+        return bool(pending)
+
     while True:
         ended = reporter.process.popen.poll() is not None
-        for metrics in reader.poll(final=ended):
-            reporter.report(metrics)
+        pending.extend(reader.poll(final=ended))
+        while pending:
+            reporter.report(pending.popleft(), reported_again)
         if ended:
             break
         time.sleep(EVENTS_POLL_S)
@@ -539,19 +632,43 @@ def _fingerprint(folder: Path) -> frozenset[tuple[str, int, int]]:
 
 
 class _Drain:
-    """Copies a pipe's lines to a log file and a stream in a thread; keeps the last lines."""
+    """Copies a pipe's lines to a log file and a stream in a thread; keeps the last lines.
 
-    def __init__(self, pipe: IO[str], log: Path, echo: IO[str]) -> None:
+    Args:
+        pipe: The command's stdout or stderr.
+        log: The file the lines are added to.
+        echo: The stream they are written to (the worker's, which Ray forwards).
+        on_line: Called with each line once it is logged.
+        on_end: Called once the pipe is closed and every line copied.
+    """
+
+    def __init__(
+        self,
+        pipe: IO[str],
+        log: Path,
+        echo: IO[str],
+        on_line: Callable[[str], None] | None = None,
+        on_end: Callable[[], None] | None = None,
+    ) -> None:
         self.tail: collections.deque[str] = collections.deque(maxlen=_KEPT_LINES)
+        self._on_line = on_line
+        self._on_end = on_end
         self._thread = threading.Thread(target=self._copy, args=(pipe, log, echo), daemon=True)
         self._thread.start()
 
     def _copy(self, pipe: IO[str], log: Path, echo: IO[str]) -> None:
-        with open(log, "a", encoding="utf-8", buffering=1) as out:
-            for line in pipe:
-                out.write(line)
-                echo.write(line)
-                self.tail.append(line.rstrip("\n"))
+        try:
+            with open(log, "a", encoding="utf-8", buffering=1) as out:
+                for line in pipe:
+                    out.write(line)
+                    echo.write(line)
+                    echo.flush()
+                    self.tail.append(line.rstrip("\n"))
+                    if self._on_line is not None:
+                        self._on_line(line)
+        finally:
+            if self._on_end is not None:
+                self._on_end()
 
     def join(self) -> None:
         """Wait until the pipe is closed and every line copied."""

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 from ray import tune
+from ray.tune.search import Searcher
 
 from raytune_hpo import (
     cluster,
@@ -201,7 +202,9 @@ def build_trainable(cfg: ExperimentConfig, data: DatasetArrays | None, code: Any
     elif isinstance(cfg.trainable, CommandSpec):
         from raytune_hpo.command_trial import train_command
 
-        trainable = tune.with_parameters(train_command, spec=cfg.trainable, metric=cfg.metric)
+        trainable = tune.with_parameters(
+            train_command, spec=cfg.trainable, metric=cfg.metric, max_epochs=cfg.max_epochs
+        )
     else:
         trainable = code
     resources = {"cpu": cfg.resources_per_trial.cpu, "gpu": cfg.resources_per_trial.gpu}
@@ -321,16 +324,20 @@ def build_tuner(
     screen = console.ConsoleCallback(
         console.ExperimentInfo.from_config(cfg, experiment_path(cfg)), output
     )
+    searcher = build_searcher(cfg)
     return tune.Tuner(
         trainable,
         param_space=search_space.to_param_space(cfg.search_space),
         tune_config=tune.TuneConfig(
             metric=cfg.metric,
             mode=cfg.mode,
-            search_alg=build_searcher(cfg),
+            search_alg=searcher,
             scheduler=build_scheduler(cfg),
             num_samples=cfg.num_samples,
-            max_concurrent_trials=cfg.max_concurrent_trials,
+            # A variant generator takes the limit itself (Ray would warn and ignore it here).
+            max_concurrent_trials=(
+                cfg.max_concurrent_trials if isinstance(searcher, Searcher) else None
+            ),
             time_budget_s=cfg.time_budget_s,
             # Every trial asks for the same resources, so a finished trial's worker takes the
             # next one instead of a fresh process (seconds per trial; see BENCHMARKS.md). A
