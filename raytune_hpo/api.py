@@ -75,11 +75,13 @@ def run(
         address: Ray cluster to attach to; None starts a local Ray instance.
         overwrite: Start again under a used name (the earlier folder is renamed).
         output: ``normal`` (trial events and progress), ``quiet`` (failed trials and the
-            result) or ``verbose`` (Ray Tune's own output), as ``--quiet`` and ``--verbose``.
+            result), ``verbose`` (Ray Tune's own output) or ``show_output`` (trial events and
+            what the trials print), as ``--quiet``, ``--verbose`` and ``--show-output``.
 
     Raises:
         ConfigError: Invalid config or input the checks before the run catch.
         ExperimentInterrupted: Ctrl-C stopped it; ``resume`` continues it.
+        TrialsFailed: The first trials all failed before reporting, or every trial failed.
     """
     from raytune_hpo.cli import print_outcome
     from raytune_hpo.runner import run_experiment
