@@ -468,6 +468,17 @@ def link_code_folder(work: Path, code: Path) -> list[Path]:
     return links
 
 
+def remove_code_links(experiment: Path, code: Path) -> None:
+    """Remove what :func:`link_code_folder` linked into the working directories of
+    ``experiment``'s trials: a trial that the experiment's end overtook had no time to."""
+    code = code.resolve()
+    for work in experiment.glob(f"*/{WORK_FOLDER}"):
+        for entry in work.iterdir():
+            if entry.is_symlink() and Path(os.readlink(entry)) == code / entry.name:
+                with contextlib.suppress(FileNotFoundError):
+                    entry.unlink()
+
+
 def unlink(links: Iterable[Path]) -> None:
     """Remove the links :func:`link_code_folder` made: the trial folder keeps what the command
     wrote, not the code folder's contents."""

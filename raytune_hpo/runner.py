@@ -489,12 +489,26 @@ def fit_and_score(
         registering = ray_internals.checkpoints_registered_from_reports()
     try:
         with registering:
-            results = fit(tuner, path)
+            try:
+                results = fit(tuner, path)
+            finally:
+                remove_code_links(cfg, path)
         return ExperimentOutcome(
             path, results, score_best_trial(cfg, results, path, data, evaluate), cfg
         )
     finally:
         cluster.keep_warm()
+
+
+def remove_code_links(cfg: ExperimentConfig, path: storage.Location) -> None:
+    """A command's trial folders without the links to its code folder that trials ended by the
+    experiment's end left (:func:`raytune_hpo.command_trial.remove_code_links`)."""
+    if not isinstance(cfg.trainable, CommandSpec) or not isinstance(path, Path):
+        return
+    from raytune_hpo import command_trial
+
+    code = Path(cfg.trainable.workdir or os.environ.get("TUNE_ORIG_WORKING_DIR") or os.getcwd())
+    command_trial.remove_code_links(path, code)
 
 
 SCHEDULERS_THAT_NEVER_SAVE = frozenset({"fifo", "asha", "median"})

@@ -18,6 +18,10 @@ import pytest
 os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("WANDB_SILENT", "true")
 os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+# Ray runs its workers at niceness 15: on a machine busy with other processes the tests' trials
+# got a few percent of a core (a 9 s test ran out of its 300 s beside two busy loops), so their
+# time limits measured the neighbours. At 0 they share the cores as equals.
+os.environ.setdefault("RAY_worker_niceness", "0")
 
 
 def run_cli(

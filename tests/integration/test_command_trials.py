@@ -206,7 +206,8 @@ def test_stop_criterion_kills_a_script_that_ignores_sigterm_after_the_grace(
     assert [r.metrics["training_iteration"] for r in results] == [3, 3]
     assert_all_ended(tmp_path, within_s=3)
     for result in results:
-        assert epochs_logged(result) == [1, 2, 3]
+        # What it printed while its SIGTERM was ignored is logged too, after the reports.
+        assert epochs_logged(result)[:3] == [1, 2, 3]
         checkpoint = json.loads(Path(result.checkpoint.path, "state.json").read_text())
         assert checkpoint["epoch"] == 3
 
