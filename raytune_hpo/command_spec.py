@@ -64,14 +64,16 @@ class CommandSpec(StrictModel):
     Attributes:
         command: A string split like a shell would (no shell runs it) or a list of arguments;
             macros ``${args}``, ``${args_no_hyphens}``, ``${args_json_file}``, ``${NAME}``.
-        workdir: Folder the command runs in; relative to the YAML file's folder, which is also
-            the default.
+        workdir: The code folder, relative to the YAML file's folder (the default): each
+            trial runs the command in a working directory of its own where this folder's
+            entries are linked (:func:`raytune_hpo.command_trial.link_code_folder`).
         metrics: Where and how metrics are read.
         booleans: How ``${args}`` passes a boolean hyperparameter: ``value`` as
             ``--name=True`` / ``--name=False``; ``flag`` as a bare ``--name`` when True and
             nothing when False (argparse's ``store_true``). ``${args_no_hyphens}`` and
             ``${name}`` always write the value.
-        stop_grace_s: Seconds between SIGTERM and SIGKILL when a trial is stopped.
+        stop_grace_s: Seconds between SIGTERM and SIGKILL when a trial is stopped; also the
+            longest wait for the command to end by itself after the trial's last report.
     """
 
     command: str | list[str]

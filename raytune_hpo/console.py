@@ -797,11 +797,10 @@ class ConsoleCallback(Callback):
             return
         self._screen.line(f"[{format_duration(self._elapsed())}] {text}", err=error)
 
-    def _detail(self, text: str, *, error: bool = False) -> None:
-        """A line that belongs to the event above it, indented under it."""
-        if self._screen is None or (self.mode == "quiet" and not error):
-            return
-        self._screen.line(f"    {text}", err=error)
+    def _failure_detail(self, text: str) -> None:
+        """A line of a failure's error, indented under the failure's line (on stderr)."""
+        if self._screen is not None:
+            self._screen.line(f"    {text}", err=True)
 
     def _failure(self, trial: Trial, *, retried: bool) -> None:
         """The failure line: the exception, what happens next and the error file."""
@@ -819,7 +818,7 @@ class ConsoleCallback(Callback):
             error=True,
         )
         for line in details:
-            self._detail(line, error=True)
+            self._failure_detail(line)
 
     def _metric_text(self, value: Any) -> str:
         return f"{self.info.metric} {format_value(value)}"
