@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -79,21 +80,29 @@ def train_fn(config):
 """
 
 
-def _function_experiment(tmp_path: Path, code: Path, name: str) -> Path:
+def _experiment_file(
+    tmp_path: Path, name: str, trainable: Any, metric: str, **changes: Any
+) -> Path:
+    """A YAML file of a small experiment (3 epochs, 2 trials unless ``changes`` say otherwise)."""
     config = {
         "name": name,
-        "trainable": f"{code.name}/tune_fn.py:train_fn",
-        "metric": "loss",
+        "trainable": trainable,
+        "metric": metric,
         "mode": "min",
         "max_epochs": 3,
         "num_samples": 2,
         "search_space": {"x": {"uniform": [0, 4]}},
         "resources_per_trial": {"cpu": 1},
         "storage_path": str(tmp_path / "results"),
+        **changes,
     }
     path = tmp_path / f"{name}.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
+
+
+def _function_experiment(tmp_path: Path, code: Path, name: str) -> Path:
+    return _experiment_file(tmp_path, name, f"{code.name}/tune_fn.py:train_fn", "loss")
 
 
 def test_a_file_trainable_imports_its_neighbour_from_any_folder(tmp_path: Path) -> None:
@@ -141,19 +150,8 @@ print("\x1b[32m 100%|##########| 3/3 [00:00<00:00, 9.1it/s]\x1b[0m", file=sys.st
 
 def test_a_command_that_never_reports_its_metric_fails_fast_in_one_line(tmp_path: Path) -> None:
     (tmp_path / "train.py").write_text(SILENT)
-    config = {
-        "name": "silent",
-        "trainable": {"command": "python train.py ${args}"},
-        "metric": "val_loss",
-        "mode": "min",
-        "max_epochs": 3,
-        "num_samples": 12,
-        "search_space": {"lr": {"loguniform": [0.001, 0.1]}},
-        "resources_per_trial": {"cpu": 1},
-        "storage_path": str(tmp_path / "results"),
-    }
-    path = tmp_path / "silent.yaml"
-    path.write_text(yaml.safe_dump(config))
+    command = {"command": "python train.py ${args}"}
+    path = _experiment_file(tmp_path, "silent", command, "val_loss", num_samples=12)
     started = time.monotonic()
     run = run_cli("run", str(path), cwd=tmp_path)
     elapsed = time.monotonic() - started
