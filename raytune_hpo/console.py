@@ -55,7 +55,7 @@ from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from raytune_hpo import ray_internals
-from raytune_hpo.output_lines import error_details, error_headline
+from raytune_hpo.output_lines import error_details, error_headline, is_trial_warning
 from raytune_hpo.search_space import spec_kind
 
 if TYPE_CHECKING:
@@ -592,7 +592,8 @@ class _WorkerOutput:
 
     Args:
         screen: Where the lines go.
-        quiet: Print nothing of the trials' own output.
+        quiet: Print nothing of the trials' own output but their warning lines
+            (:func:`~raytune_hpo.output_lines.warn_from_trial`).
     """
 
     def __init__(self, screen: _Screen, *, quiet: bool) -> None:
@@ -608,10 +609,10 @@ class _WorkerOutput:
             if printer is not None and (lines or not data.get("lines")):
                 self.screen.foreign(lambda: printer({**data, "lines": lines}))
             return
-        if self.quiet:
-            return
         trial_id = name.removeprefix(_TRIAL_NAME)
         for line in lines:
+            if self.quiet and not is_trial_warning(line):
+                continue
             if not line.strip():
                 continue  # a blank line says nothing once prefixed by its trial
             self.screen.line(f"(trial {trial_id}) {line}", err=bool(data.get("is_err")))

@@ -8,6 +8,7 @@ Pure and light (no Ray): a command trial quotes the end of its command's output 
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable
 
 _ESCAPE = re.compile(r"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
@@ -18,6 +19,19 @@ _PROGRESS = re.compile(
 """Marks of a progress bar (tqdm, rich): ``42%|``, ``| 3/10 [``, block characters, ``it/s``."""
 _EXCEPTION = re.compile(r"^(?:[A-Za-z_][\w]*\.)*(?P<name>[A-Za-z_]\w*(?:Error|Exception))(?::|$)")
 """The line that names a Python exception: ``ValueError: ...``, ``pkg.mod.CommandError: ...``."""
+TRIAL_WARNING_PREFIX = "raytune-hpo: warning: "
+"""Starts a line a trial prints for the person running the experiment (:func:`warn_from_trial`):
+the console shows it even where it hides the trials' own output."""
+
+
+def warn_from_trial(message: str) -> None:
+    """Print ``message`` from inside a trial as one warning line the console always shows."""
+    print(TRIAL_WARNING_PREFIX + " ".join(message.split()), file=sys.stderr, flush=True)
+
+
+def is_trial_warning(line: str) -> bool:
+    """Whether a line of a trial's output is a :func:`warn_from_trial` warning."""
+    return clean_line(line).startswith(TRIAL_WARNING_PREFIX)
 
 
 def clean_line(line: str) -> str:
