@@ -74,6 +74,12 @@ class CommandSpec(StrictModel):
             ``${name}`` always write the value.
         stop_grace_s: Seconds between SIGTERM and SIGKILL when a trial is stopped; also the
             longest wait for the command to end by itself after the trial's last report.
+        state_saved: When the command writes its state into ``$RAYTUNE_HPO_CHECKPOINT_DIR``
+            relative to the report it belongs to. ``before_report`` (a script's own loop:
+            save, then print): the state is taken the moment the report is read.
+            ``after_report`` (Hugging Face's ``Trainer`` prints its evaluation, then saves):
+            the report is held until the command's next line of output, or its end, and the
+            state is taken then.
     """
 
     command: str | list[str]
@@ -81,6 +87,7 @@ class CommandSpec(StrictModel):
     metrics: MetricsFormat = MetricsFormat()
     booleans: Literal["value", "flag"] = "value"
     stop_grace_s: float = Field(default=5.0, ge=0)
+    state_saved: Literal["before_report", "after_report"] = "before_report"
 
     @field_validator("command")
     @classmethod
