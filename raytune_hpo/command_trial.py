@@ -3,8 +3,10 @@
 The trial's hyperparameters go in as arguments (:mod:`raytune_hpo.command_args`), every report
 the command makes is one ``tune.report`` (a stdout line that holds the metric, or a new value of
 it in a TensorBoard event file: :mod:`raytune_hpo.command_metrics`), and the folder named by
-``$RAYTUNE_HPO_CHECKPOINT_DIR`` is the trial's state: it is reported as a checkpoint whenever it
-changed, and filled from the trial's checkpoint before a restart (retry, resume, PBT exploit).
+``$RAYTUNE_HPO_CHECKPOINT_DIR`` is the trial's state: taken as the report's checkpoint while
+the command is held still, when it changed and no file in it was written after the report was
+read (:mod:`raytune_hpo.command_state`), and filled from the trial's checkpoint before a restart
+(retry, resume, PBT exploit), after which a command that starts over is warned about.
 The command runs in ``work/`` inside the trial's folder, where the entries of its code folder
 (``workdir``) are linked while it runs (:func:`link_code_folder`): what it writes is its own.
 Its output is kept in ``stdout.log`` and ``stderr.log`` in the trial's folder of the
@@ -60,7 +62,14 @@ from ray import tune
 from raytune_hpo.command_args import expand_command, plain
 from raytune_hpo.command_metrics import LineReports, TensorBoardReports, missing_metric_message
 from raytune_hpo.command_spec import CHECKPOINT_DIR_ENV, CommandSpec
-from raytune_hpo.output_lines import meaningful_lines
+from raytune_hpo.command_state import (
+    ITERATION_KEY,
+    StateFolder,
+    checkpoint_metadata,
+    late_file_warning,
+    restart_warning,
+)
+from raytune_hpo.output_lines import meaningful_lines, warn_from_trial
 
 TRIAL_ID_ENV = "RAYTUNE_HPO_TRIAL_ID"
 """Names the Ray Tune trial id in the command's environment."""
@@ -95,17 +104,10 @@ class CommandError(RuntimeError):
 # --- process groups ---------------------------------------------------------------------------
 
 
-def group_alive(pgid: int) -> bool:
-    """Whether a process of group ``pgid`` still runs.
-
-    Zombies do not count: where PID 1 reaps no orphans (many containers), they stay forever.
-    """
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    if not os.path.isdir("/proc"):
-        return True
+def group_members(pgid: int) -> list[int]:
+    """The running processes of group ``pgid`` (zombies do not count: where PID 1 reaps no
+    orphans, as in many containers, they stay forever); empty without ``/proc``."""
+    members = []
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             try:
@@ -114,8 +116,17 @@ def group_alive(pgid: int) -> bool:
             except OSError:
                 continue
             if int(fields[2]) == pgid and fields[0] not in (b"Z", b"X"):
-                return True
-    return False
+                members.append(int(entry.name))
+    return members
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether a process of group ``pgid`` still runs (zombies do not count)."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return not os.path.isdir("/proc") or bool(group_members(pgid))
 
 
 _GUARDIAN_SOURCE = """
@@ -330,10 +341,11 @@ def train_command(
     changed since the last one. The command runs in ``work/`` of its trial folder, with its code
     folder's entries linked in (:func:`link_code_folder`). The
     command should write its state there (best by writing a file and renaming it) before it
-    prints the metric line, and read it back when it starts: a restarted trial finds its
-    checkpoint (or a PBT donor's) there. Also in the environment: ``RAYTUNE_HPO_TRIAL_ID``,
-    ``RAYTUNE_HPO_TRIAL_NAME``, ``RAYTUNE_HPO_CODE_DIR`` (the code folder),
-    ``PYTHONUNBUFFERED=1`` (unless set): other programs must flush
+    prints the metric line (``spec.state_saved: after_report``: before its next line), and read
+    it back when it starts: a restarted trial finds its checkpoint (or a PBT donor's) there.
+    Also in the environment: ``RAYTUNE_HPO_TRIAL_ID``, ``RAYTUNE_HPO_TRIAL_NAME``,
+    ``RAYTUNE_HPO_CODE_DIR`` (the code folder), ``PYTHONUNBUFFERED=1`` (unless set): other
+    programs must flush
     stdout after each metric line. ``PATH`` starts with the folder of the trial's Python, so
     ``python`` runs in the toolkit's environment.
 
@@ -394,14 +406,18 @@ def train_command(
                 reporter = _Reporter(
                     process,
                     checkpoint_dir,
-                    done=_iteration(restored),
+                    restored=restored.get_metadata() if restored is not None else None,
+                    step=spec.metrics.step,
                     last=max_epochs,
                     grace_s=spec.stop_grace_s,
                 )
+                after = spec.state_saved == "after_report"
                 if spec.metrics.format == "tensorboard":
                     stdout_tail, seen = _report_events(reporter, folder, work, metric, spec)
                 else:
-                    stdout_tail, seen = _report_lines(reporter, folder, metric, spec)
+                    reader = LineReports(metric, spec.metrics)
+                    stdout_tail = _report_lines(reporter, folder, reader.feed, after=after)
+                    seen = reader.keys_seen
                 code = process.popen.wait()
                 stderr.join()
             finally:
@@ -487,29 +503,20 @@ def unlink(links: Iterable[Path]) -> None:
             link.unlink()
 
 
-ITERATION_KEY = "training_iteration"
-"""The checkpoint metadata key of the report a command trial's checkpoint was taken at."""
-
-
-def _iteration(checkpoint: tune.Checkpoint | None) -> int:
-    """The report a restored checkpoint was taken at (0: none, or not known)."""
-    if checkpoint is None:
-        return 0
-    return int(checkpoint.get_metadata().get(ITERATION_KEY, 0))
-
-
 class _Reporter:
     """Reports a command's metrics to Ray Tune, each with its state folder when it changed.
 
-    The command's group is paused from the moment a report is found until Ray Tune asks for
-    the next result, as a Python function trial would be. Before the trial's last report
+    The command's group is held still (stopped) from the moment a report is read until Ray Tune
+    asks for the next result, as a Python function trial would be; its state is taken
+    meanwhile (:class:`~raytune_hpo.command_state.StateFolder`). Before the trial's last report
     (``last``), Ray Tune's stop is known to follow: the command is let run to its own end first
     (:meth:`_let_it_end`), so that its code after training runs.
 
     Args:
         process: The command.
         checkpoint_dir: Its state folder.
-        done: Reports the trial made before this run (a restored checkpoint's).
+        restored: The metadata of the checkpoint the trial restarted from, or None.
+        step: The command's own step (``metrics.step``), checked after a restore.
         last: The trial's last report, or None.
         grace_s: The longest wait for the command to end by itself after its last report.
     """
@@ -519,36 +526,50 @@ class _Reporter:
         process: CommandProcess,
         checkpoint_dir: Path,
         *,
-        done: int = 0,
+        restored: dict[str, Any] | None = None,
+        step: str | None = None,
         last: int | None = None,
         grace_s: float = 0.0,
     ) -> None:
         self.process = process
-        self.checkpoint_dir = checkpoint_dir
+        self.state = StateFolder(checkpoint_dir)
+        self.restored = restored
         self.reports = 0
-        self._done = done
+        self._done = int((restored or {}).get(ITERATION_KEY, 0))
+        self._step = step
         self._last = last
         self._grace_s = grace_s
-        self._reported = _fingerprint(checkpoint_dir)
+        self._warned_late = False
 
-    def report(self, metrics: dict[str, Any], reported_again: Callable[[], bool]) -> None:
-        """One ``tune.report`` of ``metrics``, with a checkpoint if the folder changed.
+    def report(
+        self, metrics: dict[str, Any], read_ns: int, reported_again: Callable[[], bool]
+    ) -> None:
+        """One ``tune.report`` of ``metrics``, with a checkpoint if the state changed.
 
         Args:
             metrics: The report.
+            read_ns: When its line was read (wall clock, ns): a state file written later
+                belongs to a later report.
             reported_again: Whether the command has made another report since (it goes on
                 training): asked while waiting for it to end after its last report.
         """
         iteration = self._done + self.reports + 1
         if self._last is not None and iteration >= self._last:
             self._let_it_end(reported_again)
+            read_ns = time.time_ns()
         self.process.pause()
-        current = _fingerprint(self.checkpoint_dir)
+        if self.reports == 0 and self.restored is not None:
+            warning = restart_warning(_trial_id(), self.restored, metrics)
+            if warning is not None:
+                warn_from_trial(warning)
+        taken = self.state.take(read_ns, group_members(self.process.pgid))
         checkpoint = None
-        if current and current != self._reported:
-            checkpoint = tune.Checkpoint.from_directory(str(self.checkpoint_dir))
-            checkpoint.set_metadata({ITERATION_KEY: iteration})
-            self._reported = _fingerprint(self.checkpoint_dir)
+        if taken.late_file is not None and not self._warned_late:
+            self._warned_late = True
+            warn_from_trial(late_file_warning(_trial_id(), iteration, taken))
+        elif taken.changed:
+            checkpoint = tune.Checkpoint.from_directory(str(self.state.folder))
+            checkpoint.set_metadata(checkpoint_metadata(iteration, metrics, self._step))
         tune.report(metrics, checkpoint=checkpoint)
         self.process.resume()
         self.reports += 1
@@ -563,41 +584,68 @@ class _Reporter:
             time.sleep(_POLL_S)
 
 
+def _trial_id() -> str:
+    return str(tune.get_context().get_trial_id())
+
+
+Found = tuple[dict[str, Any], int]
+"""A report and when its line was read (``time.time_ns()``)."""
+
+
 def _report_lines(
-    reporter: _Reporter, folder: Path, metric: str, spec: CommandSpec
-) -> tuple[collections.deque[str], list[str]]:
+    reporter: _Reporter,
+    folder: Path,
+    feed: Callable[[str], dict[str, Any] | None],
+    *,
+    after: bool = False,
+) -> collections.deque[str]:
     """Log, echo and report the command's stdout lines until it ends.
 
-    A thread reads the lines and pauses the command at each one that reports, so that its state
-    is the report's while Ray Tune takes it.
+    A thread reads the lines and holds the command still at each one that reports, so that
+    its state is the report's while Ray Tune takes it. With ``after`` (``state_saved:
+    after_report``), a report is held back until the next line (or the command's end), and
+    the command is held still there instead.
+
+    Args:
+        reporter: Reports to Ray Tune.
+        folder: The trial folder, for ``stdout.log``.
+        feed: The report a line makes, or None.
+        after: Whether the command saves its state after it prints the report.
 
     Returns:
-        Its last lines, and the numeric keys seen on them.
+        Its last lines.
     """
-    reader = LineReports(metric, spec.metrics)
-    found: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
+    found: queue.SimpleQueue[Found | None] = queue.SimpleQueue()
+    held: list[dict[str, Any]] = []
+
+    def on_line(line: str) -> None:
+        read_ns = time.time_ns()
+        metrics = feed(line)
+        if after and held:
+            reporter.process.pause()
+            found.put((held.pop(), read_ns))
+        if metrics is not None and after:
+            held.append(metrics)
+        elif metrics is not None:
+            reporter.process.pause()
+            found.put((metrics, read_ns))
+
+    def on_end() -> None:
+        if held:
+            found.put((held.pop(), time.time_ns()))
+        found.put(None)
+
     stdout = _Drain(
         cast(IO[str], reporter.process.popen.stdout),
         folder / STDOUT_LOG,
         sys.stdout,
-        on_line=lambda line: _found(reporter.process, reader.feed(line), found),
-        on_end=lambda: found.put(None),
+        on_line=on_line,
+        on_end=on_end,
     )
-    while (metrics := found.get()) is not None:
-        reporter.report(metrics, reported_again=lambda: not found.empty())
+    while (item := found.get()) is not None:
+        reporter.report(*item, reported_again=lambda: not found.empty())
     stdout.join()
-    return stdout.tail, reader.keys_seen
-
-
-def _found(
-    process: CommandProcess,
-    metrics: dict[str, Any] | None,
-    found: queue.SimpleQueue[dict[str, Any] | None],
-) -> None:
-    """Pause the command at a line that reports, and pass the report on."""
-    if metrics is not None:
-        process.pause()
-        found.put(metrics)
+    return stdout.tail
 
 
 def _report_events(
@@ -605,41 +653,37 @@ def _report_events(
 ) -> tuple[collections.deque[str], list[str]]:
     """Report the scalars of the TensorBoard event files the command writes below ``work``
     until it ends (read every :data:`EVENTS_POLL_S`, and once more after its end); its stdout
-    is logged and echoed meanwhile.
+    is logged and echoed meanwhile. With ``state_saved: after_report``, a report waits for a
+    line of stdout after it was found, a later report, or the command's end.
 
     Returns:
         The last lines of its stdout, and the TensorBoard tags seen.
     """
     reader = TensorBoardReports(work, metric, spec.metrics.step)
-    stdout = _Drain(cast(IO[str], reporter.process.popen.stdout), folder / STDOUT_LOG, sys.stdout)
-    pending: collections.deque[dict[str, Any]] = collections.deque()
+    lines = [0]
+    stdout = _Drain(
+        cast(IO[str], reporter.process.popen.stdout),
+        folder / STDOUT_LOG,
+        sys.stdout,
+        on_line=lambda line: lines.__setitem__(0, lines[0] + 1),
+    )
+    after = spec.state_saved == "after_report"
+    pending: collections.deque[tuple[dict[str, Any], int]] = collections.deque()
 
     def reported_again() -> bool:
-        pending.extend(reader.poll())
+        pending.extend((metrics, lines[0]) for metrics in reader.poll())
         return bool(pending)
 
     while True:
         ended = reporter.process.popen.poll() is not None
-        pending.extend(reader.poll(final=ended))
-        while pending:
-            reporter.report(pending.popleft(), reported_again)
+        pending.extend((metrics, lines[0]) for metrics in reader.poll(final=ended))
+        while pending and (not after or ended or len(pending) > 1 or lines[0] > pending[0][1]):
+            reporter.report(pending.popleft()[0], time.time_ns(), reported_again)
         if ended:
             break
         time.sleep(EVENTS_POLL_S)
     stdout.join()
     return stdout.tail, reader.tags_seen
-
-
-def _fingerprint(folder: Path) -> frozenset[tuple[str, int, int]]:
-    """Path, size and modification time of every file below ``folder``."""
-    found = set()
-    for root, _, files in os.walk(folder):
-        for name in files:
-            path = os.path.join(root, name)
-            with contextlib.suppress(FileNotFoundError):
-                stat = os.stat(path)
-                found.add((os.path.relpath(path, folder), stat.st_size, stat.st_mtime_ns))
-    return frozenset(found)
 
 
 class _Drain:

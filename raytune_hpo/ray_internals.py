@@ -52,6 +52,7 @@ PERTURBED_TAG = "@perturbed["
 PRIVATE_NAMES: tuple[tuple[str, str], ...] = (
     ("ray._private.utils", "read_ray_address"),
     ("ray._private.worker", "_global_node"),
+    ("ray.train._internal.session", "get_session"),
     ("ray._private.worker", "global_worker_stdstream_dispatcher"),
     ("ray._private.authentication.authentication_token_setup", "_enable_token_auth"),
     ("ray._private.state", "state"),
@@ -66,6 +67,7 @@ PRIVATE_NAMES: tuple[tuple[str, str], ...] = (
     ("ray.core.generated.node_manager_pb2", "GetWorkerPIDsRequest"),
     ("ray.core.generated.node_manager_pb2_grpc", "NodeManagerServiceStub"),
     ("ray.air._internal.usage", "_count_callbacks"),
+    ("ray.train._internal.session", "_TrainingResult"),
 )
 """``(module, name)`` of every private module-level name used here."""
 OVERRIDDEN_HOOKS: tuple[tuple[str, str, str], ...] = (
@@ -75,8 +77,11 @@ OVERRIDDEN_HOOKS: tuple[tuple[str, str, str], ...] = (
     ("ray.air.integrations.wandb", "WandbLoggerCallback", "_cleanup_logging_actor"),
     ("ray.air.integrations.wandb", "WandbLoggerCallback", "_signal_logging_actor_stop"),
     ("ray.tune.execution.class_cache", "_ActorClassCache", "get"),
+    ("ray.train._internal.session", "_TrainSession", "report"),
     ("ray.tune.execution.tune_controller", "TuneController", "_checkpoint_trial_if_needed"),
     ("ray.tune.execution.tune_controller", "TuneController", "_on_saving_result"),
+    ("ray.tune.schedulers.pbt", "PopulationBasedTraining", "_exploit"),
+    ("ray.train._internal.checkpoint_manager", "_CheckpointManager", "register_checkpoint"),
 )
 """``(module, class, member)`` of the private class members this package overrides or calls:
 ``ResultJsonLogger`` (result_json_logger), the W&B trial-run callback (tracking) and Ray Tune's
@@ -418,6 +423,135 @@ def checkpoints_registered_from_reports() -> Iterator[None]:
         yield
     finally:
         TuneController._checkpoint_trial_if_needed = rays_own  # type: ignore[method-assign]
+
+
+# --- function trainables --------------------------------------------------------------------
+
+
+SESSION_CHECKPOINT = "loaded_checkpoint"
+"""The attribute of a function trainable's session that holds the checkpoint the function may
+start from: Ray Tune's ``FunctionTrainable.load_checkpoint`` sets it as it restores a trial,
+before the function starts; ``ray.tune.get_checkpoint()`` returns it (so does Ray Train v1's
+``ray.train.get_checkpoint()``; Ray Train v2's raises in a Ray Tune function)."""
+
+
+def session_checkpoint() -> Any | None:
+    """The checkpoint this process's Ray Tune session holds now, None outside a session; not a
+    read that :func:`checkpoint_reads_watched` counts.
+
+    In a function trainable before its first report: the checkpoint its trial was restored from
+    (a PBT exploit, a pause, a retry after a failure, a resumed experiment), None for a fresh
+    start. Relies on ``ray.train._internal.session.get_session()`` and :data:`SESSION_CHECKPOINT`.
+    """
+    from ray.train._internal.session import get_session
+
+    session = get_session()
+    return None if session is None else vars(session).get(SESSION_CHECKPOINT)
+
+
+@contextlib.contextmanager
+def checkpoint_reads_watched(before_first_report: Callable[[bool], None]) -> Iterator[None]:
+    """While open, call ``before_first_report(read)`` once, as the function trainable running in
+    this process reports for the first time; ``read``: whether anything read its session's
+    checkpoint before (``ray.tune.get_checkpoint()``).
+
+    Does nothing outside a Ray Tune session. Relies on ``ray.train._internal.session``: its
+    ``get_session()`` returns the session (a ``_TrainSession``); every report of the function
+    goes through the session's ``report`` (``ray.tune.report``, results a function yields);
+    ``get_checkpoint`` reads its :data:`SESSION_CHECKPOINT` attribute. The session's class is swapped for a subclass that makes that attribute a
+    property over the instance's own value and watches ``report``; the session gets its class
+    back at its first report or as this closes.
+    """
+    from ray.train._internal.session import get_session
+
+    session = get_session()
+    if session is None:
+        yield
+        return
+    original = type(session)
+    reads: list[bool] = []
+
+    def get(self: Any) -> Any:
+        reads.append(True)
+        return vars(self).get(SESSION_CHECKPOINT)
+
+    def put(self: Any, checkpoint: Any) -> None:
+        vars(self)[SESSION_CHECKPOINT] = checkpoint
+
+    def report(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if type(self) is watched:
+            self.__class__ = original
+            before_first_report(bool(reads))
+        return original.report(self, *args, **kwargs)
+
+    members = {SESSION_CHECKPOINT: property(get, put), "report": report}
+    watched = type(f"Watched{original.__name__}", (original,), members)
+    session.__class__ = watched
+    try:
+        yield
+    finally:
+        if type(session) is watched:
+            session.__class__ = original
+
+
+def kept_checkpoint_result(trial: Trial, checkpoint: Any) -> Any | None:
+    """The ``_TrainingResult`` (checkpoint and the report it came with) of ``checkpoint`` among
+    ``trial``'s kept checkpoints, if it is still on storage; else the trial's latest checkpoint's
+    (which its checkpoint manager never deletes); None when the trial has none.
+
+    Relies on ``trial.run_metadata.checkpoint_manager``: ``_checkpoint_results`` (the kept
+    results) and ``latest_checkpoint_result``.
+    """
+    from pyarrow.fs import FileType
+
+    manager: Any = trial.run_metadata.checkpoint_manager
+    path = getattr(checkpoint, "path", None)  # None, or a save not yet resolved
+    candidates: list[Any] = [r for r in manager._checkpoint_results if r.checkpoint.path == path]
+    candidates.append(manager.latest_checkpoint_result)
+    for result in candidates:
+        if result is None:
+            continue
+        stored = result.checkpoint
+        if stored.filesystem.get_file_info(stored.path).type != FileType.NotFound:
+            return result
+    return None
+
+
+def register_checkpoints_once() -> None:
+    """From now on, a checkpoint registered again replaces its entry in its trial's list.
+
+    Ray's ``_CheckpointManager.register_checkpoint`` appends every registration. PBT's save of a
+    function trainable returns the checkpoint the trial reported last, which is registered a
+    second time; with ``num_to_keep`` 1 (or once enough newer ones came) the older of the two
+    entries is deleted, and with it the files of the trial's latest checkpoint. Idempotent.
+    """
+    from ray.train._internal.checkpoint_manager import _CheckpointManager
+
+    rays_own = _CheckpointManager.register_checkpoint
+    if getattr(rays_own, "registers_once", False):
+        return
+
+    def register_once(self: Any, checkpoint_result: Any) -> None:
+        path = checkpoint_result.checkpoint.path
+        self._checkpoint_results = [
+            kept for kept in self._checkpoint_results if kept.checkpoint.path != path
+        ]
+        rays_own(self, checkpoint_result)
+
+    register_once.registers_once = True  # type: ignore[attr-defined]
+    _CheckpointManager.register_checkpoint = register_once  # type: ignore[method-assign]
+
+
+def register_exploited_checkpoint(trial: Trial, checkpoint: Any, metrics: dict[str, Any]) -> None:
+    """Make ``checkpoint``, reported with ``metrics``, ``trial``'s latest checkpoint, kept and
+    deleted by its own ``num_to_keep`` like the ones it reported.
+
+    Relies on ``_CheckpointManager.register_checkpoint`` and ``_TrainingResult``.
+    """
+    from ray.train._internal.session import _TrainingResult
+
+    manager: Any = trial.run_metadata.checkpoint_manager
+    manager.register_checkpoint(_TrainingResult(checkpoint=checkpoint, metrics=dict(metrics)))
 
 
 # --- console ---------------------------------------------------------------------------------

@@ -205,8 +205,12 @@ def build_trainable(cfg: ExperimentConfig, data: DatasetArrays | None, code: Any
         trainable = tune.with_parameters(
             train_command, spec=cfg.trainable, metric=cfg.metric, max_epochs=cfg.max_epochs
         )
+    elif inspect.isclass(code):
+        trainable = code  # Ray restores a class through its load_checkpoint
     else:
-        trainable = code
+        from raytune_hpo.restore_check import warn_unread_restore
+
+        trainable = warn_unread_restore(code)
     resources = {"cpu": cfg.resources_per_trial.cpu, "gpu": cfg.resources_per_trial.gpu}
     return tune.with_resources(trainable, resources)
 
@@ -267,34 +271,14 @@ def tune_environment() -> None:
     ray_internals.count_callbacks_by_name()
 
 
-PBT_MIN_CHECKPOINTS = 4
-"""PBT exploits other trials' recent checkpoints; Ray warns that keeping 2 or fewer breaks that."""
-
-
-def checkpoints_to_keep(cfg: ExperimentConfig) -> int | None:
-    """``checkpoint.num_to_keep``, raised to ``PBT_MIN_CHECKPOINTS`` under PBT."""
-    keep = cfg.checkpoint.num_to_keep
-    if cfg.scheduler.name != "pbt" or keep is None or keep >= PBT_MIN_CHECKPOINTS:
-        return keep
-    return PBT_MIN_CHECKPOINTS
-
-
-def checkpoint_config(
-    cfg: ExperimentConfig, trainable: Any, output: console.OutputMode = "normal"
-) -> tune.CheckpointConfig:
+def checkpoint_config(cfg: ExperimentConfig, trainable: Any) -> tune.CheckpointConfig:
     """How many checkpoints to keep; a class trainable is also saved every ``frequency``.
 
     A function trainable saves when it reports a checkpoint; Ray refuses a frequency for it.
-    A raised ``num_to_keep`` is said in one line, except under ``--quiet``.
+    Under PBT, ``num_to_keep`` holds as given: each exploit copies its donor's checkpoint
+    (:class:`~raytune_hpo.pbt_donors.DonorKeepingPBT`).
     """
-    keep = checkpoints_to_keep(cfg)
-    if keep != cfg.checkpoint.num_to_keep and output != "quiet":
-        print(
-            f"raytune-hpo: keeping {keep} checkpoints per trial instead of "
-            f"{cfg.checkpoint.num_to_keep} (checkpoint.num_to_keep): PBT restores other "
-            "trials' recent checkpoints",
-            flush=True,
-        )
+    keep = cfg.checkpoint.num_to_keep
     if cfg.builtin is None and inspect.isclass(trainable):
         return tune.CheckpointConfig(
             num_to_keep=keep, checkpoint_frequency=cfg.checkpoint.frequency, checkpoint_at_end=True
@@ -348,7 +332,7 @@ def build_tuner(
         run_config=tune.RunConfig(
             name=cfg.name,
             storage_path=storage.storage_root(cfg.storage_path),
-            checkpoint_config=checkpoint_config(cfg, trainable, output),
+            checkpoint_config=checkpoint_config(cfg, trainable),
             failure_config=tune.FailureConfig(max_failures=cfg.failure.max_failures),
             stop=stop_criteria(cfg.metric, cfg.max_epochs, fail_fast),
             callbacks=[

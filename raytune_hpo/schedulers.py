@@ -134,17 +134,18 @@ class PbtSchedulerConfig(EntryOptions):
 
 
 def _pbt(cfg: ExperimentConfig) -> TrialScheduler:
-    """PBT whose explore step is :class:`~raytune_hpo.explore.BoundedExplore`.
+    """PBT whose explore step is :class:`~raytune_hpo.explore.BoundedExplore`, and whose
+    exploits keep their donor's checkpoint (:class:`~raytune_hpo.pbt_donors.DonorKeepingPBT`).
 
     Ray's own explore would multiply numbers by 1.2 / 0.8 without clipping them to the range
     and truncate integers. Each mutated key is therefore given to Ray as an empty nested
     mutation (``{}``), which Ray's explore copies unchanged while still logging and tagging the
     key, and the whole perturbation happens in ``custom_explore_fn``.
     """
-    from ray.tune.schedulers import PopulationBasedTraining
+    from raytune_hpo.pbt_donors import DonorKeepingPBT
 
     s = options_as(cfg.scheduler, PbtSchedulerConfig)
-    return PopulationBasedTraining(
+    return DonorKeepingPBT(
         time_attr=TIME_ATTR,
         perturbation_interval=s.perturbation_interval,
         hyperparam_mutations={key: {} for key in s.hyperparam_mutations},

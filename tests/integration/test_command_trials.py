@@ -21,11 +21,12 @@ from typing import Any
 
 import pytest
 from ray import tune
-from ray.tune.schedulers import ASHAScheduler, PopulationBasedTraining
+from ray.tune.schedulers import ASHAScheduler
 
 from raytune_hpo.command_spec import CommandSpec
 from raytune_hpo.command_trial import STDERR_LOG, STDOUT_LOG, CommandProcess, train_command
 from raytune_hpo.output_lines import error_headline
+from raytune_hpo.pbt_donors import DonorKeepingPBT
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +43,8 @@ parser.add_argument("--child", default="False")
 parser.add_argument("--ignore_term", default="False")
 parser.add_argument("--fail_at", type=int, default=0)
 parser.add_argument("--marks", default="")  # a folder: "lr<lr>_epoch<N>" after each epoch
-parser.add_argument("--hold", default="")  # "N:MARK": before epoch N, wait (<= 30 s) for MARK
+parser.add_argument("--save_after", default="False")  # print the epoch, then save it
+parser.add_argument("--hold", default="")  # "N:MARK,...": before epoch N, wait (<= 60 s) for MARK
 args = parser.parse_args()
 
 pids = Path(args.pids)
@@ -63,23 +65,27 @@ if state:
     if marks and state["trial"] != os.environ["RAYTUNE_HPO_TRIAL_ID"]:
         (marks / "exploited").write_text("")
 restored = state is not None
-hold_epoch, _, hold_mark = args.hold.partition(":")
+holds = dict(hold.split(":") for hold in args.hold.split(",") if hold)
 for epoch in range((state["epoch"] if restored else 0) + 1, args.epochs + 1):
     time.sleep(args.sleep)
-    if marks and hold_epoch and epoch == int(hold_epoch):
+    if marks and str(epoch) in holds:
         waited = 0.0
-        while not (marks / hold_mark).exists() and waited < 30:
+        while not (marks / holds[str(epoch)]).exists() and waited < 60:
             time.sleep(0.05)
             waited += 0.05
     if epoch == args.fail_at and not restored:
         print("simulated crash: CUDA out of memory", file=sys.stderr)
         sys.exit(3)
     state = {"epoch": epoch, "trial": os.environ["RAYTUNE_HPO_TRIAL_ID"], "lr": args.lr}
+    if args.save_after == "True":
+        print(f"epoch {epoch}: loss={abs(args.lr - 0.5) + 1 / epoch} epoch={epoch}", flush=True)
     (state_file.parent / "tmp").write_text(json.dumps(state))
     (state_file.parent / "tmp").replace(state_file)
-    print(f"epoch {epoch}: loss={abs(args.lr - 0.5) + 1 / epoch} epoch={epoch}", flush=True)
+    if args.save_after != "True":
+        print(f"epoch {epoch}: loss={abs(args.lr - 0.5) + 1 / epoch} epoch={epoch}", flush=True)
     if marks:
         (marks / f"lr{args.lr}_epoch{epoch}").write_text("")
+print("training done", flush=True)
 """
 
 
@@ -102,6 +108,8 @@ def fit(
     *,
     metric: str = "loss",
     grace_s: float = 2.0,
+    max_epochs: int | None = None,
+    state_saved: str = "before_report",
     **options: Any,
 ) -> tune.ResultGrid:
     """Run command trials of ``space`` (and ``pids``) with a Tuner built as the engine does."""
@@ -109,8 +117,9 @@ def fit(
         command=[sys.executable, str(script), "${args}"],
         workdir=str(tmp_path),
         stop_grace_s=grace_s,
+        state_saved=state_saved,
     )
-    trainable = tune.with_parameters(train_command, spec=spec, metric=metric)
+    trainable = tune.with_parameters(train_command, spec=spec, metric=metric, max_epochs=max_epochs)
     tuner = tune.Tuner(
         tune.with_resources(trainable, {"cpu": 0.5}),
         param_space={**space, "pids": str(tmp_path / "pids")},
@@ -163,6 +172,16 @@ def assert_no_scratch_left(results: tune.ResultGrid, within_s: float) -> None:
     assert not left
 
 
+class Reports(tune.Callback):
+    """Every result the driver sees: ``(trial id, training_iteration, the script's epoch)``."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, int, int]] = []
+
+    def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any):
+        self.rows.append((trial.trial_id, result["training_iteration"], int(result["epoch"])))
+
+
 def epochs_logged(result: tune.Result) -> list[int]:
     log = Path(result.path, STDOUT_LOG).read_text()
     return [int(epoch) for epoch in re.findall(r"^epoch (\d+):", log, re.MULTILINE)]
@@ -182,6 +201,7 @@ def test_asha_stops_trials_early_and_no_process_outlives_its_trial(
             "child": True,
         },
         scheduler=asha,
+        max_epochs=8,
     )
     iterations = sorted(r.metrics["training_iteration"] for r in results)
     assert not results.errors
@@ -191,6 +211,9 @@ def test_asha_stops_trials_early_and_no_process_outlives_its_trial(
     assert_no_scratch_left(results, within_s=5)
     for result in results:  # stopped trials were paused at their last report
         assert epochs_logged(result)[-1] == result.metrics["training_iteration"]
+        # At max_epochs the script ends by itself; ASHA's stop ends it at once.
+        finished = "training done" in Path(result.path, STDOUT_LOG).read_text()
+        assert finished is (result.metrics["training_iteration"] == 8)
 
 
 def test_stop_criterion_kills_a_script_that_ignores_sigterm_after_the_grace(
@@ -215,12 +238,13 @@ def test_stop_criterion_kills_a_script_that_ignores_sigterm_after_the_grace(
 def test_pbt_exploit_restarts_from_the_donors_checkpoint_with_a_new_lr(
     ray_session: None, tmp_path: Path, script: Path
 ) -> None:
-    # Asynchronous PBT (Ray's synchronous mode can leave every trial paused when trials report
-    # faster than it pauses them). The scripts fix the order instead: the worse trial (lr 0.2)
-    # reports epoch 2 only after the better one (lr 0.5) is past its epoch 2, and the better one
-    # holds before epoch 5 until the worse one has restarted from its checkpoint, so the better
-    # trial is alive with a score at the worse one's perturbation at epoch 2 or 4.
-    pbt = PopulationBasedTraining(
+    # Asynchronous PBT, one checkpoint kept per trial, 0.1 s per epoch. The scripts fix the
+    # order of the reports that matter (each waits for a mark that the other writes after Ray
+    # Tune has taken the report before it), so the run is the same on a loaded machine:
+    # the worse trial (lr 0.2) gets a score at its epoch 2; then the better one (lr 0.5) is the
+    # top trial at its epoch 4; then the worse one, at its epoch 4, exploits it; the better one
+    # waits before its epoch 5 until that has happened.
+    pbt = DonorKeepingPBT(
         time_attr="training_iteration",
         perturbation_interval=2,
         quantile_fraction=0.5,
@@ -228,19 +252,24 @@ def test_pbt_exploit_restarts_from_the_donors_checkpoint_with_a_new_lr(
     )
     marks = tmp_path / "marks"
     marks.mkdir()
+    reports = Reports()
     results = fit(
         tmp_path,
         script,
         {
             "lr": tune.grid_search([0.5, 0.2]),
+            "sleep": 0.1,
             "marks": str(marks),
             "hold": tune.sample_from(
-                lambda spec: "5:exploited" if spec.config.lr == 0.5 else "2:lr0.5_epoch3"
+                lambda spec: (
+                    "4:lr0.2_epoch2,5:exploited" if spec.config.lr == 0.5 else "4:lr0.5_epoch4"
+                )
             ),
         },
         scheduler=pbt,
         stop={"training_iteration": 6},
-        checkpoint_config=tune.CheckpointConfig(num_to_keep=4),
+        checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
+        callbacks=[reports],
     )
     assert not results.errors
     exploits = []
@@ -250,16 +279,42 @@ def test_pbt_exploit_restarts_from_the_donors_checkpoint_with_a_new_lr(
             for line in Path(result.path, STDOUT_LOG).read_text().splitlines()
             if line.startswith("restored ")
         ]
-        # PBT also pauses a trial that runs ahead and resumes it from its own checkpoint.
         exploits += [r for r in restarts if r["trial"] != result.metrics["trial_id"]]
         if restarts:  # the command got the trial's hyperparameters as they are now
             assert float(restarts[-1]["new_lr"]) == pytest.approx(result.config["lr"])
-    assert exploits, "PBT exploited no trial"
-    for restored in exploits:
-        assert float(restored["lr"]) == 0.5  # the donor's state, as its script saved it
-        assert int(restored["epoch"]) in (2, 4)  # at a perturbation point
-        assert float(restored["new_lr"]) != 0.5  # explored
+    assert len(exploits) == 1, exploits
+    (restored,) = exploits
+    assert float(restored["lr"]) == 0.5  # the donor's state, as its script saved it
+    assert int(restored["epoch"]) == 4  # at the donor's perturbation
+    assert float(restored["new_lr"]) != 0.5  # explored
+    # Every report is the script's own epoch, before and after the restore.
+    assert reports.rows and all(iteration == epoch for _, iteration, epoch in reports.rows)
     assert_all_ended(tmp_path, within_s=5)
+
+
+def test_pbt_with_one_checkpoint_kept_never_loses_a_donor_of_a_fast_loop(
+    ray_session: None, tmp_path: Path, script: Path
+) -> None:
+    # Four trials writing their state atomically every ~2 ms: donors report (and their one
+    # kept checkpoint is replaced) many times between an exploit and its restore.
+    pbt = DonorKeepingPBT(
+        time_attr="training_iteration",
+        perturbation_interval=2,
+        quantile_fraction=0.5,
+        hyperparam_mutations={"lr": tune.uniform(0.1, 0.9)},
+    )
+    results = fit(
+        tmp_path,
+        script,
+        {"lr": tune.grid_search([0.5, 0.3, 0.2, 0.9]), "sleep": 0.002},
+        scheduler=pbt,
+        stop={"training_iteration": 60},
+        checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
+    )
+    assert not results.errors, [str(r.error).splitlines()[0] for r in results if r.error]
+    assert [r.metrics["training_iteration"] for r in results] == [60] * 4
+    for result in results:  # one checkpoint kept: the exploit copies are replaced too
+        assert len(list(Path(result.path).glob("checkpoint_*"))) <= 1
 
 
 def test_a_failing_command_errors_with_its_exit_code_and_stderr(
@@ -291,6 +346,34 @@ def test_a_retry_restarts_the_command_from_its_last_checkpoint(
     log = Path(result.path, STDOUT_LOG).read_text()
     assert "restored epoch=2 " in log
     assert epochs_logged(result) == [1, 2, 3, 4, 5]
+
+
+def test_a_script_that_prints_before_it_saves_is_paired_right_with_after_report(
+    ray_session: None, tmp_path: Path, script: Path
+) -> None:
+    # The Hugging Face Trainer's order: the epoch's line, then its state. Each report waits
+    # for the next line (or the script's end, here its crash at epoch 3) and takes the state
+    # then, so the retry restarts from epoch 2's state at iteration 2.
+    reports = Reports()
+    results = fit(
+        tmp_path,
+        script,
+        {"lr": 0.5, "fail_at": 3, "epochs": 5, "save_after": True},
+        state_saved="after_report",
+        failure_config=tune.FailureConfig(max_failures=1),
+        callbacks=[reports],
+    )
+    (result,) = results
+    assert result.error is None
+    assert "restored epoch=2 " in Path(result.path, STDOUT_LOG).read_text()
+    assert [(iteration, epoch) for _, iteration, epoch in reports.rows] == [
+        (1, 1),
+        (2, 2),
+        (3, 3),
+        (4, 4),
+        (5, 5),
+    ]
+    assert json.loads(Path(result.checkpoint.path, "state.json").read_text())["epoch"] == 5
 
 
 def test_a_command_that_never_prints_the_metric_gets_one_clear_error(

@@ -423,58 +423,18 @@ def test_variant_generator_carries_max_concurrent_trials(searcher: str) -> None:
     assert build_searcher(cfg).max_concurrent == 3
 
 
-@pytest.mark.parametrize(
-    ("scheduler", "asked", "kept"),
-    [
-        ({"name": "fifo"}, 2, 2),
-        (
-            {
-                "name": "pbt",
-                "hyperparam_mutations": {"learning_rate": {"loguniform": [0.01, 1.0]}},
-            },
-            2,
-            4,
-        ),
-    ],
-)
-def test_pbt_keeps_enough_checkpoints_for_exploits(
-    scheduler: dict[str, Any], asked: int, kept: int
-) -> None:
-    from raytune_hpo.runner import checkpoints_to_keep
-
-    cfg = validate_config(
-        {
-            "name": "keep",
-            "search_space": {"learning_rate": {"loguniform": [0.01, 1.0]}},
-            "scheduler": scheduler,
-            "num_samples": 4,
-            "checkpoint": {"num_to_keep": asked},
-        }
-    )
-    assert checkpoints_to_keep(cfg) == kept
-
-
-@pytest.mark.parametrize(("output", "said"), [("normal", True), ("quiet", False)])
-def test_a_raised_num_to_keep_is_said_except_under_quiet(
-    output: str, said: bool, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.mark.parametrize("scheduler", ["fifo", "pbt"])
+def test_num_to_keep_holds_as_given_under_every_scheduler(scheduler: str) -> None:
     from raytune_hpo.runner import checkpoint_config
 
-    cfg = validate_config(
-        {
-            "name": "keep",
-            "search_space": {"learning_rate": {"loguniform": [0.01, 1.0]}},
-            "scheduler": {
-                "name": "pbt",
-                "hyperparam_mutations": {"learning_rate": {"loguniform": [0.01, 1.0]}},
-            },
-            "num_samples": 4,
-            "checkpoint": {"num_to_keep": 1},
-        }
-    )
-    assert checkpoint_config(cfg, None, output).num_to_keep == 4
-    line = "keeping 4 checkpoints per trial instead of 1 (checkpoint.num_to_keep)"
-    assert (line in capsys.readouterr().out) is said
+    cfg = make_config(scheduler=scheduler, checkpoint={"num_to_keep": 1})
+    assert checkpoint_config(cfg, None).num_to_keep == 1
+
+
+def test_pbt_is_built_to_keep_donor_checkpoints() -> None:
+    from raytune_hpo.pbt_donors import DonorKeepingPBT
+
+    assert isinstance(build_scheduler(make_config(scheduler="pbt")), DonorKeepingPBT)
 
 
 @pytest.mark.parametrize("name", sorted(SCHEDULERS))
