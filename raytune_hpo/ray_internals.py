@@ -458,9 +458,10 @@ def checkpoint_reads_watched(before_first_report: Callable[[bool], None]) -> Ite
     Does nothing outside a Ray Tune session. Relies on ``ray.train._internal.session``: its
     ``get_session()`` returns the session (a ``_TrainSession``); every report of the function
     goes through the session's ``report`` (``ray.tune.report``, results a function yields);
-    ``get_checkpoint`` reads its :data:`SESSION_CHECKPOINT` attribute. The session's class is swapped for a subclass that makes that attribute a
-    property over the instance's own value and watches ``report``; the session gets its class
-    back at its first report or as this closes.
+    ``get_checkpoint`` reads its :data:`SESSION_CHECKPOINT` attribute. The session's class is
+    swapped for a subclass that makes that attribute a property over the instance's own value
+    and watches ``report``; the session gets its class back at its first report or as this
+    closes.
     """
     from ray.train._internal.session import get_session
 
