@@ -39,9 +39,9 @@ from torch.nn import functional as F
 from torch.utils.data import DataLoader, Dataset
 from torchvision.transforms import ToTensor
 
-from raytune_hpo.models.lenet import LeNet
 from raytune_hpo.trainables import common
 from raytune_hpo.trainables.lenet import DEFAULTS, evaluate, train_one_epoch
+from raytune_hpo.trainables.models.lenet import LeNet
 from raytune_hpo.trainables.options import LeNetOptions
 
 

@@ -34,10 +34,10 @@ from _bench import (
     timed,
 )
 
-from raytune_hpo.data import DatasetArrays
-from raytune_hpo.models.lenet import LeNet
 from raytune_hpo.trainables import common
+from raytune_hpo.trainables.data import DatasetArrays
 from raytune_hpo.trainables.lenet import DEFAULTS, evaluate, train_one_epoch
+from raytune_hpo.trainables.models.lenet import LeNet
 from raytune_hpo.trainables.options import LeNetOptions
 
 

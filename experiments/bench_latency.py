@@ -15,7 +15,7 @@ and ``last_report`` (``report_time`` of the trials' results) and ``exit``. ``imp
 apart in a fresh interpreter: the modules each command imports before it starts Ray.
 
 Cold start: no Ray running, each command starts its own. Warm start: a local Ray started once
-with ``ray start --head`` (its workers preload ``raytune_hpo.worker_preload``); both commands
+with ``ray start --head`` (its workers preload ``raytune_hpo.cluster.worker_preload``); both commands
 attach to it with its address. Kept warm: a local Ray started with ``raytune-hpo warm``, whose
 idle workers take the next command's trials; ours is launched as a user would, without
 ``--address``, ``--pause`` seconds after the run before it (a person between two commands;
@@ -62,14 +62,14 @@ PHASES = ("imports", "ray_up", "worker_ready", "first_report", "last_report", "e
 RAY_TMP = Path("/tmp/ray")
 LOG_TIME = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3})")
 IMPORTS = {
-    "ours": "import raytune_hpo.cli, raytune_hpo.config, raytune_hpo.runner",
-    "bare": "import ray, ray.tune, raytune_hpo.data, raytune_hpo.trainables.lenet",
+    "ours": "import raytune_hpo.cli, raytune_hpo.config, raytune_hpo.run.runner",
+    "bare": "import ray, ray.tune, raytune_hpo.trainables.data, raytune_hpo.trainables.lenet",
 }
 BARE_SCRIPT = """
 import sys
 import ray
 from ray import tune
-from raytune_hpo.data import load_dataset
+from raytune_hpo.trainables.data import load_dataset
 from raytune_hpo.trainables.trial import TrialSettings
 from raytune_hpo.trainables.lenet import train_lenet
 
@@ -270,7 +270,7 @@ def warm_ray(root: Path) -> Iterator[str]:
     started = subprocess.run(
         [str(Path(sys.executable).with_name("ray")), "start", "--head", f"--port={port}"]
         + ["--num-cpus=2", "--include-dashboard=false", f"--temp-dir={temp}"],
-        env={**os.environ, "RAY_preload_python_modules": "raytune_hpo.worker_preload"},
+        env={**os.environ, "RAY_preload_python_modules": "raytune_hpo.cluster.worker_preload"},
         capture_output=True,
         text=True,
         timeout=300,

@@ -3,7 +3,7 @@
 Each method runs its seed-study config (``configs/lenet/*.yaml``) on the bundled ``digits``
 images with ReLU LeNet, 2 trials side by side (1 CPU each, Ray limited to 2 CPUs), for several
 seeds; methods alternate within each seed. Time to target is measured by the toolkit's own
-analysis (``raytune_hpo.compare.run_summary``): seconds from the first trial's start to the
+analysis (``raytune_hpo.analysis.compare.run_summary``): seconds from the first trial's start to the
 first report at or below the target. A run that never reaches it counts as infinitely slow
 (so a method's median is finite while most of its seeds reach the target). The headline is
 ASHA's median over random search's.
@@ -29,9 +29,9 @@ from _bench import (
     settle_ray,
 )
 
-from raytune_hpo.compare import run_summary
-from raytune_hpo.results import load_experiment
-from raytune_hpo.runner import run_experiment
+from raytune_hpo.analysis.compare import run_summary
+from raytune_hpo.analysis.results import load_experiment
+from raytune_hpo.run.runner import run_experiment
 
 METHODS = {
     "random": "configs/lenet/random.yaml",

@@ -1,7 +1,7 @@
 """Time to a validation-error target: raytune_hpo against Optuna, on the same task and budget.
 
 The task: ReLU LeNet on scikit-learn's ``digits`` (the toolkit's ``digits`` data set, loaded by
-``raytune_hpo.data.load_dataset`` on both sides, so both train on identical arrays) over the
+``raytune_hpo.trainables.data.load_dataset`` on both sides, so both train on identical arrays) over the
 search space of the seed-study configs (learning rate log-uniform in [0.01, 1], batch 32..256,
 momentum 0; first point lr 0.1 / batch 128): 16 trials of up to 10 epochs, 2 at once with 1 CPU
 (one torch thread) each, within a wall-clock budget (``--budget-s``). Two methods per tool, each
@@ -14,7 +14,7 @@ from one resolved config (the YAML file with this script's overrides):
 Each run is a fresh command, timed from its launch by this script:
 
 - ours: ``python -m raytune_hpo.cli run FILE --quiet --set ...``, its reports read back with
-  ``raytune_hpo.results.load_experiment`` (``report_time`` of each report); it starts a Ray of
+  ``raytune_hpo.analysis.results.load_experiment`` (``report_time`` of each report); it starts a Ray of
   its own, or with ``--warm`` attaches to one that ``raytune-hpo warm`` started before the
   runs, whose idle workers take its first trials;
 - optuna: ``python experiments/_optuna_lenet.py SPEC``: ``study.optimize(objective, n_jobs=2,
@@ -65,8 +65,8 @@ from _bench import (
     scratch_dir,
 )
 
-from raytune_hpo.results import load_experiment
-from raytune_hpo.schedulers import AshaSchedulerConfig, FifoSchedulerConfig
+from raytune_hpo.analysis.results import load_experiment
+from raytune_hpo.search.schedulers import AshaSchedulerConfig, FifoSchedulerConfig
 
 METHODS = {"random": "configs/lenet/random.yaml", "asha": "configs/lenet/asha.yaml"}
 OPTUNA_SCRIPT = REPO / "experiments" / "_optuna_lenet.py"

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from raytune_hpo import moved_modules
+
 __all__ = ["resume", "run"]
+
+moved_modules.install()
 
 
 def __getattr__(name: str) -> Any:

@@ -12,17 +12,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 if TYPE_CHECKING:
-    from raytune_hpo.compare import Comparison
+    from raytune_hpo.analysis.compare import Comparison
     from raytune_hpo.config import ExperimentConfig
-    from raytune_hpo.interrupts import ExperimentInterrupted
-    from raytune_hpo.runner import ExperimentOutcome
+    from raytune_hpo.run.interrupts import ExperimentInterrupted
+    from raytune_hpo.run.runner import ExperimentOutcome
 
 # What a command needs is imported inside it, so that `--help`, `summary` and `compare` never
 # pay for Ray Tune, torch or W&B (tests/unit/test_import_weight.py).
 EXIT_TRIALS_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
-"""Exit code of a command stopped by Ctrl-C (128 + SIGINT), as :mod:`raytune_hpo.interrupts`."""
+"""Exit code of a command stopped by Ctrl-C (128 + SIGINT), as :mod:`raytune_hpo.run.interrupts`."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -66,10 +66,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     """Print the resolved config and build space, searcher and scheduler without running."""
     import yaml
 
-    from raytune_hpo import search_space
-    from raytune_hpo.runner import check_loads_on_workers, resolve_evaluate, resolve_trainable
-    from raytune_hpo.schedulers import build_scheduler
-    from raytune_hpo.searchers import build_searcher
+    from raytune_hpo.run.runner import check_loads_on_workers, resolve_evaluate, resolve_trainable
+    from raytune_hpo.search import search_space
+    from raytune_hpo.search.schedulers import build_scheduler
+    from raytune_hpo.search.searchers import build_searcher
 
     cfg = _config_from_args(args)
     search_paths = (Path(args.file).resolve().parent,)
@@ -91,7 +91,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run an experiment and print its summary."""
-    from raytune_hpo.runner import run_experiment
+    from raytune_hpo.run.runner import run_experiment
 
     cfg = _config_from_args(args)
     with _naming_file(args.file):
@@ -108,7 +108,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_resume(args: argparse.Namespace) -> int:
     """Continue an interrupted experiment from its folder and print its summary."""
-    from raytune_hpo.runner import resume_experiment
+    from raytune_hpo.run.runner import resume_experiment
 
     print_outcome(resume_experiment(args.dir, address=args.address, output=args.output))
     return 0
@@ -161,7 +161,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Compare experiment folders by method; write plots, CSVs and a Markdown report."""
-    from raytune_hpo.compare import load_comparison, write_comparison
+    from raytune_hpo.analysis.compare import load_comparison, write_comparison
 
     comparison = load_comparison(args.dirs, target=args.target)
     print_comparison(comparison, write_comparison(comparison, args.out))
@@ -188,8 +188,8 @@ def print_comparison(comparison: Comparison, written: dict[str, Path]) -> None:
 
 def cmd_study(args: argparse.Namespace) -> int:
     """Run every config once per seed with one budget, then compare the methods."""
-    from raytune_hpo import study
-    from raytune_hpo.interrupts import ExperimentInterrupted
+    from raytune_hpo.run import study
+    from raytune_hpo.run.interrupts import ExperimentInterrupted
 
     spec = study.StudySpec(
         name=args.name,
@@ -225,7 +225,7 @@ def print_summary(path: Path) -> None:
     """The trial table, best config and test metrics of an experiment folder."""
     import pandas as pd
 
-    from raytune_hpo.results import load_experiment, summary_table
+    from raytune_hpo.analysis.results import load_experiment, summary_table
 
     experiment = load_experiment(path)
     table = summary_table(experiment)
@@ -242,8 +242,8 @@ def print_pbt_history(experiment: Any) -> None:
         return  # only PBT records perturbations; reading none needs no Ray Tune nor matplotlib
     import pandas as pd
 
-    from raytune_hpo.pbt_history import history_table, read_history
-    from raytune_hpo.pbt_history_plot import save_pbt_plot
+    from raytune_hpo.analysis.pbt_history_plot import save_pbt_plot
+    from raytune_hpo.search.pbt_history import history_table, read_history
 
     history = read_history(experiment.path)
     if history.empty:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar, Union, get_a
 
 from pydantic import Field
 
-from raytune_hpo.base_models import EntryOptions
+from raytune_hpo.pydantic_base import EntryOptions
 
 if TYPE_CHECKING:
     from raytune_hpo.config import ExperimentConfig

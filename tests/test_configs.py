@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from ray.tune.search.basic_variant import BasicVariantGenerator
 
-from raytune_hpo import search_space
-from raytune_hpo.command_spec import CommandSpec
 from raytune_hpo.config import ExperimentConfig, load_config, smoke, validate_config
-from raytune_hpo.runner import resolve_evaluate, resolve_trainable
-from raytune_hpo.schedulers import build_scheduler
-from raytune_hpo.searchers import build_searcher
+from raytune_hpo.run.runner import resolve_evaluate, resolve_trainable
+from raytune_hpo.search import search_space
+from raytune_hpo.search.schedulers import build_scheduler
+from raytune_hpo.search.searchers import build_searcher
+from raytune_hpo.trainables.command.spec import CommandSpec
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
 EXCLUDED = {"cluster"}

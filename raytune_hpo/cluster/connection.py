@@ -25,10 +25,10 @@ from typing import Any, NoReturn
 
 import ray
 
-from raytune_hpo import ray_internals, tcp_probe
-from raytune_hpo.cluster import processes, warm
+from raytune_hpo.cluster import processes, tcp_probe, warm
 from raytune_hpo.config import ConfigError
 from raytune_hpo.layout import PRELOAD_ENV
+from raytune_hpo.ray_compat import ray_internals
 
 ADDRESS_ENV = "RAY_ADDRESS"
 AUTH_MODE_ENV = "RAY_AUTH_MODE"
@@ -37,14 +37,14 @@ TOKEN_PATH_ENV = "RAY_AUTH_TOKEN_PATH"
 DEFAULT_TOKEN_FILE = Path(".ray") / "auth_token"
 """Where ``ray start`` keeps the token, under the home folder of the user who started it."""
 CLIENT_SCHEME = "ray://"
-LOCAL_SYSTEM_CONFIG = ray_internals.local_system_config(["raytune_hpo.worker_preload"])
+LOCAL_SYSTEM_CONFIG = ray_internals.local_system_config(["raytune_hpo.cluster.worker_preload"])
 """Ray system config of a local instance (:func:`ray_internals.local_system_config`): every
 worker, the ones Ray prestarts for this driver included, starts importing torch for the
 trainables as it starts, so a trial's worker does not begin seconds of imports when the trial
 starts (which made Ray Tune hand every short trial to one reused worker; BENCHMARKS.md);
 workers for a trainable without torch, the user's own code or a command skip it
 (``preload_trainables=False`` of :func:`connect`). On a cluster, start each node with
-``RAY_preload_python_modules=raytune_hpo.worker_preload`` for the same effect."""
+``RAY_preload_python_modules=raytune_hpo.cluster.worker_preload`` for the same effect."""
 REACH_TIMEOUT_S = 5.0
 logger = logging.getLogger(__name__)
 TOKEN_HELP = (
@@ -72,7 +72,7 @@ def connect(
             user's code as ``working_dir`` / ``py_modules``); unused for a local instance.
         preload_trainables: Whether the workers of a local instance start importing torch,
             for the built-in trainables, as soon as they start (in the background: see
-            :mod:`raytune_hpo.worker_preload`). Code that needs none of it (the user's own, a
+            :mod:`raytune_hpo.cluster.worker_preload`). Code that needs none of it (the user's own, a
             command) is better off without.
 
     Raises:

@@ -26,13 +26,13 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from raytune_hpo import ray_internals
 from raytune_hpo.cluster import processes
 from raytune_hpo.layout import PRELOAD_ENV
+from raytune_hpo.ray_compat import ray_internals
 
 RECORD = "raytune_hpo_warm.json"
 """The file, in Ray's temp folder, that describes the warm instance."""
-PRELOAD_MODULE = "raytune_hpo.worker_preload"
+PRELOAD_MODULE = "raytune_hpo.cluster.worker_preload"
 KEEP_ALIVE_S = 86_400
 """Seconds the raylet keeps an idle warm worker even while it holds more idle workers than
 free CPUs (as when Ray Tune has reserved the CPUs of the trials that are to take them)."""
@@ -218,7 +218,7 @@ def wait_ready(warm: WarmRay, timeout_s: float = READY_TIMEOUT_S) -> int:
     """Wait until one worker per CPU has registered with the raylet and waits for work.
 
     Returns how many wait then. A worker imports torch in the background after that
-    (:mod:`raytune_hpo.worker_preload`).
+    (:mod:`raytune_hpo.cluster.worker_preload`).
     """
     deadline = time.monotonic() + timeout_s
     while True:

@@ -13,10 +13,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from raytune_hpo.command_spec import CommandSpec
 from raytune_hpo.registry import InvalidKey
-from raytune_hpo.schedulers import SCHEDULERS
-from raytune_hpo.searchers import SEARCHERS
+from raytune_hpo.search.schedulers import SCHEDULERS
+from raytune_hpo.search.searchers import SEARCHERS
+from raytune_hpo.trainables.command.spec import CommandSpec
 
 
 class ConfigError(ValueError):

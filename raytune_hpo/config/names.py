@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from raytune_hpo.schedulers import SCHEDULERS
-from raytune_hpo.searchers import SEARCHERS
+from raytune_hpo.search.schedulers import SCHEDULERS
+from raytune_hpo.search.searchers import SEARCHERS
 
 _FOLDER_NAME = re.compile(r"[A-Za-z0-9_.+-]+")
 """The characters of an experiment or study name: one folder name on any file system or URI."""

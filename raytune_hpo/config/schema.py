@@ -18,22 +18,22 @@ from pydantic import (
     model_validator,
 )
 
-from raytune_hpo import search_space
-from raytune_hpo.base_models import EntryOptions, StrictModel
-from raytune_hpo.command_args import check_macros
-from raytune_hpo.command_metrics import UnreadableMetric, check_readable
-from raytune_hpo.command_spec import CommandSpec
 from raytune_hpo.config.errors import describe, dotted
 from raytune_hpo.config.names import check_folder_name, method_name
-from raytune_hpo.data import DATASETS
+from raytune_hpo.pydantic_base import EntryOptions, StrictModel
 from raytune_hpo.registry import InvalidKey, lookup, options_union
-from raytune_hpo.schedulers import SCHEDULERS, FifoSchedulerConfig
-from raytune_hpo.searchers import SEARCHERS, RandomSearcherConfig
-from raytune_hpo.user_code import is_import_path
-from raytune_hpo.wandb_config import WandbConfig
+from raytune_hpo.search import search_space
+from raytune_hpo.search.schedulers import SCHEDULERS, FifoSchedulerConfig
+from raytune_hpo.search.searchers import SEARCHERS, RandomSearcherConfig
+from raytune_hpo.tracking.wandb_config import WandbConfig
+from raytune_hpo.trainables.command.args import check_macros
+from raytune_hpo.trainables.command.metrics import UnreadableMetric, check_readable
+from raytune_hpo.trainables.command.spec import CommandSpec
+from raytune_hpo.trainables.data import DATASETS
+from raytune_hpo.trainables.user_code import is_import_path
 
 if TYPE_CHECKING:
-    from raytune_hpo.trainables import Trainable
+    from raytune_hpo.trainables.builtin import Trainable
 
 
 class DatasetConfig(StrictModel):
@@ -135,7 +135,7 @@ class ExperimentConfig(StrictModel):
     @field_validator("trainable")
     @classmethod
     def _known_trainable(cls, trainable: str | CommandSpec) -> str | CommandSpec:
-        from raytune_hpo.trainables import TRAINABLES
+        from raytune_hpo.trainables.builtin import TRAINABLES
 
         if isinstance(trainable, CommandSpec) or is_import_path(trainable):
             return trainable
@@ -204,7 +204,7 @@ class ExperimentConfig(StrictModel):
     @property
     def builtin(self) -> Trainable | None:
         """The registry entry of a built-in trainable; None for the user's own code."""
-        from raytune_hpo.trainables import TRAINABLES
+        from raytune_hpo.trainables.builtin import TRAINABLES
 
         return TRAINABLES.get(self.trainable) if isinstance(self.trainable, str) else None
 

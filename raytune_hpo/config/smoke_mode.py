@@ -8,8 +8,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from raytune_hpo.config.schema import ExperimentConfig
-from raytune_hpo.schedulers import SCHEDULERS
-from raytune_hpo.searchers import SEARCHERS
+from raytune_hpo.search.schedulers import SCHEDULERS
+from raytune_hpo.search.searchers import SEARCHERS
 
 
 def smoke(cfg: ExperimentConfig) -> ExperimentConfig:

@@ -2,7 +2,7 @@
 
 An "epoch" is one pass over the training images, or ``steps_per_report`` steps when that option
 is set; either way one report, so schedulers count time in reports. The inception score is
-taken on a fixed batch of noise, under the classifier of :mod:`raytune_hpo.inception_score`.
+taken on a fixed batch of noise, under the classifier of :mod:`raytune_hpo.trainables.inception_score`.
 """
 
 from __future__ import annotations
@@ -17,11 +17,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from raytune_hpo import inception_score
-from raytune_hpo.data import DatasetArrays
-from raytune_hpo.models.dcgan import Discriminator, Generator
-from raytune_hpo.trainables import common
+from raytune_hpo.trainables import common, inception_score
+from raytune_hpo.trainables.data import DatasetArrays
 from raytune_hpo.trainables.epoch_loop import EpochReport, train_epochs
+from raytune_hpo.trainables.models.dcgan import Discriminator, Generator
 from raytune_hpo.trainables.options import DCGANOptions
 from raytune_hpo.trainables.trial import TrialSettings
 

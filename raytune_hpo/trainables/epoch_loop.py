@@ -17,8 +17,8 @@ from typing import Any, Protocol
 import torch
 from ray import tune
 
-from raytune_hpo.data import DatasetArrays
 from raytune_hpo.trainables import common
+from raytune_hpo.trainables.data import DatasetArrays
 from raytune_hpo.trainables.trial import TrialSettings
 
 

@@ -11,10 +11,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from raytune_hpo.data import DatasetArrays
-from raytune_hpo.models.lenet import LeNet
 from raytune_hpo.trainables import common
+from raytune_hpo.trainables.data import DatasetArrays
 from raytune_hpo.trainables.epoch_loop import EpochReport, train_epochs
+from raytune_hpo.trainables.models.lenet import LeNet
 from raytune_hpo.trainables.options import LeNetOptions
 from raytune_hpo.trainables.trial import TrialSettings
 

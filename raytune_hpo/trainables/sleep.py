@@ -14,7 +14,7 @@ from typing import Any
 
 from ray import tune
 
-from raytune_hpo.data import DatasetArrays
+from raytune_hpo.trainables.data import DatasetArrays
 from raytune_hpo.trainables.options import SleepOptions
 from raytune_hpo.trainables.trial import TrialSettings, stamped
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from raytune_hpo.results import Experiment, newest_state_file
+from raytune_hpo.analysis.results import Experiment, newest_state_file
 
 
 def trial_runs(experiment: Experiment) -> pd.DataFrame:

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from raytune_hpo.results import NOT_STARTED, load_experiment, summary_table
+from raytune_hpo.analysis.results import NOT_STARTED, load_experiment, summary_table
 
 pytestmark = pytest.mark.integration
 

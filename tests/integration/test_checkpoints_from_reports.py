@@ -18,7 +18,7 @@ import pytest
 from ray import tune
 from ray.tune.experiment import Trial
 
-from raytune_hpo import ray_internals
+from raytune_hpo.ray_compat import ray_internals
 
 pytestmark = pytest.mark.integration
 

@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from raytune_hpo.results import load_experiment
+from raytune_hpo.analysis.results import load_experiment
 from tests.integration.netns_cluster import ClusterInfo, _stop_sessions, ray_cluster_in_namespaces
 from tests.integration.placement import max_overlap, raw_epochs, trial_runs
 

@@ -23,10 +23,15 @@ import pytest
 from ray import tune
 from ray.tune.schedulers import ASHAScheduler
 
-from raytune_hpo.command_spec import CommandSpec
-from raytune_hpo.command_trial import STDERR_LOG, STDOUT_LOG, CommandProcess, train_command
 from raytune_hpo.output_lines import error_headline
-from raytune_hpo.pbt_donors import DonorKeepingPBT
+from raytune_hpo.search.pbt_donors import DonorKeepingPBT
+from raytune_hpo.trainables.command.spec import CommandSpec
+from raytune_hpo.trainables.command.trial import (
+    STDERR_LOG,
+    STDOUT_LOG,
+    CommandProcess,
+    train_command,
+)
 
 pytestmark = pytest.mark.integration
 

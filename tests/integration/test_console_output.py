@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
-from raytune_hpo.pbt_history import read_records
+from raytune_hpo.search.pbt_history import read_records
 
 pytestmark = pytest.mark.integration
 

@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 
-from raytune_hpo import search_space
+from raytune_hpo.analysis.pbt_history_plot import PLOT_FILE
+from raytune_hpo.analysis.results import load_experiment, read_trials
 from raytune_hpo.cli import main
 from raytune_hpo.config import load_config, smoke, validate_config
-from raytune_hpo.pbt_history import RAY_LOG, read_history, read_records
-from raytune_hpo.pbt_history_plot import PLOT_FILE
-from raytune_hpo.results import load_experiment, read_trials
-from raytune_hpo.runner import run_experiment
+from raytune_hpo.run.runner import run_experiment
+from raytune_hpo.search import search_space
+from raytune_hpo.search.pbt_history import RAY_LOG, read_history, read_records
 
 pytestmark = pytest.mark.integration
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from raytune_hpo import tcp_probe as net
+from raytune_hpo.cluster import tcp_probe as net
 from raytune_hpo.cluster.processes import processes_naming
 
 RAY_TMP = Path("/tmp/ray")

@@ -22,7 +22,7 @@ import pytest
 import xgboost as xgb
 from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
 
-from raytune_hpo.results import Experiment, load_experiment
+from raytune_hpo.analysis.results import Experiment, load_experiment
 from tests.conftest import run_cli
 
 pytestmark = pytest.mark.integration

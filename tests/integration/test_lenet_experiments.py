@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from raytune_hpo import search_space
+from raytune_hpo.analysis.results import load_experiment, summary_table
 from raytune_hpo.config import validate_config
-from raytune_hpo.pbt_history import read_records
-from raytune_hpo.results import load_experiment, summary_table
-from raytune_hpo.runner import run_experiment
+from raytune_hpo.run.runner import run_experiment
+from raytune_hpo.search import search_space
+from raytune_hpo.search.pbt_history import read_records
 
 pytestmark = pytest.mark.integration
 

@@ -26,7 +26,8 @@ SCRIPT = """
 import json, os, subprocess, sys, time
 import ray
 from ray import tune
-from raytune_hpo import cluster, ray_internals
+from raytune_hpo import cluster
+from raytune_hpo.ray_compat import ray_internals
 
 cluster.connect(None, preload_trainables=False)
 node = ray.nodes()[0]

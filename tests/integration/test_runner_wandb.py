@@ -8,9 +8,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from raytune_hpo.analysis.results import load_experiment
 from raytune_hpo.config import validate_config
-from raytune_hpo.results import load_experiment
-from raytune_hpo.runner import run_experiment
+from raytune_hpo.run.runner import run_experiment
 from tests.conftest import USER_MODULE
 from tests.wandb_records import find_offline_runs, read_offline_run
 

@@ -15,8 +15,8 @@ import pytest
 import yaml
 from ray import tune
 
-from raytune_hpo.command_spec import CommandSpec
-from raytune_hpo.command_trial import WORK_FOLDER, train_command
+from raytune_hpo.trainables.command.spec import CommandSpec
+from raytune_hpo.trainables.command.trial import WORK_FOLDER, train_command
 from tests.conftest import run_cli
 
 pytestmark = pytest.mark.integration

@@ -32,7 +32,7 @@ def test_a_failing_wandb_init_leaves_results_identical(
     raw = {**tiny_lenet_config, "num_samples": 1, "max_epochs": 2, "seed": 5}
     off = _outcome({**raw, "name": "wandb_off"})
     failing = {"enabled": True, "mode": "offline", "tags": [REFUSED_TAG]}
-    with caplog.at_level(logging.WARNING, logger="raytune_hpo.tracking"):
+    with caplog.at_level(logging.WARNING, logger="raytune_hpo.tracking.wandb_runs"):
         on = _outcome({**raw, "name": "wandb_failing", "wandb": failing})
 
     pd.testing.assert_frame_equal(on, off)

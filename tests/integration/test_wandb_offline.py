@@ -15,8 +15,8 @@ import ray
 import wandb
 from ray import cloudpickle, tune
 
-from raytune_hpo.console import wandb_where
-from raytune_hpo.tracking import (
+from raytune_hpo.console.callback import wandb_where
+from raytune_hpo.tracking.wandb_runs import (
     SERVER_TIMEOUT_S,
     WandbConfig,
     build_wandb_callbacks,

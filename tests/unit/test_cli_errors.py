@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 import yaml
 
-from raytune_hpo import cli, runner
+from raytune_hpo import cli
 from raytune_hpo.layout import CONFIG_FILE
+from raytune_hpo.run import runner
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -16,7 +16,7 @@ import torch
 from tensorboard.compat.proto import event_pb2, summary_pb2
 from torch.utils.tensorboard import SummaryWriter
 
-from raytune_hpo.command_metrics import (
+from raytune_hpo.trainables.command.metrics import (
     KEYS_KEPT,
     LineReports,
     TensorBoardReports,
@@ -24,7 +24,7 @@ from raytune_hpo.command_metrics import (
     missing_metric_message,
     parse_metric_line,
 )
-from raytune_hpo.command_spec import MetricsFormat
+from raytune_hpo.trainables.command.spec import MetricsFormat
 
 KEY_VALUE = MetricsFormat()
 JSON = MetricsFormat(format="json")

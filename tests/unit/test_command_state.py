@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from raytune_hpo.command_state import (
+from raytune_hpo.trainables.command.state import (
     ITERATION_KEY,
     STEP_KEY,
     StateFolder,

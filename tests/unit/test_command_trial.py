@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from raytune_hpo.command_args import expand_command, format_value
-from raytune_hpo.command_metrics import expected_line, parse_metric_line
-from raytune_hpo.command_spec import CommandSpec, MetricsFormat
+from raytune_hpo.trainables.command.args import expand_command, format_value
+from raytune_hpo.trainables.command.metrics import expected_line, parse_metric_line
+from raytune_hpo.trainables.command.spec import CommandSpec, MetricsFormat
 
 JSON_FILE = Path("/trial/config.json")
 KEY_VALUE = MetricsFormat()

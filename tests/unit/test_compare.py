@@ -20,8 +20,8 @@ import yaml
 from matplotlib.figure import Figure
 
 from raytune_hpo import cli
-from raytune_hpo import comparison_plots as plots
-from raytune_hpo.compare import (
+from raytune_hpo.analysis import comparison_plots as plots
+from raytune_hpo.analysis.compare import (
     ANYTIME_PNG,
     CURVES_PNG,
     anytime_curves,

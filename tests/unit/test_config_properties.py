@@ -16,7 +16,6 @@ import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from raytune_hpo import search_space
 from raytune_hpo.config import (
     ConfigError,
     ExperimentConfig,
@@ -25,8 +24,9 @@ from raytune_hpo.config import (
     searcher_names,
     validate_config,
 )
-from raytune_hpo.schedulers import build_scheduler
-from raytune_hpo.searchers import build_searcher
+from raytune_hpo.search import search_space
+from raytune_hpo.search.schedulers import build_scheduler
+from raytune_hpo.search.searchers import build_searcher
 
 PROPERTY_SETTINGS = settings(
     max_examples=300,

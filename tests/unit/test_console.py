@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from ray import tune
 
-from raytune_hpo import console
 from raytune_hpo.config import load_config
-from raytune_hpo.console import (
+from raytune_hpo.console import callback as console
+from raytune_hpo.console.callback import (
     ConsoleCallback,
     ExperimentInfo,
     Progress,

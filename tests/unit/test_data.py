@@ -1,4 +1,4 @@
-"""Tests of raytune_hpo.data: digits and mnist_5k offline, torchvision data sets from IDX files."""
+"""Tests of raytune_hpo.trainables.data: digits and mnist_5k offline, torchvision data sets from IDX files."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from raytune_hpo import data as data_module
-from raytune_hpo.data import DATASETS, DatasetArrays, DatasetNotFoundError, load_dataset
+from raytune_hpo.trainables import data as data_module
+from raytune_hpo.trainables.data import DATASETS, DatasetArrays, DatasetNotFoundError, load_dataset
 
 N_TRAIN, N_TEST = 50, 20
 RAW_FILES = (

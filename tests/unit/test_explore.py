@@ -11,9 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ray.tune.experiment import Trial
 
-from raytune_hpo import explore, search_space
 from raytune_hpo.config import ConfigError, validate_config
-from raytune_hpo.schedulers import build_scheduler
+from raytune_hpo.search import pbt_explore as explore
+from raytune_hpo.search import search_space
+from raytune_hpo.search.schedulers import build_scheduler
 
 KEY = "param"
 

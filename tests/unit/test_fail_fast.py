@@ -11,11 +11,16 @@ from types import SimpleNamespace
 
 import pytest
 
-from raytune_hpo.trial_checks import FailFast, TrialEnd, TrialsFailed, check_some_trial_ended_well
+from raytune_hpo.run.trial_checks import (
+    FailFast,
+    TrialEnd,
+    TrialsFailed,
+    check_some_trial_ended_well,
+)
 
 ERROR = (
     "Failure # 1\nTraceback (most recent call last):\n  ...\n"
-    "raytune_hpo.command_trial.CommandError: no report of the metric 'loss'\nlast lines:\nboom\n"
+    "raytune_hpo.trainables.command.trial.CommandError: no report of the metric 'loss'\nlast lines:\nboom\n"
 )
 
 

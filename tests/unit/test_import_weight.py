@@ -135,12 +135,12 @@ def test_summary_prints_the_trial(tmp_path: Path) -> None:
         ("raytune_hpo", set(HEAVY)),
         ("raytune_hpo.layout", set(HEAVY)),
         ("raytune_hpo.cli", set(HEAVY)),
-        ("raytune_hpo.wandb_config", set(HEAVY)),
-        ("raytune_hpo.results", {"torch", "ray", "wandb", "matplotlib"}),
-        ("raytune_hpo.compare", {"torch", "torchvision", "ray.tune", "wandb", "sklearn"}),
-        ("raytune_hpo.comparison_plots", {"torch", "ray", "wandb"}),
+        ("raytune_hpo.tracking.wandb_config", set(HEAVY)),
+        ("raytune_hpo.analysis.results", {"torch", "ray", "wandb", "matplotlib"}),
+        ("raytune_hpo.analysis.compare", {"torch", "torchvision", "ray.tune", "wandb", "sklearn"}),
+        ("raytune_hpo.analysis.comparison_plots", {"torch", "ray", "wandb"}),
         ("raytune_hpo.config", {"torch", "ray.tune", "pandas", "wandb", "matplotlib", "sklearn"}),
-        ("raytune_hpo.runner", {"torch", "wandb", "matplotlib"}),
+        ("raytune_hpo.run.runner", {"torch", "wandb", "matplotlib"}),
     ],
 )
 def test_module_imports_stay_light(module: str, forbidden: set[str]) -> None:
@@ -156,9 +156,9 @@ def test_config_loads_without_wandb(tmp_path: Path) -> None:
 
 
 def test_worker_preload_imports_torch_only_when_asked() -> None:
-    light = loaded_after("import raytune_hpo.worker_preload", {PRELOAD_ENV: "0"})
+    light = loaded_after("import raytune_hpo.cluster.worker_preload", {PRELOAD_ENV: "0"})
     assert light.isdisjoint({"torch", "torchvision", "ray.tune", "pandas", "wandb"})
-    body = "import raytune_hpo.worker_preload as w\nw.PRELOADING.join()"
+    body = "import raytune_hpo.cluster.worker_preload as w\nw.PRELOADING.join()"
     # torch._dynamo: what a trial's first optimizer imports (torch.optim wraps its __init__)
     assert {"torch", "torch._dynamo"} <= loaded_after(body, {PRELOAD_ENV: "1"})
 
@@ -167,7 +167,7 @@ def test_a_sleep_trial_and_its_config_import_no_torch(tmp_path: Path) -> None:
     """What a Ray worker unpickles for a ``sleep`` trial, and the driver's check of its options."""
     import ray.cloudpickle
 
-    from raytune_hpo.trainables import TRAINABLES
+    from raytune_hpo.trainables.builtin import TRAINABLES
 
     shipped = tmp_path / "train.pkl"
     shipped.write_bytes(ray.cloudpickle.dumps(TRAINABLES["sleep"].train))
@@ -185,7 +185,7 @@ def test_a_sleep_trial_and_its_config_import_no_torch(tmp_path: Path) -> None:
 
 def test_a_config_check_imports_no_trainable_code_and_the_first_trial_does() -> None:
     body = (
-        "from raytune_hpo.trainables import TRAINABLES\n"
+        "from raytune_hpo.trainables.builtin import TRAINABLES\n"
         "lenet = TRAINABLES['lenet']\n"
         "assert lenet.options().activation == 'sigmoid' and lenet.needs_torch\n"
         "assert 'torch' not in sys.modules\n"
@@ -203,7 +203,7 @@ def test_the_driver_starts_no_background_import() -> None:
     """Only a Ray worker imports torch ahead; a driver's runner and cluster code start no thread."""
     body = (
         "import threading, time\n"
-        "import raytune_hpo.runner\n"
+        "import raytune_hpo.run.runner\n"
         "time.sleep(0.5)\n"
         "assert threading.active_count() == 1, threading.enumerate()\n"
     )
@@ -211,7 +211,7 @@ def test_the_driver_starts_no_background_import() -> None:
 
 
 def test_the_digits_load_without_scikit_learn_or_torch(tmp_path: Path) -> None:
-    body = f"from raytune_hpo.data import load_dataset\nload_dataset('digits', {str(tmp_path)!r})\n"
+    body = f"from raytune_hpo.trainables.data import load_dataset\nload_dataset('digits', {str(tmp_path)!r})\n"
     assert loaded_after(body).isdisjoint({"torch", "sklearn"})
 
 
@@ -219,7 +219,7 @@ def test_the_driver_hands_lenet_to_ray_without_importing_it(tmp_path: Path) -> N
     """What the driver pickles for a LeNet trial imports no torch until a worker calls it."""
     body = (
         "import ray.cloudpickle\n"
-        "from raytune_hpo.trainables import TRAINABLES\n"
+        "from raytune_hpo.trainables.builtin import TRAINABLES\n"
         "shipped = TRAINABLES['lenet'].train_imported_by_workers\n"
         "assert shipped.__name__ == 'train_lenet', shipped.__name__\n"
         "unpickled = ray.cloudpickle.loads(ray.cloudpickle.dumps(shipped))\n"
@@ -236,8 +236,8 @@ def test_the_driver_hands_lenet_to_ray_without_importing_it(tmp_path: Path) -> N
 def test_the_scoring_code_is_imported_once_the_first_trial_ends() -> None:
     body = (
         "import threading\n"
-        "from raytune_hpo.import_ahead import ImportScoringCode\n"
-        "from raytune_hpo.trainables import TRAINABLES\n"
+        "from raytune_hpo.run.scoring_import import ImportScoringCode\n"
+        "from raytune_hpo.trainables.builtin import TRAINABLES\n"
         "callback = ImportScoringCode(TRAINABLES['lenet'])\n"
         "callback.on_trial_result(0, [], None, {})\n"
         "assert 'torch' not in sys.modules\n"

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from raytune_hpo import inception_score as metrics
-from raytune_hpo.data import DatasetArrays, load_dataset
+from raytune_hpo.trainables import inception_score as metrics
+from raytune_hpo.trainables.data import DatasetArrays, load_dataset
 
 
 @pytest.fixture(scope="module")

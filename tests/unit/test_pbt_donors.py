@@ -16,8 +16,8 @@ from ray.train._internal.checkpoint_manager import _CheckpointManager
 from ray.train._internal.session import _TrainingResult
 from ray.tune import Checkpoint, CheckpointConfig
 
-from raytune_hpo import ray_internals
-from raytune_hpo.pbt_donors import EXPLOIT_CHECKPOINT_PREFIX, _copy_checkpoint
+from raytune_hpo.ray_compat import ray_internals
+from raytune_hpo.search.pbt_donors import EXPLOIT_CHECKPOINT_PREFIX, _copy_checkpoint
 
 
 def checkpoint(folder: Path, name: str, text: str = "state") -> Checkpoint:

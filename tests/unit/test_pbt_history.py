@@ -9,14 +9,14 @@ from types import SimpleNamespace
 import pandas as pd
 from matplotlib.figure import Figure
 
-from raytune_hpo.pbt_history import (
+from raytune_hpo.analysis.pbt_history_plot import PLOT_FILE, plot_pbt_history, save_pbt_plot
+from raytune_hpo.search.pbt_history import (
     COLUMNS,
     HISTORY_FILE,
     history_callbacks,
     history_table,
     read_history,
 )
-from raytune_hpo.pbt_history_plot import PLOT_FILE, plot_pbt_history, save_pbt_plot
 
 RECORDS = [
     {

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from raytune_hpo.pbt_history import HISTORY_FILE, RAY_LOG, PbtHistoryCallback, read_records
+from raytune_hpo.search.pbt_history import HISTORY_FILE, RAY_LOG, PbtHistoryCallback, read_records
 from tests.unit.test_pbt_history_tags import TAGS, _trial
 
 PERTURBED = {trial_id: f"{tag}@perturbed[lr=2.0000]" for trial_id, tag in TAGS.items()}

@@ -17,7 +17,7 @@ from typing import Any
 
 from pyarrow import fs
 
-from raytune_hpo.pbt_history import RAY_LOG, PbtHistoryCallback, read_records
+from raytune_hpo.search.pbt_history import RAY_LOG, PbtHistoryCallback, read_records
 
 TAGS = {"a_0": "0_lr=0.5000", "a_1": "1_lr=3.0000"}
 """Trial id -> the tag the trial started with."""

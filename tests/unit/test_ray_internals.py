@@ -1,4 +1,4 @@
-"""The private Ray API of :mod:`raytune_hpo.ray_internals` against the installed Ray.
+"""The private Ray API of :mod:`raytune_hpo.ray_compat.ray_internals` against the installed Ray.
 
 Fails loudly, naming both versions, when the installed Ray is not the minor the module was
 written for, and names each private name that a Ray release removed.
@@ -19,7 +19,7 @@ from ray._private import ray_constants
 from ray.air.integrations.wandb import WandbLoggerCallback
 from ray.tune.experiment import Trial
 
-from raytune_hpo import ray_internals
+from raytune_hpo.ray_compat import ray_internals
 
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 
@@ -119,7 +119,7 @@ def test_callbacks_counted_by_name_as_ray_counts_them() -> None:
 def test_counting_callbacks_by_name_imports_no_wandb() -> None:
     code = (
         "import sys; from ray import tune; from ray.air._internal import usage; "
-        "from raytune_hpo import ray_internals; ray_internals.count_callbacks_by_name(); "
+        "from raytune_hpo.ray_compat import ray_internals; ray_internals.count_callbacks_by_name(); "
         "usage._count_callbacks([tune.Callback()]); print('wandb' in sys.modules)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -17,11 +17,12 @@ from ray.tune.experiment import Trial
 from ray.tune.schedulers import FIFOScheduler, PopulationBasedTraining, TrialScheduler
 from ray.tune.search.basic_variant import BasicVariantGenerator
 
-from raytune_hpo import config, search_space
+from raytune_hpo import config
 from raytune_hpo.config import ExperimentConfig, validate_config
 from raytune_hpo.registry import Entry, entry_name
-from raytune_hpo.schedulers import SCHEDULERS, FifoSchedulerConfig, build_scheduler
-from raytune_hpo.searchers import SEARCHERS, RandomSearcherConfig, build_searcher
+from raytune_hpo.search import search_space
+from raytune_hpo.search.schedulers import SCHEDULERS, FifoSchedulerConfig, build_scheduler
+from raytune_hpo.search.searchers import SEARCHERS, RandomSearcherConfig, build_searcher
 
 METRIC = "validation_error"
 MODE = "min"
@@ -425,21 +426,21 @@ def test_variant_generator_carries_max_concurrent_trials(searcher: str) -> None:
 
 @pytest.mark.parametrize("scheduler", ["fifo", "pbt"])
 def test_num_to_keep_holds_as_given_under_every_scheduler(scheduler: str) -> None:
-    from raytune_hpo.runner import checkpoint_config
+    from raytune_hpo.run.runner import checkpoint_config
 
     cfg = make_config(scheduler=scheduler, checkpoint={"num_to_keep": 1})
     assert checkpoint_config(cfg, None).num_to_keep == 1
 
 
 def test_pbt_is_built_to_keep_donor_checkpoints() -> None:
-    from raytune_hpo.pbt_donors import DonorKeepingPBT
+    from raytune_hpo.search.pbt_donors import DonorKeepingPBT
 
     assert isinstance(build_scheduler(make_config(scheduler="pbt")), DonorKeepingPBT)
 
 
 @pytest.mark.parametrize("name", sorted(SCHEDULERS))
 def test_checkpoints_come_from_reports_only_under_schedulers_that_never_save(name: str) -> None:
-    from raytune_hpo.runner import checkpoints_from_reports
+    from raytune_hpo.run.runner import checkpoints_from_reports
 
     never_saves = name in {"fifo", "asha", "median"}  # PBT saves; HyperBand pauses
     assert checkpoints_from_reports(make_config(scheduler=name)) is never_saves

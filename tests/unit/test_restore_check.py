@@ -22,9 +22,9 @@ from ray.train._internal import session as train_session
 from ray.train._internal.storage import StorageContext
 from ray.tune.trainable.function_trainable import wrap_function
 
-from raytune_hpo import user_code
 from raytune_hpo.output_lines import TRIAL_WARNING_PREFIX
-from raytune_hpo.restore_check import unread_restore_message, warn_unread_restore
+from raytune_hpo.trainables import user_code
+from raytune_hpo.trainables.restore_check import unread_restore_message, warn_unread_restore
 
 Train = Callable[[dict[str, Any]], Any]
 

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from ray.tune.search.sample import Categorical, Domain, Float, Integer, Quantized
 
-from raytune_hpo import search_space
-from raytune_hpo.search_space import SearchSpaceError, contains, to_domain, to_param_space
+from raytune_hpo.search import search_space
+from raytune_hpo.search.search_space import SearchSpaceError, contains, to_domain, to_param_space
 
 SAMPLES = 2000
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from raytune_hpo import storage
+from raytune_hpo.analysis import storage
 from raytune_hpo.config import validate_config
-from raytune_hpo.runner import experiment_path
+from raytune_hpo.run.runner import experiment_path
 
 
 @pytest.mark.parametrize(

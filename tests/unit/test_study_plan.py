@@ -12,10 +12,10 @@ import pytest
 import yaml
 
 from raytune_hpo import cli
-from raytune_hpo.compare import Comparison
+from raytune_hpo.analysis.compare import Comparison
 from raytune_hpo.config import ConfigError
 from raytune_hpo.layout import STUDY_FILE
-from raytune_hpo.study import (
+from raytune_hpo.run.study import (
     StudyRecord,
     StudySpec,
     headline,

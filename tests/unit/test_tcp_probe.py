@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from raytune_hpo.tcp_probe import connect_error
+from raytune_hpo.cluster.tcp_probe import connect_error
 
 
 def test_a_listening_server_answers(listening_port: int) -> None:

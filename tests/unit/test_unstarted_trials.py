@@ -13,16 +13,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from raytune_hpo.compare import load_comparison
-from raytune_hpo.config import validate_config
-from raytune_hpo.console import Progress
-from raytune_hpo.results import (
+from raytune_hpo.analysis.compare import load_comparison
+from raytune_hpo.analysis.results import (
     NOT_STARTED,
     load_experiment,
     not_started,
     planned_trials,
     summary_table,
 )
+from raytune_hpo.config import validate_config
+from raytune_hpo.console.callback import Progress
 
 # trial id -> (status, start time, validation errors reported)
 STATE = {

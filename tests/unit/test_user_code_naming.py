@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from ray import tune
 
-from raytune_hpo import user_code
 from raytune_hpo.config import anchor_paths, validate_config
+from raytune_hpo.trainables import user_code
 
 
 class _Trainable(tune.Trainable):

@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 from ray.tune.execution.class_cache import _ActorClassCache
 
-from raytune_hpo import cli, ray_internals
+from raytune_hpo import cli
 from raytune_hpo.cluster import processes, warm
+from raytune_hpo.ray_compat import ray_internals
 from tests.conftest import wait_for
 
 

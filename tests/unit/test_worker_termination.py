@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from raytune_hpo.worker_preload import quiet_worker_termination
+from raytune_hpo.cluster.worker_preload import quiet_worker_termination
 
 
 class _RaisesWhenCollected:

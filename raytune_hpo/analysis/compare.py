@@ -1,0 +1,356 @@
+"""Experiment folders side by side: grouped by method, summarised over seeds, written as a report.
+
+A *method* is :attr:`ExperimentConfig.method` (searcher, plus scheduler unless FIFO) read from each
+folder's ``raytune_hpo.yaml``; the experiments of one method differ by seed. The final incumbent of
+an experiment is the best metric over all its reports. Reads only files on disk.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from raytune_hpo.analysis import comparison_plots
+from raytune_hpo.analysis.results import Experiment, incumbent, load_experiment, not_started
+from raytune_hpo.config import ConfigError, method_name
+from raytune_hpo.layout import CONFIG_FILE
+
+ANYTIME_PNG = "anytime.png"
+CURVES_PNG = "learning_curves.png"
+REPORTS_CSV = "reports.csv"
+RUNS_CSV = "runs.csv"
+METHODS_CSV = "methods.csv"
+REPORT_MD = "report.md"
+PER_RUN = (
+    "trials_started",
+    "trials_not_started",
+    "trials_finished",
+    "epochs",
+    "worker_time_s",
+    "wall_time_s",
+)
+"""Columns of a run that the method table averages over the method's runs."""
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Several experiments, read back and summarised.
+
+    Attributes:
+        metric: The metric all experiments optimise.
+        mode: ``min`` or ``max``.
+        target: A metric value to reach, if given (``time_to_target_s`` columns).
+        reports: Tidy data: one row per report, with ``method``, ``seed``, ``experiment``,
+            ``path``, ``trial_id``, ``training_iteration``, ``elapsed_s``, the metric,
+            ``incumbent`` (best of the experiment so far) and ``config/<name>`` columns.
+        runs: One row per experiment (see :func:`run_summary`).
+        methods: One row per method, best first (see :func:`method_table`).
+    """
+
+    metric: str
+    mode: str
+    target: float | None
+    reports: pd.DataFrame
+    runs: pd.DataFrame
+    methods: pd.DataFrame
+
+
+def load_comparison(paths: Sequence[str | Path], target: float | None = None) -> Comparison:
+    """Read experiment folders and summarise them by method.
+
+    Args:
+        paths: Experiment folders (``storage_path/name``) written by ``raytune-hpo run``.
+        target: Optional metric value; the time each run first reaches it is reported.
+
+    Raises:
+        FileNotFoundError: A folder is not an experiment of this toolkit.
+        ConfigError: A folder's config is invalid, or the experiments optimise different
+            metrics or modes.
+    """
+    if not paths:
+        raise ConfigError("DIR", "give at least one experiment folder")
+    experiments = [load_experiment(p) for p in paths]
+    metric, mode = experiments[0].metric, experiments[0].mode
+    for experiment in experiments[1:]:
+        if (experiment.metric, experiment.mode) != (metric, mode):
+            raise ConfigError(
+                "metric",
+                f"{experiment.metric} ({experiment.mode}) differs from {metric} ({mode}) of "
+                f"{experiments[0].path}; compare experiments of one metric and mode",
+                str(experiment.path / CONFIG_FILE),
+            )
+    methods = [experiment_method(e) for e in experiments]
+    frames = [tidy_reports(e, m) for e, m in zip(experiments, methods, strict=True)]
+    frames = [frame for frame in frames if not frame.empty]
+    reports = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    runs = pd.DataFrame(
+        [run_summary(e, m, target) for e, m in zip(experiments, methods, strict=True)]
+    )
+    return Comparison(metric, mode, target, reports, runs, method_table(runs, mode))
+
+
+def experiment_method(experiment: Experiment) -> str:
+    """The method of an experiment, from its stored config (checked when the run wrote it).
+
+    Read from the names alone: validating the whole config would import every built-in
+    trainable, and with them torch.
+
+    Raises:
+        ConfigError: The stored config names no searcher or scheduler.
+    """
+    names = []
+    for section in ("searcher", "scheduler"):
+        name = (experiment.config.get(section) or {}).get("name")
+        if not isinstance(name, str):
+            raise ConfigError(
+                f"{section}.name", "missing; not a config written by raytune-hpo",
+                str(experiment.path / CONFIG_FILE),
+            )  # fmt: skip
+        names.append(name)
+    return method_name(*names)
+
+
+def tidy_reports(experiment: Experiment, method: str) -> pd.DataFrame:
+    """The experiment's reports in time order, labelled and with the running incumbent."""
+    frame = experiment.reports
+    if frame.empty:
+        return frame
+    frame = frame.sort_values(["elapsed_s", "trial_id"], kind="stable").reset_index(drop=True)
+    frame.insert(0, "path", str(experiment.path))
+    frame.insert(0, "experiment", experiment.name)
+    frame.insert(0, "seed", experiment.config.get("seed"))
+    frame.insert(0, "method", method)
+    frame["incumbent"] = incumbent(frame, experiment.metric, experiment.mode)["incumbent"]
+    return frame
+
+
+def run_summary(experiment: Experiment, method: str, target: float | None) -> dict[str, Any]:
+    """One experiment in one row.
+
+    Returns:
+        ``method``, ``seed``, ``experiment``, ``path``, ``final`` (best metric of all
+        reports), ``trials_started`` (given a start time by Ray, or reported),
+        ``trials_not_started`` (the experiment ended before they ran, created or not),
+        ``trials_finished`` (started and TERMINATED: run to the end, stopped by the scheduler or
+        by the time budget; not ERROR), ``epochs`` (reports), ``worker_time_s`` (sum of the
+        epochs' times), ``wall_time_s`` (last report) and ``time_to_target_s`` (NaN if never
+        reached).
+    """
+    reports, trials = experiment.reports, experiment.trials
+    reported = set(reports["trial_id"]) if not reports.empty else set()
+    row: dict[str, Any] = {
+        "method": method,
+        "seed": experiment.config.get("seed"),
+        "experiment": experiment.name,
+        "path": str(experiment.path),
+    }
+    began = trials["start_time"].notna() | trials["trial_id"].isin(reported)
+    finished = int((began & (trials["status"] == "TERMINATED")).sum())
+    row.update(
+        trials_started=max(int(began.sum()), len(reported)),
+        trials_not_started=not_started(experiment),
+        trials_finished=finished,
+        epochs=len(reports),
+    )
+    if reports.empty:
+        return {
+            **row,
+            "final": math.nan,
+            "worker_time_s": 0.0,
+            "wall_time_s": 0.0,
+            "time_to_target_s": math.nan,
+        }
+    curve = incumbent(reports, experiment.metric, experiment.mode)
+    return {
+        **row,
+        "final": float(curve["incumbent"].iloc[-1]),
+        "worker_time_s": float(reports["time_this_iter_s"].sum()),
+        "wall_time_s": float(reports["elapsed_s"].max()),
+        "time_to_target_s": time_to_target(curve, target, experiment.mode),
+    }
+
+
+def time_to_target(curve: pd.DataFrame, target: float | None, mode: str) -> float:
+    """The first ``elapsed_s`` at which the incumbent reaches ``target``; NaN if never."""
+    if target is None or curve.empty:
+        return math.nan
+    values = curve["incumbent"]
+    reached = values <= target if mode == "min" else values >= target
+    return float(curve.loc[reached, "elapsed_s"].iloc[0]) if reached.any() else math.nan
+
+
+def method_table(runs: pd.DataFrame, mode: str) -> pd.DataFrame:
+    """One row per method, ranked by the mean final incumbent (then the best one).
+
+    Columns: ``rank``, ``method``, ``runs``, ``best``, ``mean`` and ``std`` of the final
+    incumbent over runs (seeds); ``trials_started``, ``trials_not_started``,
+    ``trials_finished``, ``epochs``, ``worker_time_s``, ``wall_time_s``: means per run;
+    ``reached_target``: runs that reached the target; ``time_to_target_s``: mean over those runs.
+    """
+    rows = []
+    for method, group in runs.groupby("method", sort=True):
+        final = group["final"].dropna()
+        reached = group["time_to_target_s"].dropna()
+        rows.append(
+            {
+                "method": method,
+                "runs": len(group),
+                "best": (final.min() if mode == "min" else final.max()) if len(final) else math.nan,
+                "mean": final.mean() if len(final) else math.nan,
+                "std": final.std(ddof=1) if len(final) > 1 else math.nan,
+                **{column: float(group[column].mean()) for column in PER_RUN},
+                "reached_target": len(reached),
+                "time_to_target_s": reached.mean() if len(reached) else math.nan,
+            }
+        )
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    ascending = mode == "min"
+    table = table.sort_values(
+        ["mean", "best", "method"], ascending=[ascending, ascending, True], na_position="last"
+    ).reset_index(drop=True)
+    table.insert(0, "rank", range(1, len(table) + 1))
+    return table
+
+
+def anytime_curves(reports: pd.DataFrame, points: int = 200) -> pd.DataFrame:
+    """Incumbents of each method on one time grid, summarised over its runs.
+
+    Each run's incumbent is a step function of time, held after its last report. The grid runs
+    from 0 to the last report of all runs; a method's row at time ``t`` appears once every one
+    of its runs has reported by ``t``.
+
+    Returns:
+        Columns ``method``, ``elapsed_s``, ``mean``, ``std``, ``lo`` (min), ``hi`` (max),
+        ``runs``.
+    """
+    columns = ["method", "elapsed_s", "mean", "std", "lo", "hi", "runs"]
+    if reports.empty:
+        return pd.DataFrame(columns=columns)
+    grid = np.linspace(0.0, float(reports["elapsed_s"].max()), points)
+    frames = []
+    for method, group in reports.groupby("method", sort=True):
+        steps = np.vstack([_step_values(run, grid) for _, run in group.groupby("path")])
+        complete = ~np.isnan(steps).any(axis=0)
+        values = steps[:, complete]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "method": method,
+                    "elapsed_s": grid[complete],
+                    "mean": values.mean(axis=0),
+                    "std": values.std(axis=0, ddof=1) if len(values) > 1 else np.nan,
+                    "lo": values.min(axis=0),
+                    "hi": values.max(axis=0),
+                    "runs": len(values),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
+def _step_values(run: pd.DataFrame, grid: np.ndarray) -> np.ndarray:
+    """A run's incumbent at each grid time (NaN before its first report)."""
+    times = run["elapsed_s"].to_numpy(dtype=float)
+    values = run["incumbent"].to_numpy(dtype=float)
+    index = np.searchsorted(times, grid, side="right") - 1
+    return np.where(index >= 0, values[np.clip(index, 0, None)], np.nan)
+
+
+def write_comparison(comparison: Comparison, out: str | Path) -> dict[str, Path]:
+    """Write the plots, CSVs and Markdown report of a comparison into ``out``.
+
+    Returns:
+        What was written: ``anytime``, ``learning_curves``, ``reports``, ``runs``,
+        ``methods`` and ``report`` paths.
+    """
+    out = Path(out).expanduser()
+    out.mkdir(parents=True, exist_ok=True)
+    c = comparison
+    written = {
+        "anytime": comparison_plots.save_figure(
+            comparison_plots.plot_anytime(anytime_curves(c.reports), c.metric, c.mode),
+            out / ANYTIME_PNG,
+        ),
+        "learning_curves": comparison_plots.save_figure(
+            comparison_plots.plot_learning_curves(c.reports, c.metric), out / CURVES_PNG
+        ),
+    }
+    for key, name, frame in (
+        ("reports", REPORTS_CSV, c.reports),
+        ("runs", RUNS_CSV, c.runs),
+        ("methods", METHODS_CSV, c.methods),
+    ):
+        frame.to_csv(out / name, index=False)
+        written[key] = out / name
+    (out / REPORT_MD).write_text(markdown_report(c))
+    written["report"] = out / REPORT_MD
+    return written
+
+
+def markdown_report(comparison: Comparison) -> str:
+    """The Markdown report: method table, embedded plots, one row per run."""
+    c = comparison
+    target = f"; target {c.target:g}" if c.target is not None else ""
+    runs = c.runs[
+        [
+            "method",
+            "seed",
+            "experiment",
+            "final",
+            *PER_RUN,
+            "time_to_target_s",
+            "path",
+        ]
+    ]
+    lines = [
+        f"# Comparison of {len(c.runs)} experiments",
+        "",
+        f"Metric `{c.metric}` ({c.mode}){target}. The final incumbent of a run is its best "
+        f"`{c.metric}` over all reports; `best`, `mean` and `std` are over the runs (seeds) of a "
+        "method; trial counts, epochs and times are means per run.",
+        "",
+        "## Methods",
+        "",
+        markdown_table(c.methods),
+        "",
+        "## Anytime performance",
+        "",
+        f"![Best {c.metric} so far against wall-clock time]({ANYTIME_PNG})",
+        "",
+        "## Learning curves",
+        "",
+        f"![{c.metric} of every trial against wall-clock time]({CURVES_PNG})",
+        "",
+        "## Runs",
+        "",
+        markdown_table(runs),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A GitHub-flavoured Markdown table; floats to 4 significant digits, NaN as ``-``."""
+    if frame.empty:
+        return "(none)"
+    header = [str(c) for c in frame.columns]
+    rows = [[_cell(v) for v in row] for row in frame.itertuples(index=False)]
+    return "\n".join(_row(cells) for cells in [header, ["---"] * len(header), *rows])
+
+
+def _row(cells: Iterable[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float | np.floating):
+        return "-" if math.isnan(value) else f"{value:.4g}"
+    return str(value).replace("|", "\\|")

@@ -1,0 +1,91 @@
+"""Checks that run before Ray starts, so that no mistake a check can catch costs a cluster start.
+
+:func:`check_run` refuses an experiment folder that already holds an experiment and a
+``storage_path`` or ``dataset.data_dir`` that cannot be written; :func:`dataset_errors` turns the
+data module's errors (files missing and no download possible, sizes that do not fit) into
+:class:`~raytune_hpo.config.ConfigError` naming the ``dataset`` key. Every failure is one line
+that names the key and what is wrong.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from raytune_hpo.analysis import storage
+from raytune_hpo.config import ConfigError, ExperimentConfig
+from raytune_hpo.layout import CONFIG_FILE
+from raytune_hpo.trainables.data import DatasetNotFoundError
+
+
+def check_run(cfg: ExperimentConfig, path: storage.Location, *, overwrite: bool) -> None:
+    """Everything ``run`` can check about its folders before Ray starts.
+
+    Args:
+        cfg: The validated experiment config.
+        path: The experiment folder, ``storage_path/name``.
+        overwrite: Whether the user allowed reusing the folder of an earlier experiment.
+
+    Raises:
+        ConfigError: The folder holds an experiment, or a folder cannot be written.
+    """
+    check_new_experiment(path, overwrite=overwrite)
+    if not storage.is_uri(cfg.storage_path):
+        check_writable("storage_path", Path(cfg.storage_path).expanduser())
+    check_writable("dataset.data_dir", Path(cfg.dataset.data_dir).expanduser())
+
+
+def check_new_experiment(path: storage.Location, *, overwrite: bool) -> None:
+    """Refuse to start an experiment in a folder that already holds one, unless ``overwrite``.
+
+    Raises:
+        ConfigError: ``path`` holds the resolved config of an earlier experiment.
+    """
+    if overwrite or not storage.exists(path, CONFIG_FILE):
+        return
+    raise ConfigError(
+        "name",
+        f"{path} already holds an experiment; continue it with `raytune-hpo resume {path}`, "
+        "choose another --name, or pass --overwrite to start again in that folder",
+    )
+
+
+def check_writable(key: str, folder: Path) -> None:
+    """Create ``folder`` if needed and prove that a file can be written in it.
+
+    A real file is written (and removed) rather than trusting permission bits, which say
+    nothing about read-only file systems or a process running as root.
+
+    Args:
+        key: The config key that names the folder, quoted in the error.
+        folder: The folder.
+
+    Raises:
+        ConfigError: The folder cannot be created or written.
+    """
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        raise ConfigError(key, f"{folder} is not a writable folder ({reason})") from None
+
+
+@contextmanager
+def dataset_errors() -> Iterator[None]:
+    """Turn the data module's errors inside the block into :class:`ConfigError`.
+
+    Raises:
+        ConfigError: ``dataset.name`` for a data set that is not on disk and cannot be
+            downloaded (the message says which files are expected where, and that ``digits``
+            works offline); ``dataset`` for any other bad data setting.
+    """
+    try:
+        yield
+    except DatasetNotFoundError as err:
+        raise ConfigError("dataset.name", str(err)) from None
+    except ValueError as err:
+        raise ConfigError("dataset", str(err)) from None

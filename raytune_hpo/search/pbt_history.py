@@ -1,0 +1,229 @@
+"""Every PBT perturbation, recorded into the experiment folder while the experiment runs.
+
+Ray's PBT appends one line per exploit to ``pbt_global.txt`` in the driver's copy of the
+experiment folder: ``[trial tag, donor tag, trial iteration, donor iteration, donor config, new
+config]``, with tags rather than trial ids and no time. :class:`PbtHistoryCallback` reads each new
+line as it is written (Ray writes it while handling the exploited trial's result, just before the
+callbacks see that result), resolves the tags to trial ids, adds the wall-clock time and the
+trial's values before the exploit, and appends one JSON line to ``pbt_history.jsonl`` beside it;
+Ray syncs both to the experiment folder wherever its storage is. :func:`read_history` turns that
+file into a tidy frame, one row per perturbed hyperparameter.
+
+That driver's copy lives in Ray's session folder, so an experiment resumed in a new driver
+session starts with an empty one, whose files Ray syncs over the experiment folder's. The history
+therefore continues from the experiment folder's file, and Ray's own log is read on from the saved
+position only when it still holds the lines read before (Ray 2.60 starts it anew). A restored
+run logs the trials' current tags, ``TAG@perturbed[...]``; both resolve through the first tag.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import pandas as pd
+from pyarrow import fs
+from ray.tune import Callback
+
+from raytune_hpo.ray_compat import ray_internals
+
+HISTORY_FILE = "pbt_history.jsonl"
+RAY_LOG = ray_internals.PBT_LOG_FILE
+"""What Ray's PBT writes per exploit, in the driver's copy of the experiment folder."""
+COLUMNS = [
+    "time",
+    "trial_id",
+    "donor_id",
+    "training_iteration",
+    "donor_iteration",
+    "param",
+    "old",
+    "donor_value",
+    "new",
+]
+
+
+class PbtHistoryCallback(Callback):
+    """Append a record to ``pbt_history.jsonl`` for every exploit PBT performs.
+
+    A record holds ``time`` (seconds since the epoch), ``trial_id``, ``donor_id``,
+    ``training_iteration`` (of the exploited trial's report that triggered it),
+    ``donor_iteration`` (the donor's last reported iteration, as Ray logged it) and, for the
+    mutated keys, ``old`` (the trial's values before), ``donor`` (the donor's values) and
+    ``new`` (the values the trial continues with).
+
+    Args:
+        keys: The mutated hyperparameters.
+        on_record: Called with each record once it is written (the console prints it).
+    """
+
+    def __init__(
+        self, keys: Sequence[str], on_record: Callable[[dict[str, Any]], None] | None = None
+    ) -> None:
+        self.keys = list(keys)
+        self.on_record = on_record
+        self._offset = 0
+        self._last_line = ""  # read last from Ray's log: checks a restored offset
+        self._check_offset = False
+        self._started = False
+
+    def on_trial_result(
+        self, iteration: int, trials: list[Any], trial: Any, result: dict, **info: Any
+    ) -> None:
+        """Record the exploits Ray logged while handling this result."""
+        folder = Path(trial.local_experiment_path)
+        if not self._started:
+            _continue_history(folder / HISTORY_FILE, trial.storage)
+            self._started = True
+        log = folder / RAY_LOG
+        if not log.exists():
+            return
+        with log.open("rb") as handle:
+            if self._check_offset:
+                self._offset = self._restored_offset(handle)
+                self._check_offset = False
+            handle.seek(self._offset)
+            chunk = handle.read()
+        lines = chunk[: chunk.rfind(b"\n") + 1].decode().splitlines(keepends=True)
+        if not lines:
+            return
+        self._offset += sum(len(line.encode()) for line in lines)
+        self._last_line = lines[-1]
+        by_tag = {ray_internals.original_tag(t.experiment_tag): t for t in trials}
+        records = [
+            self._record(ray_internals.parse_pbt_log_line(line), by_tag, trial, result)
+            for line in lines
+            if line.strip()
+        ]
+        if records:
+            with (folder / HISTORY_FILE).open("a") as out:
+                for record in records:
+                    out.write(json.dumps(record, default=str) + "\n")
+            if self.on_record is not None:
+                for record in records:
+                    self.on_record(record)
+
+    def _record(
+        self,
+        line: ray_internals.PbtLogLine,
+        by_tag: Mapping[str, Any],
+        current: Any,
+        result: dict,
+    ) -> dict[str, Any]:
+        target_tag, donor_tag, target_iteration, donor_iteration, donor, new = line
+        target = by_tag.get(ray_internals.original_tag(target_tag))
+        donor_trial = by_tag.get(ray_internals.original_tag(donor_tag))
+        if target is current:
+            old, target_iteration = result.get("config", {}), result.get("training_iteration")
+        else:
+            old = target.last_result.get("config", {}) if target is not None else {}
+        return {
+            "time": time.time(),
+            "trial_id": target.trial_id if target is not None else target_tag,
+            "donor_id": donor_trial.trial_id if donor_trial is not None else donor_tag,
+            "training_iteration": target_iteration,
+            "donor_iteration": donor_iteration,
+            "old": {k: old.get(k) for k in self.keys},
+            "donor": {k: donor.get(k) for k in self.keys},
+            "new": {k: new.get(k) for k in self.keys},
+        }
+
+    def _restored_offset(self, log: BinaryIO) -> int:
+        """The saved offset if Ray's log still ends it with the line read last, else 0."""
+        last = self._last_line.encode()
+        start = self._offset - len(last)
+        if not last or start < 0:
+            return 0
+        log.seek(start)
+        return self._offset if log.read(len(last)) == last else 0
+
+    def get_state(self) -> dict[str, Any]:
+        """How far ``pbt_global.txt`` was read (saved with the experiment by Ray)."""
+        return {"offset": self._offset, "last_line": self._last_line}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Continue where the restored experiment stopped, once Ray's log is checked."""
+        self._offset = int(state.get("offset", 0))
+        self._last_line = str(state.get("last_line", ""))
+        self._check_offset = True
+
+
+def _continue_history(local: Path, storage: Any) -> None:
+    """Start the driver's history file: a copy of the experiment folder's, else empty.
+
+    A file already there is this session's own and is kept.
+
+    Args:
+        local: ``pbt_history.jsonl`` in the driver's copy of the experiment folder.
+        storage: The trials' Ray ``StorageContext`` (the experiment folder's file system).
+    """
+    if local.exists():
+        return
+    filesystem: fs.FileSystem = storage.storage_filesystem
+    remote = f"{storage.experiment_fs_path}/{HISTORY_FILE}"
+    if filesystem.get_file_info(remote).type == fs.FileType.NotFound:
+        local.touch()
+        return
+    with filesystem.open_input_stream(remote) as stream:
+        local.write_bytes(stream.read())
+
+
+def history_callbacks(
+    scheduler: Any, on_record: Callable[[dict[str, Any]], None] | None = None
+) -> list[Callback]:
+    """The history callback for a PBT scheduler section, none for other schedulers.
+
+    Args:
+        scheduler: The experiment's scheduler section.
+        on_record: Called with each perturbation record once it is written.
+    """
+    if scheduler.name != "pbt":
+        return []
+    return [PbtHistoryCallback(list(scheduler.hyperparam_mutations), on_record)]
+
+
+def read_records(path: str | Path) -> list[dict[str, Any]]:
+    """The raw records of ``path/pbt_history.jsonl`` (empty when no perturbation happened)."""
+    file = Path(path) / HISTORY_FILE
+    if not file.exists():
+        return []
+    return [json.loads(line) for line in file.read_text().splitlines() if line.strip()]
+
+
+def read_history(path: str | Path) -> pd.DataFrame:
+    """One row per perturbed hyperparameter per perturbation, in order; columns ``COLUMNS``."""
+    rows = [
+        {
+            **{k: record[k] for k in COLUMNS[:5]},
+            "param": param,
+            "old": record["old"].get(param),
+            "donor_value": record["donor"].get(param),
+            "new": value,
+        }
+        for record in read_records(path)
+        for param, value in record["new"].items()
+    ]
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def history_table(history: pd.DataFrame) -> pd.DataFrame:
+    """One row per perturbation for printing: time, trial, donor, iterations, ``old -> new``."""
+    if history.empty:
+        return pd.DataFrame()
+    keys = ["time", "trial_id", "donor_id", "training_iteration", "donor_iteration"]
+    rows = []
+    for values, group in history.groupby(keys, sort=False):
+        row = dict(zip(keys, values, strict=True))
+        row["time"] = time.strftime("%H:%M:%S", time.localtime(row["time"]))
+        row.update(
+            {p: f"{_short(o)} -> {_short(n)}" for p, o, n in group[["param", "old", "new"]].values}
+        )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _short(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)

@@ -1,0 +1,183 @@
+"""A command trial's state folder (``$RAYTUNE_HPO_CHECKPOINT_DIR``), taken at its reports.
+
+Pure file work, no Ray: :mod:`raytune_hpo.trainables.command.trial` holds the command still (its process
+group stopped) while :meth:`StateFolder.take` looks at the folder, then hands it to Ray Tune as
+the report's checkpoint.
+
+The contract: the state paired with a report is the state the command had written when the
+report's line was read. The command writes it *before* it prints the line (or, with
+``state_saved: after_report``, before its next line). A file written after that moment belongs
+to a later report, and may be half written: such a report goes without a checkpoint (the
+trial's previous one stays its latest), never with a later or partial state. A script that
+writes its state atomically (a temporary file, then ``os.replace``) can never leave a partial
+file; one that rewrites it in place can, if the toolkit stops it mid-write.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ITERATION_KEY = "training_iteration"
+"""Checkpoint metadata: the report (1-based, over the whole trial) the state was taken at."""
+STEP_KEY = "reported_step"
+"""Checkpoint metadata: ``[name, value]`` of the command's own step on that report."""
+STEP_FALLBACK = "epoch"
+"""The step read from a report when ``metrics.step`` names none."""
+
+Stamps = dict[str, tuple[int, int, int]]
+"""Relative path -> (size, modification time, inode) of every file below a folder."""
+
+
+def stamps(folder: Path) -> Stamps:
+    """Size, modification time and inode of every file below ``folder``."""
+    found: Stamps = {}
+    for root, _, files in os.walk(folder):
+        for name in files:
+            path = os.path.join(root, name)
+            try:
+                stat = os.stat(path)
+            except FileNotFoundError:
+                continue
+            found[os.path.relpath(path, folder)] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    return found
+
+
+def written_after(folder: Path, moment_ns: int) -> str | None:
+    """A file below ``folder`` written or renamed into place after ``moment_ns`` (wall clock),
+    or None.
+
+    File times come from the kernel's coarse clock, which never runs ahead of
+    ``time.time_ns()``: a file written before the moment never counts.
+    """
+    for root, _, files in os.walk(folder):
+        for name in files:
+            path = os.path.join(root, name)
+            try:
+                stat = os.stat(path)
+            except FileNotFoundError:
+                return os.path.relpath(path, folder)  # removed meanwhile: being rewritten
+            if max(stat.st_mtime_ns, stat.st_ctime_ns) > moment_ns:
+                return os.path.relpath(path, folder)
+    return None
+
+
+def open_for_writing(pids: Iterable[int], folder: Path) -> str | None:
+    """A file below ``folder`` that one of ``pids`` holds open for writing (a write in
+    progress: the file may be partial), or None. Reads ``/proc``; finds nothing without it."""
+    root = os.path.realpath(folder) + os.sep
+    for pid in pids:
+        try:
+            descriptors = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in descriptors:
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if not target.startswith(root) or target.endswith(" (deleted)"):
+                    continue
+                with open(f"/proc/{pid}/fdinfo/{fd}", encoding="ascii") as info:
+                    flags = next(line for line in info if line.startswith("flags:"))
+            except (OSError, StopIteration):
+                continue
+            if int(flags.split()[1], 8) & (os.O_WRONLY | os.O_RDWR):
+                return os.path.relpath(target, root)
+    return None
+
+
+@dataclass(frozen=True)
+class Taken:
+    """What :meth:`StateFolder.take` found.
+
+    Attributes:
+        changed: The folder holds a state not taken before: the report carries it.
+        late_file: A file being written when the command was held still, or written after
+            the report's line was read (the state is a later report's, maybe half written):
+            the report carries no checkpoint.
+        being_written: ``late_file`` was open for writing.
+    """
+
+    changed: bool
+    late_file: str | None = None
+    being_written: bool = False
+
+
+class StateFolder:
+    """The folder a command writes its state into, and the last state taken from it."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._taken = stamps(folder)
+
+    def take(self, read_ns: int, writers: Iterable[int] = ()) -> Taken:
+        """Look at the folder for the report whose line was read at ``read_ns`` (wall clock),
+        the command's processes ``writers`` being held still; a state found whole and new
+        counts as taken."""
+        partial = open_for_writing(writers, self.folder)
+        if partial is not None:
+            return Taken(changed=False, late_file=partial, being_written=True)
+        late = written_after(self.folder, read_ns)
+        if late is not None:
+            return Taken(changed=False, late_file=late)
+        current = stamps(self.folder)
+        if not current or current == self._taken:
+            return Taken(changed=False)
+        self._taken = current
+        return Taken(changed=True)
+
+
+def step_of(metrics: dict[str, Any], step: str | None) -> list[Any] | None:
+    """``[name, value]`` of the command's own step on a report (``step``, else ``epoch``), or
+    None when the report holds no such number."""
+    name = step or STEP_FALLBACK
+    value = metrics.get(name)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return [name, value]
+
+
+def checkpoint_metadata(iteration: int, metrics: dict[str, Any], step: str | None) -> dict:
+    """The metadata a command trial's checkpoint carries: its report and the command's step."""
+    metadata: dict[str, Any] = {ITERATION_KEY: iteration}
+    if (reported := step_of(metrics, step)) is not None:
+        metadata[STEP_KEY] = reported
+    return metadata
+
+
+def restart_warning(trial_id: str, metadata: dict[str, Any], metrics: dict[str, Any]) -> str | None:
+    """The warning for a restored trial whose command started over, or None.
+
+    Args:
+        trial_id: The trial.
+        metadata: The restored checkpoint's (:func:`checkpoint_metadata`).
+        metrics: The command's first report since the restore.
+    """
+    saved = metadata.get(STEP_KEY)
+    if not saved:
+        return None
+    name, value = saved
+    now = step_of(metrics, name)
+    if now is None or now[1] > value:
+        return None
+    return (
+        f"trial {trial_id} was restored from its checkpoint of report "
+        f"{metadata.get(ITERATION_KEY, '?')} ({name} {value:g}) but its command reported "
+        f"{name} {now[1]:g} next: it started over. Load the state from "
+        "$RAYTUNE_HPO_CHECKPOINT_DIR when the script starts"
+    )
+
+
+def late_file_warning(trial_id: str, iteration: int, taken: Taken) -> str:
+    """The warning for a report that went without a checkpoint (``taken.late_file``)."""
+    how = "was being written" if taken.being_written else "was written after the report's line"
+    return (
+        f"trial {trial_id}: report {iteration} has no checkpoint: {taken.late_file} in "
+        f"$RAYTUNE_HPO_CHECKPOINT_DIR {how} when the report was read (this warning is shown "
+        "once). Save the state before printing the metric line, atomically (a "
+        "temporary file, then os.replace); a script that prints before it saves (Hugging "
+        "Face's Trainer) needs trainable.state_saved: after_report"
+    )
