@@ -9,20 +9,21 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, cast
+from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
     from raytune_hpo.analysis.compare import Comparison
     from raytune_hpo.config import ExperimentConfig
-    from raytune_hpo.run.interrupts import ExperimentInterrupted
     from raytune_hpo.run.runner import ExperimentOutcome
 
 # What a command needs is imported inside it, so that `--help`, `summary` and `compare` never
 # pay for Ray Tune, torch or W&B (tests/unit/test_import_weight.py).
-EXIT_TRIALS_FAILED = 1
-EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
-"""Exit code of a command stopped by Ctrl-C (128 + SIGINT), as :mod:`raytune_hpo.run.interrupts`."""
+from raytune_hpo.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERRUPTED,
+    ExperimentInterrupted,
+    RaytuneHpoError,
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -189,7 +190,6 @@ def print_comparison(comparison: Comparison, written: dict[str, Path]) -> None:
 def cmd_study(args: argparse.Namespace) -> int:
     """Run every config once per seed with one budget, then compare the methods."""
     from raytune_hpo.run import study
-    from raytune_hpo.run.interrupts import ExperimentInterrupted
 
     spec = study.StudySpec(
         name=args.name,
@@ -436,36 +436,19 @@ def _dispatch(args: argparse.Namespace) -> int:
     """Run the chosen command; its errors become one line on stderr and an exit code."""
     try:
         return args.func(args)
-    except (FileNotFoundError, ValueError) as err:
-        if isinstance(err, ValueError) and not _raised_by(err, "config", "ConfigError"):
-            raise
+    except (RaytuneHpoError, FileNotFoundError) as err:
         print(f"raytune-hpo: error: {err}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except RuntimeError as err:
-        if not _raised_by(err, "trial_checks", "TrialsFailed"):
-            raise
-        print(f"raytune-hpo: error: {err}", file=sys.stderr)
-        return EXIT_TRIALS_FAILED
-    except KeyboardInterrupt as err:
-        if _raised_by(err, "interrupts", "ExperimentInterrupted"):
-            stopped = cast("ExperimentInterrupted", err)
-            print(
-                f"raytune-hpo: interrupted; the experiment state is saved in {stopped.path}; "
-                f"continue it with: {stopped.resume_command}",
-                file=sys.stderr,
-            )
-        else:
-            print("raytune-hpo: interrupted", file=sys.stderr)
+        return getattr(err, "exit_code", EXIT_BAD_INPUT)
+    except ExperimentInterrupted as err:
+        print(
+            f"raytune-hpo: interrupted; the experiment state is saved in {err.path}; "
+            f"continue it with: {err.resume_command}",
+            file=sys.stderr,
+        )
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("raytune-hpo: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-
-
-def _raised_by(err: BaseException, module: str, name: str) -> bool:
-    """Whether ``err`` is a ``raytune_hpo.<module>.<name>``, without importing that module.
-
-    Such an error can only have been raised once its module was imported by the command.
-    """
-    loaded = sys.modules.get(f"raytune_hpo.{module}")
-    return loaded is not None and isinstance(err, getattr(loaded, name))
 
 
 if __name__ == "__main__":

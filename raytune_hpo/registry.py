@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar, Union, get_a
 
 from pydantic import Field
 
+from raytune_hpo.errors import UserError
 from raytune_hpo.pydantic_base import EntryOptions
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ def lookup(registry: Mapping[str, T], name: str, what: str) -> T:
         raise ValueError(f"unknown {what} {name!r}; known: {known}") from None
 
 
-class InvalidKey(ValueError):
+class InvalidKey(UserError, ValueError):
     """Raised inside validators to point at a nested key (becomes a ``ConfigError``)."""
 
     def __init__(self, key: str, message: str) -> None:

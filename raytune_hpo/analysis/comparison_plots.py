@@ -1,7 +1,7 @@
 """Pure plotting: tidy frames in, matplotlib figures out (Agg canvas, no pyplot state).
 
-The frames come from :mod:`raytune_hpo.analysis.compare`: anytime curves (one row per method and time
-point) and tidy reports (one row per report of every trial of every experiment).
+The frames come from :mod:`raytune_hpo.analysis.compare`: anytime curves (one row per method and
+time point) and tidy reports (one row per report of every trial of every experiment).
 """
 
 from __future__ import annotations

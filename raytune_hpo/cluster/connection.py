@@ -72,8 +72,8 @@ def connect(
             user's code as ``working_dir`` / ``py_modules``); unused for a local instance.
         preload_trainables: Whether the workers of a local instance start importing torch,
             for the built-in trainables, as soon as they start (in the background: see
-            :mod:`raytune_hpo.cluster.worker_preload`). Code that needs none of it (the user's own, a
-            command) is better off without.
+            :mod:`raytune_hpo.cluster.worker_preload`). Code that needs none of it (the user's own,
+            a command) is better off without.
 
     Raises:
         ConfigError: The address is malformed, nothing answers there, or the cluster refused

@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from raytune_hpo.cluster import processes
+from raytune_hpo.errors import RaytuneHpoError
 from raytune_hpo.layout import PRELOAD_ENV
 from raytune_hpo.ray_compat import ray_internals
 
@@ -53,7 +54,7 @@ READY_TIMEOUT_S = 60.0
 START_TIMEOUT_S = 180
 
 
-class WarmRayError(RuntimeError):
+class WarmRayError(RaytuneHpoError, RuntimeError):
     """The warm Ray cannot be started; the message is one line that says why."""
 
 

@@ -13,13 +13,14 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from raytune_hpo.errors import UserError
 from raytune_hpo.registry import InvalidKey
 from raytune_hpo.search.schedulers import SCHEDULERS
 from raytune_hpo.search.searchers import SEARCHERS
 from raytune_hpo.trainables.command.spec import CommandSpec
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError, ValueError):
     """A bad config value; ``str()`` is one line: ``FILE: KEY: what is wrong``."""
 
     def __init__(self, key: str, message: str, source: str | None = None) -> None:

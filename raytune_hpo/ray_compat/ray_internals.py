@@ -5,7 +5,8 @@ and methods whose names start with ``_``, the ``ray.init`` keyword ``_system_con
 lines of Ray's own files and the attributes of Ray Tune's ``Trial`` that only its internals set.
 Each use is one small function or constant here, whose docstring says what it relies on; the rest
 of the package calls these and touches nothing private of Ray itself. The classes that override
-Ray's private hooks (:mod:`raytune_hpo.tracking.result_json_logger`, :mod:`raytune_hpo.tracking.wandb_runs`) are
+Ray's private hooks (:mod:`raytune_hpo.tracking.result_json_logger`,
+:mod:`raytune_hpo.tracking.wandb_runs`) are
 listed in :data:`OVERRIDDEN_HOOKS`.
 
 ``tests/unit/test_ray_internals.py`` checks that the installed Ray is :data:`RAY_MINOR` and that
@@ -25,6 +26,8 @@ import os
 import signal
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
+
+from raytune_hpo.errors import UserError
 
 if TYPE_CHECKING:
     from ray.tune import RunConfig
@@ -93,7 +96,7 @@ PRESTARTED_IDLE_MS = 10_000
 """How long a local instance keeps an idle worker it could stop (:func:`local_system_config`)."""
 
 
-class RayVersionError(RuntimeError):
+class RayVersionError(UserError, RuntimeError):
     """The installed Ray is not the minor version this module was written for."""
 
 
@@ -109,7 +112,8 @@ def check_ray_version(version: str | None = None) -> None:
         version = ray.__version__
     if version.split(".")[:2] != RAY_MINOR.split("."):
         raise RayVersionError(
-            f"raytune_hpo.ray_compat.ray_internals was written for Ray {RAY_MINOR}.x, found Ray {version}: "
+            f"raytune_hpo.ray_compat.ray_internals was written for Ray {RAY_MINOR}.x, "
+            f"found Ray {version}: "
             f"re-check each use of Ray's private API there, then move RAY_MINOR and the "
             f"ray[tune] pin in pyproject.toml"
         )

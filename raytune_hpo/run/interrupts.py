@@ -12,7 +12,6 @@ raises ``KeyboardInterrupt`` at once.
 from __future__ import annotations
 
 import os
-import shlex
 import signal
 import sys
 import threading
@@ -22,24 +21,10 @@ from typing import Any
 from ray import tune
 
 from raytune_hpo.analysis import storage
+from raytune_hpo.errors import ExperimentInterrupted
 from raytune_hpo.ray_compat import ray_internals
 
-EXIT_INTERRUPTED = 130
-"""Exit code of a command stopped by Ctrl-C (128 + SIGINT), as shells report it."""
 _RAY_SIGINT_SWITCH = "TUNE_DISABLE_SIGINT_HANDLER"
-
-
-class ExperimentInterrupted(KeyboardInterrupt):
-    """An experiment stopped by Ctrl-C after Ray Tune saved its state in ``path``."""
-
-    def __init__(self, path: storage.Location) -> None:
-        super().__init__(str(path))
-        self.path = path
-
-    @property
-    def resume_command(self) -> str:
-        """The command that continues the experiment."""
-        return f"raytune-hpo resume {shlex.quote(str(self.path))}"
 
 
 class GracefulStop:

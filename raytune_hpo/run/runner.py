@@ -486,10 +486,10 @@ def remove_code_links(cfg: ExperimentConfig, path: storage.Location) -> None:
     experiment's end left (:func:`raytune_hpo.trainables.command.trial.remove_code_links`)."""
     if not isinstance(cfg.trainable, CommandSpec) or not isinstance(path, Path):
         return
-    from raytune_hpo.trainables.command import trial as command_trial
+    from raytune_hpo.trainables.command import workdir
 
     code = Path(cfg.trainable.workdir or os.environ.get("TUNE_ORIG_WORKING_DIR") or os.getcwd())
-    command_trial.remove_code_links(path, code)
+    workdir.remove_code_links(path, code)
 
 
 SCHEDULERS_THAT_NEVER_SAVE = frozenset({"fifo", "asha", "median"})

@@ -22,6 +22,7 @@ from ray.tune import Callback
 from ray.tune.experiment import Trial
 from ray.tune.stopper import Stopper
 
+from raytune_hpo.errors import EXIT_TRIALS_FAILED, RaytuneHpoError, UserError
 from raytune_hpo.output_lines import error_headline
 
 STRICT_CHECK_SWITCH = "TUNE_DISABLE_STRICT_METRIC_CHECKING"
@@ -49,7 +50,7 @@ RAY_RESULT_KEYS = frozenset(
 """Keys Ray adds to every result; what is left is what the trial reported."""
 
 
-class MissingMetric(RuntimeError):
+class MissingMetric(UserError, RuntimeError):
     """A trial reported without the experiment's metric; ``str()`` is one line."""
 
     def __init__(self, trial_id: str, metric: str, reported: list[str]) -> None:
@@ -82,11 +83,13 @@ FAIL_FAST_TRIALS = 3
 """The first trials to end that, all failed before their first report, end the experiment."""
 
 
-class TrialsFailed(RuntimeError):
+class TrialsFailed(RaytuneHpoError, RuntimeError):
     """The experiment's trials failed: the first ones before reporting, or every one of them.
 
     ``str()`` is one line with the first failure's error.
     """
+
+    exit_code = EXIT_TRIALS_FAILED
 
 
 def failure_reason(trial_id: str, error: str, where: str | None) -> str:

@@ -136,7 +136,8 @@ class PbtSchedulerConfig(EntryOptions):
 
 def _pbt(cfg: ExperimentConfig) -> TrialScheduler:
     """PBT whose explore step is :class:`~raytune_hpo.search.pbt_explore.BoundedExplore`, and whose
-    exploits keep their donor's checkpoint (:class:`~raytune_hpo.search.pbt_donors.DonorKeepingPBT`).
+    exploits keep their donor's checkpoint
+    (:class:`~raytune_hpo.search.pbt_donors.DonorKeepingPBT`).
 
     Ray's own explore would multiply numbers by 1.2 / 0.8 without clipping them to the range
     and truncate integers. Each mutated key is therefore given to Ray as an empty nested

@@ -17,8 +17,10 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from raytune_hpo.errors import UserError
 
-class SearchSpaceError(ValueError):
+
+class SearchSpaceError(UserError, ValueError):
     """A parameter spec that cannot be converted; ``key`` names the parameter."""
 
     def __init__(self, key: str, message: str) -> None:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 from filelock import FileLock
 
+from raytune_hpo.errors import UserError
 from raytune_hpo.registry import lookup
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ _MNIST_5K_FILE = "data/mnist_5k.csv.gz"
 _DIGITS_FILE = ("datasets", "data", "digits.csv.gz")
 
 
-class DatasetNotFoundError(ValueError):
+class DatasetNotFoundError(UserError, ValueError):
     """A torchvision data set is not on disk and could not be downloaded."""
 
 

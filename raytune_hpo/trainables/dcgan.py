@@ -2,7 +2,8 @@
 
 An "epoch" is one pass over the training images, or ``steps_per_report`` steps when that option
 is set; either way one report, so schedulers count time in reports. The inception score is
-taken on a fixed batch of noise, under the classifier of :mod:`raytune_hpo.trainables.inception_score`.
+taken on a fixed batch of noise, under the classifier of
+:mod:`raytune_hpo.trainables.inception_score`.
 """
 
 from __future__ import annotations

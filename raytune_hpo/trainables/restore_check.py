@@ -6,7 +6,8 @@ through ``ray.tune.get_checkpoint()``. A function that reports before it reads i
 over, and the restore was void: PBT's exploit, the epochs before a failure.
 :func:`warn_unread_restore` wraps the user's function so that such a trial says so once, by
 trial (:func:`~raytune_hpo.output_lines.warn_from_trial`), and goes on. The private Ray API
-this takes (the session's checkpoint and reports) comes from :mod:`raytune_hpo.ray_compat.ray_internals`.
+this takes (the session's checkpoint and reports) comes from
+:mod:`raytune_hpo.ray_compat.ray_internals`.
 """
 
 from __future__ import annotations

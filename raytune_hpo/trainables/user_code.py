@@ -20,13 +20,15 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal
 
+from raytune_hpo.errors import UserError
+
 SEPARATOR = ":"
 _NEVER_BY_VALUE = frozenset({"raytune_hpo", "ray"})
 """Packages always imported by name on the workers, wherever they lie."""
 TrainableKind = Literal["function", "class"]
 
 
-class UserCodeError(ValueError):
+class UserCodeError(UserError, ValueError):
     """The named code cannot be used; ``str()`` is one line saying why."""
 
 

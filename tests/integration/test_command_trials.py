@@ -25,13 +25,10 @@ from ray.tune.schedulers import ASHAScheduler
 
 from raytune_hpo.output_lines import error_headline
 from raytune_hpo.search.pbt_donors import DonorKeepingPBT
+from raytune_hpo.trainables.command.processes import CommandProcess
+from raytune_hpo.trainables.command.reporting import STDOUT_LOG
 from raytune_hpo.trainables.command.spec import CommandSpec
-from raytune_hpo.trainables.command.trial import (
-    STDERR_LOG,
-    STDOUT_LOG,
-    CommandProcess,
-    train_command,
-)
+from raytune_hpo.trainables.command.trial import STDERR_LOG, train_command
 
 pytestmark = pytest.mark.integration
 

@@ -29,7 +29,7 @@ import yaml
 
 from raytune_hpo import cli
 from raytune_hpo.analysis.results import load_experiment
-from raytune_hpo.run.interrupts import EXIT_INTERRUPTED
+from raytune_hpo.errors import EXIT_INTERRUPTED
 from raytune_hpo.search.pbt_history import RAY_LOG, read_records
 from tests.conftest import USER_MODULE
 from tests.integration.test_user_code import LRS, _config

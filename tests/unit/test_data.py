@@ -1,4 +1,5 @@
-"""Tests of raytune_hpo.trainables.data: digits and mnist_5k offline, torchvision data sets from IDX files."""
+"""Tests of raytune_hpo.trainables.data: digits and mnist_5k offline, torchvision data sets from IDX
+files."""
 
 from __future__ import annotations
 

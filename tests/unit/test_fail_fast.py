@@ -20,7 +20,8 @@ from raytune_hpo.run.trial_checks import (
 
 ERROR = (
     "Failure # 1\nTraceback (most recent call last):\n  ...\n"
-    "raytune_hpo.trainables.command.trial.CommandError: no report of the metric 'loss'\nlast lines:\nboom\n"
+    "raytune_hpo.trainables.command.processes.CommandError: no report of the metric 'loss'\n"
+    "last lines:\nboom\n"
 )
 
 

@@ -211,7 +211,10 @@ def test_the_driver_starts_no_background_import() -> None:
 
 
 def test_the_digits_load_without_scikit_learn_or_torch(tmp_path: Path) -> None:
-    body = f"from raytune_hpo.trainables.data import load_dataset\nload_dataset('digits', {str(tmp_path)!r})\n"
+    body = (
+        "from raytune_hpo.trainables.data import load_dataset\n"
+        f"load_dataset('digits', {str(tmp_path)!r})\n"
+    )
     assert loaded_after(body).isdisjoint({"torch", "sklearn"})
 
 

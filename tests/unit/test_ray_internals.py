@@ -119,7 +119,8 @@ def test_callbacks_counted_by_name_as_ray_counts_them() -> None:
 def test_counting_callbacks_by_name_imports_no_wandb() -> None:
     code = (
         "import sys; from ray import tune; from ray.air._internal import usage; "
-        "from raytune_hpo.ray_compat import ray_internals; ray_internals.count_callbacks_by_name(); "
+        "from raytune_hpo.ray_compat import ray_internals; "
+        "ray_internals.count_callbacks_by_name(); "
         "usage._count_callbacks([tune.Callback()]); print('wandb' in sys.modules)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeGuard
 
+from raytune_hpo.errors import UserError
 from raytune_hpo.trainables.command.spec import MetricsFormat
 
 EVENT_FILES = "events.out.tfevents.*"
@@ -36,7 +37,7 @@ _INTEGER = re.compile(r"[-+]?\d+")
 _NON_FINITE = ("nan", "inf", "NaN", "Infinity")
 
 
-class UnreadableMetric(ValueError):
+class UnreadableMetric(UserError, ValueError):
     """A metrics format that cannot read the experiment's metric or step.
 
     Attributes:

@@ -20,7 +20,8 @@ CHECKPOINT_DIR_ENV = "RAYTUNE_HPO_CHECKPOINT_DIR"
 
 
 class MetricsFormat(StrictModel):
-    """Where a command trial's metrics are read, and how (:mod:`raytune_hpo.trainables.command.metrics`).
+    """Where a command trial's metrics are read, and how
+    (:mod:`raytune_hpo.trainables.command.metrics`).
 
     ``key_value`` (default): a line holding ``<metric>=<number>`` or ``<metric>: <number>`` is one
     report, joined by every other ``name=number`` / ``name: number`` on it; a line that is a JSON

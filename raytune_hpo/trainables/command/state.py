@@ -1,8 +1,8 @@
 """A command trial's state folder (``$RAYTUNE_HPO_CHECKPOINT_DIR``), taken at its reports.
 
-Pure file work, no Ray: :mod:`raytune_hpo.trainables.command.trial` holds the command still (its process
-group stopped) while :meth:`StateFolder.take` looks at the folder, then hands it to Ray Tune as
-the report's checkpoint.
+Pure file work, no Ray: :mod:`raytune_hpo.trainables.command.reporting` holds the command still
+(its process group stopped) while :meth:`StateFolder.take` looks at the folder, then hands it to Ray
+Tune as the report's checkpoint.
 
 The contract: the state paired with a report is the state the command had written when the
 report's line was read. The command writes it *before* it prints the line (or, with
