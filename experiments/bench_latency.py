@@ -15,9 +15,9 @@ and ``last_report`` (``report_time`` of the trials' results) and ``exit``. ``imp
 apart in a fresh interpreter: the modules each command imports before it starts Ray.
 
 Cold start: no Ray running, each command starts its own. Warm start: a local Ray started once
-with ``ray start --head`` (its workers preload ``raytune_hpo.cluster.worker_preload``); both commands
-attach to it with its address. Kept warm: a local Ray started with ``raytune-hpo warm``, whose
-idle workers take the next command's trials; ours is launched as a user would, without
+with ``ray start --head`` (its workers preload ``raytune_hpo.cluster.worker_preload``); both
+commands attach to it with its address. Kept warm: a local Ray started with ``raytune-hpo warm``,
+whose idle workers take the next command's trials; ours is launched as a user would, without
 ``--address``, ``--pause`` seconds after the run before it (a person between two commands;
 the workers its run took are replaced meanwhile), bare with its address (its trials get new
 workers: Ray Tune's registration asks for a runtime environment). The two variants alternate,

@@ -1,8 +1,8 @@
 """Time to a validation-error target: raytune_hpo against Optuna, on the same task and budget.
 
 The task: ReLU LeNet on scikit-learn's ``digits`` (the toolkit's ``digits`` data set, loaded by
-``raytune_hpo.trainables.data.load_dataset`` on both sides, so both train on identical arrays) over the
-search space of the seed-study configs (learning rate log-uniform in [0.01, 1], batch 32..256,
+``raytune_hpo.trainables.data.load_dataset`` on both sides, so both train on identical arrays) over
+the search space of the seed-study configs (learning rate log-uniform in [0.01, 1], batch 32..256,
 momentum 0; first point lr 0.1 / batch 128): 16 trials of up to 10 epochs, 2 at once with 1 CPU
 (one torch thread) each, within a wall-clock budget (``--budget-s``). Two methods per tool, each
 from one resolved config (the YAML file with this script's overrides):
@@ -14,8 +14,8 @@ from one resolved config (the YAML file with this script's overrides):
 Each run is a fresh command, timed from its launch by this script:
 
 - ours: ``python -m raytune_hpo.cli run FILE --quiet --set ...``, its reports read back with
-  ``raytune_hpo.analysis.results.load_experiment`` (``report_time`` of each report); it starts a Ray of
-  its own, or with ``--warm`` attaches to one that ``raytune-hpo warm`` started before the
+  ``raytune_hpo.analysis.results.load_experiment`` (``report_time`` of each report); it starts a Ray
+  of its own, or with ``--warm`` attaches to one that ``raytune-hpo warm`` started before the
   runs, whose idle workers take its first trials;
 - optuna: ``python experiments/_optuna_lenet.py SPEC``: ``study.optimize(objective, n_jobs=2,
   timeout=budget)``, the objective training with the toolkit's own LeNet epoch functions and

@@ -5,7 +5,15 @@ Nothing in it knows of Ray or raytune_hpo. The model is a randomly initialised t
 (neutral words around three cue words; the label says whether most cues are positive), so no
 tokenizer, data set or weights are downloaded. With ``eval_strategy="epoch"`` the ``Trainer``
 prints each epoch's evaluation as a Python dict, ``{'eval_loss': '0.6935', ..., 'epoch': '1'}``,
-which ``configs/frameworks/hf_trainer_asha.yaml`` reads.
+which ``configs/frameworks/hf_trainer_asha.yaml`` reads; with ``logging_strategy="epoch"`` it
+prints the training loss and the ``learning_rate`` in force at the end of each epoch too.
+
+When ``$RAYTUNE_HPO_CHECKPOINT_DIR`` names a folder (a tuner's state folder for this run), it is
+the ``output_dir``: the ``Trainer`` saves ``checkpoint-<step>/`` there after each epoch's
+evaluation (``save_strategy="epoch"``, only the newest kept), and a run that finds one there
+resumes from it (``trainer.train(resume_from_checkpoint=...)``), with this run's
+``--learning_rate`` (:class:`ApplyLearningRate`), so that a new learning rate, such as a PBT
+exploit's, is in force. The ``Trainer`` prints an epoch's evaluation before it saves the epoch.
 
 Run it alone: ``python hf_trainer_bert.py --learning_rate 3e-3 --num_train_epochs 2``.
 """
@@ -13,6 +21,8 @@ Run it alone: ``python hf_trainer_bert.py --learning_rate 3e-3 --num_train_epoch
 from __future__ import annotations
 
 import argparse
+import os
+from typing import Any
 
 import numpy as np
 import torch
@@ -22,9 +32,13 @@ from transformers import (
     BertForSequenceClassification,
     EvalPrediction,
     Trainer,
+    TrainerCallback,
+    TrainerControl,
+    TrainerState,
     TrainingArguments,
     set_seed,
 )
+from transformers.trainer_utils import get_last_checkpoint
 
 VOCAB_SIZE = 100
 """Token ids: 0 [PAD], 1 [CLS], 2 [SEP], 3-12 positive words, 13-22 negative words, the rest
@@ -70,6 +84,33 @@ def compute_metrics(prediction: EvalPrediction) -> dict[str, float]:
     return {"accuracy": float((predicted == prediction.label_ids).mean())}
 
 
+class ApplyLearningRate(TrainerCallback):
+    """Puts this run's ``learning_rate`` in force when training resumes from a checkpoint.
+
+    ``resume_from_checkpoint`` restores the optimizer and the learning-rate schedule as they
+    were saved, the old learning rate included, before ``on_train_begin``. Here the schedule
+    (the ``Trainer``'s ``LambdaLR``, linear decay by default) is given this run's learning rate
+    as its base, and the optimizer the rate of the step the schedule stands at. On a fresh start
+    this changes nothing.
+    """
+
+    def on_train_begin(
+        self,
+        args: TrainingArguments,
+        state: TrainerState,
+        control: TrainerControl,
+        optimizer: torch.optim.Optimizer | None = None,
+        lr_scheduler: torch.optim.lr_scheduler.LambdaLR | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if optimizer is None or lr_scheduler is None:
+            return
+        lr_scheduler.base_lrs = [args.learning_rate] * len(optimizer.param_groups)
+        for group, factor in zip(optimizer.param_groups, lr_scheduler.lr_lambdas, strict=True):
+            group["initial_lr"] = args.learning_rate
+            group["lr"] = args.learning_rate * factor(lr_scheduler.last_epoch)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Train a tiny BERT classifier with Trainer.")
     parser.add_argument("--learning_rate", type=float, default=3e-3)
@@ -97,8 +138,10 @@ def main() -> None:
     )
     model = BertForSequenceClassification(config)
 
+    # A tuner that runs the script names a folder for its state: the checkpoints go there.
+    state_dir = os.environ.get("RAYTUNE_HPO_CHECKPOINT_DIR")
     training_args = TrainingArguments(
-        output_dir=args.output_dir,
+        output_dir=state_dir or args.output_dir,
         learning_rate=args.learning_rate,
         per_device_train_batch_size=args.per_device_train_batch_size,
         per_device_eval_batch_size=128,
@@ -118,8 +161,10 @@ def main() -> None:
         train_dataset=ReviewDataset(train_ids, train_labels),
         eval_dataset=ReviewDataset(eval_ids, eval_labels),
         compute_metrics=compute_metrics,
+        callbacks=[ApplyLearningRate()],
     )
-    trainer.train()
+    last_checkpoint = get_last_checkpoint(state_dir) if state_dir else None
+    trainer.train(resume_from_checkpoint=last_checkpoint)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,15 @@
 Nothing in it knows of Ray or raytune_hpo. With ``evals=[(dval, "val")]`` XGBoost prints one
 line per boosting round, ``[3]\tval-logloss:0.21618\tval-error:0.02797``, which
 ``configs/frameworks/xgboost_asha.yaml`` reads; the booster is saved as ``model.json`` in the
-working directory at the end.
+working directory at the end. Before each of those lines it prints the round's number, counted
+from the first round of the model, and the learning rate the booster used
+(``round=3 eta=0.3``).
+
+When ``$RAYTUNE_HPO_CHECKPOINT_DIR`` names a folder (a tuner's state folder for this run), the
+booster is saved there as ``booster.json`` after every round, before its evaluation is printed
+(:class:`SaveBooster`), and a run that finds one there continues it for the rounds left
+(``xgb.train(..., xgb_model=...)``), with this run's parameters: a new ``eta``, such as a PBT
+exploit's, is in force from the next round.
 
 Run it alone: ``python xgboost_breast_cancer.py --eta 0.3 --max_depth 4 --num_boost_round 20``.
 """
@@ -11,10 +19,45 @@ Run it alone: ``python xgboost_breast_cancer.py --eta 0.3 --max_depth 4 --num_bo
 from __future__ import annotations
 
 import argparse
+import json
+import os
+from pathlib import Path
 
 import xgboost as xgb
 from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import train_test_split
+
+
+class SaveBooster(xgb.callback.TrainingCallback):
+    """Saves the booster to ``path`` after every round, whole: a reader of ``path`` finds the
+    previous round's booster or this one's, never a file half written.
+
+    ``xgb.train`` calls the callbacks it is given before its own ``EvaluationMonitor``, so the
+    round's booster is saved before its evaluation line is printed.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def after_iteration(
+        self, model: xgb.Booster, epoch: int, evals_log: xgb.callback.TrainingCallback.EvalsLog
+    ) -> bool:
+        written = self.path.with_name(f"{self.path.stem}.tmp{self.path.suffix}")
+        model.save_model(written)  # the suffix (.json) picks the format
+        os.replace(written, self.path)  # atomic within a folder
+        return False
+
+
+class PrintLearningRate(xgb.callback.TrainingCallback):
+    """Prints each round's number, counted over continued training too, and its ``eta``."""
+
+    def after_iteration(
+        self, model: xgb.Booster, epoch: int, evals_log: xgb.callback.TrainingCallback.EvalsLog
+    ) -> bool:
+        config = json.loads(model.save_config())
+        eta = float(config["learner"]["gradient_booster"]["tree_train_param"]["eta"])
+        print(f"round={model.num_boosted_rounds()} eta={eta:.6g}", flush=True)
+        return False
 
 
 def main() -> None:
@@ -43,7 +86,25 @@ def main() -> None:
         "nthread": 1,
         "seed": args.seed,
     }
-    bst = xgb.train(params, dtrain, num_boost_round=args.num_boost_round, evals=[(dval, "val")])
+    callbacks: list[xgb.callback.TrainingCallback] = [PrintLearningRate()]
+    previous = None
+    # A tuner that runs the script names a folder for its state: keep the booster there.
+    state_dir = os.environ.get("RAYTUNE_HPO_CHECKPOINT_DIR")
+    if state_dir:
+        saved = Path(state_dir) / "booster.json"
+        if saved.is_file():
+            previous = xgb.Booster(model_file=saved)
+            print(f"continuing {saved} after round {previous.num_boosted_rounds()}", flush=True)
+        callbacks.insert(0, SaveBooster(saved))
+    done = previous.num_boosted_rounds() if previous is not None else 0
+    bst = xgb.train(
+        params,
+        dtrain,
+        num_boost_round=max(args.num_boost_round - done, 0),
+        evals=[(dval, "val")],
+        xgb_model=previous,
+        callbacks=callbacks,
+    )
     bst.save_model("model.json")
 
 
