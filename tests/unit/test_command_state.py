@@ -35,7 +35,7 @@ def test_a_state_written_before_the_line_is_taken_once(tmp_path: Path) -> None:
 
 def test_an_empty_folder_is_no_state(tmp_path: Path) -> None:
     taken = StateFolder(tmp_path).take(time.time_ns())
-    assert not taken.changed and taken.late_file is None
+    assert not taken.changed and taken.skipped is None
 
 
 def test_a_file_rewritten_after_the_line_was_read_keeps_the_report_without_a_state(
@@ -47,7 +47,8 @@ def test_a_file_rewritten_after_the_line_was_read_keeps_the_report_without_a_sta
     time.sleep(0.02)  # past the file system clock's granularity
     (tmp_path / "booster.json").write_text("")  # the next round truncates it in place
     taken = state.take(read_ns)
-    assert taken.late_file == "booster.json" and not taken.changed
+    assert taken.skipped is not None and not taken.changed
+    assert taken.skipped.startswith("booster.json in $RAYTUNE_HPO_CHECKPOINT_DIR was written after")
     # The state stays untaken: the next report, read after the rewrite, takes it.
     assert state.take(time.time_ns()).changed
 
@@ -115,7 +116,8 @@ def test_a_file_a_held_process_is_writing_is_named(tmp_path: Path) -> None:
         assert writer.stdout is not None and writer.stdout.readline() == "open\n"
         os.kill(writer.pid, signal.SIGSTOP)
         taken = state.take(time.time_ns(), [writer.pid])
-        assert taken.late_file == "booster.json" and taken.being_written and not taken.changed
+        assert taken.skipped == "booster.json in $RAYTUNE_HPO_CHECKPOINT_DIR was being written"
+        assert not taken.changed
         assert open_for_writing([os.getpid()], tmp_path) is None  # read-only here: not a writer
     finally:
         writer.kill()

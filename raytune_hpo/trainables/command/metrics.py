@@ -193,7 +193,8 @@ class _Steps:
         self.name = name
         self._last: float | None = None
 
-    def advanced(self, report: dict[str, Any]) -> bool:
+    def advanced(self, report: dict[str, Any], *, record: bool = True) -> bool:
+        """Whether ``report`` counts; ``record``: its step becomes the last one if so."""
         if self.name is None:
             return True
         step = report.get(self.name)
@@ -201,7 +202,8 @@ class _Steps:
             return False
         if self._last is not None and not step > self._last:
             return False
-        self._last = step
+        if record:
+            self._last = step
         return True
 
 
@@ -237,6 +239,11 @@ class LineReports:
         if not is_number(values.get(self.metric)) or not self._steps.advanced(values):
             return None
         return values
+
+    def reports(self, line: str) -> bool:
+        """Whether ``line`` would be a report now, recording nothing (a look ahead)."""
+        values = _line_values(line, self.metric, self.fmt)
+        return is_number(values.get(self.metric)) and self._steps.advanced(values, record=False)
 
     @property
     def keys_seen(self) -> list[str]:

@@ -3,8 +3,11 @@ state when that changed; the command held still from a report until Ray Tune ask
 
 from __future__ import annotations
 
+import codecs
 import collections
+import os
 import queue
+import select
 import sys
 import threading
 import time
@@ -15,21 +18,25 @@ from typing import IO, Any, cast
 from ray import tune
 
 from raytune_hpo.output_lines import warn_from_trial
-from raytune_hpo.trainables.command.metrics import TensorBoardReports
+from raytune_hpo.trainables.command.metrics import LineReports, TensorBoardReports
 from raytune_hpo.trainables.command.processes import POLL_S, CommandProcess, group_members
 from raytune_hpo.trainables.command.spec import CommandSpec
 from raytune_hpo.trainables.command.state import (
     ITERATION_KEY,
+    RAN_AHEAD,
     StateFolder,
+    Taken,
     checkpoint_metadata,
-    late_file_warning,
     restart_warning,
+    skipped_warning,
 )
 
 STDOUT_LOG = "stdout.log"
 _KEPT_LINES = 500
 """Raw lines kept to find the meaningful ones among progress bars."""
-EVENTSPOLL_S = 0.25
+_CHUNK = 65536
+"""Bytes read from a pipe at once."""
+EVENTS_POLL_S = 0.25
 """Seconds between two reads of a command's TensorBoard event files."""
 
 
@@ -69,10 +76,15 @@ class Reporter:
         self._step = step
         self._last = last
         self._grace_s = grace_s
-        self._warned_late = False
+        self._warned_skip = False
 
     def report(
-        self, metrics: dict[str, Any], read_ns: int, reported_again: Callable[[], bool]
+        self,
+        metrics: dict[str, Any],
+        read_ns: int,
+        reported_again: Callable[[], bool],
+        *,
+        ran_ahead: bool = False,
     ) -> None:
         """One ``tune.report`` of ``metrics``, with a checkpoint if the state changed.
 
@@ -82,6 +94,8 @@ class Reporter:
                 belongs to a later report.
             reported_again: Whether the command has made another report since (it goes on
                 training): asked while waiting for it to end after its last report.
+            ran_ahead: The command had printed its next report by the time it was held
+                still: its state may be a later report's.
         """
         iteration = self._done + self.reports + 1
         if self._last is not None and iteration >= self._last:
@@ -92,11 +106,14 @@ class Reporter:
             warning = restart_warning(_trial_id(), self.restored, metrics)
             if warning is not None:
                 warn_from_trial(warning)
-        taken = self.state.take(read_ns, group_members(self.process.pgid))
+        if ran_ahead:
+            taken = Taken(changed=False, skipped=RAN_AHEAD)
+        else:
+            taken = self.state.take(read_ns, group_members(self.process.pgid))
         checkpoint = None
-        if taken.late_file is not None and not self._warned_late:
-            self._warned_late = True
-            warn_from_trial(late_file_warning(_trial_id(), iteration, taken))
+        if taken.skipped is not None and not self._warned_skip:
+            self._warned_skip = True
+            warn_from_trial(skipped_warning(_trial_id(), iteration, taken.skipped))
         elif taken.changed:
             checkpoint = tune.Checkpoint.from_directory(str(self.state.folder))
             checkpoint.set_metadata(checkpoint_metadata(iteration, metrics, self._step))
@@ -118,28 +135,27 @@ def _trial_id() -> str:
     return str(tune.get_context().get_trial_id())
 
 
-Found = tuple[dict[str, Any], int]
-"""A report and when its line was read (``time.time_ns()``)."""
+Found = tuple[dict[str, Any], int, bool]
+"""A report, when its line was read (``time.time_ns()``), and whether the command had printed
+its next report by the time it was held still."""
 
 
 def report_lines(
-    reporter: Reporter,
-    folder: Path,
-    feed: Callable[[str], dict[str, Any] | None],
-    *,
-    after: bool = False,
+    reporter: Reporter, folder: Path, reader: LineReports, *, after: bool = False
 ) -> collections.deque[str]:
     """Log, echo and report the command's stdout lines until it ends.
 
     A thread reads the lines and holds the command still at each one that reports, so that
     its state is the report's while Ray Tune takes it. With ``after`` (``state_saved:
     after_report``), a report is held back until the next line (or the command's end), and
-    the command is held still there instead.
+    the command is held still there instead. When the command had printed its next report
+    already by the time it was held still (it runs ahead of the reading: a loop of a few
+    milliseconds), its state may be that later report's: the report goes without a checkpoint.
 
     Args:
         reporter: Reports to Ray Tune.
         folder: The trial folder, for ``stdout.log``.
-        feed: The report a line makes, or None.
+        reader: Turns lines into reports.
         after: Whether the command saves its state after it prints the report.
 
     Returns:
@@ -148,21 +164,24 @@ def report_lines(
     found: queue.SimpleQueue[Found | None] = queue.SimpleQueue()
     held: list[dict[str, Any]] = []
 
-    def on_line(line: str) -> None:
+    def on_line(line: str, lines_ahead: LinesAhead) -> None:
         read_ns = time.time_ns()
-        metrics = feed(line)
+        metrics = reader.feed(line)
+        reports: list[dict[str, Any]] = []
         if after and held:
-            reporter.process.pause()
-            found.put((held.pop(), read_ns))
+            reports.append(held.pop())
         if metrics is not None and after:
             held.append(metrics)
         elif metrics is not None:
+            reports.append(metrics)
+        for report in reports:
             reporter.process.pause()
-            found.put((metrics, read_ns))
+            ran_ahead = any(map(reader.reports, lines_ahead()))
+            found.put((report, read_ns, ran_ahead))
 
     def on_end() -> None:
         if held:
-            found.put((held.pop(), time.time_ns()))
+            found.put((held.pop(), time.time_ns(), False))
         found.put(None)
 
     stdout = Drain(
@@ -173,7 +192,10 @@ def report_lines(
         on_end=on_end,
     )
     while (item := found.get()) is not None:
-        reporter.report(*item, reported_again=lambda: not found.empty())
+        metrics, read_ns, ran_ahead = item
+        reporter.report(
+            metrics, read_ns, reported_again=lambda: not found.empty(), ran_ahead=ran_ahead
+        )
     stdout.join()
     return stdout.tail
 
@@ -182,9 +204,14 @@ def report_events(
     reporter: Reporter, folder: Path, work: Path, metric: str, spec: CommandSpec
 ) -> tuple[collections.deque[str], list[str]]:
     """Report the scalars of the TensorBoard event files the command writes below ``work``
-    until it ends (read every :data:`EVENTSPOLL_S`, and once more after its end); its stdout
-    is logged and echoed meanwhile. With ``state_saved: after_report``, a report waits for a
-    line of stdout after it was found, a later report, or the command's end.
+    until it ends (read every :data:`EVENTS_POLL_S`, and once more after its end); its stdout
+    is logged and echoed meanwhile.
+
+    Reports found by one read but its last had their state overwritten already (the command
+    runs faster than the reads): they go without a checkpoint. With ``state_saved:
+    after_report`` (Lightning writes the epoch's event, then its ``ModelCheckpoint``), a report
+    waits until the command wrote a new state (the state folder changed, no file of it open
+    for writing), printed a line, reported again, or ended.
 
     Returns:
         The last lines of its stdout, and the TensorBoard tags seen.
@@ -195,35 +222,54 @@ def report_events(
         cast(IO[str], reporter.process.popen.stdout),
         folder / STDOUT_LOG,
         sys.stdout,
-        on_line=lambda line: lines.__setitem__(0, lines[0] + 1),
+        on_line=lambda line, lines_ahead: lines.__setitem__(0, lines[0] + 1),
     )
     after = spec.state_saved == "after_report"
     pending: collections.deque[tuple[dict[str, Any], int]] = collections.deque()
 
-    def reported_again() -> bool:
-        pending.extend((metrics, lines[0]) for metrics in reader.poll())
+    def read(final: bool = False) -> bool:
+        pending.extend((metrics, lines[0]) for metrics in reader.poll(final=final))
         return bool(pending)
 
+    def due(ended: bool) -> bool:
+        if not pending:
+            return False
+        if not after or ended or len(pending) > 1 or lines[0] > pending[0][1]:
+            return True
+        return reporter.state.has_new_state(group_members(reporter.process.pgid))
+
+    next_read = 0.0
     while True:
         ended = reporter.process.popen.poll() is not None
-        pending.extend((metrics, lines[0]) for metrics in reader.poll(final=ended))
-        while pending and (not after or ended or len(pending) > 1 or lines[0] > pending[0][1]):
-            reporter.report(pending.popleft()[0], time.time_ns(), reported_again)
+        if ended or time.monotonic() >= next_read:
+            read(final=ended)
+            next_read = time.monotonic() + EVENTS_POLL_S
+        while due(ended):
+            metrics, _ = pending.popleft()
+            reporter.report(metrics, time.time_ns(), read, ran_ahead=bool(pending))
         if ended:
             break
-        time.sleep(EVENTSPOLL_S)
+        time.sleep(POLL_S if after and pending else max(0.0, next_read - time.monotonic()))
     stdout.join()
     return stdout.tail, reader.tags_seen
+
+
+LinesAhead = Callable[[], list[str]]
+"""The lines a command printed after the one at hand: those read already and those waiting
+in the pipe now (read without waiting)."""
 
 
 class Drain:
     """Copies a pipe's lines to a log file and a stream in a thread; keeps the last lines.
 
+    Reads the pipe's bytes itself (no buffer of the pipe object's), so that a line's handler
+    may look at the lines printed after it (:data:`LinesAhead`).
+
     Args:
         pipe: The command's stdout or stderr.
         log: The file the lines are added to.
         echo: The stream they are written to (the worker's, which Ray forwards).
-        on_line: Called with each line once it is logged.
+        on_line: Called with each line once it is logged, and the look ahead.
         on_end: Called once the pipe is closed and every line copied.
     """
 
@@ -232,25 +278,58 @@ class Drain:
         pipe: IO[str],
         log: Path,
         echo: IO[str],
-        on_line: Callable[[str], None] | None = None,
+        on_line: Callable[[str, LinesAhead], None] | None = None,
         on_end: Callable[[], None] | None = None,
     ) -> None:
         self.tail: collections.deque[str] = collections.deque(maxlen=_KEPT_LINES)
+        self._fd = pipe.fileno()
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self._partial = ""
+        self._lines: collections.deque[str] = collections.deque()
         self._on_line = on_line
         self._on_end = on_end
-        self._thread = threading.Thread(target=self._copy, args=(pipe, log, echo), daemon=True)
+        self._thread = threading.Thread(target=self._copy, args=(log, echo), daemon=True)
         self._thread.start()
 
-    def _copy(self, pipe: IO[str], log: Path, echo: IO[str]) -> None:
+    def _read(self, wait: bool) -> bool:
+        """Read what the pipe holds (``wait``: at least one byte) into whole lines, ``\\r``,
+        ``\\n`` and ``\\r\\n`` ending a line as in a text stream; False at its end."""
+        if not wait and not select.select([self._fd], [], [], 0)[0]:
+            return True
+        chunk = os.read(self._fd, _CHUNK)
+        text = self._partial + self._decoder.decode(chunk, final=not chunk)
+        # A last "\r" may be the first half of "\r\n": it waits for the next chunk.
+        cut = len(text) - 1 if chunk and text.endswith("\r") else len(text)
+        *whole, last = text[:cut].replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        self._lines.extend(line + "\n" for line in whole)
+        if not chunk:
+            if last:
+                self._lines.append(last)
+            self._partial = ""
+            return False
+        self._partial = last + text[cut:]
+        return True
+
+    def _lines_ahead(self) -> list[str]:
+        while self._read(wait=False) and select.select([self._fd], [], [], 0)[0]:
+            pass
+        return list(self._lines)
+
+    def _copy(self, log: Path, echo: IO[str]) -> None:
         try:
             with open(log, "a", encoding="utf-8", buffering=1) as out:
-                for line in pipe:
+                more = True
+                while more or self._lines:
+                    if not self._lines:
+                        more = self._read(wait=True)
+                        continue
+                    line = self._lines.popleft()
                     out.write(line)
                     echo.write(line)
                     echo.flush()
                     self.tail.append(line.rstrip("\n"))
                     if self._on_line is not None:
-                        self._on_line(line)
+                        self._on_line(line, self._lines_ahead)
         finally:
             if self._on_end is not None:
                 self._on_end()

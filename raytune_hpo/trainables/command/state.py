@@ -26,6 +26,8 @@ ITERATION_KEY = "training_iteration"
 """Checkpoint metadata: the report (1-based, over the whole trial) the state was taken at."""
 STEP_KEY = "reported_step"
 """Checkpoint metadata: ``[name, value]`` of the command's own step on that report."""
+FOLDER_NAME = "$RAYTUNE_HPO_CHECKPOINT_DIR"
+"""How warnings name the state folder."""
 STEP_FALLBACK = "epoch"
 """The step read from a report when ``metrics.step`` names none."""
 
@@ -89,21 +91,23 @@ def open_for_writing(pids: Iterable[int], folder: Path) -> str | None:
     return None
 
 
+RAN_AHEAD = "the command had printed its next report before it was held still"
+"""Why a report goes without a checkpoint when its command runs ahead of the reading."""
+
+
 @dataclass(frozen=True)
 class Taken:
     """What :meth:`StateFolder.take` found.
 
     Attributes:
         changed: The folder holds a state not taken before: the report carries it.
-        late_file: A file being written when the command was held still, or written after
-            the report's line was read (the state is a later report's, maybe half written):
-            the report carries no checkpoint.
-        being_written: ``late_file`` was open for writing.
+        skipped: Why the folder may hold a later report's state, maybe half written (a file
+            being written, or written after the report's line was read), or None: the report
+            carries no checkpoint.
     """
 
     changed: bool
-    late_file: str | None = None
-    being_written: bool = False
+    skipped: str | None = None
 
 
 class StateFolder:
@@ -119,15 +123,26 @@ class StateFolder:
         counts as taken."""
         partial = open_for_writing(writers, self.folder)
         if partial is not None:
-            return Taken(changed=False, late_file=partial, being_written=True)
+            return Taken(changed=False, skipped=f"{partial} in {FOLDER_NAME} was being written")
         late = written_after(self.folder, read_ns)
         if late is not None:
-            return Taken(changed=False, late_file=late)
+            return Taken(
+                changed=False,
+                skipped=f"{late} in {FOLDER_NAME} was written after the report's line was read",
+            )
         current = stamps(self.folder)
         if not current or current == self._taken:
             return Taken(changed=False)
         self._taken = current
         return Taken(changed=True)
+
+    def has_new_state(self, writers: Iterable[int] = ()) -> bool:
+        """Whether the folder changed since the last state taken, and ``writers`` hold none of
+        its files open for writing (a state written whole since)."""
+        current = stamps(self.folder)
+        return (
+            bool(current) and current != self._taken and not open_for_writing(writers, self.folder)
+        )
 
 
 def step_of(metrics: dict[str, Any], step: str | None) -> list[Any] | None:
@@ -171,13 +186,12 @@ def restart_warning(trial_id: str, metadata: dict[str, Any], metrics: dict[str, 
     )
 
 
-def late_file_warning(trial_id: str, iteration: int, taken: Taken) -> str:
-    """The warning for a report that went without a checkpoint (``taken.late_file``)."""
-    how = "was being written" if taken.being_written else "was written after the report's line"
+def skipped_warning(trial_id: str, iteration: int, skipped: str) -> str:
+    """The warning for a report that went without a checkpoint, and why (:attr:`Taken.skipped`)."""
     return (
-        f"trial {trial_id}: report {iteration} has no checkpoint: {taken.late_file} in "
-        f"$RAYTUNE_HPO_CHECKPOINT_DIR {how} when the report was read (this warning is shown "
-        "once). Save the state before printing the metric line, atomically (a "
-        "temporary file, then os.replace); a script that prints before it saves (Hugging "
-        "Face's Trainer) needs trainable.state_saved: after_report"
+        f"trial {trial_id}: report {iteration} has no checkpoint: {skipped} (this warning is "
+        "shown once; the trial's checkpoints stay those of the reports it was caught at). Save "
+        "the state before printing the metric line, atomically (a temporary file, then "
+        "os.replace); a script that prints before it saves (Hugging Face's Trainer) needs "
+        "trainable.state_saved: after_report"
     )

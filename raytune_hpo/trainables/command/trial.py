@@ -145,7 +145,7 @@ def train_command(
                     stdout_tail, seen = report_events(reporter, folder, work, metric, spec)
                 else:
                     reader = LineReports(metric, spec.metrics)
-                    stdout_tail = report_lines(reporter, folder, reader.feed, after=after)
+                    stdout_tail = report_lines(reporter, folder, reader, after=after)
                     seen = reader.keys_seen
                 code = process.popen.wait()
                 stderr.join()
