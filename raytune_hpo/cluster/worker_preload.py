@@ -29,8 +29,8 @@ from raytune_hpo.layout import PRELOAD_ENV
 HEAVY_MODULES = ("torch", "torch._dynamo")
 """What the built-in trainables import that takes seconds, with nothing of this package, in
 order: torch, then its compiler front end, which torch imports when a process makes its first
-optimizer (``torch.optim.Optimizer.__init__`` is wrapped to keep torch.compile out of it): 0.8
-to 1.1 s of a trial's first epoch on 2 cores otherwise."""
+optimizer (``torch.optim.Optimizer.__init__`` is wrapped to keep torch.compile out of it):
+otherwise a trial's first epoch pays for both imports."""
 
 
 def preload_trainables() -> threading.Thread | None:

@@ -356,8 +356,8 @@ def count_callbacks_by_name() -> None:
 
     ``ray.tune.run`` records which callbacks a run has (``ray.air._internal.usage.
     tag_callbacks``); its ``_count_callbacks`` imports Ray's W&B, MLflow, Comet and Aim
-    integrations only to read their class names, and Ray's W&B integration imports ``wandb``:
-    0.3 to 0.4 s on 2 cores before the first trial starts, in every run with W&B off. This
+    integrations only to read their class names, and Ray's W&B integration imports ``wandb``,
+    a heavy import before the first trial starts, in every run with W&B off. This
     replaces ``_count_callbacks`` with one that counts the same names (:data:`INTEGRATION_CALLBACKS`
     and Ray Tune's default callbacks), so the tag stays as Ray records it; Ray's own stays at
     its ``rays_own``.

@@ -4,9 +4,9 @@ The driver hands a built-in trainable to Ray by name and imports none of its cod
 LeNet and DCGAN) before the trials start; scoring the best trial on the test split needs it at
 the end. :class:`ImportScoringCode` starts that import in a background thread once the first
 trial has ended: it then competes neither with the first trials' start nor with their early
-epochs for the cores (about a second of CPU, which on 2 cores delayed the first good result by
-0.7 s when the import started at the first result; BENCHMARKS.md), and in all but the
-shortest experiments it is done before the last result.
+epochs for the cores (the import takes about as much CPU as an epoch; started at the first
+result, it delayed the first good result: BENCHMARKS.md), and in all but the shortest
+experiments it is done before the last result.
 """
 
 from __future__ import annotations
