@@ -20,7 +20,7 @@ from raytune_hpo.config import (
 )
 
 if TYPE_CHECKING:
-    from raytune_hpo.console.callback import OutputMode
+    from raytune_hpo.console.ray_output import OutputMode
     from raytune_hpo.run.runner import ExperimentOutcome
 
 
@@ -83,7 +83,7 @@ def run(
         ExperimentInterrupted: Ctrl-C stopped it; ``resume`` continues it.
         TrialsFailed: The first trials all failed before reporting, or every trial failed.
     """
-    from raytune_hpo.cli import print_outcome
+    from raytune_hpo.console.summary import print_outcome
     from raytune_hpo.run.runner import run_experiment
 
     cfg, base = resolve_config(config, trainable, overrides)
@@ -115,7 +115,7 @@ def resume(
         address: Ray cluster to attach to; None starts a local Ray instance.
         output: What the console shows, as for :func:`run`.
     """
-    from raytune_hpo.cli import print_outcome
+    from raytune_hpo.console.summary import print_outcome
     from raytune_hpo.run.runner import resume_experiment
 
     outcome = resume_experiment(path, address=address, trainable=trainable, output=output)

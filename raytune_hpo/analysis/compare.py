@@ -20,6 +20,7 @@ from raytune_hpo.analysis import comparison_plots
 from raytune_hpo.analysis.results import Experiment, incumbent, load_experiment, not_started
 from raytune_hpo.config import ConfigError, method_name
 from raytune_hpo.layout import CONFIG_FILE
+from raytune_hpo.number_format import format_number
 
 ANYTIME_PNG = "anytime.png"
 CURVES_PNG = "learning_curves.png"
@@ -352,5 +353,5 @@ def _row(cells: Iterable[str]) -> str:
 
 def _cell(value: Any) -> str:
     if isinstance(value, float | np.floating):
-        return "-" if math.isnan(value) else f"{value:.4g}"
+        return "-" if math.isnan(value) else format_number(value)
     return str(value).replace("|", "\\|")

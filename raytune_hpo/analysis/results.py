@@ -16,6 +16,7 @@ import pandas as pd
 import yaml
 
 from raytune_hpo.layout import BEST_FILE, CONFIG_FILE, CONFIG_PREFIX
+from raytune_hpo.search.search_space import grid_size
 
 NOT_STARTED = "NOT_STARTED"
 """Status of a trial the experiment ended before it ran (Ray Tune marks it TERMINATED)."""
@@ -135,11 +136,7 @@ def _plain_config(config: Any) -> dict[str, Any]:
 
 def planned_trials(config: dict[str, Any]) -> int:
     """Trials an experiment config asks for: ``num_samples`` times every grid combination."""
-    total = int(config.get("num_samples") or 1)
-    for spec in (config.get("search_space") or {}).values():
-        if isinstance(spec, dict) and set(spec) == {"grid"}:
-            total *= len(spec["grid"])
-    return total
+    return int(config.get("num_samples") or 1) * grid_size(config.get("search_space") or {})
 
 
 def not_started(experiment: Experiment) -> int:

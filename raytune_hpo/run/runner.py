@@ -19,7 +19,9 @@ from ray.tune.search import Searcher
 from raytune_hpo import cluster
 from raytune_hpo.analysis import storage
 from raytune_hpo.config import ConfigError, ExperimentConfig, validate_config
-from raytune_hpo.console import callback as console
+from raytune_hpo.console import ray_output
+from raytune_hpo.console.callback import ConsoleCallback, use_on_restored
+from raytune_hpo.console.header import ExperimentInfo
 from raytune_hpo.layout import BEST_FILE, CONFIG_FILE
 from raytune_hpo.ray_compat import ray_internals
 from raytune_hpo.run import interrupts, preflight
@@ -292,7 +294,7 @@ def scoring_import_callbacks(cfg: ExperimentConfig) -> list[tune.Callback]:
 
 
 def build_tuner(
-    cfg: ExperimentConfig, trainable: Any, output: console.OutputMode = "normal"
+    cfg: ExperimentConfig, trainable: Any, output: ray_output.OutputMode = "normal"
 ) -> tune.Tuner:
     """A ``Tuner`` for ``cfg`` (searcher, scheduler, checkpoints, retries, storage, console).
 
@@ -302,9 +304,7 @@ def build_tuner(
     """
     tune_environment()
     fail_fast = FailFast()
-    screen = console.ConsoleCallback(
-        console.ExperimentInfo.from_config(cfg, experiment_path(cfg)), output
-    )
+    screen = ConsoleCallback(ExperimentInfo.from_config(cfg, experiment_path(cfg)), output)
     searcher = build_searcher(cfg)
     return tune.Tuner(
         trainable,
@@ -340,7 +340,7 @@ def build_tuner(
                 *scoring_import_callbacks(cfg),
                 screen,
             ],
-            verbose=console.ray_verbosity(output),
+            verbose=ray_output.ray_verbosity(output),
             # What a trial prints goes to ``stdout`` and ``stderr`` in its working directory,
             # copied into its folder when it ends (and every ``sync_period``, 5 min).
             log_to_file=True,
@@ -356,7 +356,7 @@ def run_experiment(
     overwrite: bool = False,
     trainable: Any = None,
     search_paths: tuple[Path, ...] = (),
-    output: console.OutputMode = "normal",
+    output: ray_output.OutputMode = "normal",
 ) -> ExperimentOutcome:
     """Run one experiment to the end and score its best trial on the test split.
 
@@ -386,7 +386,7 @@ def run_experiment(
     evaluate = resolve_evaluate(cfg, search_paths)
     if overwrite and (moved := storage.set_aside(path)) is not None:
         print(f"raytune-hpo: the earlier experiment {path} was moved to {moved}", flush=True)
-    console.configure(output)
+    ray_output.configure(output)
     data = start_ray_loading_data(address, cfg)
     cluster.check_resources(cfg.resources_per_trial, cfg.storage_path)
     storage.write_text(path, CONFIG_FILE, yaml.safe_dump(cfg.model_dump(), sort_keys=False))
@@ -399,7 +399,7 @@ def resume_experiment(
     *,
     address: str | None = None,
     trainable: Any = None,
-    output: console.OutputMode = "normal",
+    output: ray_output.OutputMode = "normal",
 ) -> ExperimentOutcome:
     """Continue an interrupted experiment in its folder, then score its best trial.
 
@@ -439,7 +439,7 @@ def resume_experiment(
         from raytune_hpo.tracking.wandb_runs import set_wandb_environment
 
         set_wandb_environment(cfg.wandb, wandb_root(cfg, location))
-    console.configure(output)
+    ray_output.configure(output)
     data = start_ray_loading_data(address, cfg)
     cluster.check_resources(cfg.resources_per_trial, str(location))
     tune_environment()
@@ -449,7 +449,7 @@ def resume_experiment(
         resume_unfinished=True,
         resume_errored=True,
     )
-    console.use_on_restored(tuner, output)
+    use_on_restored(tuner, output)
     return fit_and_score(tuner, location, cfg, data, evaluate)
 
 

@@ -30,7 +30,7 @@ from raytune_hpo.layout import COMPARISON_DIR, CONFIG_FILE, STUDY_FILE
 
 if TYPE_CHECKING:
     from raytune_hpo.analysis.compare import Comparison
-    from raytune_hpo.console.callback import OutputMode
+    from raytune_hpo.console.ray_output import OutputMode
 
 PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
     "offline": {
@@ -226,7 +226,7 @@ def run_study(
         interrupts.ExperimentInterrupted: Ctrl-C stopped a run; its state is saved, and the
             same study command continues it.
     """
-    from raytune_hpo.console import callback as console
+    from raytune_hpo.console import ray_output
     from raytune_hpo.run.runner import start_ray
 
     runs = plan_runs(spec)
@@ -237,7 +237,7 @@ def run_study(
         f" ({len(runs) - len(todo)} finished earlier) in {spec.root}",
         flush=True,
     )
-    console.configure(output)
+    ray_output.configure(output)
     if todo:
         start_ray(address, todo[0].cfg)
     durations: list[float] = []

@@ -28,6 +28,7 @@ import pandas as pd
 from pyarrow import fs
 from ray.tune import Callback
 
+from raytune_hpo.number_format import format_number
 from raytune_hpo.ray_compat import ray_internals
 
 HISTORY_FILE = "pbt_history.jsonl"
@@ -219,11 +220,10 @@ def history_table(history: pd.DataFrame) -> pd.DataFrame:
         row = dict(zip(keys, values, strict=True))
         row["time"] = time.strftime("%H:%M:%S", time.localtime(row["time"]))
         row.update(
-            {p: f"{_short(o)} -> {_short(n)}" for p, o, n in group[["param", "old", "new"]].values}
+            {
+                p: f"{format_number(o)} -> {format_number(n)}"
+                for p, o, n in group[["param", "old", "new"]].values
+            }
         )
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def _short(value: Any) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)

@@ -194,10 +194,7 @@ def _check_pbt(cfg: ExperimentConfig) -> None:
             f"must be at most max_epochs ({cfg.max_epochs}) or PBT never perturbs, "
             f"got {pbt.perturbation_interval}",
         )
-    population = cfg.num_samples
-    for key, spec in cfg.search_space.items():
-        if search_space.spec_kind(key, spec) == "grid":
-            population *= len(spec["grid"])
+    population = cfg.num_samples * search_space.grid_size(cfg.search_space)
     if population < 2:
         raise InvalidKey(
             "num_samples",

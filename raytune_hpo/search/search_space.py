@@ -166,6 +166,20 @@ def spec_kind(key: str, spec: Any) -> str | None:
     return next(iter(spec))
 
 
+def grid_size(space: Mapping[str, Any]) -> int:
+    """Combinations of a search space's ``{grid: [...]}`` entries (1 without any).
+
+    Ray Tune runs every combination ``num_samples`` times. Reads the space as written (a config
+    or the ``raytune_hpo.yaml`` of an experiment folder) and raises nothing: a spec that is not
+    a grid counts once.
+    """
+    return math.prod(
+        len(spec["grid"])
+        for spec in space.values()
+        if isinstance(spec, Mapping) and list(spec) == ["grid"]
+    )
+
+
 def check_spec(key: str, spec: Any) -> None:
     """Check one parameter spec without building it (nor importing Ray Tune).
 

@@ -321,7 +321,7 @@ def build_wandb_callbacks(
     Sets ``WANDB_MODE``, ``WANDB_SILENT`` and ``WANDB_DIR`` in this process so that wandb
     never prompts; the same settings are passed to every ``wandb.init`` explicitly, since
     Ray workers may have started before. The console's header says from them where the runs
-    go (:func:`raytune_hpo.console.callback.wandb_where`).
+    go (:func:`raytune_hpo.console.header.wandb_where`).
 
     Args:
         cfg: The experiment's ``wandb`` section.

@@ -15,7 +15,7 @@ import ray
 import wandb
 from ray import cloudpickle, tune
 
-from raytune_hpo.console.callback import wandb_where
+from raytune_hpo.console.header import wandb_where
 from raytune_hpo.tracking.wandb_runs import (
     SERVER_TIMEOUT_S,
     WandbConfig,

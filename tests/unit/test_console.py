@@ -15,22 +15,22 @@ import pytest
 from ray import tune
 
 from raytune_hpo.config import load_config
-from raytune_hpo.console import callback as console
-from raytune_hpo.console.callback import (
-    ConsoleCallback,
-    ExperimentInfo,
-    Progress,
-    StatusSchedule,
+from raytune_hpo.console import ray_output
+from raytune_hpo.console.callback import EARLY_STOPPERS, ConsoleCallback, use_on_restored
+from raytune_hpo.console.formatting import (
     after_failure,
     concurrency,
     ending,
     exploit_line,
     format_duration,
+    format_number,
     format_params,
-    format_value,
-    is_ray_noise,
     pick_best,
 )
+from raytune_hpo.console.header import ExperimentInfo
+from raytune_hpo.console.progress import Progress, StatusSchedule
+from raytune_hpo.console.ray_output import WorkerOutput, is_ray_noise
+from raytune_hpo.console.screen import Screen
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART = ROOT / "configs" / "quickstart.yaml"
@@ -52,7 +52,7 @@ QUICKSTART = ROOT / "configs" / "quickstart.yaml"
     ],
 )
 def test_values_are_rounded_to_four_significant_digits(value: object, text: str) -> None:
-    assert format_value(value) == text
+    assert format_number(value) == text
 
 
 def test_params_show_the_searched_keys_or_else_all() -> None:
@@ -90,7 +90,7 @@ def test_how_a_trial_ended(
 
 
 def test_every_early_stopping_scheduler_has_a_name_in_a_sentence() -> None:
-    assert set(console.EARLY_STOPPERS) == {"asha", "hyperband", "median"}
+    assert set(EARLY_STOPPERS) == {"asha", "hyperband", "median"}
 
 
 @pytest.mark.parametrize(
@@ -242,22 +242,22 @@ def test_modes_set_rays_loggers_and_the_progress_engine() -> None:
     controller = logging.getLogger("ray.tune.execution.tune_controller")
     auth = logging.getLogger("ray._private.authentication.authentication_token_setup")
     try:
-        console.configure("quiet")
+        ray_output.configure("quiet")
         assert logging.getLogger("ray.tune").level == logging.ERROR
-        console.configure("normal")
-        assert os.environ[console.NEW_OUTPUT_SWITCH] == "0"
+        ray_output.configure("normal")
+        assert os.environ[ray_output.NEW_OUTPUT_SWITCH] == "0"
         assert auth.level == logging.ERROR
         assert logging.getLogger("ray.tune").level == logging.NOTSET
         assert not controller.filter(failure)
-        console.configure("normal")  # idempotent: one filter, not two
+        ray_output.configure("normal")  # idempotent: one filter, not two
         assert len(controller.filters) == 1
     finally:
-        console.configure("verbose")
+        ray_output.configure("verbose")
     assert controller.filter(failure)
     assert auth.level == logging.NOTSET
-    assert os.environ.get(console.NEW_OUTPUT_SWITCH) == console._USER_NEW_OUTPUT
+    assert os.environ.get(ray_output.NEW_OUTPUT_SWITCH) == ray_output._USER_NEW_OUTPUT
     with pytest.raises(ValueError, match="normal, quiet, verbose"):
-        console.configure("loud")  # type: ignore[arg-type]
+        ray_output.configure("loud")  # type: ignore[arg-type]
 
 
 def test_the_console_prints_the_header_and_hands_the_progress_engine_back() -> None:
@@ -265,14 +265,14 @@ def test_the_console_prints_the_header_and_hands_the_progress_engine_back() -> N
     info = ExperimentInfo.from_config(load_config(QUICKSTART), "/results/quickstart")
     stream = io.StringIO()
     callback = ConsoleCallback(info, "normal", stream=stream)
-    console.configure("normal")
+    ray_output.configure("normal")
     try:
-        assert os.environ[console.NEW_OUTPUT_SWITCH] == "0"
+        assert os.environ[ray_output.NEW_OUTPUT_SWITCH] == "0"
         callback.setup(total_num_samples=12)
-        assert os.environ.get(console.NEW_OUTPUT_SWITCH) == console._USER_NEW_OUTPUT
+        assert os.environ.get(ray_output.NEW_OUTPUT_SWITCH) == ray_output._USER_NEW_OUTPUT
         callback.on_experiment_end(trials=[])
     finally:
-        console.configure("verbose")
+        ray_output.configure("verbose")
     lines = stream.getvalue().splitlines()
     assert lines[0].startswith("Experiment quickstart: 12 trials of lenet")
     # No bar (not a tty); the experiment ended before Ray Tune created any of its 12 trials.
@@ -293,9 +293,9 @@ def test_a_restored_tuner_takes_this_sessions_mode(tmp_path: Path) -> None:
         ),
     )
     restored = tune.Tuner.restore(str(tmp_path / "x"), train)
-    console.use_on_restored(restored, "quiet")
+    use_on_restored(restored, "quiet")
     run_config = restored._local_tuner.get_run_config()
-    assert run_config.verbose == console.ray_verbosity("quiet") == 0
+    assert run_config.verbose == ray_output.ray_verbosity("quiet") == 0
     assert [c.mode for c in run_config.callbacks if isinstance(c, ConsoleCallback)] == ["quiet"]
 
 
@@ -317,12 +317,12 @@ def _console_lines(drive: Callable[[ConsoleCallback], None], overrides: list[str
     info = ExperimentInfo.from_config(load_config(QUICKSTART, overrides), "/results/quickstart")
     stream = io.StringIO()
     callback = ConsoleCallback(info, "normal", stream=stream)
-    console.configure("normal")
+    ray_output.configure("normal")
     try:
         callback.setup(total_num_samples=3)
         drive(callback)
     finally:
-        console.configure("verbose")
+        ray_output.configure("verbose")
     return stream.getvalue().splitlines()
 
 
@@ -371,11 +371,45 @@ def test_the_last_line_tells_ctrl_c_from_the_time_budget(
 
 def test_trial_output_is_prefixed_by_its_trial_and_blank_lines_are_dropped() -> None:
     stream = io.StringIO()
-    printer = console._WorkerOutput(console._Screen(stream), quiet=False)
+    printer = WorkerOutput(Screen(stream), quiet=False)
     printer({"actor_name": "raytune-hpo trial abc_00001", "lines": ["epoch 1", "", "  ", "done"]})
     assert stream.getvalue().splitlines() == ["(trial abc_00001) epoch 1", "(trial abc_00001) done"]
     quiet = io.StringIO()
-    console._WorkerOutput(console._Screen(quiet), quiet=True)(
+    WorkerOutput(Screen(quiet), quiet=True)(
         {"actor_name": "raytune-hpo trial abc_00001", "lines": ["epoch 1"]}
     )
     assert quiet.getvalue() == ""
+
+
+OLD_CONSOLE_NAMES = (
+    "OutputMode OUTPUT_MODES PROGRESS_MODES FAILURE_LINES STATUS_EVERY_S BAR_REFRESH_S "
+    "EARLY_STOPPERS RAY_WORKER_NOISE NEW_OUTPUT_SWITCH configure ray_verbosity use_on_restored "
+    "is_ray_noise format_value format_params format_duration ending epochs_text after_failure "
+    "exploit_line concurrency pick_best Progress StatusSchedule ExperimentInfo wandb_where "
+    "ConsoleCallback"
+).split()
+"""The public names of the module ``raytune_hpo.console`` before it became a package."""
+
+
+def test_every_name_of_the_old_console_module_is_found() -> None:
+    import raytune_hpo.console as old
+
+    for name in OLD_CONSOLE_NAMES:
+        assert getattr(old, name) is not None, name
+    assert old.ConsoleCallback is ConsoleCallback
+    assert old.format_value is format_number
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        old.nothing  # noqa: B018
+
+
+@pytest.mark.parametrize("module", ["raytune_hpo.console", "raytune_hpo.console.callback"])
+def test_a_callback_pickled_under_an_earlier_module_name_loads(module: str) -> None:
+    """Experiments pickled their callback as ``raytune_hpo.console.*`` (before the console was
+    a package), then as ``raytune_hpo.console.callback.*`` (before it was split)."""
+    info = ExperimentInfo.from_config(load_config(QUICKSTART), "/results/quickstart")
+    data = pickle.dumps(ConsoleCallback(info, "quiet"), protocol=2)  # names as text lines
+    for now in (b"raytune_hpo.console.callback\n", b"raytune_hpo.console.header\n"):
+        assert now in data
+        data = data.replace(now, module.encode() + b"\n")
+    copy = pickle.loads(data)
+    assert isinstance(copy, ConsoleCallback) and (copy.info, copy.mode) == (info, "quiet")

@@ -14,6 +14,7 @@ import yaml
 from raytune_hpo import cli
 from raytune_hpo.analysis.compare import Comparison
 from raytune_hpo.config import ConfigError
+from raytune_hpo.console.summary import print_comparison
 from raytune_hpo.layout import STUDY_FILE
 from raytune_hpo.run.study import (
     StudyRecord,
@@ -220,7 +221,7 @@ def test_the_method_table_prints_rounded(capsys: pytest.CaptureFixture[str]) -> 
     comparison = _comparison(
         [{"rank": 1, "method": "pbt", "mean": 0.012345678, "std": 0.00123456, "epochs": 53.666}]
     )
-    cli.print_comparison(comparison, {"report": Path("r.md")})
+    print_comparison(comparison, {"report": Path("r.md")})
     header, row, report = capsys.readouterr().out.splitlines()
     assert header.split() == ["rank", "method", "mean", "std", "epochs"]
     assert row.split() == ["1", "pbt", "0.01235", "0.001235", "53.7"]

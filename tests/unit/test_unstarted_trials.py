@@ -22,7 +22,7 @@ from raytune_hpo.analysis.results import (
     summary_table,
 )
 from raytune_hpo.config import validate_config
-from raytune_hpo.console.callback import Progress
+from raytune_hpo.console.progress import Progress
 
 # trial id -> (status, start time, validation errors reported)
 STATE = {

@@ -1,0 +1,107 @@
+"""What an experiment prints after it ran: its summary, its best trial, a comparison's table.
+
+The command line and :mod:`raytune_hpo.api` both print through here. Reading results imports
+pandas and the analysis modules when called, never Ray Tune or torch.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from raytune_hpo.number_format import format_number
+
+if TYPE_CHECKING:
+    from raytune_hpo.analysis.compare import Comparison
+
+METRIC_COLUMNS = ("best", "mean", "std")
+"""Columns of a method table that hold metric values (4 significant digits; the rest 1 decimal)."""
+
+
+class _Config(Protocol):
+    @property
+    def metric(self) -> str: ...
+
+
+class Outcome(Protocol):
+    """What :func:`print_outcome` reads of a finished run (``run.runner.ExperimentOutcome``)."""
+
+    @property
+    def path(self) -> Path | str: ...
+
+    @property
+    def best(self) -> dict[str, Any] | None: ...
+
+    @property
+    def config(self) -> _Config: ...
+
+
+def print_outcome(outcome: Outcome) -> None:
+    """The summary of a finished run; for a URI folder only its best trial."""
+    if isinstance(outcome.path, Path):
+        print_summary(outcome.path)
+        return
+    print(f"\nExperiment results in {outcome.path}; `raytune-hpo summary` reads a local copy")
+    print_best(outcome.best, outcome.config.metric)
+
+
+def print_summary(path: Path) -> None:
+    """The trial table, best config and test metrics of an experiment folder."""
+    import pandas as pd
+
+    from raytune_hpo.analysis.results import load_experiment, summary_table
+
+    experiment = load_experiment(path)
+    table = summary_table(experiment)
+    with pd.option_context("display.width", 200, "display.max_columns", 30):
+        print(f"\nExperiment {experiment.name} ({experiment.path})")
+        print(table.to_string(index=False) if not table.empty else "no trials")
+    print_pbt_history(experiment)
+    print_best(experiment.best, experiment.metric)
+
+
+def print_pbt_history(experiment: Any) -> None:
+    """The PBT perturbations of an experiment folder, and their plot saved into it."""
+    if (experiment.config.get("scheduler") or {}).get("name") != "pbt":
+        return  # only PBT records perturbations; reading none needs no Ray Tune nor matplotlib
+    import pandas as pd
+
+    from raytune_hpo.analysis.pbt_history_plot import save_pbt_plot
+    from raytune_hpo.search.pbt_history import history_table, read_history
+
+    history = read_history(experiment.path)
+    if history.empty:
+        return
+    table = history_table(history)
+    with pd.option_context("display.width", 200, "display.max_columns", 30):
+        print(f"\nPBT perturbations ({len(table)}):")
+        print(table.to_string(index=False))
+    params = list(experiment.config["scheduler"]["hyperparam_mutations"])
+    plot = save_pbt_plot(experiment.reports, history, params, experiment.metric, experiment.path)
+    print(f"PBT history plot: {plot}")
+
+
+def print_best(best: dict[str, Any] | None, metric: str) -> None:
+    """The best trial, its config and its test-split metrics (contents of ``best.json``)."""
+    if best is None:
+        print("no best trial (no trial reported a result)")
+        return
+    print(f"best trial {best['trial_id']}: {metric} = {best[metric]}")
+    print(f"best config: {best['config']}")
+    if best.get("test"):
+        tests = ", ".join(f"{k} = {format_number(v)}" for k, v in best["test"].items())
+        print(f"test split: {tests}")
+
+
+def print_comparison(comparison: Comparison, written: dict[str, Path]) -> None:
+    """The method table of a comparison, rounded to what a person reads, and its report."""
+    import pandas as pd
+
+    methods = comparison.methods
+    formatters = {
+        column: format_number if column in METRIC_COLUMNS else "{:.1f}".format
+        for column in methods.select_dtypes("float").columns
+    }
+    with pd.option_context("display.width", 200, "display.max_columns", 30):
+        print(methods.to_string(index=False, formatters=formatters))
+    print(f"report: {written['report']}")
