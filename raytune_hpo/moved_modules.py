@@ -53,7 +53,7 @@ MOVED: dict[str, str] = {
     "tcp_probe": "cluster.tcp_probe",
     "wandb_config": "tracking.wandb_config",
     "result_json_logger": "tracking.result_json_logger",
-    "ray_internals": "ray_compat.ray_internals",
+    "ray_internals": "ray_compat.version",
 }
 """Old module path (below the package) -> the module that took over."""
 

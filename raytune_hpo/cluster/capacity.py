@@ -20,7 +20,7 @@ from ray.util.client import ray as client_ray
 
 from raytune_hpo.analysis.storage import is_uri
 from raytune_hpo.config import ConfigError, ResourcesConfig
-from raytune_hpo.ray_compat import ray_internals
+from raytune_hpo.ray_compat import connecting
 
 BOOTSTRAP_CONFIG = Path("~/ray_bootstrap_config.yaml")
 """The cluster-launcher config that ``ray up`` leaves on the head node."""
@@ -175,7 +175,7 @@ def launcher_node_types(launcher: Mapping[str, Any]) -> list[NodeShape] | None:
 
 def _reported_node_types() -> list[NodeShape]:
     """Node groups of the cluster config an autoscaler (v2, KubeRay) reports to Ray's GCS."""
-    config = ray_internals.reported_cluster_config()
+    config = connecting.reported_cluster_config()
     if config is None:
         return []
     return [

@@ -28,7 +28,7 @@ import ray
 from raytune_hpo.cluster import processes, tcp_probe, warm
 from raytune_hpo.config import ConfigError
 from raytune_hpo.layout import PRELOAD_ENV
-from raytune_hpo.ray_compat import ray_internals
+from raytune_hpo.ray_compat import connecting
 
 ADDRESS_ENV = "RAY_ADDRESS"
 AUTH_MODE_ENV = "RAY_AUTH_MODE"
@@ -37,8 +37,8 @@ TOKEN_PATH_ENV = "RAY_AUTH_TOKEN_PATH"
 DEFAULT_TOKEN_FILE = Path(".ray") / "auth_token"
 """Where ``ray start`` keeps the token, under the home folder of the user who started it."""
 CLIENT_SCHEME = "ray://"
-LOCAL_SYSTEM_CONFIG = ray_internals.local_system_config(["raytune_hpo.cluster.worker_preload"])
-"""Ray system config of a local instance (:func:`ray_internals.local_system_config`): every
+LOCAL_SYSTEM_CONFIG = connecting.local_system_config(["raytune_hpo.cluster.worker_preload"])
+"""Ray system config of a local instance (:func:`connecting.local_system_config`): every
 worker, the ones Ray prestarts for this driver included, starts importing torch for the
 trainables as it starts, so a trial's worker does not begin seconds of imports when the trial
 starts (which made Ray Tune hand every short trial to one reused worker; BENCHMARKS.md);
@@ -81,7 +81,7 @@ def connect(
     """
     if ray.is_initialized():
         return
-    ray_internals.trial_actors_take_prestarted_workers(workers_environment)
+    connecting.trial_actors_take_prestarted_workers(workers_environment)
     target = resolve_address(address, os.environ)
     if target is None and (running := local_cluster()) is not None:
         warm_ray = warm.current()
@@ -101,7 +101,7 @@ def connect(
     if target is None:
         # Workers inherit the environment of the Ray instance that this driver starts.
         os.environ[PRELOAD_ENV] = "1" if preload_trainables else "0"
-        for name, value in ray_internals.trial_env_vars(os.environ).items():
+        for name, value in connecting.trial_env_vars(os.environ).items():
             os.environ.setdefault(name, value)
         ray.init(
             address="local",  # a new instance, even where a stopped one is still recorded
@@ -113,7 +113,7 @@ def connect(
     endpoint = parse_endpoint(target, "--address" if target == address else ADDRESS_ENV)
     source = token_source(os.environ, Path.home())
     if needs_token_mode(os.environ, source):
-        ray_internals.enable_token_auth()
+        connecting.enable_token_auth()
     if endpoint is not None:
         check_reachable(*endpoint)
     try:
@@ -124,11 +124,11 @@ def connect(
 
 def attached_warm_ray() -> warm.WarmRay | None:
     """The warm Ray (``raytune-hpo warm``) this process is attached to, if it is one."""
-    node = ray_internals.local_node()
+    node = connecting.local_node()
     found = warm.current()
     if node is None or node.head or found is None:
         return None
-    return found if ray_internals.gcs_address(node) == found.address else None
+    return found if connecting.gcs_address(node) == found.address else None
 
 
 def workers_environment() -> Mapping[str, str] | None:
@@ -137,7 +137,7 @@ def workers_environment() -> Mapping[str, str] | None:
     A local instance this process started: this process's own (which its workers inherit). The
     warm Ray: the variables its record says its workers were given. Any other: unknown.
     """
-    node = ray_internals.local_node()
+    node = connecting.local_node()
     if node is not None and node.head:
         return os.environ
     found = attached_warm_ray()
@@ -165,7 +165,7 @@ def local_cluster() -> str | None:
     ``RAY_TMPDIR``); a plain ``ray.init()`` attaches to it, and so does ``run``: a warm start,
     with workers that may already hold what trials import.
     """
-    recorded = ray_internals.recorded_local_address()
+    recorded = connecting.recorded_local_address()
     host, _, port = (recorded or "").rpartition(":")
     if not host or not port.isdigit() or tcp_probe.connect_error(host, int(port), 1.0) is not None:
         return None
@@ -202,7 +202,7 @@ def local_ray_processes() -> list[int]:
     Empty when this driver started none (attached to a cluster, or no Ray at all), or where
     ``/proc`` cannot list processes (not Linux).
     """
-    node = ray_internals.local_node()
+    node = connecting.local_node()
     if node is None or not node.head or not processes.PROC.is_dir():
         return []
     return processes.with_descendants(

@@ -29,7 +29,7 @@ from pathlib import Path
 from raytune_hpo.cluster import processes
 from raytune_hpo.errors import RaytuneHpoError
 from raytune_hpo.layout import PRELOAD_ENV
-from raytune_hpo.ray_compat import ray_internals
+from raytune_hpo.ray_compat import connecting
 
 RECORD = "raytune_hpo_warm.json"
 """The file, in Ray's temp folder, that describes the warm instance."""
@@ -103,7 +103,7 @@ class WarmRay:
 
 def record_path() -> Path:
     """Where :data:`RECORD` lives: Ray's temp folder (``RAY_TMPDIR`` moves it)."""
-    return Path(ray_internals.ray_temp_dir()) / RECORD
+    return Path(connecting.ray_temp_dir()) / RECORD
 
 
 def recorded() -> WarmRay | None:
@@ -127,7 +127,7 @@ def current() -> WarmRay | None:
 
 def _latest_session() -> str | None:
     """The name of the session folder of the Ray instance started last on this machine."""
-    latest = Path(ray_internals.ray_temp_dir()) / "session_latest"
+    latest = Path(connecting.ray_temp_dir()) / "session_latest"
     try:
         return latest.resolve(strict=True).name
     except OSError:
@@ -146,9 +146,9 @@ def start(num_cpus: int | None = None, num_gpus: int | None = None) -> WarmRay:
             answer (the Ray then runs: :func:`stop` ends it).
     """
     cpus = num_cpus or len(os.sched_getaffinity(0))
-    worker_env = {**ray_internals.trial_env_vars(os.environ), PRELOAD_ENV: "1"}
+    worker_env = {**connecting.trial_env_vars(os.environ), PRELOAD_ENV: "1"}
     ports = {flag: _free_port() for flag in OWN_PORTS}
-    system_config = ray_internals.local_system_config(
+    system_config = connecting.local_system_config(
         [PRELOAD_MODULE], prestart_for_first_driver=False
     )
     command = [_ray_cli(), "start", "--head", f"--num-cpus={cpus}"]
@@ -172,10 +172,10 @@ def start(num_cpus: int | None = None, num_gpus: int | None = None) -> WarmRay:
         lines = [line for line in done.stderr.splitlines() if line.strip()]
         lines = lines or [line for line in done.stdout.splitlines() if line.strip()]
         raise WarmRayError(f"`ray start` failed: {lines[-1] if lines else done.returncode}")
-    address = ray_internals.recorded_local_address()
+    address = connecting.recorded_local_address()
     session = _latest_session()
     if address is None or session is None:
-        raise WarmRayError(f"`ray start` left no record in {ray_internals.ray_temp_dir()}")
+        raise WarmRayError(f"`ray start` left no record in {connecting.ray_temp_dir()}")
     host = address.rpartition(":")[0]
     warm = WarmRay(address, session, f"{host}:{ports['--node-manager-port']}", cpus, worker_env)
     record_path().write_text(json.dumps(asdict(warm), indent=1))
@@ -188,7 +188,7 @@ def keep_warm(warm: WarmRay) -> int:
     missing = warm.num_cpus - len(warm.waiting_workers())
     if missing > 0:
         with _raylet_errors(warm):
-            ray_internals.prestart_workers(warm.raylet, missing, KEEP_ALIVE_S)
+            connecting.prestart_workers(warm.raylet, missing, KEEP_ALIVE_S)
     return max(missing, 0)
 
 
@@ -197,7 +197,7 @@ def _raylet_errors(warm: WarmRay) -> Iterator[None]:
     """Call ``warm``'s raylet (with the token ``ray start`` made, unless ``RAY_AUTH_MODE`` says
     otherwise); its errors become one :class:`WarmRayError` line."""
     if not os.environ.get("RAY_AUTH_MODE"):
-        ray_internals.enable_token_auth()
+        connecting.enable_token_auth()
     try:
         yield
     except Exception as err:  # gRPC's RpcError and its channel's errors
@@ -224,7 +224,7 @@ def wait_ready(warm: WarmRay, timeout_s: float = READY_TIMEOUT_S) -> int:
     deadline = time.monotonic() + timeout_s
     while True:
         with _raylet_errors(warm):
-            registered = ray_internals.registered_worker_pids(warm.raylet)
+            registered = connecting.registered_worker_pids(warm.raylet)
         ready = sum(
             pid in registered and processes.command_line(pid).startswith(IDLE_TITLES[0])
             for pid in warm.waiting_workers()
@@ -243,8 +243,8 @@ def stop(warm: WarmRay) -> int:
     processes.end(found, STOP_GRACE_S)
     with contextlib.suppress(OSError):
         record_path().unlink()
-    if ray_internals.recorded_local_address() == warm.address:
-        ray_internals.forget_recorded_local_address()
+    if connecting.recorded_local_address() == warm.address:
+        connecting.forget_recorded_local_address()
     return len(found)
 
 

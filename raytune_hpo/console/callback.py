@@ -15,7 +15,7 @@ Four output modes (:data:`~raytune_hpo.console.ray_output.OutputMode`):
 How Ray's own output gives way in the other modes is :mod:`~raytune_hpo.console.ray_output`'s
 job. The private Ray API the callback takes (the restored ``RunConfig`` in
 :func:`use_on_restored`, a trial's actor and start time) comes from
-:mod:`raytune_hpo.ray_compat.ray_internals`.
+:mod:`raytune_hpo.ray_compat`.
 
 Everything a trial prints also lands in ``stdout`` and ``stderr`` in its folder (the runner sets
 Ray Tune's ``log_to_file`` and has the trials' working directories synced into their folders).
@@ -56,7 +56,7 @@ from raytune_hpo.console.progress import Progress, StatusSchedule, progress_bar,
 from raytune_hpo.console.ray_output import OutputMode, WorkerOutput, name_output
 from raytune_hpo.console.screen import Screen
 from raytune_hpo.output_lines import error_details, error_headline
-from raytune_hpo.ray_compat import ray_internals
+from raytune_hpo.ray_compat import tune_loop
 
 if TYPE_CHECKING:
     from ray.tune.experiment import Trial
@@ -81,7 +81,7 @@ def use_on_restored(tuner: Any, mode: OutputMode) -> None:
     callbacks; both are set for ``mode`` here (a tuner of Ray Client, which keeps its run
     config on the cluster, stays as it was).
     """
-    run_config = ray_internals.tuner_run_config(tuner)
+    run_config = tune_loop.tuner_run_config(tuner)
     if run_config is None:
         return
     run_config.verbose = ray_output.ray_verbosity(mode)
@@ -308,7 +308,7 @@ class ConsoleCallback(Callback):
 
     def _name_output(self, trial: Trial) -> None:
         """Have the trial's worker mark its output as the trial's (before the trial runs)."""
-        actor = ray_internals.trial_actor(trial)
+        actor = tune_loop.trial_actor(trial)
         if self._output is None or actor is None:
             return
         try:
@@ -329,7 +329,7 @@ class ConsoleCallback(Callback):
         cut_short = not_started = interrupted = 0
         if final:
             for t in self._trials:
-                started = ray_internals.trial_started(t)
+                started = tune_loop.trial_started(t)
                 if not started and t.status != "ERROR":  # one that failed to start failed
                     not_started += 1
                 elif started and t.trial_id not in self._ended:

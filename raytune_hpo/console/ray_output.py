@@ -16,7 +16,7 @@ In ``normal``, ``show_output`` and ``quiet`` mode Ray's own output gives way:
   prints the lines so named with the trial id, without Ray's message for every saved
   checkpoint; output of other processes still goes through Ray's printer. The private Ray API
   this takes (where Ray's printer sits, the log monitor's ``:actor_name:`` marker) comes from
-  :mod:`raytune_hpo.ray_compat.ray_internals`.
+  :mod:`raytune_hpo.ray_compat`.
 
 In ``verbose`` mode Ray prints as it always does.
 """
@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 from raytune_hpo.console.screen import Screen
 from raytune_hpo.output_lines import is_trial_warning
-from raytune_hpo.ray_compat import ray_internals
+from raytune_hpo.ray_compat import connecting, output
 
 OutputMode = Literal["normal", "quiet", "verbose", "show_output"]
 OUTPUT_MODES: tuple[OutputMode, ...] = ("normal", "quiet", "verbose", "show_output")
@@ -76,7 +76,7 @@ _DRIVER_REPEATS = {
     "ray.tune.analysis.experiment_analysis": _DropMessages("Could not find best trial"),
     # A trial's failure after Ray Tune stopped caring for it (the experiment stopped): the
     # traceback of an error nobody asked for.
-    ray_internals.UNHANDLED_ERROR_LOGGER: _DropMessages("Unhandled error"),
+    output.UNHANDLED_ERROR_LOGGER: _DropMessages("Unhandled error"),
     # Tune's loop timing its own steps (W&B's first run of an experiment takes seconds).
     "ray.tune.utils.util": _DropMessages("The `", "Processing trial results took"),
 }
@@ -96,7 +96,7 @@ def configure(mode: OutputMode) -> None:
     if mode not in OUTPUT_MODES:
         raise ValueError(f"output mode must be one of {', '.join(OUTPUT_MODES)}, got {mode!r}")
     verbose = mode == "verbose"
-    auth = logging.getLogger(ray_internals.AUTH_SETUP_LOGGER)
+    auth = logging.getLogger(connecting.AUTH_SETUP_LOGGER)
     auth.setLevel(logging.NOTSET if verbose else logging.ERROR)
     for name in _QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.ERROR if mode == "quiet" else logging.NOTSET)
@@ -127,7 +127,7 @@ def ray_verbosity(mode: OutputMode) -> int:
 def route_worker_output(printer: Callable[[dict[str, Any]], None] | None) -> None:
     """Send the output Ray forwards from workers to ``printer``; None: back to Ray's own."""
     global _ray_printer
-    dispatcher = ray_internals.worker_output_dispatcher()
+    dispatcher = output.worker_output_dispatcher()
     handlers = dict(dispatcher.handlers)
     _ray_printer = handlers.get(_RAY_PRINTER, _ray_printer)
     if _ray_printer is None:  # Ray prints no worker output here (log_to_driver=False)
@@ -158,7 +158,7 @@ def name_output(actor: Any, trial_id: str) -> None:
         actor: The trial's actor (``__ray_call__`` passes it).
         trial_id: The trial that runs on it now.
     """
-    mark = ray_internals.output_name_line(f"{_TRIAL_NAME}{trial_id}")
+    mark = output.output_name_line(f"{_TRIAL_NAME}{trial_id}")
     for descriptor in (1, 2):
         os.write(descriptor, mark)
 

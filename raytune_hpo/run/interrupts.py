@@ -22,7 +22,7 @@ from ray import tune
 
 from raytune_hpo.analysis import storage
 from raytune_hpo.errors import ExperimentInterrupted
-from raytune_hpo.ray_compat import ray_internals
+from raytune_hpo.ray_compat import tune_loop
 
 _RAY_SIGINT_SWITCH = "TUNE_DISABLE_SIGINT_HANDLER"
 
@@ -74,7 +74,7 @@ class GracefulStop:
         if self.requested:
             raise KeyboardInterrupt
         self.requested = True
-        ray_stop = ray_internals.tune_stop_handler(self._previous_sigusr1)
+        ray_stop = tune_loop.tune_stop_handler(self._previous_sigusr1)
         if ray_stop is None:
             # Ray Tune's loop has not started yet: there is no state to save.
             raise KeyboardInterrupt

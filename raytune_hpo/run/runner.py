@@ -23,7 +23,7 @@ from raytune_hpo.console import ray_output
 from raytune_hpo.console.callback import ConsoleCallback, use_on_restored
 from raytune_hpo.console.header import ExperimentInfo
 from raytune_hpo.layout import BEST_FILE, CONFIG_FILE
-from raytune_hpo.ray_compat import ray_internals
+from raytune_hpo.ray_compat import tune_loop
 from raytune_hpo.run import interrupts, preflight
 from raytune_hpo.run.scoring_import import ImportScoringCode
 from raytune_hpo.run.trial_checks import (
@@ -267,7 +267,7 @@ def tune_environment() -> None:
     os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
     os.environ[STRICT_CHECK_SWITCH] = "1"
     os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
-    ray_internals.count_callbacks_by_name()
+    tune_loop.count_callbacks_by_name()
 
 
 def checkpoint_config(cfg: ExperimentConfig, trainable: Any) -> tune.CheckpointConfig:
@@ -467,7 +467,7 @@ def fit_and_score(
     start would slow)."""
     registering: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
     if checkpoints_from_reports(cfg):
-        registering = ray_internals.checkpoints_registered_from_reports()
+        registering = tune_loop.checkpoints_registered_from_reports()
     try:
         with registering:
             try:
@@ -499,7 +499,7 @@ not named here keeps Ray Tune's own saving."""
 
 def checkpoints_from_reports(cfg: ExperimentConfig) -> bool:
     """Whether Ray Tune may register a reported checkpoint without asking the trial for it
-    again (:func:`ray_internals.checkpoints_registered_from_reports`): for the built-in
+    again (:func:`tune_loop.checkpoints_registered_from_reports`): for the built-in
     trainables and command trials under a scheduler that never saves by itself."""
     ours = cfg.builtin is not None or isinstance(cfg.trainable, CommandSpec)
     return ours and cfg.scheduler.name in SCHEDULERS_THAT_NEVER_SAVE
@@ -519,7 +519,7 @@ def fit(tuner: tune.Tuner, path: storage.Location) -> tune.ResultGrid:
         if missing is None:
             raise
         raise ConfigError("metric", str(missing)) from None
-    run_config = ray_internals.tuner_run_config(tuner)
+    run_config = tune_loop.tuner_run_config(tuner)
     for callback in (run_config.callbacks or []) if run_config is not None else []:
         if isinstance(callback, FailFast) and callback.reason is not None:
             raise TrialsFailed(callback.reason)

@@ -11,7 +11,7 @@ delete. The copy's report is the donor checkpoint's own (``training_iteration`` 
 the restored trial counts on from the report its state was taken at. Where the recorded
 checkpoint is gone already, the donor's latest (which Ray never deletes) is cloned instead.
 PBT's save of a top trial registers the trial's latest checkpoint a second time, which Ray's
-``num_to_keep`` would then delete under it: :func:`raytune_hpo.ray_compat.ray_internals.
+``num_to_keep`` would then delete under it: :func:`raytune_hpo.ray_compat.
 register_checkpoints_once` keeps one entry per checkpoint.
 """
 
@@ -25,7 +25,7 @@ from typing import Any
 
 from ray.tune.schedulers import PopulationBasedTraining
 
-from raytune_hpo.ray_compat import ray_internals
+from raytune_hpo.ray_compat import checkpoints
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class DonorKeepingPBT(PopulationBasedTraining):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        ray_internals.register_checkpoints_once()
+        checkpoints.register_checkpoints_once()
 
     def on_trial_add(self, tune_controller: Any, trial: Any) -> None:
         with warnings.catch_warnings():
@@ -50,13 +50,13 @@ class DonorKeepingPBT(PopulationBasedTraining):
 
     def _exploit(self, tune_controller: Any, trial: Any, trial_to_clone: Any) -> None:
         donor = self._trial_state[trial_to_clone]
-        source = ray_internals.kept_checkpoint_result(trial_to_clone, donor.last_checkpoint)
+        source = checkpoints.kept_checkpoint_result(trial_to_clone, donor.last_checkpoint)
         if source is None:
             logger.info("[pbt]: no checkpoint of trial %s left; no exploit", trial_to_clone)
             return
         super()._exploit(tune_controller, trial, trial_to_clone)
         copy = _copy_checkpoint(source.checkpoint, trial, self._num_perturbations)
-        ray_internals.register_exploited_checkpoint(trial, copy, source.metrics)
+        checkpoints.register_exploited_checkpoint(trial, copy, source.metrics)
 
 
 def _copy_checkpoint(checkpoint: Any, trial: Any, number: int) -> Any:

@@ -29,10 +29,10 @@ from pyarrow import fs
 from ray.tune import Callback
 
 from raytune_hpo.number_format import format_number
-from raytune_hpo.ray_compat import ray_internals
+from raytune_hpo.ray_compat import pbt_log
 
 HISTORY_FILE = "pbt_history.jsonl"
-RAY_LOG = ray_internals.PBT_LOG_FILE
+RAY_LOG = pbt_log.PBT_LOG_FILE
 """What Ray's PBT writes per exploit, in the driver's copy of the experiment folder."""
 COLUMNS = [
     "time",
@@ -93,9 +93,9 @@ class PbtHistoryCallback(Callback):
             return
         self._offset += sum(len(line.encode()) for line in lines)
         self._last_line = lines[-1]
-        by_tag = {ray_internals.original_tag(t.experiment_tag): t for t in trials}
+        by_tag = {pbt_log.original_tag(t.experiment_tag): t for t in trials}
         records = [
-            self._record(ray_internals.parse_pbt_log_line(line), by_tag, trial, result)
+            self._record(pbt_log.parse_pbt_log_line(line), by_tag, trial, result)
             for line in lines
             if line.strip()
         ]
@@ -109,14 +109,14 @@ class PbtHistoryCallback(Callback):
 
     def _record(
         self,
-        line: ray_internals.PbtLogLine,
+        line: pbt_log.PbtLogLine,
         by_tag: Mapping[str, Any],
         current: Any,
         result: dict,
     ) -> dict[str, Any]:
         target_tag, donor_tag, target_iteration, donor_iteration, donor, new = line
-        target = by_tag.get(ray_internals.original_tag(target_tag))
-        donor_trial = by_tag.get(ray_internals.original_tag(donor_tag))
+        target = by_tag.get(pbt_log.original_tag(target_tag))
+        donor_trial = by_tag.get(pbt_log.original_tag(donor_tag))
         if target is current:
             old, target_iteration = result.get("config", {}), result.get("training_iteration")
         else:

@@ -22,7 +22,7 @@ from pyarrow import fs
 from ray.tune.logger import JsonLoggerCallback
 from ray.tune.result import EXPR_RESULT_FILE
 
-from raytune_hpo.ray_compat import ray_internals
+from raytune_hpo.ray_compat import tune_loop
 
 if TYPE_CHECKING:
     from ray.tune.experiment import Trial
@@ -36,7 +36,7 @@ class ResultJsonLogger(JsonLoggerCallback):
     """``JsonLoggerCallback`` that never replaces a trial's local ``result.json``.
 
     Overrides Ray's private hook ``_restore_from_remote`` (listed in
-    ``ray_internals.OVERRIDDEN_HOOKS``).
+    ``version.OVERRIDDEN_HOOKS``).
     """
 
     def _restore_from_remote(self, file_name: str, trial: Any) -> None:
@@ -53,7 +53,7 @@ class ResultJsonLogger(JsonLoggerCallback):
         super().on_experiment_end(trials=trials, **info)
         for trial in trials:
             storage = trial.storage  # trial.path is storage.trial_fs_path
-            if not ray_internals.trial_started(trial) and storage is not None:
+            if not tune_loop.trial_started(trial) and storage is not None:
                 _create_empty(storage.storage_filesystem, storage.trial_fs_path, EXPR_RESULT_FILE)
 
 

@@ -22,7 +22,7 @@ from ray.air.integrations.wandb import WandbLoggerCallback
 from ray.tune import Callback
 
 from raytune_hpo.cluster import tcp_probe
-from raytune_hpo.ray_compat import ray_internals
+from raytune_hpo.ray_compat import wandb_actors
 from raytune_hpo.tracking.wandb_config import WandbConfig
 
 if TYPE_CHECKING:
@@ -115,7 +115,7 @@ class _WandbFailure:
             logger.warning("W&B %s failed, the experiment goes on without it: %s", what, err)
 
 
-class _TrialRunLoggingActor(ray_internals.wandb_logging_actor_base()):  # type: ignore[misc]
+class _TrialRunLoggingActor(wandb_actors.wandb_logging_actor_base()):  # type: ignore[misc]
     """Ray's per-trial logging actor, which also waits for its run file to be complete.
 
     ``wandb.finish()`` returns before wandb's service has flushed the run file, and Ray kills
@@ -126,7 +126,7 @@ class _TrialRunLoggingActor(ray_internals.wandb_logging_actor_base()):  # type: 
         try:
             super().run()
         finally:
-            ray_internals.actor_wandb(self).teardown()
+            wandb_actors.actor_wandb(self).teardown()
 
 
 class _TrialRunsCallback(WandbLoggerCallback):
@@ -134,7 +134,7 @@ class _TrialRunsCallback(WandbLoggerCallback):
 
     The trial's hyperparameters win over a metadata entry of the same name. A logging actor
     that fails is reported to ``failure``, not raised; after a failure no trial run starts.
-    Overrides private hooks of Ray's class (listed in ``ray_internals.OVERRIDDEN_HOOKS``).
+    Overrides private hooks of Ray's class (listed in ``version.OVERRIDDEN_HOOKS``).
     """
 
     _logger_actor_cls = _TrialRunLoggingActor
@@ -149,11 +149,11 @@ class _TrialRunsCallback(WandbLoggerCallback):
             super().log_trial_start(trial)
 
     def log_trial_result(self, iteration: int, trial: Trial, result: dict) -> None:
-        if ray_internals.wandb_logs_trial(self, trial) or not self._failure.happened:
+        if wandb_actors.wandb_logs_trial(self, trial) or not self._failure.happened:
             super().log_trial_result(iteration, trial, result)
 
     def log_trial_end(self, trial: Trial, failed: bool = False) -> None:
-        if ray_internals.wandb_logs_trial(self, trial):
+        if wandb_actors.wandb_logs_trial(self, trial):
             super().log_trial_end(trial, failed)
 
     def _start_logging_actor(
@@ -168,12 +168,12 @@ class _TrialRunsCallback(WandbLoggerCallback):
         Ray's callback waits ``upload_timeout`` (30 minutes) for a logging actor that was never
         told that its trial ended.
         """
-        for trial in ray_internals.wandb_open_trials(self):
-            ray_internals.stop_wandb_logging(self, trial)
+        for trial in wandb_actors.wandb_open_trials(self):
+            wandb_actors.stop_wandb_logging(self, trial)
         super().on_experiment_end(trials, **info)
 
     def _cleanup_logging_actor(self, trial: Trial) -> None:
-        future = ray_internals.wandb_logging_future(self, trial)
+        future = wandb_actors.wandb_logging_future(self, trial)
         if ray.wait([future], timeout=0)[0]:
             try:
                 ray.get(future)

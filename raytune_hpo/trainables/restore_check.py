@@ -7,7 +7,7 @@ over, and the restore was void: PBT's exploit, the epochs before a failure.
 :func:`warn_unread_restore` wraps the user's function so that such a trial says so once, by
 trial (:func:`~raytune_hpo.output_lines.warn_from_trial`), and goes on. The private Ray API
 this takes (the session's checkpoint and reports) comes from
-:mod:`raytune_hpo.ray_compat.ray_internals`.
+:mod:`raytune_hpo.ray_compat`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from raytune_hpo.output_lines import warn_from_trial
-from raytune_hpo.ray_compat import ray_internals
+from raytune_hpo.ray_compat import sessions
 
 
 def unread_restore_message(trial_id: str, checkpoint: str) -> str:
@@ -60,7 +60,7 @@ def warn_unread_restore(train_fn: Callable[..., Any]) -> Callable[..., Any]:
 def _watched() -> Iterator[None]:
     """Around one start of the function: warn at its first report if the trial was restored
     from a checkpoint that nothing read before."""
-    restored = ray_internals.session_checkpoint()
+    restored = sessions.session_checkpoint()
     if restored is None:
         yield
         return
@@ -73,5 +73,5 @@ def _watched() -> Iterator[None]:
         if not read:
             warn_from_trial(unread_restore_message(trial_id, name))
 
-    with ray_internals.checkpoint_reads_watched(before_first_report):
+    with sessions.checkpoint_reads_watched(before_first_report):
         yield

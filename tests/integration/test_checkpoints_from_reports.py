@@ -1,7 +1,7 @@
 """A reported checkpoint registered from the report, without a second call to the trial.
 
 Real Ray Tune runs of a function trainable that reports a plain checkpoint every epoch: with
-:func:`ray_internals.checkpoints_registered_from_reports` open, each checkpoint is registered
+:func:`tune_loop.checkpoints_registered_from_reports` open, each checkpoint is registered
 as the report is processed (no save call in flight at that moment), in order, once, with the
 report's metrics, and Ray keeps ``num_to_keep`` of them; without it, Ray Tune's own path asks
 the trial (a save call is in flight when the checkpoint is registered).
@@ -18,7 +18,7 @@ import pytest
 from ray import tune
 from ray.tune.experiment import Trial
 
-from raytune_hpo.ray_compat import ray_internals
+from raytune_hpo.ray_compat import tune_loop
 
 pytestmark = pytest.mark.integration
 
@@ -64,7 +64,7 @@ def fit(tmp_path: Path, name: str) -> tuple[tune.ResultGrid, Registrations]:
 
 
 def test_checkpoints_are_registered_from_the_reports(ray_session: None, tmp_path: Path) -> None:
-    with ray_internals.checkpoints_registered_from_reports():
+    with tune_loop.checkpoints_registered_from_reports():
         results, registrations = fit(tmp_path, "from_reports")
     assert not results.errors
     expected = [(f"checkpoint_{n:06d}", False, n + 1) for n in range(EPOCHS)]

@@ -3,7 +3,7 @@
 Ray starts one worker per CPU as the first driver connects. Ray Tune registers trainables with
 a runtime environment of their own, and Ray never gives such an actor a prestarted worker: the
 trials waited for new workers while those idled (see
-``ray_internals.trial_actors_take_prestarted_workers``). A fresh interpreter starts its own Ray
+``connecting.trial_actors_take_prestarted_workers``). A fresh interpreter starts its own Ray
 with :func:`raytune_hpo.cluster.connect`, as ``run`` does, waits for the idle prestarted workers
 and runs two one-CPU trials that report their process id.
 """
@@ -27,7 +27,7 @@ import json, os, subprocess, sys, time
 import ray
 from ray import tune
 from raytune_hpo import cluster
-from raytune_hpo.ray_compat import ray_internals
+from raytune_hpo.ray_compat import connecting
 
 cluster.connect(None, preload_trainables=False)
 node = ray.nodes()[0]
@@ -38,7 +38,7 @@ def idle_workers():
     # ray::IDLE before it registers; another Ray's, a test's before, may still be ending).
     found = subprocess.run(["pgrep", "-f", "^ray::IDLE"], capture_output=True, text=True)
     named = {int(pid) for pid in found.stdout.split()}
-    return named & set(cluster.local_ray_processes()) & ray_internals.registered_worker_pids(raylet)
+    return named & set(cluster.local_ray_processes()) & connecting.registered_worker_pids(raylet)
 
 deadline = time.monotonic() + 60
 while len(idle_workers()) < 2 and time.monotonic() < deadline:

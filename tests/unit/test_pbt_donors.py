@@ -16,7 +16,7 @@ from ray.train._internal.checkpoint_manager import _CheckpointManager
 from ray.train._internal.session import _TrainingResult
 from ray.tune import Checkpoint, CheckpointConfig
 
-from raytune_hpo.ray_compat import ray_internals
+from raytune_hpo.ray_compat import checkpoints
 from raytune_hpo.search.pbt_donors import EXPLOIT_CHECKPOINT_PREFIX, _copy_checkpoint
 
 
@@ -39,7 +39,7 @@ def trial(folder: Path, keep: int | None = 1) -> Any:
 
 
 def test_a_checkpoint_registered_twice_keeps_its_files(tmp_path: Path) -> None:
-    ray_internals.register_checkpoints_once()
+    checkpoints.register_checkpoints_once()
     manager = trial(tmp_path).run_metadata.checkpoint_manager
     first = checkpoint(tmp_path, "checkpoint_000000")
     manager.register_checkpoint(_TrainingResult(first, {"training_iteration": 1}))
@@ -56,12 +56,10 @@ def test_a_donor_whose_recorded_checkpoint_is_gone_gives_its_latest(tmp_path: Pa
     manager = donor.run_metadata.checkpoint_manager
     recorded = checkpoint(tmp_path / "donor", "checkpoint_000001")
     manager.register_checkpoint(_TrainingResult(recorded, {"training_iteration": 2}))
-    assert ray_internals.kept_checkpoint_result(donor, recorded).metrics == {
-        "training_iteration": 2
-    }
+    assert checkpoints.kept_checkpoint_result(donor, recorded).metrics == {"training_iteration": 2}
     latest = checkpoint(tmp_path / "donor", "checkpoint_000002")
     manager.register_checkpoint(_TrainingResult(latest, {"training_iteration": 3}))  # deletes 1
-    source = ray_internals.kept_checkpoint_result(donor, recorded)
+    source = checkpoints.kept_checkpoint_result(donor, recorded)
     assert source.checkpoint.path == latest.path
     assert source.metrics["training_iteration"] == 3  # the report the state was taken at
 
@@ -70,7 +68,7 @@ def test_an_exploit_copy_is_the_exploiting_trials_own_checkpoint(tmp_path: Path)
     donor_checkpoint = checkpoint(tmp_path / "donor", "checkpoint_000003", "donor at 4")
     exploiting = trial(tmp_path / "exploiting")
     copy = _copy_checkpoint(donor_checkpoint, exploiting, 1)
-    ray_internals.register_exploited_checkpoint(exploiting, copy, {"training_iteration": 4})
+    checkpoints.register_exploited_checkpoint(exploiting, copy, {"training_iteration": 4})
     assert Path(copy.path).name == f"{EXPLOIT_CHECKPOINT_PREFIX}000001"
     assert Path(copy.path, "state.json").read_text() == "donor at 4"
     assert os.path.samefile(

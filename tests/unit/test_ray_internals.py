@@ -1,4 +1,4 @@
-"""The private Ray API of :mod:`raytune_hpo.ray_compat.ray_internals` against the installed Ray.
+"""The private Ray API of :mod:`raytune_hpo.ray_compat` against the installed Ray.
 
 Fails loudly, naming both versions, when the installed Ray is not the minor the module was
 written for, and names each private name that a Ray release removed.
@@ -19,67 +19,67 @@ from ray._private import ray_constants
 from ray.air.integrations.wandb import WandbLoggerCallback
 from ray.tune.experiment import Trial
 
-from raytune_hpo.ray_compat import ray_internals
+from raytune_hpo.ray_compat import output, pbt_log, tune_loop, version, wandb_actors
 
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 
 
 def test_installed_ray_is_the_minor_the_internals_were_written_for() -> None:
-    ray_internals.check_ray_version()
+    version.check_ray_version()
 
 
 def test_another_minor_fails_with_both_versions_named() -> None:
-    with pytest.raises(ray_internals.RayVersionError) as error:
-        ray_internals.check_ray_version("2.61.0")
+    with pytest.raises(version.RayVersionError) as error:
+        version.check_ray_version("2.61.0")
     message = str(error.value)
     assert "2.61.0" in message
-    assert f"Ray {ray_internals.RAY_MINOR}.x" in message
-    ray_internals.check_ray_version(f"{ray_internals.RAY_MINOR}.7")
+    assert f"Ray {version.RAY_MINOR}.x" in message
+    version.check_ray_version(f"{version.RAY_MINOR}.7")
 
 
 def test_requirement_is_pinned_to_the_same_minor() -> None:
-    major, minor = ray_internals.RAY_MINOR.split(".")
+    major, minor = version.RAY_MINOR.split(".")
     pin = f'"ray[tune]>={major}.{minor},<{major}.{int(minor) + 1}"'
     assert pin in PYPROJECT.read_text()
 
 
 def test_every_private_name_still_exists() -> None:
-    assert ray_internals.missing_internals() == [], f"Ray {ray.__version__} lacks these"
+    assert version.missing_internals() == [], f"Ray {ray.__version__} lacks these"
 
 
 def test_instance_attributes_of_the_wandb_classes() -> None:
     callback = WandbLoggerCallback(project="internals", mode="offline")
-    assert ray_internals.wandb_open_trials(callback) == []
+    assert wandb_actors.wandb_open_trials(callback) == []
     assert isinstance(callback._trial_logging_futures, dict)  # read by wandb_logging_future
-    actor_init = inspect.getsource(ray_internals.wandb_logging_actor_base().__init__)
+    actor_init = inspect.getsource(wandb_actors.wandb_logging_actor_base().__init__)
     assert "self._wandb = wandb" in actor_init  # read by actor_wandb
 
 
 def test_attributes_of_a_trial_and_a_tuner(tmp_path: Path) -> None:
     trial = Trial("__fake", stub=True)
-    assert ray_internals.trial_started(trial) is False
-    assert ray_internals.trial_actor(trial) is None
+    assert tune_loop.trial_started(trial) is False
+    assert tune_loop.trial_actor(trial) is None
     run_config = tune.RunConfig(name="internals", storage_path=str(tmp_path))
     tuner = tune.Tuner(lambda config: None, run_config=run_config)
-    assert ray_internals.tuner_run_config(tuner).name == "internals"
+    assert tune_loop.tuner_run_config(tuner).name == "internals"
 
 
 def test_marker_and_pbt_line_match_ray() -> None:
-    assert ray_constants.LOG_PREFIX_ACTOR_NAME == ray_internals.ACTOR_NAME_MARKER
+    assert ray_constants.LOG_PREFIX_ACTOR_NAME == output.ACTOR_NAME_MARKER
     line = json.dumps(["3_lr=0.1", "1_lr=0.2@perturbed[lr=0.3]", 4, 5, {"lr": 0.2}, {"lr": 0.3}])
-    parsed = ray_internals.parse_pbt_log_line(line)
+    parsed = pbt_log.parse_pbt_log_line(line)
     assert parsed.target_tag == "3_lr=0.1"
-    assert ray_internals.original_tag(parsed.donor_tag) == "1_lr=0.2"
+    assert pbt_log.original_tag(parsed.donor_tag) == "1_lr=0.2"
     assert (parsed.target_iteration, parsed.donor_iteration) == (4, 5)
     assert parsed.new_config == {"lr": 0.3}
 
 
-def test_no_other_module_touches_ray_private_names() -> None:
-    package = Path(ray_internals.__file__).parent
+def test_no_module_outside_ray_compat_touches_ray_private_names() -> None:
+    package = Path(version.__file__).parents[1]
     offenders = [
         str(path.relative_to(package))
         for path in package.rglob("*.py")
-        if path.name != "ray_internals.py" and "ray._private" in path.read_text()
+        if "ray_compat" not in path.parts and "ray._private" in path.read_text()
     ]
     assert offenders == []
 
@@ -101,7 +101,7 @@ def test_callbacks_counted_by_name_as_ray_counts_them() -> None:
     ]
     before = usage._count_callbacks  # Ray's own, or ours when a run in this process set it
     try:
-        ray_internals.count_callbacks_by_name()
+        tune_loop.count_callbacks_by_name()
         by_name = usage._count_callbacks(callbacks)
         rays_own = usage._count_callbacks.rays_own  # type: ignore[attr-defined]
     finally:
@@ -119,8 +119,8 @@ def test_callbacks_counted_by_name_as_ray_counts_them() -> None:
 def test_counting_callbacks_by_name_imports_no_wandb() -> None:
     code = (
         "import sys; from ray import tune; from ray.air._internal import usage; "
-        "from raytune_hpo.ray_compat import ray_internals; "
-        "ray_internals.count_callbacks_by_name(); "
+        "from raytune_hpo.ray_compat import tune_loop; "
+        "tune_loop.count_callbacks_by_name(); "
         "usage._count_callbacks([tune.Callback()]); print('wandb' in sys.modules)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

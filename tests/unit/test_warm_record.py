@@ -20,7 +20,7 @@ from ray.tune.execution.class_cache import _ActorClassCache
 
 from raytune_hpo import cli
 from raytune_hpo.cluster import processes, warm
-from raytune_hpo.ray_compat import ray_internals
+from raytune_hpo.ray_compat import connecting
 from tests.conftest import wait_for
 
 
@@ -97,7 +97,7 @@ def registration() -> Iterator[list[Mapping[str, str] | None]]:
     """Install the registration with a workers' environment the test sets; Ray's own after."""
     seen: list[Mapping[str, str] | None] = [None]
     rays_own = _ActorClassCache.get
-    ray_internals.trial_actors_take_prestarted_workers(lambda: seen[0])
+    connecting.trial_actors_take_prestarted_workers(lambda: seen[0])
     try:
         yield seen
     finally:
@@ -123,7 +123,7 @@ def test_a_variable_the_workers_lack_keeps_rays_own_registration(
 ) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "key")  # Ray Tune passes it on to its trials
     registration[0] = {"PL_DISABLE_FORK": "1"}
-    assert ray_internals.trial_env_vars(os.environ) == {
+    assert connecting.trial_env_vars(os.environ) == {
         "PL_DISABLE_FORK": "1",
         "AWS_ACCESS_KEY_ID": "key",
     }
@@ -133,7 +133,7 @@ def test_a_variable_the_workers_lack_keeps_rays_own_registration(
 
 
 def test_installing_twice_keeps_one_layer(registration: list) -> None:
-    ray_internals.trial_actors_take_prestarted_workers(lambda: None)
+    connecting.trial_actors_take_prestarted_workers(lambda: None)
     assert _ActorClassCache.get.rays_own.__qualname__ == "_ActorClassCache.get"  # type: ignore[attr-defined]
 
 
