@@ -67,7 +67,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     """Print the resolved config and build space, searcher and scheduler without running."""
     import yaml
 
-    from raytune_hpo.run.runner import check_loads_on_workers, resolve_evaluate, resolve_trainable
+    from raytune_hpo.run.runner import check_loads_on_workers, resolve_trainable
+    from raytune_hpo.run.scoring import resolve_evaluate
     from raytune_hpo.search import search_space
     from raytune_hpo.search.schedulers import build_scheduler
     from raytune_hpo.search.searchers import build_searcher

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-import json
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,12 +21,11 @@ from raytune_hpo.config import ConfigError, ExperimentConfig, validate_config
 from raytune_hpo.console import ray_output
 from raytune_hpo.console.callback import ConsoleCallback, use_on_restored
 from raytune_hpo.console.header import ExperimentInfo
-from raytune_hpo.layout import BEST_FILE, CONFIG_FILE
+from raytune_hpo.layout import CONFIG_FILE
 from raytune_hpo.ray_compat import tune_loop
-from raytune_hpo.run import interrupts, preflight
+from raytune_hpo.run import interrupts, preflight, scoring
 from raytune_hpo.run.scoring_import import ImportScoringCode
 from raytune_hpo.run.trial_checks import (
-    RAY_RESULT_KEYS,
     STRICT_CHECK_SWITCH,
     FailFast,
     MissingMetric,
@@ -383,7 +381,7 @@ def run_experiment(
     path = experiment_path(cfg)
     preflight.check_run(cfg, path, overwrite=overwrite)
     code = resolve_trainable(cfg, trainable, search_paths)
-    evaluate = resolve_evaluate(cfg, search_paths)
+    evaluate = scoring.resolve_evaluate(cfg, search_paths)
     if overwrite and (moved := storage.set_aside(path)) is not None:
         print(f"raytune-hpo: the earlier experiment {path} was moved to {moved}", flush=True)
     ray_output.configure(output)
@@ -434,7 +432,7 @@ def resume_experiment(
             "start it again with `raytune-hpo run --overwrite`",
         )
     code = resolve_trainable(cfg, trainable)
-    evaluate = resolve_evaluate(cfg)
+    evaluate = scoring.resolve_evaluate(cfg)
     if cfg.wandb.enabled:
         from raytune_hpo.tracking.wandb_runs import set_wandb_environment
 
@@ -461,10 +459,10 @@ def fit_and_score(
     evaluate: Callable[[Path, dict[str, Any]], dict[str, Any]] | None,
 ) -> ExperimentOutcome:
     """:func:`fit` (reported checkpoints registered from the reports where
-    :func:`checkpoints_from_reports` allows), then :func:`score_best_trial`; then, on the warm
-    Ray, the workers the trials took are replaced for the next run
-    (:func:`raytune_hpo.cluster.keep_warm`; after the scoring, whose imports the new workers'
-    start would slow)."""
+    :func:`checkpoints_from_reports` allows), then
+    :func:`~raytune_hpo.run.scoring.score_best_trial`; then, on the warm Ray, the workers the
+    trials took are replaced for the next run (:func:`raytune_hpo.cluster.keep_warm`; after
+    the scoring, whose imports the new workers' start would slow)."""
     registering: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
     if checkpoints_from_reports(cfg):
         registering = tune_loop.checkpoints_registered_from_reports()
@@ -475,7 +473,10 @@ def fit_and_score(
             finally:
                 remove_code_links(cfg, path)
         return ExperimentOutcome(
-            path, results, score_best_trial(cfg, results, path, data, evaluate), cfg
+            path,
+            results,
+            scoring.score_best_trial(cfg, results, path, data, evaluate, trial_settings(cfg)),
+            cfg,
         )
     finally:
         cluster.keep_warm()
@@ -536,94 +537,3 @@ def _find_cause(err: BaseException, kind: type[Exception]) -> Exception | None:
         seen.add(id(current))
         current = current.__cause__ or current.__context__
     return None
-
-
-def resolve_evaluate(
-    cfg: ExperimentConfig, search_paths: tuple[Path, ...] = ()
-) -> Callable[[Path, dict[str, Any]], dict[str, Any]] | None:
-    """The user's ``evaluate`` hook (checkpoint folder, config -> metrics), if configured.
-
-    Raises:
-        ConfigError: ``evaluate`` names code that cannot be imported or is not callable.
-    """
-    if cfg.evaluate is None:
-        return None
-    try:
-        hook = user_code.load_object(cfg.evaluate, (*search_paths, Path.cwd()))
-    except user_code.UserCodeError as err:
-        raise ConfigError("evaluate", f"{cfg.evaluate}: {err}") from None
-    if not callable(hook):
-        raise ConfigError("evaluate", f"{cfg.evaluate}: is a {type(hook).__name__}, not a function")
-    return hook
-
-
-def score_best_trial(
-    cfg: ExperimentConfig,
-    results: tune.ResultGrid,
-    path: storage.Location,
-    data: DatasetArrays | None = None,
-    evaluate: Callable[[Path, dict[str, Any]], dict[str, Any]] | None = None,
-) -> dict[str, Any] | None:
-    """Find the best trial, score its best checkpoint on the test split and save ``best.json``.
-
-    A built-in trainable scores the test split itself; the user's code through its
-    ``evaluate`` hook, if it has one. ``best.json`` holds the best trial, its config, its best
-    value of the metric, the metrics of that report, the checkpoint and the test metrics.
-    """
-    try:
-        best = results.get_best_result(cfg.metric, cfg.mode, scope="all")
-    except RuntimeError:
-        return None
-    if best is None or best.metrics is None or best.config is None:
-        return None
-    if _best_value(best.metrics_dataframe, cfg) is None:  # no trial reported the metric
-        return None
-    checkpoint = best.checkpoint
-    if best.best_checkpoints:  # a trial that saved none (e.g. ``sleep``) has nothing to test
-        checkpoint = best.get_best_checkpoint(cfg.metric, cfg.mode) or checkpoint
-    summary: dict[str, Any] = {
-        "trial_id": best.metrics.get("trial_id"),
-        "config": best.config,
-        cfg.metric: _best_value(best.metrics_dataframe, cfg),
-        "metrics": _best_report(best.metrics_dataframe, cfg),
-        "checkpoint": checkpoint.path if checkpoint is not None else None,
-        "test": None,
-    }
-    if checkpoint is not None and (cfg.builtin is not None or evaluate is not None):
-        with checkpoint.as_directory() as directory:
-            if cfg.builtin is not None and data is not None:
-                summary["test"] = cfg.builtin.evaluate(
-                    Path(directory), best.config, data, trial_settings(cfg)
-                )
-            elif evaluate is not None:
-                summary["test"] = evaluate(Path(directory), dict(best.config))
-    storage.write_text(path, BEST_FILE, json.dumps(summary, indent=2, default=str))
-    return summary
-
-
-def _best_report(frame: Any, cfg: ExperimentConfig) -> dict[str, Any] | None:
-    """What the trial reported at its best value of the metric, and at which iteration."""
-    if frame is None or cfg.metric not in frame or frame[cfg.metric].dropna().empty:
-        return None
-    index = frame[cfg.metric].idxmin() if cfg.mode == "min" else frame[cfg.metric].idxmax()
-    row = frame.loc[index]
-    return {
-        k: _plain(v)
-        for k, v in row.items()
-        if k == "training_iteration"
-        or (k not in RAY_RESULT_KEYS and not str(k).startswith("config/"))
-    }
-
-
-def _plain(value: Any) -> Any:
-    """A JSON-friendly scalar from a DataFrame cell."""
-    return value.item() if hasattr(value, "item") else value
-
-
-def _best_value(frame: Any, cfg: ExperimentConfig) -> float | None:
-    if frame is None or cfg.metric not in frame:
-        return None
-    series = frame[cfg.metric].dropna()
-    if series.empty:
-        return None
-    return float(series.min() if cfg.mode == "min" else series.max())
