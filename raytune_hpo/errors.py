@@ -34,6 +34,17 @@ class UserError(RaytuneHpoError):
     """Input the toolkit cannot use; ``str()`` names the file or key and what is allowed."""
 
 
+class InvalidKey(UserError, ValueError):
+    """A config value that cannot be used, raised where the value is checked; ``key`` is its
+    dotted path below the section being checked, ``message`` what is allowed (the config
+    wraps it into a ``ConfigError`` naming the file)."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+        self.message = message
+
+
 class ExperimentInterrupted(KeyboardInterrupt):
     """An experiment stopped by Ctrl-C after Ray Tune saved its state in ``path``.
 

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar, Union, get_a
 
 from pydantic import Field
 
-from raytune_hpo.errors import UserError
 from raytune_hpo.pydantic_base import EntryOptions
 
 if TYPE_CHECKING:
@@ -35,15 +34,6 @@ def lookup(registry: Mapping[str, T], name: str, what: str) -> T:
     except KeyError:
         known = ", ".join(sorted(registry))
         raise ValueError(f"unknown {what} {name!r}; known: {known}") from None
-
-
-class InvalidKey(UserError, ValueError):
-    """Raised inside validators to point at a nested key (becomes a ``ConfigError``)."""
-
-    def __init__(self, key: str, message: str) -> None:
-        super().__init__(message)
-        self.key = key
-        self.message = message
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,11 @@
   authentication, and the quick exit once results are written;
 - :mod:`~raytune_hpo.cluster.warm`: ``raytune-hpo warm``, a local Ray whose idle workers wait
   for the next command's trials;
-- :mod:`~raytune_hpo.cluster.processes`: this machine's processes, as ``/proc`` lists them;
 - :mod:`~raytune_hpo.cluster.capacity`: ``resources_per_trial`` against the cluster's nodes
-  and the node types its autoscaler may add, before any trial starts.
+  and the node types its autoscaler may add, before any trial starts;
+- :mod:`~raytune_hpo.cluster.worker_preload`: what a Ray worker imports as it starts
+  (``RAY_preload_python_modules``); :mod:`~raytune_hpo.cluster.tcp_probe`: whether an address
+  answers.
 """
 
 from __future__ import annotations

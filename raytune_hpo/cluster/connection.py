@@ -25,7 +25,8 @@ from typing import Any, NoReturn
 
 import ray
 
-from raytune_hpo.cluster import processes, tcp_probe, warm
+from raytune_hpo import processes
+from raytune_hpo.cluster import tcp_probe, warm
 from raytune_hpo.config import ConfigError
 from raytune_hpo.layout import PRELOAD_ENV
 from raytune_hpo.ray_compat import connecting

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from raytune_hpo.cluster import processes
+from raytune_hpo import processes
 from raytune_hpo.errors import RaytuneHpoError
 from raytune_hpo.layout import PRELOAD_ENV
 from raytune_hpo.ray_compat import connecting

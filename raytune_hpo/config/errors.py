@@ -13,8 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from raytune_hpo.errors import UserError
-from raytune_hpo.registry import InvalidKey
+from raytune_hpo.errors import InvalidKey, UserError
 from raytune_hpo.search.schedulers import SCHEDULERS
 from raytune_hpo.search.searchers import SEARCHERS
 from raytune_hpo.trainables.command.spec import CommandSpec

@@ -20,8 +20,9 @@ from pydantic import (
 
 from raytune_hpo.config.errors import describe, dotted
 from raytune_hpo.config.names import check_folder_name, method_name
+from raytune_hpo.errors import InvalidKey
 from raytune_hpo.pydantic_base import EntryOptions, StrictModel
-from raytune_hpo.registry import InvalidKey, lookup, options_union
+from raytune_hpo.registry import lookup, options_union
 from raytune_hpo.search import search_space
 from raytune_hpo.search.schedulers import SCHEDULERS, FifoSchedulerConfig
 from raytune_hpo.search.searchers import SEARCHERS, RandomSearcherConfig

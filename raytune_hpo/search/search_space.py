@@ -17,16 +17,11 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from raytune_hpo.errors import UserError
+from raytune_hpo.errors import InvalidKey
 
 
-class SearchSpaceError(UserError, ValueError):
+class SearchSpaceError(InvalidKey):
     """A parameter spec that cannot be converted; ``key`` names the parameter."""
-
-    def __init__(self, key: str, message: str) -> None:
-        super().__init__(message)
-        self.key = key
-        self.message = message
 
 
 def _bounds(key: str, kind: str, args: Any, *, log: bool = False) -> tuple[float, float]:

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
+from raytune_hpo.errors import InvalidKey
 from raytune_hpo.pydantic_base import EntryOptions
-from raytune_hpo.registry import Entry, InvalidKey, lookup, options_as
+from raytune_hpo.registry import Entry, lookup, options_as
 from raytune_hpo.search import search_space
 
 if TYPE_CHECKING:

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 from raytune_hpo.errors import RaytuneHpoError
+from raytune_hpo.processes import process_table
 
 POLL_S = 0.02
 """Seconds between two looks at a group that is ending."""
@@ -55,17 +56,7 @@ class CommandError(RaytuneHpoError, RuntimeError):
 def group_members(pgid: int) -> list[int]:
     """The running processes of group ``pgid`` (zombies do not count: where PID 1 reaps no
     orphans, as in many containers, they stay forever); empty without ``/proc``."""
-    members = []
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                with open(f"/proc/{entry.name}/stat", "rb") as stat:
-                    fields = stat.read().rpartition(b")")[2].split()
-            except OSError:
-                continue
-            if int(fields[2]) == pgid and fields[0] not in (b"Z", b"X"):
-                members.append(int(entry.name))
-    return members
+    return [p.pid for p in process_table() if p.group == pgid and p.state not in ("Z", "X")]
 
 
 def group_alive(pgid: int) -> bool:

@@ -12,6 +12,7 @@ import signal
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import NamedTuple
 
 PROC = Path("/proc")
 
@@ -40,17 +41,35 @@ def processes_naming(marker: str) -> list[int]:
     ]
 
 
-def child_processes() -> dict[int, list[int]]:
-    """Parent process id -> ids of its children, from ``/proc/*/stat``."""
-    children: dict[int, list[int]] = {}
+class ProcessStat(NamedTuple):
+    """A process as ``/proc/PID/stat`` shows it."""
+
+    pid: int
+    state: str
+    """``R`` running, ``S`` sleeping, ``T`` stopped, ``Z`` a zombie, ``X`` dead, ..."""
+    parent: int
+    group: int
+
+
+def process_table() -> list[ProcessStat]:
+    """Every process of this machine, from ``/proc/*/stat``."""
+    table = []
     for stat in PROC.glob("[0-9]*/stat"):
         try:
             text = stat.read_text()
         except OSError:  # the process ended meanwhile
             continue
-        # The command name, in parentheses, may hold spaces; the parent id follows the state.
-        parent = int(text[text.rindex(")") + 2 :].split()[1])
-        children.setdefault(parent, []).append(int(stat.parent.name))
+        # The command name, in parentheses, may hold spaces; state, parent and group follow.
+        state, parent, group = text[text.rindex(")") + 2 :].split()[:3]
+        table.append(ProcessStat(int(stat.parent.name), state, int(parent), int(group)))
+    return table
+
+
+def child_processes() -> dict[int, list[int]]:
+    """Parent process id -> ids of its children."""
+    children: dict[int, list[int]] = {}
+    for process in process_table():
+        children.setdefault(process.parent, []).append(process.pid)
     return children
 
 
