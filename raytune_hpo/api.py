@@ -21,7 +21,7 @@ from raytune_hpo.config import (
 
 if TYPE_CHECKING:
     from raytune_hpo.console.ray_output import OutputMode
-    from raytune_hpo.run.runner import ExperimentOutcome
+    from raytune_hpo.experiment.runner import ExperimentOutcome
 
 
 def import_label(trainable: Any) -> str:
@@ -84,7 +84,7 @@ def run(
         TrialsFailed: The first trials all failed before reporting, or every trial failed.
     """
     from raytune_hpo.console.summary import print_outcome
-    from raytune_hpo.run.runner import run_experiment
+    from raytune_hpo.experiment.runner import run_experiment
 
     cfg, base = resolve_config(config, trainable, overrides)
     outcome = run_experiment(
@@ -116,7 +116,7 @@ def resume(
         output: What the console shows, as for :func:`run`.
     """
     from raytune_hpo.console.summary import print_outcome
-    from raytune_hpo.run.runner import resume_experiment
+    from raytune_hpo.experiment.runner import resume_experiment
 
     outcome = resume_experiment(path, address=address, trainable=trainable, output=output)
     print_outcome(outcome)

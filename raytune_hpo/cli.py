@@ -67,8 +67,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     """Print the resolved config and build space, searcher and scheduler without running."""
     import yaml
 
-    from raytune_hpo.run.runner import check_loads_on_workers, resolve_trainable
-    from raytune_hpo.run.scoring import resolve_evaluate
+    from raytune_hpo.experiment.runner import check_loads_on_workers, resolve_trainable
+    from raytune_hpo.experiment.scoring import resolve_evaluate
     from raytune_hpo.search import search_space
     from raytune_hpo.search.schedulers import build_scheduler
     from raytune_hpo.search.searchers import build_searcher
@@ -93,7 +93,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run an experiment and print its summary."""
-    from raytune_hpo.run.runner import run_experiment
+    from raytune_hpo.experiment.runner import run_experiment
 
     cfg = _config_from_args(args)
     with _naming_file(args.file):
@@ -110,7 +110,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_resume(args: argparse.Namespace) -> int:
     """Continue an interrupted experiment from its folder and print its summary."""
-    from raytune_hpo.run.runner import resume_experiment
+    from raytune_hpo.experiment.runner import resume_experiment
 
     print_outcome(resume_experiment(args.dir, address=args.address, output=args.output))
     return 0
@@ -172,7 +172,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_study(args: argparse.Namespace) -> int:
     """Run every config once per seed with one budget, then compare the methods."""
-    from raytune_hpo.run import study
+    from raytune_hpo.experiment import study
 
     spec = study.StudySpec(
         name=args.name,

@@ -5,7 +5,7 @@ Every error the person running the toolkit should read as one line derives from
 
 - :class:`UserError` (exit 2): something they can fix in their input (a config key, a file, a
   command, their code, the installed Ray), named in one line with what is allowed;
-- trials that failed (exit 1, :class:`raytune_hpo.run.trial_checks.TrialsFailed`);
+- trials that failed (exit 1, :class:`raytune_hpo.experiment.trial_checks.TrialsFailed`);
 - :class:`ExperimentInterrupted` (exit 130): Ctrl-C after the experiment's state was saved.
 
 Each error keeps the built-in class it always had (``ValueError``, ``RuntimeError``,

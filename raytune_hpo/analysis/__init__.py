@@ -5,5 +5,5 @@
 - :mod:`~raytune_hpo.analysis.compare`, :mod:`~raytune_hpo.analysis.comparison_plots`:
   experiments side by side; :mod:`~raytune_hpo.analysis.pbt_history_plot`: PBT's perturbations.
 
-Never imports torch, the trainables, ``run`` or ``cli``.
+Never imports torch, the trainables, ``experiment`` or ``cli``.
 """

@@ -12,7 +12,7 @@
   after a run (for the command line and :mod:`raytune_hpo.api`).
 
 May import :mod:`raytune_hpo.ray_compat`, the shared top-level modules, ``config``, ``search``
-and (for the summary) ``analysis``; never ``run`` or ``cli``.
+and (for the summary) ``analysis``; never ``experiment`` or ``cli``.
 """
 
 from __future__ import annotations

@@ -7,6 +7,6 @@
   :mod:`~raytune_hpo.search.pbt_donors`: exploits that keep their donor's checkpoint;
   :mod:`~raytune_hpo.search.pbt_history`: every perturbation, recorded while the run goes.
 
-May import the shared top-level modules and :mod:`raytune_hpo.ray_compat`; never ``run``,
+May import the shared top-level modules and :mod:`raytune_hpo.ray_compat`; never ``experiment``,
 ``console``, ``analysis`` or ``cli``. Builders import Ray Tune when called.
 """

@@ -11,6 +11,6 @@
 - :mod:`~raytune_hpo.trainables.command`: a script run as a trial.
 
 May import :mod:`raytune_hpo.search` registries' helpers, :mod:`raytune_hpo.ray_compat`, the
-shared top-level modules; never ``run``, ``console``, ``analysis`` or ``cli``. Importing this
+shared top-level modules; never ``experiment``, ``console``, ``analysis`` or ``cli``. Importing this
 package imports nothing: each module is imported by name.
 """

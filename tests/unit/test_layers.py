@@ -84,21 +84,23 @@ def test_the_reader_sees_imports_in_functions_and_under_type_checking() -> None:
         "from typing import TYPE_CHECKING\n"
         "import raytune_hpo.layout\n"
         "if TYPE_CHECKING:\n"
-        "    from raytune_hpo.run.runner import ExperimentOutcome\n"
+        "    from raytune_hpo.experiment.runner import ExperimentOutcome\n"
         "def f():\n"
         "    from raytune_hpo import cli\n"
         "    from . import sibling\n"
     )
     assert imported_names(source, "raytune_hpo.console.summary") == {
         "raytune_hpo.layout",
-        "raytune_hpo.run.runner",
-        "raytune_hpo.run.runner.ExperimentOutcome",
+        "raytune_hpo.experiment.runner",
+        "raytune_hpo.experiment.runner.ExperimentOutcome",
         "raytune_hpo",
         "raytune_hpo.cli",
         "raytune_hpo.console",
         "raytune_hpo.console.sibling",
     }
-    assert breaches("run", ("cli",)) == []  # run/ never imports the command line either
+    assert (
+        breaches("experiment", ("cli",)) == []
+    )  # experiment/ never imports the command line either
     assert len(IMPORTS) > 40 and "raytune_hpo.cli" in IMPORTS
 
 
@@ -131,10 +133,10 @@ def test_shared_modules_import_nothing_of_the_package(module: str) -> None:
 @pytest.mark.parametrize(
     ("area", "forbidden"),
     [
-        ("analysis", ("trainables", "run", "console", "cli")),
-        ("search", ("run", "console", "analysis", "cli")),
-        ("trainables", ("run", "console", "analysis", "cli")),
-        ("console", ("run", "cli")),
+        ("analysis", ("trainables", "experiment", "console", "cli")),
+        ("search", ("experiment", "console", "analysis", "cli")),
+        ("trainables", ("experiment", "console", "analysis", "cli")),
+        ("console", ("experiment", "cli")),
     ],
 )
 def test_a_layer_never_imports_the_layers_above_it(area: str, forbidden: tuple[str, ...]) -> None:

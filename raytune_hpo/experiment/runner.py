@@ -21,11 +21,9 @@ from raytune_hpo.config import ConfigError, ExperimentConfig, validate_config
 from raytune_hpo.console import ray_output
 from raytune_hpo.console.callback import ConsoleCallback, use_on_restored
 from raytune_hpo.console.header import ExperimentInfo
-from raytune_hpo.layout import CONFIG_FILE
-from raytune_hpo.ray_compat import tune_loop
-from raytune_hpo.run import interrupts, preflight, scoring
-from raytune_hpo.run.scoring_import import ImportScoringCode
-from raytune_hpo.run.trial_checks import (
+from raytune_hpo.experiment import interrupts, preflight, scoring
+from raytune_hpo.experiment.scoring_import import ImportScoringCode
+from raytune_hpo.experiment.trial_checks import (
     STRICT_CHECK_SWITCH,
     FailFast,
     MissingMetric,
@@ -34,6 +32,8 @@ from raytune_hpo.run.trial_checks import (
     stop_criteria,
     trial_check_callbacks,
 )
+from raytune_hpo.layout import CONFIG_FILE
+from raytune_hpo.ray_compat import tune_loop
 from raytune_hpo.search import search_space
 from raytune_hpo.search.pbt_history import history_callbacks
 from raytune_hpo.search.schedulers import build_scheduler
@@ -460,7 +460,7 @@ def fit_and_score(
 ) -> ExperimentOutcome:
     """:func:`fit` (reported checkpoints registered from the reports where
     :func:`checkpoints_from_reports` allows), then
-    :func:`~raytune_hpo.run.scoring.score_best_trial`; then, on the warm Ray, the workers the
+    :func:`~raytune_hpo.experiment.scoring.score_best_trial`; then, on the warm Ray, the workers the
     trials took are replaced for the next run (:func:`raytune_hpo.cluster.keep_warm`; after
     the scoring, whose imports the new workers' start would slow)."""
     registering: contextlib.AbstractContextManager[None] = contextlib.nullcontext()

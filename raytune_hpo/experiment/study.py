@@ -227,7 +227,7 @@ def run_study(
             same study command continues it.
     """
     from raytune_hpo.console import ray_output
-    from raytune_hpo.run.runner import start_ray
+    from raytune_hpo.experiment.runner import start_ray
 
     runs = plan_runs(spec)
     record = open_record(spec, overwrite)
@@ -274,7 +274,7 @@ def _can_resume(path: Path) -> bool:
 
 def _run_one(run: StudyRun, address: str | None, output: OutputMode) -> float | None:
     """Run, or resume, one experiment; its best metric value (None when nothing reported)."""
-    from raytune_hpo.run.runner import resume_experiment, run_experiment
+    from raytune_hpo.experiment.runner import resume_experiment, run_experiment
 
     if _can_resume(run.path):
         outcome = resume_experiment(run.path, address=address, output=output)

@@ -15,8 +15,8 @@ from ray import tune
 
 from raytune_hpo.analysis import storage
 from raytune_hpo.config import ConfigError, ExperimentConfig
+from raytune_hpo.experiment.trial_checks import RAY_RESULT_KEYS
 from raytune_hpo.layout import BEST_FILE
-from raytune_hpo.run.trial_checks import RAY_RESULT_KEYS
 from raytune_hpo.trainables import user_code
 from raytune_hpo.trainables.data import DatasetArrays
 from raytune_hpo.trainables.trial import TrialSettings
