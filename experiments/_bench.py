@@ -27,7 +27,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from raytune_hpo.cluster import processes, warm
+from raytune_hpo import processes
+from raytune_hpo.cluster import warm
 from raytune_hpo.trainables.data import IMAGE_SIZE, DatasetArrays
 
 T = TypeVar("T")
@@ -328,7 +329,7 @@ def synthetic_lenet_config(
 
 def fit_on_arrays(cfg: Any, data: DatasetArrays) -> Any:
     """Run ``cfg``'s Tuner, as the runner builds it, on arrays given here; the ResultGrid."""
-    from raytune_hpo.run.runner import build_trainable, build_tuner
+    from raytune_hpo.experiment.runner import build_trainable, build_tuner
 
     settle_ray()
     return build_tuner(cfg, build_trainable(cfg, data)).fit()

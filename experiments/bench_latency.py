@@ -56,13 +56,13 @@ from _bench import (
     scratch_dir,
 )
 
-from raytune_hpo.cluster import processes
+from raytune_hpo import processes
 
 PHASES = ("imports", "ray_up", "worker_ready", "first_report", "last_report", "exit")
 RAY_TMP = Path("/tmp/ray")
 LOG_TIME = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3})")
 IMPORTS = {
-    "ours": "import raytune_hpo.cli, raytune_hpo.config, raytune_hpo.run.runner",
+    "ours": "import raytune_hpo.cli, raytune_hpo.config, raytune_hpo.experiment.runner",
     "bare": "import ray, ray.tune, raytune_hpo.trainables.data, raytune_hpo.trainables.lenet",
 }
 BARE_SCRIPT = """

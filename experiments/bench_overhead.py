@@ -45,7 +45,7 @@ from ray import tune
 from ray.tune.logger import JsonLoggerCallback
 
 from raytune_hpo.config import validate_config
-from raytune_hpo.run.runner import run_experiment
+from raytune_hpo.experiment.runner import run_experiment
 
 LOGGERS_ENV = "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS"
 SPACE = {"learning_rate": {"loguniform": [0.01, 1.0]}}

@@ -31,7 +31,7 @@ from _bench import (
 )
 from ray.tune import ResultGrid
 
-from raytune_hpo.run.runner import run_experiment
+from raytune_hpo.experiment.runner import run_experiment
 
 CONFIG = "configs/lenet/random.yaml"
 

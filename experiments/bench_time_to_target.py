@@ -31,7 +31,7 @@ from _bench import (
 
 from raytune_hpo.analysis.compare import run_summary
 from raytune_hpo.analysis.results import load_experiment
-from raytune_hpo.run.runner import run_experiment
+from raytune_hpo.experiment.runner import run_experiment
 
 METHODS = {
     "random": "configs/lenet/random.yaml",

@@ -13,8 +13,8 @@ import pytest
 from ray.tune.search.basic_variant import BasicVariantGenerator
 
 from raytune_hpo.config import ExperimentConfig, load_config, smoke, validate_config
-from raytune_hpo.run.runner import resolve_trainable
-from raytune_hpo.run.scoring import resolve_evaluate
+from raytune_hpo.experiment.runner import resolve_trainable
+from raytune_hpo.experiment.scoring import resolve_evaluate
 from raytune_hpo.search import search_space
 from raytune_hpo.search.schedulers import build_scheduler
 from raytune_hpo.search.searchers import build_searcher

@@ -20,7 +20,7 @@ from raytune_hpo.analysis.pbt_history_plot import PLOT_FILE
 from raytune_hpo.analysis.results import load_experiment, read_trials
 from raytune_hpo.cli import main
 from raytune_hpo.config import load_config, smoke, validate_config
-from raytune_hpo.run.runner import run_experiment
+from raytune_hpo.experiment.runner import run_experiment
 from raytune_hpo.search import search_space
 from raytune_hpo.search.pbt_history import RAY_LOG, read_history, read_records
 

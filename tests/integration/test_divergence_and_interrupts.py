@@ -22,8 +22,8 @@ from raytune_hpo import cli
 from raytune_hpo.analysis.results import Experiment, load_experiment, summary_table
 from raytune_hpo.config import validate_config
 from raytune_hpo.errors import EXIT_INTERRUPTED
+from raytune_hpo.experiment.runner import run_experiment
 from raytune_hpo.layout import BEST_FILE, CONFIG_FILE
-from raytune_hpo.run.runner import run_experiment
 
 pytestmark = pytest.mark.integration
 

@@ -25,7 +25,7 @@ import pytest
 import yaml
 
 from raytune_hpo.cluster import tcp_probe as net
-from raytune_hpo.cluster.processes import processes_naming
+from raytune_hpo.processes import processes_naming
 
 RAY_TMP = Path("/tmp/ray")
 EXIT_LIMIT_S = 3.0

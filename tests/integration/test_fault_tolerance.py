@@ -21,8 +21,8 @@ import yaml
 
 from raytune_hpo.analysis.results import load_experiment
 from raytune_hpo.config import ConfigError, validate_config
+from raytune_hpo.experiment.runner import run_experiment
 from raytune_hpo.layout import CONFIG_FILE
-from raytune_hpo.run.runner import run_experiment
 from tests.conftest import USER_MODULE
 from tests.integration.netns_cluster import _stop_sessions
 from tests.integration.placement import max_overlap, newest_state, raw_epochs, trial_runs
@@ -38,7 +38,7 @@ import sys
 import ray
 import yaml
 from raytune_hpo.config import validate_config
-from raytune_hpo.run.runner import run_experiment
+from raytune_hpo.experiment.runner import run_experiment
 
 ray.init(num_cpus=8, num_gpus=2, include_dashboard=False, logging_level="WARNING")
 run_experiment(validate_config(yaml.safe_load(open(sys.argv[1]))))

@@ -10,7 +10,7 @@ import pytest
 
 from raytune_hpo.analysis.results import load_experiment, summary_table
 from raytune_hpo.config import validate_config
-from raytune_hpo.run.runner import run_experiment
+from raytune_hpo.experiment.runner import run_experiment
 from raytune_hpo.search import search_space
 from raytune_hpo.search.pbt_history import read_records
 

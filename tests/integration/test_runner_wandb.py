@@ -10,7 +10,7 @@ import pytest
 
 from raytune_hpo.analysis.results import load_experiment
 from raytune_hpo.config import validate_config
-from raytune_hpo.run.runner import run_experiment
+from raytune_hpo.experiment.runner import run_experiment
 from tests.conftest import USER_MODULE
 from tests.wandb_records import find_offline_runs, read_offline_run
 

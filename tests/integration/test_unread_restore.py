@@ -15,7 +15,7 @@ import pytest
 
 from raytune_hpo.analysis.results import load_experiment
 from raytune_hpo.config import anchor_paths, validate_config
-from raytune_hpo.run.runner import run_experiment
+from raytune_hpo.experiment.runner import run_experiment
 
 pytestmark = pytest.mark.integration
 

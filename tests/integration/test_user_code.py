@@ -17,7 +17,7 @@ import raytune_hpo
 from raytune_hpo import cli
 from raytune_hpo.analysis.results import load_experiment, summary_table
 from raytune_hpo.config import ConfigError, anchor_paths, validate_config
-from raytune_hpo.run.runner import ExperimentOutcome, run_experiment
+from raytune_hpo.experiment.runner import ExperimentOutcome, run_experiment
 from raytune_hpo.search.pbt_history import read_history
 from tests.conftest import USER_MODULE
 

@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from raytune_hpo.cluster import processes, warm
+from raytune_hpo import processes
+from raytune_hpo.cluster import warm
 from tests.conftest import run_cli, wait_for
 
 pytestmark = pytest.mark.integration

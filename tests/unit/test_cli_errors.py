@@ -19,8 +19,8 @@ import pytest
 import yaml
 
 from raytune_hpo import cli
+from raytune_hpo.experiment import runner
 from raytune_hpo.layout import CONFIG_FILE
-from raytune_hpo.run import runner
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from raytune_hpo.run.trial_checks import (
+from raytune_hpo.experiment.trial_checks import (
     FailFast,
     TrialEnd,
     TrialsFailed,

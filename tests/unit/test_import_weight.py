@@ -140,7 +140,7 @@ def test_summary_prints_the_trial(tmp_path: Path) -> None:
         ("raytune_hpo.analysis.compare", {"torch", "torchvision", "ray.tune", "wandb", "sklearn"}),
         ("raytune_hpo.analysis.comparison_plots", {"torch", "ray", "wandb"}),
         ("raytune_hpo.config", {"torch", "ray.tune", "pandas", "wandb", "matplotlib", "sklearn"}),
-        ("raytune_hpo.run.runner", {"torch", "wandb", "matplotlib"}),
+        ("raytune_hpo.experiment.runner", {"torch", "wandb", "matplotlib"}),
     ],
 )
 def test_module_imports_stay_light(module: str, forbidden: set[str]) -> None:
@@ -203,7 +203,7 @@ def test_the_driver_starts_no_background_import() -> None:
     """Only a Ray worker imports torch ahead; a driver's runner and cluster code start no thread."""
     body = (
         "import threading, time\n"
-        "import raytune_hpo.run.runner\n"
+        "import raytune_hpo.experiment.runner\n"
         "time.sleep(0.5)\n"
         "assert threading.active_count() == 1, threading.enumerate()\n"
     )
@@ -239,7 +239,7 @@ def test_the_driver_hands_lenet_to_ray_without_importing_it(tmp_path: Path) -> N
 def test_the_scoring_code_is_imported_once_the_first_trial_ends() -> None:
     body = (
         "import threading\n"
-        "from raytune_hpo.run.scoring_import import ImportScoringCode\n"
+        "from raytune_hpo.experiment.scoring_import import ImportScoringCode\n"
         "from raytune_hpo.trainables.builtin import TRAINABLES\n"
         "callback = ImportScoringCode(TRAINABLES['lenet'])\n"
         "callback.on_trial_result(0, [], None, {})\n"

@@ -13,7 +13,7 @@ from types import FrameType
 
 import pytest
 
-from raytune_hpo.run.interrupts import ExperimentInterrupted, GracefulStop, fit
+from raytune_hpo.experiment.interrupts import ExperimentInterrupted, GracefulStop, fit
 
 
 def _sigint() -> None:

@@ -141,3 +141,12 @@ def test_shared_modules_import_nothing_of_the_package(module: str) -> None:
 )
 def test_a_layer_never_imports_the_layers_above_it(area: str, forbidden: tuple[str, ...]) -> None:
     assert breaches(area, forbidden) == []
+
+
+def test_no_subpackage_shadows_the_python_api() -> None:
+    # ``raytune_hpo.run`` is a function; a subpackage of that name would replace it once
+    # imported (``import raytune_hpo.run.x`` sets the package's attribute).
+    import raytune_hpo
+
+    for name in raytune_hpo.__all__:
+        assert not (PACKAGE / name).exists() and not (PACKAGE / f"{name}.py").exists(), name

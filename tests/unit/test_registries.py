@@ -426,7 +426,7 @@ def test_variant_generator_carries_max_concurrent_trials(searcher: str) -> None:
 
 @pytest.mark.parametrize("scheduler", ["fifo", "pbt"])
 def test_num_to_keep_holds_as_given_under_every_scheduler(scheduler: str) -> None:
-    from raytune_hpo.run.runner import checkpoint_config
+    from raytune_hpo.experiment.runner import checkpoint_config
 
     cfg = make_config(scheduler=scheduler, checkpoint={"num_to_keep": 1})
     assert checkpoint_config(cfg, None).num_to_keep == 1
@@ -440,7 +440,7 @@ def test_pbt_is_built_to_keep_donor_checkpoints() -> None:
 
 @pytest.mark.parametrize("name", sorted(SCHEDULERS))
 def test_checkpoints_come_from_reports_only_under_schedulers_that_never_save(name: str) -> None:
-    from raytune_hpo.run.runner import checkpoints_from_reports
+    from raytune_hpo.experiment.runner import checkpoints_from_reports
 
     never_saves = name in {"fifo", "asha", "median"}  # PBT saves; HyperBand pauses
     assert checkpoints_from_reports(make_config(scheduler=name)) is never_saves

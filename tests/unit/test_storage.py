@@ -8,7 +8,7 @@ import pytest
 
 from raytune_hpo.analysis import storage
 from raytune_hpo.config import validate_config
-from raytune_hpo.run.runner import experiment_path
+from raytune_hpo.experiment.runner import experiment_path
 
 
 @pytest.mark.parametrize(

@@ -15,14 +15,14 @@ from raytune_hpo import cli
 from raytune_hpo.analysis.compare import Comparison
 from raytune_hpo.config import ConfigError
 from raytune_hpo.console.summary import print_comparison
-from raytune_hpo.layout import STUDY_FILE
-from raytune_hpo.run.study import (
+from raytune_hpo.experiment.study import (
     StudyRecord,
     StudySpec,
     headline,
     open_record,
     plan_runs,
 )
+from raytune_hpo.layout import STUDY_FILE
 
 ROOT = Path(__file__).resolve().parents[2]
 LENET = ROOT / "configs" / "lenet"

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from ray.tune.execution.class_cache import _ActorClassCache
 
-from raytune_hpo import cli
-from raytune_hpo.cluster import processes, warm
+from raytune_hpo import cli, processes
+from raytune_hpo.cluster import warm
 from raytune_hpo.ray_compat import connecting
 from tests.conftest import wait_for
 
