@@ -34,8 +34,8 @@ test-fast: $(VENV)/.installed-dev
 
 # Lint, formatting and static types ([tool.mypy] in pyproject.toml); .ci/run runs it before the tests.
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check raytune_hpo tests experiments
-	$(BIN)/ruff format --check raytune_hpo tests experiments
+	$(BIN)/ruff check raytune_hpo tests experiments docs
+	$(BIN)/ruff format --check raytune_hpo tests experiments docs
 	$(BIN)/mypy raytune_hpo
 
 # The documentation site from docs/ into docs/site/ (git-ignored), strictly: a warning (a broken

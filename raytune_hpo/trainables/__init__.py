@@ -14,3 +14,17 @@ May import :mod:`raytune_hpo.search` registries' helpers, :mod:`raytune_hpo.ray_
 shared top-level modules; never ``experiment``, ``console``, ``analysis`` or ``cli``. Importing this
 package imports nothing: each module is imported by name.
 """
+
+from typing import Any
+
+
+def __getattr__(name: str) -> Any:
+    """What this package's ``__init__`` held in earlier versions (now
+    :mod:`~raytune_hpo.trainables.builtin`): experiments written then name it in their pickled
+    trainables."""
+    import importlib
+
+    try:
+        return getattr(importlib.import_module("raytune_hpo.trainables.builtin"), name)
+    except AttributeError:
+        raise AttributeError(f"module 'raytune_hpo.trainables' has no attribute {name!r}") from None
