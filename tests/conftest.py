@@ -1,19 +1,18 @@
-"""Shared fixtures: one real local Ray instance per test session, tiny digits configs, ports;
-and two helpers: the command line in a fresh interpreter, and waiting for a condition."""
+"""Shared fixtures: one real local Ray instance per test session, tiny digits configs, ports, and
+the user's code copied out of the repository. Functions and constants are in ``tests/helpers/``."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import socket
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.helpers.user_code import TUNABLE_FILE, USER_MODULE
 
 os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("WANDB_SILENT", "true")
@@ -22,29 +21,6 @@ os.environ.setdefault("RAY_DEDUP_LOGS", "0")
 # got a few percent of a core (a 9 s test ran out of its 300 s beside two busy loops), so their
 # time limits measured the neighbours. At 0 they share the cores as equals.
 os.environ.setdefault("RAY_worker_niceness", "0")
-
-
-def run_cli(
-    *args: str, timeout: float = 300, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run ``raytune-hpo ARGS`` in a fresh interpreter and capture its output."""
-    return subprocess.run(
-        [sys.executable, "-m", "raytune_hpo.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=cwd,
-    )
-
-
-def wait_for(condition: Callable[[], object], timeout_s: float, interval_s: float = 0.1) -> bool:
-    """Whether ``condition()`` came true within ``timeout_s`` seconds (asked every interval)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(interval_s)
-    return False
 
 
 @pytest.fixture
@@ -105,13 +81,9 @@ def tiny_lenet_config(tmp_path: Path, data_dir: Path) -> dict[str, Any]:
     }
 
 
-USER_MODULE = "user_tunable_code"
-"""The module name of ``tests/user_code/tunable.py`` once copied out of the repository."""
-
-
 @pytest.fixture(scope="session")
 def user_code_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder outside the package holding the user's module, ``USER_MODULE``.py."""
     folder = tmp_path_factory.mktemp("user_code")
-    shutil.copy(Path(__file__).parent / "user_code" / "tunable.py", folder / f"{USER_MODULE}.py")
+    shutil.copy(TUNABLE_FILE, folder / f"{USER_MODULE}.py")
     return folder

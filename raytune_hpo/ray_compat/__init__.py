@@ -20,8 +20,8 @@ of the package calls these and touches nothing private of Ray itself. One module
 - :mod:`~raytune_hpo.ray_compat.wandb_actors`: Ray's W&B callback and its actors;
 - :mod:`~raytune_hpo.ray_compat.pbt_log`: PBT's own log of perturbations.
 
-``tests/unit/test_ray_internals.py`` checks that the installed Ray is the minor these were
-written for and that every name still exists; the ``ray[tune]`` requirement in
+``tests/unit/ray_compat/test_ray_internals.py`` checks that the installed Ray is the minor these
+were written for and that every name still exists; the ``ray[tune]`` requirement in
 ``pyproject.toml`` is pinned to the same minor. A new Ray minor means re-checking each
 function here, then moving both. Importing these modules imports nothing of Ray: each function
 imports what it needs when called.

@@ -93,7 +93,7 @@ def _members(sids: Sequence[int]) -> list[int]:
     return members
 
 
-def _stop_sessions(procs: Sequence[subprocess.Popen[bytes]], sig: int, grace: float) -> None:
+def stop_sessions(procs: Sequence[subprocess.Popen[bytes]], sig: int, grace: float) -> None:
     """Sends `sig` to every process of the sessions led by `procs`, then SIGKILL after `grace`.
 
     `ray start` runs as a session leader (`start_new_session=True`). Ray's own worker processes
@@ -227,7 +227,7 @@ class ClusterInfo:
             sig: SIGKILL (default) drops the node at once; SIGTERM lets it drain, which takes
                 up to ~30 s.
         """
-        _stop_sessions([self._worker], sig, grace=40.0 if sig == signal.SIGTERM else 0.0)
+        stop_sessions([self._worker], sig, grace=40.0 if sig == signal.SIGTERM else 0.0)
 
     def log_tail(self, lines: int = 20) -> str:
         """The last lines of each node's console output and main Ray logs."""
@@ -364,7 +364,7 @@ def ray_cluster_in_namespaces(
         head_out, worker_out = tmp_path / "head.out", tmp_path / "worker.out"
 
         nodes: list[subprocess.Popen[bytes]] = []
-        cleanup.callback(_stop_sessions, nodes, signal.SIGTERM, STOP_GRACE_S)
+        cleanup.callback(stop_sessions, nodes, signal.SIGTERM, STOP_GRACE_S)
         common = [f"--object-store-memory={OBJECT_STORE_BYTES}", "--disable-usage-stats"]
         head = _start_node(
             head_ns,

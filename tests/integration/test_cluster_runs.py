@@ -1,7 +1,7 @@
 """`raytune-hpo run --address` on a real two-node Ray cluster, and losing its worker mid-run.
 
 One cluster serves the module: a head without GPUs and a worker with 2 logical GPUs, each in its
-own network namespace (tests/integration/netns_cluster.py). Drivers run in the head namespace as
+own network namespace (tests/helpers/netns_cluster.py). Drivers run in the head namespace as
 a user would run them on the head node. The last test kills the worker, so it must stay last.
 """
 
@@ -22,8 +22,8 @@ import pytest
 import yaml
 
 from raytune_hpo.analysis.results import load_experiment
-from tests.integration.netns_cluster import ClusterInfo, _stop_sessions, ray_cluster_in_namespaces
-from tests.integration.placement import max_overlap, raw_epochs, trial_runs
+from tests.helpers.netns_cluster import ClusterInfo, ray_cluster_in_namespaces, stop_sessions
+from tests.helpers.placement import max_overlap, raw_epochs, trial_runs
 
 pytestmark = [pytest.mark.cluster, pytest.mark.integration, pytest.mark.timeout(400)]
 
@@ -100,7 +100,7 @@ def _finish(proc: subprocess.Popen[str], timeout: float) -> tuple[int, str, str]
     try:
         stdout, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        _stop_sessions([proc], signal.SIGKILL, grace=0.0)
+        stop_sessions([proc], signal.SIGKILL, grace=0.0)
         stdout, stderr = proc.communicate()
         pytest.fail(f"raytune-hpo ran past {timeout:.0f} s:\n{stderr[-3000:]}")
     return proc.returncode, stdout, stderr
@@ -199,7 +199,7 @@ def test_trials_spread_over_both_nodes_and_survive_losing_the_worker(
         code, _, stderr = _finish(run, timeout=300)
         wrong_code, _, wrong_stderr = _finish(wrong, timeout=120)
     finally:
-        _stop_sessions([run, wrong], signal.SIGKILL, grace=0.0)
+        stop_sessions([run, wrong], signal.SIGKILL, grace=0.0)
     assert code == 0, stderr[-3000:]
     experiment = load_experiment(folder)
     trials = experiment.trials.set_index("trial_id")

@@ -23,9 +23,9 @@ from raytune_hpo.analysis.results import load_experiment
 from raytune_hpo.config import ConfigError, validate_config
 from raytune_hpo.experiment.runner import run_experiment
 from raytune_hpo.layout import CONFIG_FILE
-from tests.conftest import USER_MODULE
-from tests.integration.netns_cluster import _stop_sessions
-from tests.integration.placement import max_overlap, newest_state, raw_epochs, trial_runs
+from tests.helpers.netns_cluster import stop_sessions
+from tests.helpers.placement import max_overlap, newest_state, raw_epochs, trial_runs
+from tests.helpers.user_code import USER_MODULE
 
 pytestmark = pytest.mark.integration
 
@@ -240,7 +240,7 @@ def test_sigkilled_run_resumes_without_rerunning_finished_work(
         at_kill = _await_kill_point(path, run, raw["max_epochs"], timeout=150)
         os.kill(run.pid, signal.SIGKILL)  # the driver, as when its machine dies ...
     finally:
-        _stop_sessions([run], signal.SIGKILL, grace=0.0)  # ... with the Ray it started
+        stop_sessions([run], signal.SIGKILL, grace=0.0)  # ... with the Ray it started
 
     # The finished trial's last checkpoint is read back from the state: the check below can bite.
     assert any(t["saved"] == raw["max_epochs"] for t in at_kill.values()), at_kill

@@ -39,7 +39,7 @@ from raytune_hpo.analysis.results import Experiment, load_experiment
 from raytune_hpo.search.pbt_history import read_records
 from raytune_hpo.trainables.command.reporting import STDOUT_LOG
 from raytune_hpo.trainables.command.spec import CHECKPOINT_DIR_ENV
-from tests.conftest import run_cli
+from tests.helpers.running import run_cli
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.netns_cluster import ray_cluster_in_namespaces
+from tests.helpers.netns_cluster import ray_cluster_in_namespaces
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(180)]
 

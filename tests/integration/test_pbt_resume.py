@@ -8,7 +8,7 @@ Ray's driver writes ``pbt_global.txt`` and ``pbt_history.jsonl`` in a staging fo
 session and syncs them to the experiment folder; a resumed run starts with an empty staging
 folder, so Ray's own log then holds only the exploits of the resumed run, while the history goes
 on from the experiment folder's. The resumed run logs perturbed trials by their perturbed tags
-(``tests/unit/test_pbt_history_tags.py``): its records still name trial ids.
+(``tests/unit/search/test_pbt_history_tags.py``): its records still name trial ids.
 """
 
 from __future__ import annotations
@@ -31,8 +31,7 @@ from raytune_hpo import cli
 from raytune_hpo.analysis.results import load_experiment
 from raytune_hpo.errors import EXIT_INTERRUPTED
 from raytune_hpo.search.pbt_history import RAY_LOG, read_records
-from tests.conftest import USER_MODULE
-from tests.integration.test_user_code import LRS, _config
+from tests.helpers.user_code import LRS, USER_MODULE, climb_config
 
 pytestmark = pytest.mark.integration
 
@@ -96,7 +95,7 @@ def resumed_run(
         "hyperparam_mutations": {"lr": {"choice": LRS}},
     }
     trainable = f"{user_code_dir / USER_MODULE}.py:climb"
-    raw = _config(tmp_path, "pbt_resumed", trainable, scheduler=pbt, max_epochs=8)
+    raw = climb_config(tmp_path, "pbt_resumed", trainable, scheduler=pbt, max_epochs=8)
     raw["search_space"]["seconds_per_step"] = 0.25
     config_file = tmp_path / "pbt_resumed.yaml"
     config_file.write_text(yaml.safe_dump(raw))

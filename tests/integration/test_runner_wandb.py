@@ -8,27 +8,13 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from raytune_hpo.analysis.results import load_experiment
 from raytune_hpo.config import validate_config
 from raytune_hpo.experiment.runner import run_experiment
-from tests.conftest import USER_MODULE
-from tests.wandb_records import find_offline_runs, read_offline_run
+from tests.helpers.lenet import run_lenet
+from tests.helpers.user_code import USER_MODULE
+from tests.helpers.wandb_records import find_offline_runs, read_offline_run
 
 pytestmark = pytest.mark.integration
-
-
-def _outcome(raw: dict[str, Any]) -> pd.DataFrame:
-    """The experiment's reports: config, epoch and metrics, in a fixed order."""
-    path = run_experiment(validate_config(raw)).path
-    reports = load_experiment(path).reports
-    columns = [
-        "config/learning_rate",
-        "config/batch_size",
-        "training_iteration",
-        "validation_error",
-        "validation_loss",
-    ]
-    return reports[columns].sort_values(columns[:3]).reset_index(drop=True)
 
 
 def test_wandb_on_changes_no_result(
@@ -36,9 +22,9 @@ def test_wandb_on_changes_no_result(
 ) -> None:
     # FIFO: ASHA's stops depend on which trial reports first, with or without W&B.
     raw = {**tiny_lenet_config, "num_samples": 1, "max_epochs": 2, "seed": 3}
-    off = _outcome({**raw, "name": "wandb_off"})
+    off = run_lenet({**raw, "name": "wandb_off"})
     wandb_section = {"enabled": True, "mode": "offline", "group": "study", "tags": ["t"]}
-    on = _outcome({**raw, "name": "wandb_on", "wandb": wandb_section})
+    on = run_lenet({**raw, "name": "wandb_on", "wandb": wandb_section})
     pd.testing.assert_frame_equal(on, off)
 
     runs = [read_offline_run(p) for p in find_offline_runs(tmp_path / "results/wandb_on/wandb")]

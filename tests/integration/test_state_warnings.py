@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import run_cli
+from tests.helpers.running import run_cli
 
 pytestmark = pytest.mark.integration
 

@@ -19,8 +19,8 @@ import pytest
 import yaml
 
 from raytune_hpo.layout import COMPARISON_DIR
-from tests.conftest import USER_MODULE
-from tests.wandb_records import find_offline_runs, read_offline_run
+from tests.helpers.user_code import USER_MODULE
+from tests.helpers.wandb_records import find_offline_runs, read_offline_run
 
 pytestmark = pytest.mark.integration
 

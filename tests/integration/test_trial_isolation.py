@@ -18,7 +18,7 @@ from ray import tune
 from raytune_hpo.trainables.command.spec import CommandSpec
 from raytune_hpo.trainables.command.trial import train_command
 from raytune_hpo.trainables.command.workdir import WORK_FOLDER
-from tests.conftest import run_cli
+from tests.helpers.running import run_cli
 
 pytestmark = pytest.mark.integration
 

@@ -19,28 +19,11 @@ from raytune_hpo.analysis.results import load_experiment, summary_table
 from raytune_hpo.config import ConfigError, anchor_paths, validate_config
 from raytune_hpo.experiment.runner import ExperimentOutcome, run_experiment
 from raytune_hpo.search.pbt_history import read_history
-from tests.conftest import USER_MODULE
+from tests.helpers.user_code import LRS, USER_MODULE, climb_config
 
 pytestmark = pytest.mark.integration
 
 MODULE = USER_MODULE
-LRS = [0.01, 1.0, 2.0, 3.0]
-
-
-def _config(tmp_path: Path, name: str, trainable: str, **changes: Any) -> dict[str, Any]:
-    return {
-        "name": name,
-        "trainable": trainable,
-        "metric": "score",
-        "mode": "max",
-        "max_epochs": 4,
-        "num_samples": 1,
-        "search_space": {"lr": {"grid": LRS}, "seconds_per_step": 0.05},
-        "searcher": {"name": "grid"},
-        "resources_per_trial": {"cpu": 0.5},
-        "storage_path": str(tmp_path / "results"),
-        **changes,
-    }
 
 
 def _run(raw: dict[str, Any], user_code_dir: Path) -> ExperimentOutcome:
@@ -62,7 +45,7 @@ def asha_runs(
         "search_space": {"lr": {"grid": LRS[::-1]}, "seconds_per_step": 0.05},
     }
     return {
-        kind: _run(_config(tmp, f"asha_{kind}", trainable, **order), user_code_dir)
+        kind: _run(climb_config(tmp, f"asha_{kind}", trainable, **order), user_code_dir)
         for kind, trainable in [
             ("function", f"{MODULE}:climb"),
             ("class", f"{MODULE}.py:Climber"),
@@ -117,7 +100,7 @@ def test_pbt_exploit_continues_from_the_donor_checkpoint_with_its_new_value(
         "resample_probability": 0.0,
         "hyperparam_mutations": {"lr": {"choice": LRS}},
     }
-    raw = _config(tmp_path, f"pbt_{kind}", trainable, scheduler=pbt, max_epochs=6)
+    raw = climb_config(tmp_path, f"pbt_{kind}", trainable, scheduler=pbt, max_epochs=6)
     raw["search_space"]["seconds_per_step"] = 0.2
     outcome = _run(raw, user_code_dir)
 
@@ -143,7 +126,7 @@ def test_pbt_exploit_continues_from_the_donor_checkpoint_with_its_new_value(
 def test_missing_metric_ends_the_experiment_with_one_line(
     ray_session: None, user_code_dir: Path, tmp_path: Path
 ) -> None:
-    raw = _config(tmp_path, "missing", f"{MODULE}:climb", metric="accuracy", max_epochs=2)
+    raw = climb_config(tmp_path, "missing", f"{MODULE}:climb", metric="accuracy", max_epochs=2)
     with pytest.raises(ConfigError) as caught:
         _run(raw, user_code_dir)
 
@@ -156,7 +139,7 @@ def test_missing_metric_ends_the_experiment_with_one_line(
 def test_a_diverged_trial_stops_and_is_marked(
     ray_session: None, user_code_dir: Path, tmp_path: Path
 ) -> None:
-    raw = _config(tmp_path, "nan", f"{MODULE}:climb_to_nan")
+    raw = climb_config(tmp_path, "nan", f"{MODULE}:climb_to_nan")
     raw["search_space"] = {"lr": {"grid": [1.0, 2.0]}}
     outcome = _run(raw, user_code_dir)
 
@@ -174,7 +157,7 @@ def test_pbt_without_checkpoints_warns_once(
         "perturbation_interval": 1,
         "hyperparam_mutations": {"lr": {"choice": LRS}},
     }
-    raw = _config(tmp_path, "nockpt", f"{MODULE}:climb_without_checkpoints", scheduler=pbt)
+    raw = climb_config(tmp_path, "nockpt", f"{MODULE}:climb_without_checkpoints", scheduler=pbt)
     raw.update(max_epochs=3, search_space={"lr": {"grid": LRS[:2]}, "seconds_per_step": 0.01})
     _run(raw, user_code_dir)
 

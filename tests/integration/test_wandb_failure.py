@@ -14,8 +14,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from tests.integration.test_runner_wandb import _outcome
-from tests.wandb_records import find_offline_runs
+from tests.helpers.lenet import run_lenet
+from tests.helpers.wandb_records import find_offline_runs
 
 pytestmark = pytest.mark.integration
 
@@ -30,10 +30,10 @@ def test_a_failing_wandb_init_leaves_results_identical(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     raw = {**tiny_lenet_config, "num_samples": 1, "max_epochs": 2, "seed": 5}
-    off = _outcome({**raw, "name": "wandb_off"})
+    off = run_lenet({**raw, "name": "wandb_off"})
     failing = {"enabled": True, "mode": "offline", "tags": [REFUSED_TAG]}
     with caplog.at_level(logging.WARNING, logger="raytune_hpo.tracking.wandb_runs"):
-        on = _outcome({**raw, "name": "wandb_failing", "wandb": failing})
+        on = run_lenet({**raw, "name": "wandb_failing", "wandb": failing})
 
     pd.testing.assert_frame_equal(on, off)
     assert list(on["training_iteration"]) == [1, 2]

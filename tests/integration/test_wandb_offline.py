@@ -22,7 +22,7 @@ from raytune_hpo.tracking.wandb_runs import (
     build_wandb_callbacks,
     resolve_mode,
 )
-from tests.wandb_records import find_offline_runs, read_offline_run
+from tests.helpers.wandb_records import find_offline_runs, read_offline_run
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 

@@ -23,7 +23,7 @@ import yaml
 
 from raytune_hpo import processes
 from raytune_hpo.cluster import warm
-from tests.conftest import run_cli, wait_for
+from tests.helpers.running import run_cli, wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -11,8 +11,7 @@ import yaml
 from raytune_hpo import cluster
 from raytune_hpo.cluster import NodeShape
 from raytune_hpo.config import ConfigError, validate_config
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers.paths import ROOT
 
 
 @pytest.mark.parametrize(

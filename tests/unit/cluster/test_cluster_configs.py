@@ -14,8 +14,9 @@ import yaml
 from ray.autoscaler._private.util import prepare_config, validate_config
 
 from raytune_hpo.cluster import LOCAL_SYSTEM_CONFIG
+from tests.helpers.paths import ROOT
 
-CLUSTER_DIR = Path(__file__).resolve().parents[2] / "configs" / "cluster"
+CLUSTER_DIR = ROOT / "configs" / "cluster"
 CLUSTER_FILES = sorted(CLUSTER_DIR.glob("*.yaml"))
 GPU_FILES = [path for path in CLUSTER_FILES if path.stem.endswith("-gpu")]
 

@@ -21,7 +21,7 @@ from ray.tune.execution.class_cache import _ActorClassCache
 from raytune_hpo import cli, processes
 from raytune_hpo.cluster import warm
 from raytune_hpo.ray_compat import connecting
-from tests.conftest import wait_for
+from tests.helpers.running import wait_for
 
 
 @pytest.fixture

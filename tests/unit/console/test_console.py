@@ -31,8 +31,8 @@ from raytune_hpo.console.header import ExperimentInfo
 from raytune_hpo.console.progress import Progress, StatusSchedule
 from raytune_hpo.console.ray_output import WorkerOutput, is_ray_noise
 from raytune_hpo.console.screen import Screen
+from tests.helpers.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART = ROOT / "configs" / "quickstart.yaml"
 
 

@@ -23,8 +23,8 @@ from raytune_hpo.experiment.study import (
     plan_runs,
 )
 from raytune_hpo.layout import STUDY_FILE
+from tests.helpers.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 LENET = ROOT / "configs" / "lenet"
 
 

@@ -20,8 +20,9 @@ from ray.air.integrations.wandb import WandbLoggerCallback
 from ray.tune.experiment import Trial
 
 from raytune_hpo.ray_compat import output, pbt_log, tune_loop, version, wandb_actors
+from tests.helpers.paths import ROOT
 
-PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
+PYPROJECT = ROOT / "pyproject.toml"
 
 
 def test_installed_ray_is_the_minor_the_internals_were_written_for() -> None:

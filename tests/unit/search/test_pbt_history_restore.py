@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from raytune_hpo.search.pbt_history import HISTORY_FILE, RAY_LOG, PbtHistoryCallback, read_records
-from tests.unit.test_pbt_history_tags import TAGS, _trial
+from tests.helpers.pbt import TAGS, stand_in_trial
 
 PERTURBED = {trial_id: f"{tag}@perturbed[lr=2.0000]" for trial_id, tag in TAGS.items()}
 """The trials' tags after the first session's exploits, as the resumed session logs them."""
@@ -29,7 +29,9 @@ def _line(target: str, donor: str, iteration: int, new_lr: float) -> str:
 
 def _report(callback: PbtHistoryCallback, folder: Path, experiment: Path, tags: dict) -> None:
     """Trial a_0's result in driver folder ``folder``, as Ray hands it to the callback."""
-    trials = [_trial(i, tags[i], folder, lr, experiment) for i, lr in [("a_0", 0.5), ("a_1", 3.0)]]
+    trials = [
+        stand_in_trial(i, tags[i], folder, lr, experiment) for i, lr in [("a_0", 0.5), ("a_1", 3.0)]
+    ]
     result = {"config": {"lr": 0.5}, "training_iteration": 3}
     callback.on_trial_result(0, trials, trials[0], result)
 

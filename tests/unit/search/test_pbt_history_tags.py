@@ -12,41 +12,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
-from pyarrow import fs
-
 from raytune_hpo.search.pbt_history import RAY_LOG, PbtHistoryCallback, read_records
-
-TAGS = {"a_0": "0_lr=0.5000", "a_1": "1_lr=3.0000"}
-"""Trial id -> the tag the trial started with."""
-
-
-def _trial(
-    trial_id: str, tag: str, folder: Path, lr: float, experiment: Path | None = None
-) -> SimpleNamespace:
-    """What the callback reads of a Ray ``Trial`` whose driver folder is ``folder``.
-
-    ``experiment`` is the experiment folder Ray syncs ``folder`` to (``folder/experiment``
-    when not given).
-    """
-    return SimpleNamespace(
-        trial_id=trial_id,
-        experiment_tag=tag,
-        local_experiment_path=str(folder),
-        last_result={"config": {"lr": lr}, "training_iteration": 3},
-        storage=SimpleNamespace(
-            storage_filesystem=fs.LocalFileSystem(),
-            experiment_fs_path=str(experiment or folder / "experiment"),
-        ),
-    )
+from tests.helpers.pbt import TAGS, stand_in_trial
 
 
 def _exploit(folder: Path, target: str, donor: str) -> list[dict[str, Any]]:
     """Ray's log line of trial a_0 exploiting a_1 under these tags; the records written."""
     # The trials' current tags: perturbed ones carry the suffix Ray logs after a restore.
-    trials = [_trial("a_0", target, folder, 0.5), _trial("a_1", donor, folder, 3.0)]
+    trials = [stand_in_trial("a_0", target, folder, 0.5), stand_in_trial("a_1", donor, folder, 3.0)]
     line = [target, donor, 3, 4, {"lr": 3.0}, {"lr": 2.0}]
     (folder / RAY_LOG).write_text(json.dumps(line) + "\n")
     result = {"config": {"lr": 0.5}, "training_iteration": 3}
