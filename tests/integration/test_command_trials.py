@@ -237,6 +237,16 @@ def test_stop_criterion_kills_a_script_that_ignores_sigterm_after_the_grace(
         assert checkpoint["epoch"] == 3
 
 
+def pbt_of_two(lr: Any) -> DonorKeepingPBT:
+    """The toolkit's PBT perturbing ``lr`` every 2 reports, half the population a quantile."""
+    return DonorKeepingPBT(
+        time_attr="training_iteration",
+        perturbation_interval=2,
+        quantile_fraction=0.5,
+        hyperparam_mutations={"lr": lr},
+    )
+
+
 def test_pbt_exploit_restarts_from_the_donors_checkpoint_with_a_new_lr(
     ray_session: None, tmp_path: Path, script: Path
 ) -> None:
@@ -246,12 +256,7 @@ def test_pbt_exploit_restarts_from_the_donors_checkpoint_with_a_new_lr(
     # the worse trial (lr 0.2) gets a score at its epoch 2; then the better one (lr 0.5) is the
     # top trial at its epoch 4; then the worse one, at its epoch 4, exploits it; the better one
     # waits before its epoch 5 until that has happened.
-    pbt = DonorKeepingPBT(
-        time_attr="training_iteration",
-        perturbation_interval=2,
-        quantile_fraction=0.5,
-        hyperparam_mutations={"lr": tune.uniform(0.4, 0.6)},
-    )
+    pbt = pbt_of_two(tune.uniform(0.4, 0.6))
     marks = tmp_path / "marks"
     marks.mkdir()
     reports = Reports()
@@ -299,12 +304,7 @@ def test_pbt_with_one_checkpoint_kept_never_loses_a_donor_of_a_fast_loop(
 ) -> None:
     # Four trials writing their state atomically every ~2 ms: donors report (and their one
     # kept checkpoint is replaced) many times between an exploit and its restore.
-    pbt = DonorKeepingPBT(
-        time_attr="training_iteration",
-        perturbation_interval=2,
-        quantile_fraction=0.5,
-        hyperparam_mutations={"lr": tune.uniform(0.1, 0.9)},
-    )
+    pbt = pbt_of_two(tune.uniform(0.1, 0.9))
     results = fit(
         tmp_path,
         script,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,18 +35,25 @@ Stamps = dict[str, tuple[int, int, int]]
 """Relative path -> (size, modification time, inode) of every file below a folder."""
 
 
-def stamps(folder: Path) -> Stamps:
-    """Size, modification time and inode of every file below ``folder``."""
-    found: Stamps = {}
+def _file_stats(folder: Path) -> Iterator[tuple[str, os.stat_result | None]]:
+    """Each file below ``folder`` (relative path) and its ``stat``; None: removed meanwhile."""
     for root, _, files in os.walk(folder):
         for name in files:
             path = os.path.join(root, name)
             try:
-                stat = os.stat(path)
+                stat: os.stat_result | None = os.stat(path)
             except FileNotFoundError:
-                continue
-            found[os.path.relpath(path, folder)] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
-    return found
+                stat = None
+            yield os.path.relpath(path, folder), stat
+
+
+def stamps(folder: Path) -> Stamps:
+    """Size, modification time and inode of every file below ``folder``."""
+    return {
+        path: (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+        for path, stat in _file_stats(folder)
+        if stat is not None
+    }
 
 
 def written_after(folder: Path, moment_ns: int) -> str | None:
@@ -54,17 +61,12 @@ def written_after(folder: Path, moment_ns: int) -> str | None:
     or None.
 
     File times come from the kernel's coarse clock, which never runs ahead of
-    ``time.time_ns()``: a file written before the moment never counts.
+    ``time.time_ns()``: a file written before the moment never counts. A file removed while
+    the folder is read counts (it is being rewritten).
     """
-    for root, _, files in os.walk(folder):
-        for name in files:
-            path = os.path.join(root, name)
-            try:
-                stat = os.stat(path)
-            except FileNotFoundError:
-                return os.path.relpath(path, folder)  # removed meanwhile: being rewritten
-            if max(stat.st_mtime_ns, stat.st_ctime_ns) > moment_ns:
-                return os.path.relpath(path, folder)
+    for path, stat in _file_stats(folder):
+        if stat is None or max(stat.st_mtime_ns, stat.st_ctime_ns) > moment_ns:
+            return path
     return None
 
 
