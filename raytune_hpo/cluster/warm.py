@@ -47,7 +47,7 @@ OWN_PORTS = (
 )
 """``ray start``'s fixed ports given free ones: another Ray on this machine (a cluster's head
 on 6379, a test's) does not stop the warm one from starting, and the raylet's is known."""
-RAY_PACKAGE = str(Path(importlib.util.find_spec("ray").origin or "ray").parent)  # type: ignore[union-attr]
+RAY_PACKAGE = os.path.realpath(Path(importlib.util.find_spec("ray").origin or "ray").parent)  # type: ignore[union-attr]
 """Ray's package folder, where its programs (GCS server, raylet) live."""
 STOP_GRACE_S = 5.0
 READY_TIMEOUT_S = 60.0
@@ -258,7 +258,10 @@ def _started_by(ports: dict[str, int]) -> list[int]:
 def _rays_program(pid: int) -> bool:
     """Whether process ``pid`` runs one of Ray's own programs, or a Python."""
     program = processes.program(pid)
-    return program.startswith(RAY_PACKAGE) or Path(program).name.startswith("python")
+    # Real paths: Ray starts its programs by their resolved path, a venv may be a link.
+    return os.path.realpath(program).startswith(RAY_PACKAGE) or Path(program).name.startswith(
+        "python"
+    )
 
 
 def _free_port() -> int:
