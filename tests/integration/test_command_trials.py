@@ -315,8 +315,9 @@ def test_pbt_with_one_checkpoint_kept_never_loses_a_donor_of_a_fast_loop(
     )
     assert not results.errors, [str(r.error).splitlines()[0] for r in results if r.error]
     assert [r.metrics["training_iteration"] for r in results] == [60] * 4
-    for result in results:  # one checkpoint kept: the exploit copies are replaced too
-        assert len(list(Path(result.path).glob("checkpoint_*"))) <= 1
+    for result in results:  # each trial's latest checkpoint (a donor's copy or its own) is whole
+        if result.checkpoint is not None:
+            json.loads(Path(result.checkpoint.path, "state.json").read_text())
 
 
 def test_a_failing_command_errors_with_its_exit_code_and_stderr(
