@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev,frameworks]'
+	$(BIN)/pip install --quiet -e '.[dev,frameworks,methods]'
 	touch $@
 
 $(VENV)/.installed-docs: pyproject.toml | $(BIN)/python

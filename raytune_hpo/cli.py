@@ -157,7 +157,7 @@ def cmd_warm(args: argparse.Namespace) -> int:
 
 def cmd_summary(args: argparse.Namespace) -> int:
     """Print the summary table of an experiment folder."""
-    print_summary(Path(args.dir))
+    print_summary(args.dir)
     return 0
 
 
@@ -167,6 +167,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     comparison = load_comparison(args.dirs, target=args.target)
     print_comparison(comparison, write_comparison(comparison, args.out))
+    return 0
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    """Serve the read-only dashboard over the experiment and study folders in a folder."""
+    from raytune_hpo.config import ExperimentConfig
+    from raytune_hpo.dashboard.server import serve
+
+    root = args.dir or ExperimentConfig.model_fields["storage_path"].default
+    serve(Path(root), host=args.host, port=args.port)
     return 0
 
 
@@ -287,16 +297,29 @@ def build_parser() -> argparse.ArgumentParser:
     warm.set_defaults(func=cmd_warm)
 
     summary = commands.add_parser("summary", help="summarise an experiment folder")
-    summary.add_argument("dir", help="experiment folder (storage_path/name)")
+    summary.add_argument("dir", help="experiment folder (storage_path/name), local or a URI")
     summary.set_defaults(func=cmd_summary)
 
     compare = commands.add_parser("compare", help="compare experiments side by side by method")
-    compare.add_argument("dirs", nargs="+", metavar="DIR", help="experiment folders")
+    compare.add_argument("dirs", nargs="+", metavar="DIR", help="experiment folders, local or URIs")
     compare.add_argument("--out", default="comparison", help="output folder (default: %(default)s)")
     compare.add_argument(
         "--target", type=float, help="metric value to reach; reports the time to reach it"
     )
     compare.set_defaults(func=cmd_compare)
+    dashboard = commands.add_parser(
+        "dashboard", help="a local web page over experiments and studies, live while they run"
+    )
+    dashboard.add_argument(
+        "dir", nargs="?", help="folder of experiment and study folders (default: storage_path's)"
+    )
+    dashboard.add_argument("--port", type=int, default=8766, help="port (default %(default)s)")
+    dashboard.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default %(default)s: this machine only)",
+    )
+    dashboard.set_defaults(func=cmd_dashboard)
     add_study_parser(commands)
     return parser
 

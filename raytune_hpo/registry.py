@@ -1,8 +1,10 @@
 """Registries of the toolkit: lookup by name, and the entry of a searcher or scheduler.
 
-A searcher or scheduler is one :class:`Entry`: its options model, its builder, its smoke
-settings and its compatibility rules side by side. The config schema and smoke mode are derived
-from the ``SEARCHERS`` and ``SCHEDULERS`` dicts of entries, so adding one is one edit there.
+A searcher or scheduler is one :class:`Entry`: its options model, its builder, its traits, its
+smoke settings and its compatibility rules side by side. The config schema, smoke mode, method
+names and every behaviour that differs by method (the console's early-stop label, checkpoints
+taken from reports, perturbation history and checks) are derived from the ``SEARCHERS`` and
+``SCHEDULERS`` dicts of entries, so adding one is one edit there: nothing else tests a name.
 This module imports nothing of Ray, and of the rest of the package only the base models.
 """
 
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 M = TypeVar("M", bound=EntryOptions)
+R = TypeVar("R", bound="Traits")
 
 
 def lookup(registry: Mapping[str, T], name: str, what: str) -> T:
@@ -37,13 +40,81 @@ def lookup(registry: Mapping[str, T], name: str, what: str) -> T:
 
 
 @dataclass(frozen=True)
-class Entry(Generic[T]):
+class Traits:
+    """What the rest of the toolkit needs to know of a searcher or scheduler.
+
+    Attributes:
+        in_method_name: Whether it shows in a method name beside the other part (random search
+            and FIFO do not: ``random`` + ``asha`` is ``asha``).
+        method_label: Its part of a method name, from its stored config section; its name
+            when None.
+        partner: The one entry of the other registry it works with (BOHB's searcher and
+            scheduler); None: any.
+    """
+
+    in_method_name: bool = True
+    method_label: Callable[[Mapping[str, Any]], str] | None = None
+    partner: str | None = None
+
+
+@dataclass(frozen=True)
+class SearcherTraits(Traits):
+    """A searcher's traits.
+
+    Attributes:
+        model_based: It proposes configs from the results so far, from Ray Tune domains: it
+            cannot sample ``{grid: [...]}`` nor drive a scheduler that picks configs itself.
+    """
+
+    model_based: bool = False
+
+
+@dataclass(frozen=True)
+class Perturbation:
+    """How a scheduler that perturbs running trials (PBT, PB2) does it.
+
+    Attributes:
+        interval: Epochs between two perturbations of a trial.
+        keys: The hyperparameters it changes.
+    """
+
+    interval: int
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SchedulerTraits(Traits):
+    """A scheduler's traits.
+
+    Attributes:
+        early_stop_label: How a sentence names it when it ends a trial before ``max_epochs``
+            (``"ASHA"``); None if it never does.
+        pauses_trials: It pauses trials and resumes them later (from their checkpoints).
+        saves_trials: It asks trials to save (to pause or exploit them); one that never does
+            lets the driver register reported checkpoints without asking the trial again.
+        picks_configs: It sets the config of running trials itself (PBT, PB2), so it takes
+            only the variant generator's configs to start from.
+        perturbation: Its perturbation schedule from its options; None: it never perturbs.
+            A perturbing scheduler gets the perturbation history, its plot and the check
+            that trials checkpoint before their first perturbation.
+    """
+
+    early_stop_label: str | None = None
+    pauses_trials: bool = False
+    saves_trials: bool = False
+    picks_configs: bool = False
+    perturbation: Callable[[Any], Perturbation] | None = None
+
+
+@dataclass(frozen=True)
+class Entry(Generic[T, R]):
     """One searcher or scheduler.
 
     Attributes:
         options: The pydantic model of its config section; its ``name`` field is a
             ``Literal`` of the registry key.
         build: The experiment config -> the Ray Tune object (imports Ray lazily).
+        traits: What the rest of the toolkit needs to know of it.
         smoke: Option values that smoke mode sets (one or two epochs, two trials).
         check: Compatibility rules with the rest of the experiment, run when a config is
             validated; raises :class:`InvalidKey` naming the offending key.
@@ -51,8 +122,15 @@ class Entry(Generic[T]):
 
     options: type[EntryOptions]
     build: Callable[[ExperimentConfig], T]
+    traits: R
     smoke: Mapping[str, Any] = field(default_factory=dict)
     check: Callable[[ExperimentConfig], None] | None = None
+
+    def method_label(self, section: Mapping[str, Any]) -> str:
+        """Its part of a method name, given its config section as stored."""
+        if self.traits.method_label is not None:
+            return self.traits.method_label(section)
+        return entry_name(self.options)
 
 
 def entry_name(options: type[EntryOptions]) -> str:
@@ -75,7 +153,7 @@ def options_as(section: EntryOptions, model: type[M]) -> M:
     return section
 
 
-def options_union(registry: Mapping[str, Entry[Any]]) -> Any:
+def options_union(registry: Mapping[str, Entry[Any, Any]]) -> Any:
     """The options models of ``registry`` as one pydantic union, told apart by ``name``."""
     models = tuple(entry.options for entry in registry.values())
     return Annotated[Union[models], Field(discriminator="name")]  # noqa: UP007 - built at run time

@@ -105,16 +105,16 @@ def experiment_method(experiment: Experiment) -> str:
     Raises:
         ConfigError: The stored config names no searcher or scheduler.
     """
-    names = []
+    sections = []
     for section in ("searcher", "scheduler"):
-        name = (experiment.config.get(section) or {}).get("name")
-        if not isinstance(name, str):
+        stored = experiment.config.get(section) or {}
+        if not isinstance(stored.get("name"), str):
             raise ConfigError(
                 f"{section}.name", "missing; not a config written by raytune-hpo",
                 str(experiment.path / CONFIG_FILE),
             )  # fmt: skip
-        names.append(name)
-    return method_name(*names)
+        sections.append(stored)
+    return method_name(*sections)
 
 
 def tidy_reports(experiment: Experiment, method: str) -> pd.DataFrame:

@@ -1,23 +1,30 @@
 """An experiment folder -> tidy DataFrames: reports, trials, summary table, incumbent.
 
-Reads only files on disk (Ray's ``experiment_state-*.json`` and each trial's ``result.json``,
-plus the toolkit's ``raytune_hpo.yaml`` and ``best.json``); needs no Ray instance and no W&B.
+Reads only the folder's files, local or behind a URI, in place (Ray's ``experiment_state-*.json``
+and each trial's ``result.json``, plus the toolkit's ``raytune_hpo.yaml`` and ``best.json``);
+needs no Ray instance and no W&B.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 import yaml
 
+from raytune_hpo.analysis import storage
 from raytune_hpo.layout import BEST_FILE, CONFIG_FILE, CONFIG_PREFIX
 from raytune_hpo.search.search_space import grid_size
 
+RESULT_FILE = "result.json"
+"""Ray Tune's reports of one trial, one JSON object a line, in the trial's folder."""
+_STATE_FILE = re.compile(r"experiment_state-.*\.json")
+LocationT = TypeVar("LocationT", Path, storage.Uri)
 NOT_STARTED = "NOT_STARTED"
 """Status of a trial the experiment ended before it ran (Ray Tune marks it TERMINATED)."""
 
@@ -27,7 +34,7 @@ class Experiment:
     """One experiment folder, read back.
 
     Attributes:
-        path: The folder.
+        path: The folder: a local ``Path`` or a :class:`~raytune_hpo.analysis.storage.Uri`.
         config: The resolved experiment config (as a plain dict).
         trials: One row per trial: ``trial_id``, ``status`` (Ray's, or ``NOT_STARTED``),
             ``trial_dir``, ``num_failures``, ``error_file``, ``start_time``, ``config``.
@@ -37,7 +44,7 @@ class Experiment:
         best: Contents of ``best.json`` (best trial, config, test metrics), if written.
     """
 
-    path: Path
+    path: storage.Location
     config: dict[str, Any]
     trials: pd.DataFrame
     reports: pd.DataFrame
@@ -57,36 +64,45 @@ class Experiment:
 
 
 def load_experiment(path: str | Path) -> Experiment:
-    """Read an experiment folder written by ``raytune-hpo run``.
+    """Read an experiment folder written by ``raytune-hpo run``: a local folder or a URI.
 
     Raises:
         FileNotFoundError: ``path`` holds no experiment of this toolkit.
+        storage.StorageError: The store behind a URI failed (no such bucket, unreachable).
     """
-    path = Path(path).expanduser().resolve()
-    config_file = path / CONFIG_FILE
-    if not config_file.exists():
+    location = storage.as_location(path)
+    storage.check_store(location)
+    if not storage.exists(location, CONFIG_FILE):
         raise FileNotFoundError(
-            f"{path}: no {CONFIG_FILE}; not an experiment folder of raytune-hpo"
+            f"{location}: no {CONFIG_FILE}; not an experiment folder of raytune-hpo"
         )
-    config = yaml.safe_load(config_file.read_text())
-    trials = read_trials(path)
-    reports = read_reports(path, trials)
-    best_file = path / BEST_FILE
-    best = json.loads(best_file.read_text()) if best_file.exists() else None
-    return Experiment(path, config, trials, reports, best)
+    config = yaml.safe_load(storage.read_text(location, CONFIG_FILE))
+    trials = read_trials(location)
+    reports = read_reports(location, trials)
+    best_text = (
+        storage.read_text(location, BEST_FILE) if storage.exists(location, BEST_FILE) else None
+    )
+    best = json.loads(best_text) if best_text is not None else None
+    return Experiment(location, config, trials, reports, best)
 
 
-def newest_state_file(path: Path) -> Path | None:
+def newest_state_file(path: LocationT) -> LocationT | None:
     """The newest ``experiment_state-*.json`` of an experiment folder, if any.
 
     Newest by the session time in the name: Ray's end-of-run sync rewrites older state files
     of a resumed experiment too, so their modification times say nothing.
     """
-    states = sorted(path.glob("experiment_state-*.json"), key=lambda p: p.name)
-    return states[-1] if states else None
+    name = newest_state_name(path)
+    return path / name if name is not None else None
 
 
-def read_trials(path: Path) -> pd.DataFrame:
+def newest_state_name(path: storage.Location) -> str | None:
+    """The name of :func:`newest_state_file`, if any."""
+    states = [name for name, _ in storage.entries(path) if _STATE_FILE.fullmatch(name)]
+    return max(states) if states else None
+
+
+def read_trials(path: storage.Location) -> pd.DataFrame:
     """One row per trial from the newest ``experiment_state-*.json`` of the folder.
 
     When the time budget (or any stop of all trials) ends an experiment, Ray Tune marks the
@@ -103,11 +119,12 @@ def read_trials(path: Path) -> pd.DataFrame:
         "start_time",
         "config",
     ]
-    state = newest_state_file(path)
+    state = newest_state_name(path)
     if state is None:
         return pd.DataFrame(columns=columns)
     rows = []
-    for trial_json, runtime_json in json.loads(state.read_text())["trial_data"]:
+    text = storage.read_text(path, state)
+    for trial_json, runtime_json in json.loads(text)["trial_data"]:
         trial, runtime = json.loads(trial_json), json.loads(runtime_json)
         error = runtime.get("error_filename")
         started = runtime.get("start_time") is not None
@@ -152,11 +169,15 @@ def not_started(experiment: Experiment) -> int:
     return int(waiting.sum()) + max(0, planned_trials(experiment.config) - len(trials))
 
 
-def read_reports(path: Path, trials: pd.DataFrame) -> pd.DataFrame:
+def read_reports(path: storage.Location, trials: pd.DataFrame) -> pd.DataFrame:
     """Every report of every trial, one row each, with ``elapsed_s`` on one wall clock."""
     rows: list[dict[str, Any]] = []
-    for result_file in sorted(path.glob("*/result.json")):
-        for line in result_file.read_text().splitlines():
+    for name, is_folder in storage.entries(path):
+        try:
+            text = storage.read_text(path / name, RESULT_FILE) if is_folder else ""
+        except FileNotFoundError:
+            continue
+        for line in text.splitlines():
             if line.strip():
                 rows.append(_flatten(json.loads(line)))
     frame = pd.DataFrame(rows)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
+from raytune_hpo.registry import Entry
 from raytune_hpo.search.schedulers import SCHEDULERS
 from raytune_hpo.search.searchers import SEARCHERS
 
@@ -39,14 +42,21 @@ def scheduler_names() -> list[str]:
     return list(SCHEDULERS)
 
 
-def method_name(searcher: str, scheduler: str) -> str:
-    """The method that groups experiments: the searcher, plus the scheduler unless FIFO.
+def method_name(searcher: Mapping[str, Any], scheduler: Mapping[str, Any]) -> str:
+    """The method that groups experiments, from the searcher and scheduler sections as stored.
 
-    ``random`` + ``asha`` is ``asha``, ``hyperopt`` + ``fifo`` is ``hyperopt``, ``hyperopt`` +
-    ``asha`` is ``hyperopt+asha``.
+    Each part is its entry's label, left out beside the other where its traits say so (random
+    search, FIFO) and given once where both are the same (BOHB): ``random`` + ``asha`` is
+    ``asha``, ``hyperopt`` + ``fifo`` is ``hyperopt``, ``optuna`` (tpe) + ``asha`` is
+    ``optuna-tpe+asha``, ``random`` + ``fifo`` is ``random``. A name this version does not know
+    is its own label.
     """
-    if scheduler == "fifo":
-        return searcher
-    if searcher == "random":
-        return scheduler
-    return f"{searcher}+{scheduler}"
+    parts: list[tuple[str, bool]] = []
+    for registry, section in ((SEARCHERS, searcher), (SCHEDULERS, scheduler)):
+        entry: Entry[Any, Any] | None = registry.get(section["name"])
+        if entry is None:
+            parts.append((section["name"], True))
+        else:
+            parts.append((entry.method_label(section), entry.traits.in_method_name))
+    shown = dict.fromkeys(label for label, in_name in parts if in_name)
+    return "+".join(shown) or parts[0][0]

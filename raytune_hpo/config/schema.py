@@ -25,7 +25,7 @@ from raytune_hpo.pydantic_base import EntryOptions, StrictModel
 from raytune_hpo.registry import lookup, options_union
 from raytune_hpo.search import search_space
 from raytune_hpo.search.schedulers import SCHEDULERS, FifoSchedulerConfig
-from raytune_hpo.search.searchers import SEARCHERS, RandomSearcherConfig
+from raytune_hpo.search.searchers import SEARCHERS, RandomSearcherConfig, check_partners
 from raytune_hpo.tracking.wandb_config import WandbConfig
 from raytune_hpo.trainables.command.args import check_macros
 from raytune_hpo.trainables.command.metrics import UnreadableMetric, check_readable
@@ -127,6 +127,8 @@ class ExperimentConfig(StrictModel):
     failure: FailureSettings = FailureSettings()
     checkpoint: CheckpointSettings = CheckpointSettings()
     wandb: WandbConfig = WandbConfig()
+    tensorboard: bool = True
+    """Write TensorBoard event files (metrics per report, hparams) into every trial's folder."""
 
     @field_validator("name")
     @classmethod
@@ -161,6 +163,7 @@ class ExperimentConfig(StrictModel):
     def _consistent(self) -> ExperimentConfig:
         _check_space("search_space", self.search_space)
         _check_points(self.search_space, self.points_to_evaluate)
+        check_partners(self)
         for entry in (SEARCHERS[self.searcher.name], SCHEDULERS[self.scheduler.name]):
             if entry.check is not None:
                 entry.check(self)
@@ -216,8 +219,8 @@ class ExperimentConfig(StrictModel):
 
     @property
     def method(self) -> str:
-        """The method name used to group experiments: searcher, plus scheduler unless FIFO."""
-        return method_name(self.searcher.name, self.scheduler.name)
+        """The method name used to group experiments (:func:`method_name`)."""
+        return method_name(self.searcher.model_dump(), self.scheduler.model_dump())
 
     @property
     def max_t(self) -> int:

@@ -59,7 +59,6 @@ _MOVED: dict[str, tuple[str, str]] = {
             "FAILURE_LINES",
             "STATUS_EVERY_S",
             "BAR_REFRESH_S",
-            "EARLY_STOPPERS",
         )
     },
 }

@@ -57,6 +57,7 @@ from raytune_hpo.console.ray_output import OutputMode, WorkerOutput, name_output
 from raytune_hpo.console.screen import Screen
 from raytune_hpo.output_lines import error_details, error_headline
 from raytune_hpo.ray_compat import tune_loop
+from raytune_hpo.search.schedulers import traits_of
 
 if TYPE_CHECKING:
     from ray.tune.experiment import Trial
@@ -69,8 +70,6 @@ STATUS_EVERY_S = 30.0
 """Seconds between status lines when the console is not a terminal (a pipe, a log file, CI)."""
 BAR_REFRESH_S = 0.5
 """Seconds between redraws of the progress bar on a terminal."""
-EARLY_STOPPERS = {"asha": "ASHA", "hyperband": "HyperBand", "median": "the median stopping rule"}
-"""Schedulers that end trials before ``max_epochs``, as a sentence names them."""
 _ENDED = ("TERMINATED", "ERROR")
 
 
@@ -203,11 +202,13 @@ class ConsoleCallback(Callback):
         if trial.trial_id not in self._diverged:
             result = trial.last_result or {}
             budget = self.info.time_budget_s
+            scheduler = traits_of(self.info.scheduler)
             how = ending(
                 int(result.get("training_iteration") or 0),
                 self.info.max_epochs,
-                stopped=trial.trial_id in self._stopped,
-                stopper=EARLY_STOPPERS.get(self.info.scheduler),
+                # A scheduler that pauses trials ends paused ones without a report of theirs.
+                stopped=trial.trial_id in self._stopped or scheduler.pauses_trials,
+                stopper=scheduler.early_stop_label,
                 out_of_time=budget is not None and self._elapsed() >= budget,
             )
             self._event(f"trial {trial.trial_id} {how}: {self._trial_metric(trial)}")

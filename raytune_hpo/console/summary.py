@@ -6,10 +6,12 @@ pandas and the analysis modules when called, never Ray Tune or torch.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from raytune_hpo.number_format import format_number
+from raytune_hpo.search.schedulers import stored_perturbation
 
 if TYPE_CHECKING:
     from raytune_hpo.analysis.compare import Comparison
@@ -37,15 +39,11 @@ class Outcome(Protocol):
 
 
 def print_outcome(outcome: Outcome) -> None:
-    """The summary of a finished run; for a URI folder only its best trial."""
-    if isinstance(outcome.path, Path):
-        print_summary(outcome.path)
-        return
-    print(f"\nExperiment results in {outcome.path}; `raytune-hpo summary` reads a local copy")
-    print_best(outcome.best, outcome.config.metric)
+    """The summary of a finished run, read back from its folder (local or a URI)."""
+    print_summary(outcome.path)
 
 
-def print_summary(path: Path) -> None:
+def print_summary(path: Path | str) -> None:
     """The trial table, best config and test metrics of an experiment folder."""
     import pandas as pd
 
@@ -61,9 +59,11 @@ def print_summary(path: Path) -> None:
 
 
 def print_pbt_history(experiment: Any) -> None:
-    """The PBT perturbations of an experiment folder, and their plot saved into it."""
-    if (experiment.config.get("scheduler") or {}).get("name") != "pbt":
-        return  # only PBT records perturbations; reading none needs no Ray Tune nor matplotlib
+    """The perturbations of an experiment folder (PBT's, PB2's), and their plot saved into it."""
+    section = experiment.config.get("scheduler") or {}
+    perturbation = stored_perturbation(section)
+    if perturbation is None:
+        return  # its scheduler never perturbs; reading nothing needs no Ray Tune nor matplotlib
     import pandas as pd
 
     from raytune_hpo.analysis.pbt_history_plot import save_pbt_plot
@@ -74,11 +74,11 @@ def print_pbt_history(experiment: Any) -> None:
         return
     table = history_table(history)
     with pd.option_context("display.width", 200, "display.max_columns", 30):
-        print(f"\nPBT perturbations ({len(table)}):")
+        print(f"\n{section['name'].upper()} perturbations ({len(table)}):")
         print(table.to_string(index=False))
-    params = list(experiment.config["scheduler"]["hyperparam_mutations"])
+    params = list(perturbation.keys)
     plot = save_pbt_plot(experiment.reports, history, params, experiment.metric, experiment.path)
-    print(f"PBT history plot: {plot}")
+    print(f"{section['name'].upper()} history plot: {plot}")
 
 
 def print_best(best: dict[str, Any] | None, metric: str) -> None:
@@ -93,7 +93,7 @@ def print_best(best: dict[str, Any] | None, metric: str) -> None:
         print(f"test split: {tests}")
 
 
-def print_comparison(comparison: Comparison, written: dict[str, Path]) -> None:
+def print_comparison(comparison: Comparison, written: Mapping[str, Path | str]) -> None:
     """The method table of a comparison, rounded to what a person reads, and its report."""
     import pandas as pd
 

@@ -1,7 +1,8 @@
 """Checks that run before Ray starts, so that no mistake a check can catch costs a cluster start.
 
-:func:`check_run` refuses an experiment folder that already holds an experiment and a
-``storage_path`` or ``dataset.data_dir`` that cannot be written; :func:`dataset_errors` turns the
+:func:`check_run` refuses a URI ``storage_path`` whose store fails (no bucket, no answer), an
+experiment folder that already holds an experiment and a ``storage_path`` or
+``dataset.data_dir`` that cannot be written; :func:`dataset_errors` turns the
 data module's errors (files missing and no download possible, sizes that do not fit) into
 :class:`~raytune_hpo.config.ConfigError` naming the ``dataset`` key. Every failure is one line
 that names the key and what is wrong.
@@ -29,12 +30,28 @@ def check_run(cfg: ExperimentConfig, path: storage.Location, *, overwrite: bool)
         overwrite: Whether the user allowed reusing the folder of an earlier experiment.
 
     Raises:
-        ConfigError: The folder holds an experiment, or a folder cannot be written.
+        ConfigError: The store of a URI ``storage_path`` fails, the folder holds an experiment,
+            or a folder cannot be written.
     """
+    if storage.is_uri(cfg.storage_path):
+        check_store(cfg.storage_path)
     check_new_experiment(path, overwrite=overwrite)
     if not storage.is_uri(cfg.storage_path):
         check_writable("storage_path", Path(cfg.storage_path).expanduser())
     check_writable("dataset.data_dir", Path(cfg.dataset.data_dir).expanduser())
+
+
+def check_store(storage_path: str) -> None:
+    """Prove that the store of a URI ``storage_path`` answers and that its bucket exists.
+
+    Raises:
+        ConfigError: ``storage_path``: no such bucket, an unreachable endpoint, a refused
+            request, a URI that pyarrow cannot open (one line, the URI named).
+    """
+    try:
+        storage.check_store(storage.as_location(storage_path))
+    except storage.StorageError as err:
+        raise ConfigError("storage_path", str(err)) from None
 
 
 def check_new_experiment(path: storage.Location, *, overwrite: bool) -> None:

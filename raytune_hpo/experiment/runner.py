@@ -36,9 +36,10 @@ from raytune_hpo.layout import CONFIG_FILE
 from raytune_hpo.ray_compat import tune_loop
 from raytune_hpo.search import search_space
 from raytune_hpo.search.pbt_history import history_callbacks
-from raytune_hpo.search.schedulers import build_scheduler
+from raytune_hpo.search.schedulers import SCHEDULERS, build_scheduler, perturbation
 from raytune_hpo.search.searchers import build_searcher
 from raytune_hpo.tracking.result_json_logger import ResultJsonLogger
+from raytune_hpo.tracking.tensorboard import tensorboard_callbacks
 from raytune_hpo.trainables import user_code
 from raytune_hpo.trainables.command.spec import CommandSpec
 from raytune_hpo.trainables.data import DatasetArrays, load_dataset
@@ -331,10 +332,11 @@ def build_tuner(
             failure_config=tune.FailureConfig(max_failures=cfg.failure.max_failures),
             stop=stop_criteria(cfg.metric, cfg.max_epochs, fail_fast),
             callbacks=[
-                *trial_check_callbacks(cfg.metric, cfg.scheduler, fail_fast),
+                *trial_check_callbacks(cfg.metric, perturbation(cfg.scheduler), fail_fast),
                 ResultJsonLogger(),
                 *tracking_callbacks(cfg),
-                *history_callbacks(cfg.scheduler, on_record=screen.exploit),
+                *tensorboard_callbacks(cfg),
+                *history_callbacks(perturbation(cfg.scheduler), on_record=screen.exploit),
                 *scoring_import_callbacks(cfg),
                 screen,
             ],
@@ -419,6 +421,7 @@ def resume_experiment(
             hold one trial.
     """
     location = storage.as_location(path)
+    storage.check_store(location)
     if not storage.exists(location, CONFIG_FILE):
         raise ConfigError(
             str(location), f"no {CONFIG_FILE}; not an experiment folder of raytune-hpo"
@@ -493,17 +496,12 @@ def remove_code_links(cfg: ExperimentConfig, path: storage.Location) -> None:
     workdir.remove_code_links(path, code)
 
 
-SCHEDULERS_THAT_NEVER_SAVE = frozenset({"fifo", "asha", "median"})
-"""Schedulers that never pause a trial nor save one themselves (PBT and HyperBand do); one
-not named here keeps Ray Tune's own saving."""
-
-
 def checkpoints_from_reports(cfg: ExperimentConfig) -> bool:
     """Whether Ray Tune may register a reported checkpoint without asking the trial for it
     again (:func:`tune_loop.checkpoints_registered_from_reports`): for the built-in
-    trainables and command trials under a scheduler that never saves by itself."""
+    trainables and command trials under a scheduler that never saves by itself (its trait)."""
     ours = cfg.builtin is not None or isinstance(cfg.trainable, CommandSpec)
-    return ours and cfg.scheduler.name in SCHEDULERS_THAT_NEVER_SAVE
+    return ours and not SCHEDULERS[cfg.scheduler.name].traits.saves_trials
 
 
 def fit(tuner: tune.Tuner, path: storage.Location) -> tune.ResultGrid:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from raytune_hpo.config import (
     read_yaml,
     smoke,
 )
+from raytune_hpo.experiment.preflight import check_store
 from raytune_hpo.layout import COMPARISON_DIR, CONFIG_FILE, STUDY_FILE
 
 if TYPE_CHECKING:
@@ -55,7 +57,7 @@ class StudySpec:
         overrides: ``--set KEY=VALUE`` applied to every run, after the preset.
         preset: A name in :data:`PRESETS`, or None.
         smoke: Tiny runs (``config.smoke``), without a budget.
-        storage_path: Local folder that holds the study folder.
+        storage_path: Where the study folder goes: a local folder or a URI.
         wandb: Log every run to W&B (group = study name) and the comparison as one more run.
         target: Metric value whose time to reach the comparison reports.
     """
@@ -72,9 +74,9 @@ class StudySpec:
     target: float | None = None
 
     @property
-    def root(self) -> Path:
+    def root(self) -> storage.Location:
         """The study folder."""
-        return Path(self.storage_path).expanduser().resolve() / self.name
+        return storage.experiment_location(self.storage_path, self.name)
 
     def settings(self) -> dict[str, Any]:
         """What defines the study's runs, as stored in ``study.json``."""
@@ -97,9 +99,9 @@ class StudyRun:
     cfg: ExperimentConfig
 
     @property
-    def path(self) -> Path:
+    def path(self) -> storage.Location:
         """The run's experiment folder."""
-        return Path(self.cfg.storage_path) / self.cfg.name
+        return storage.experiment_location(self.cfg.storage_path, self.cfg.name)
 
 
 @dataclass
@@ -109,19 +111,17 @@ class StudyRecord:
     settings: dict[str, Any]
     finished: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def save(self, root: Path) -> None:
-        """Write the record atomically (a half-written file never replaces a whole one)."""
-        partial = root / f"{STUDY_FILE}.partial"
-        partial.write_text(json.dumps(vars(self), indent=2) + "\n")
-        partial.replace(root / STUDY_FILE)
+    def save(self, root: storage.Location) -> None:
+        """Write the record whole (a half-written file never replaces a whole one)."""
+        storage.write_text(root, STUDY_FILE, json.dumps(vars(self), indent=2) + "\n")
 
 
 def check_spec(spec: StudySpec) -> None:
     """Refuse bad settings before anything runs.
 
     Raises:
-        ConfigError: A bad ``--name``, ``--seeds``, ``--budget-s`` or ``--preset``, a
-            ``--storage-path`` that is a URI, or two config files with one name.
+        ConfigError: A bad ``--name``, ``--seeds``, ``--budget-s`` or ``--preset``, or two
+            config files with one name.
     """
     try:
         check_folder_name(spec.name)
@@ -137,8 +137,6 @@ def check_spec(spec: StudySpec) -> None:
         raise ConfigError(
             "--preset", f"unknown preset {spec.preset!r}; known: {', '.join(PRESETS)}"
         )
-    if storage.is_uri(spec.storage_path):
-        raise ConfigError("--storage-path", "must be a local folder: the comparison reads it back")
     stems = [path.stem for path in spec.configs]
     twice = sorted({stem for stem in stems if stems.count(stem) > 1})
     if twice:
@@ -154,15 +152,17 @@ def preset_overrides(preset: str | None, path: Path) -> tuple[str, ...]:
 
 
 def plan_runs(spec: StudySpec) -> list[StudyRun]:
-    """One validated config per (config file, seed), in the order they run.
+    """One validated config per (config file, seed), in the order they run: seed by seed, the
+    configs in turn, so that a machine whose load drifts during the study weighs on every method
+    alike.
 
     Raises:
         ConfigError: A config file is invalid (the file and key are named).
     """
     check_spec(spec)
     runs = []
-    for path in spec.configs:
-        for seed in range(spec.seeds):
+    for seed in range(spec.seeds):
+        for path in spec.configs:
             overrides = [
                 *preset_overrides(spec.preset, path),
                 *spec.overrides,
@@ -188,11 +188,12 @@ def open_record(spec: StudySpec, overwrite: bool) -> StudyRecord:
             study, and ``overwrite`` is off.
     """
     root, settings = spec.root, spec.settings()
+    if storage.is_uri(root):
+        check_store(spec.storage_path)
     if overwrite and (moved := storage.set_aside(root)) is not None:
         print(f"raytune-hpo: the earlier study {root} was moved to {moved}", flush=True)
-    record_file = root / STUDY_FILE
-    if record_file.exists():
-        record = StudyRecord(**json.loads(record_file.read_text()))
+    if storage.exists(root, STUDY_FILE):
+        record = StudyRecord(**json.loads(storage.read_text(root, STUDY_FILE)))
         changed = sorted(k for k in settings if record.settings.get(k) != settings[k])
         if changed:
             raise ConfigError(
@@ -201,12 +202,11 @@ def open_record(spec: StudySpec, overwrite: bool) -> StudyRecord:
                 "repeat its command to continue it, or pass --overwrite or another --name",
             )
         return record
-    if root.exists() and any(root.iterdir()):
+    if storage.entries(root):
         raise ConfigError(
             "--name",
             f"{root} holds files but no {STUDY_FILE}; choose another --name or pass --overwrite",
         )
-    root.mkdir(parents=True, exist_ok=True)
     record = StudyRecord(settings)
     record.save(root)
     return record
@@ -265,7 +265,7 @@ def _start_verb(run: StudyRun) -> str:
     return "resuming" if _can_resume(run.path) else "running"
 
 
-def _can_resume(path: Path) -> bool:
+def _can_resume(path: storage.Location) -> bool:
     """Whether the folder holds an experiment that Ray Tune can continue."""
     from ray import tune
 
@@ -311,11 +311,12 @@ def _format(value: float | None) -> str:
 
 def write_study_comparison(
     spec: StudySpec, runs: Sequence[StudyRun], out: Path | None = None
-) -> tuple[Comparison, dict[str, Path]]:
+) -> tuple[Comparison, dict[str, storage.Location]]:
     """Compare the study's runs by method into ``out`` (default ``<study>/comparison``).
 
-    With ``spec.wandb`` the method and run tables and both plots are also logged as one more
-    W&B run in the study's group (see :func:`raytune_hpo.tracking.wandb_runs.log_comparison_run`).
+    A study behind a URI gets its comparison written locally first, then copied there. With
+    ``spec.wandb`` the method and run tables and both plots are also logged as one more W&B run
+    in the study's group (see :func:`raytune_hpo.tracking.wandb_runs.log_comparison_run`).
 
     Returns:
         The :class:`raytune_hpo.analysis.compare.Comparison` and the written files, as a pair.
@@ -323,17 +324,23 @@ def write_study_comparison(
     from raytune_hpo.analysis.compare import load_comparison, write_comparison
 
     comparison = load_comparison([run.path for run in runs], target=spec.target)
-    written = write_comparison(comparison, out or spec.root / COMPARISON_DIR)
-    if spec.wandb and runs:
-        from raytune_hpo.tracking.wandb_runs import log_comparison_run
+    target = out or spec.root / COMPARISON_DIR
+    with tempfile.TemporaryDirectory(prefix="comparison-") as staging:
+        local = target if isinstance(target, Path) else Path(staging)
+        written: dict[str, storage.Location] = dict(write_comparison(comparison, local))
+        if spec.wandb and runs:
+            from raytune_hpo.tracking.wandb_runs import log_comparison_run
 
-        log_comparison_run(
-            runs[0].cfg.wandb,
-            group=spec.name,
-            root=spec.root,
-            tables={"methods": comparison.methods, "runs": comparison.runs},
-            images={key: written[key] for key in ("anytime", "learning_curves")},
-        )
+            log_comparison_run(
+                runs[0].cfg.wandb,
+                group=spec.name,
+                root=spec.root if isinstance(spec.root, Path) else Path.cwd() / spec.name,
+                tables={"methods": comparison.methods, "runs": comparison.runs},
+                images={key: Path(written[key]) for key in ("anytime", "learning_curves")},
+            )
+        if local != target:
+            copied = storage.upload(local, target)
+            written = {key: copied[Path(file).name] for key, file in written.items()}
     return comparison, written
 
 

@@ -24,6 +24,7 @@ from ray.tune.stopper import Stopper
 
 from raytune_hpo.errors import EXIT_TRIALS_FAILED, RaytuneHpoError, UserError
 from raytune_hpo.output_lines import error_headline
+from raytune_hpo.registry import Perturbation
 
 STRICT_CHECK_SWITCH = "TUNE_DISABLE_STRICT_METRIC_CHECKING"
 """Turns Ray's own check off; :class:`MetricCheck` takes its place."""
@@ -222,10 +223,12 @@ def stop_criteria(metric: str, max_epochs: int, fail_fast: FailFast | None = Non
     return TrialEnd(metric, max_epochs, fail_fast)
 
 
-def trial_check_callbacks(metric: str, scheduler: Any, fail_fast: FailFast) -> list[Callback]:
-    """The checks of an experiment: the metric and ``fail_fast`` always, checkpoints under
-    PBT."""
+def trial_check_callbacks(
+    metric: str, perturbation: Perturbation | None, fail_fast: FailFast
+) -> list[Callback]:
+    """The checks of an experiment: the metric and ``fail_fast`` always, checkpoints under a
+    scheduler that perturbs trials (PBT, PB2)."""
     callbacks: list[Callback] = [MetricCheck(metric), fail_fast]
-    if scheduler.name == "pbt":
-        callbacks.append(PbtCheckpointWatch(scheduler.perturbation_interval))
+    if perturbation is not None:
+        callbacks.append(PbtCheckpointWatch(perturbation.interval))
     return callbacks

@@ -1,4 +1,4 @@
-"""PBT whose exploits never lose their donor's checkpoint, whatever ``num_to_keep`` says.
+"""PBT and PB2 whose exploits never lose their donor's checkpoint, whatever ``num_to_keep`` says.
 
 Ray's PBT records a top trial's checkpoint at the trial's perturbation and restores an exploiting
 trial from it later, at that trial's own perturbation and once it is started again. Meanwhile the
@@ -24,6 +24,7 @@ import warnings
 from typing import Any
 
 from ray.tune.schedulers import PopulationBasedTraining
+from ray.tune.schedulers.pb2 import PB2
 
 from raytune_hpo.ray_compat import checkpoints
 
@@ -35,9 +36,9 @@ FEW_CHECKPOINTS_WARNING = r"Using `CheckpointConfig.num_to_keep <= 2` with PBT"
 """The start of Ray's warning that few kept checkpoints break exploits: not so here."""
 
 
-class DonorKeepingPBT(PopulationBasedTraining):
-    """Ray's ``PopulationBasedTraining`` whose exploits restore from a copy of the donor's
-    checkpoint that the exploiting trial owns (see the module docstring)."""
+class DonorKeeping(PopulationBasedTraining):
+    """Exploits that restore from a copy of the donor's checkpoint that the exploiting trial
+    owns (see the module docstring); mixed into Ray's PBT and PB2."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -57,6 +58,15 @@ class DonorKeepingPBT(PopulationBasedTraining):
         super()._exploit(tune_controller, trial, trial_to_clone)
         copy = _copy_checkpoint(source.checkpoint, trial, self._num_perturbations)
         checkpoints.register_exploited_checkpoint(trial, copy, source.metrics)
+
+
+class DonorKeepingPBT(DonorKeeping):
+    """Ray's ``PopulationBasedTraining`` that keeps its donors' checkpoints."""
+
+
+class DonorKeepingPB2(DonorKeeping, PB2):
+    """Ray's ``PB2`` (its explore step a GP bandit over ``hyperparam_bounds``) that keeps its
+    donors' checkpoints."""
 
 
 def _copy_checkpoint(checkpoint: Any, trial: Any, number: int) -> Any:

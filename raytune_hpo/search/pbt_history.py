@@ -30,6 +30,7 @@ from ray.tune import Callback
 
 from raytune_hpo.number_format import format_number
 from raytune_hpo.ray_compat import pbt_log
+from raytune_hpo.registry import Perturbation
 
 HISTORY_FILE = "pbt_history.jsonl"
 RAY_LOG = pbt_log.PBT_LOG_FILE
@@ -173,17 +174,17 @@ def _continue_history(local: Path, storage: Any) -> None:
 
 
 def history_callbacks(
-    scheduler: Any, on_record: Callable[[dict[str, Any]], None] | None = None
+    perturbation: Perturbation | None, on_record: Callable[[dict[str, Any]], None] | None = None
 ) -> list[Callback]:
-    """The history callback for a PBT scheduler section, none for other schedulers.
+    """The history callback of a scheduler that perturbs trials (PBT, PB2); none otherwise.
 
     Args:
-        scheduler: The experiment's scheduler section.
+        perturbation: The scheduler's perturbation schedule (its registry trait), or None.
         on_record: Called with each perturbation record once it is written.
     """
-    if scheduler.name != "pbt":
+    if perturbation is None:
         return []
-    return [PbtHistoryCallback(list(scheduler.hyperparam_mutations), on_record)]
+    return [PbtHistoryCallback(list(perturbation.keys), on_record)]
 
 
 def read_records(path: str | Path) -> list[dict[str, Any]]:

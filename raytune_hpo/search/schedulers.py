@@ -7,13 +7,15 @@ that reading a config does not.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+import warnings
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field
 
 from raytune_hpo.errors import InvalidKey
 from raytune_hpo.pydantic_base import EntryOptions
-from raytune_hpo.registry import Entry, lookup, options_as
+from raytune_hpo.registry import Entry, Perturbation, SchedulerTraits, lookup, options_as
 from raytune_hpo.search import pbt_explore as explore
 from raytune_hpo.search import search_space
 
@@ -28,7 +30,7 @@ TIME_ATTR = "training_iteration"
 def _grace_within_run(cfg: ExperimentConfig) -> None:
     """A grace period no longer than the run: a scheduler cannot wait past the last epoch."""
     scheduler = cfg.scheduler
-    if not isinstance(scheduler, (AshaSchedulerConfig, MedianSchedulerConfig)):
+    if not isinstance(scheduler, AshaSchedulerConfig | MedianSchedulerConfig):
         raise TypeError(f"expected a scheduler with a grace period, got {scheduler.name!r}")
     grace = scheduler.grace_period
     last_epoch = min(cfg.max_t, cfg.max_epochs)
@@ -160,16 +162,41 @@ def _pbt(cfg: ExperimentConfig) -> TrialScheduler:
     )
 
 
-def _check_pbt(cfg: ExperimentConfig) -> None:
-    """Mutations PBT can apply, a perturbation within the run and a population to exploit."""
-    pbt = options_as(cfg.scheduler, PbtSchedulerConfig)
-    prefix = "scheduler.hyperparam_mutations"
-    for key in pbt.hyperparam_mutations:
+def _check_perturbation(cfg: ExperimentConfig, perturbation: Perturbation, prefix: str) -> None:
+    """Rules of every perturbing scheduler: keys of the search space, a perturbation within the
+    run at a checkpoint, and a population to exploit."""
+    name = cfg.scheduler.name
+    for key in perturbation.keys:
         if key not in cfg.search_space:
             raise InvalidKey(
                 f"{prefix}.{key}",
                 f"not in search_space; mutable keys: {', '.join(cfg.search_space)}",
             )
+    if perturbation.interval % cfg.checkpoint.frequency:
+        raise InvalidKey(
+            "scheduler.perturbation_interval",
+            f"must be a multiple of checkpoint.frequency ({cfg.checkpoint.frequency}), "
+            f"got {perturbation.interval}",
+        )
+    if perturbation.interval > cfg.max_epochs:
+        raise InvalidKey(
+            "scheduler.perturbation_interval",
+            f"must be at most max_epochs ({cfg.max_epochs}) or {name} never perturbs, "
+            f"got {perturbation.interval}",
+        )
+    population = cfg.num_samples * search_space.grid_size(cfg.search_space)
+    if population < 2:
+        raise InvalidKey(
+            "num_samples",
+            f"{name} needs a population of at least 2 trials to exploit, got {population}",
+        )
+
+
+def _check_pbt(cfg: ExperimentConfig) -> None:
+    """Mutations PBT can apply, and the rules of every perturbing scheduler."""
+    pbt = options_as(cfg.scheduler, PbtSchedulerConfig)
+    prefix = "scheduler.hyperparam_mutations"
+    _check_perturbation(cfg, _pbt_perturbation(pbt), prefix)
     for key, spec in pbt.hyperparam_mutations.items():
         try:
             explore.mutation_kind(key, spec)
@@ -183,41 +210,150 @@ def _check_pbt(cfg: ExperimentConfig) -> None:
                 f"search_space.{key} holds integers; mutate it with randint, lograndint, "
                 f"qrandint or a choice of integers, got {spec!r}",
             )
-    if pbt.perturbation_interval % cfg.checkpoint.frequency:
-        raise InvalidKey(
-            "scheduler.perturbation_interval",
-            f"must be a multiple of checkpoint.frequency ({cfg.checkpoint.frequency}), "
-            f"got {pbt.perturbation_interval}",
+
+
+def _pbt_perturbation(options: PbtSchedulerConfig) -> Perturbation:
+    return Perturbation(options.perturbation_interval, tuple(options.hyperparam_mutations))
+
+
+# --- pb2 ---------------------------------------------------------------------------------------
+
+
+Bounds = Annotated[list[float], Field(min_length=2, max_length=2)]
+"""``[low, high]``."""
+
+
+class Pb2SchedulerConfig(EntryOptions):
+    """Population based bandits: PBT whose explore step is a Gaussian-process bandit over
+    ``hyperparam_bounds`` (``{key: [low, high]}``, continuous hyperparameters only)."""
+
+    name: Literal["pb2"]
+    perturbation_interval: int = Field(default=2, ge=1)
+    quantile_fraction: float = Field(default=0.25, gt=0, le=0.5)
+    hyperparam_bounds: dict[str, Bounds] = Field(min_length=1)
+
+
+def _pb2(cfg: ExperimentConfig) -> TrialScheduler:
+    """PB2 whose exploits keep their donor's checkpoint, as PBT's do."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    from raytune_hpo.search.pbt_donors import DonorKeepingPB2
+
+    # The bandit's Gaussian process often fits a length scale at its bound on a few points;
+    # scikit-learn would print that into the console at each perturbation.
+    warnings.filterwarnings("ignore", category=ConvergenceWarning, module="sklearn")
+    s = options_as(cfg.scheduler, Pb2SchedulerConfig)
+    return DonorKeepingPB2(
+        time_attr=TIME_ATTR,
+        perturbation_interval=s.perturbation_interval,
+        hyperparam_bounds=dict(s.hyperparam_bounds),
+        quantile_fraction=s.quantile_fraction,
+        log_config=True,
+    )
+
+
+def _check_pb2(cfg: ExperimentConfig) -> None:
+    """Bounds PB2 can search: ``low < high`` around a continuous hyperparameter."""
+    pb2 = options_as(cfg.scheduler, Pb2SchedulerConfig)
+    prefix = "scheduler.hyperparam_bounds"
+    _check_perturbation(cfg, _pb2_perturbation(pb2), prefix)
+    for key, (low, high) in pb2.hyperparam_bounds.items():
+        if not low < high:
+            raise InvalidKey(f"{prefix}.{key}", f"must be [low, high] with low < high, got "
+                             f"[{low}, {high}]")  # fmt: skip
+        spec = cfg.search_space[key]
+        kind = search_space.spec_kind(key, spec)
+        continuous = (
+            kind in search_space.NUMERIC_KINDS - search_space.INTEGER_KINDS
+            if kind is not None
+            else isinstance(spec, float)
         )
-    if pbt.perturbation_interval > cfg.max_epochs:
-        raise InvalidKey(
-            "scheduler.perturbation_interval",
-            f"must be at most max_epochs ({cfg.max_epochs}) or PBT never perturbs, "
-            f"got {pbt.perturbation_interval}",
-        )
-    population = cfg.num_samples * search_space.grid_size(cfg.search_space)
-    if population < 2:
-        raise InvalidKey(
-            "num_samples",
-            f"pbt needs a population of at least 2 trials to exploit, got {population}",
-        )
+        if not continuous:
+            raise InvalidKey(
+                f"{prefix}.{key}",
+                f"pb2 explores continuous values; search_space.{key} is {spec!r}: sample it "
+                "with uniform, loguniform or quniform, or mutate it with pbt",
+            )
+
+
+def _pb2_perturbation(options: Pb2SchedulerConfig) -> Perturbation:
+    return Perturbation(options.perturbation_interval, tuple(options.hyperparam_bounds))
+
+
+# --- bohb --------------------------------------------------------------------------------------
+
+
+class BohbSchedulerConfig(EntryOptions):
+    """HyperBand for BOHB, with ``searcher: {name: bohb}``; ``max_t`` defaults to
+    ``max_epochs``."""
+
+    name: Literal["bohb"]
+    reduction_factor: float = Field(default=3, gt=1)
+    max_t: int | None = Field(default=None, ge=1)
+    stop_last_trials: bool = True
+
+
+def _bohb(cfg: ExperimentConfig) -> TrialScheduler:
+    from ray.tune.schedulers.hb_bohb import HyperBandForBOHB
+
+    s = options_as(cfg.scheduler, BohbSchedulerConfig)
+    return HyperBandForBOHB(
+        time_attr=TIME_ATTR,
+        max_t=cfg.max_t,
+        reduction_factor=s.reduction_factor,
+        stop_last_trials=s.stop_last_trials,
+    )
 
 
 # --- the registry ------------------------------------------------------------------------------
 
-SCHEDULERS: dict[str, Entry[TrialScheduler]] = {
-    "fifo": Entry(FifoSchedulerConfig, _fifo),
+SCHEDULERS: dict[str, Entry[TrialScheduler, SchedulerTraits]] = {
+    "fifo": Entry(FifoSchedulerConfig, _fifo, SchedulerTraits(in_method_name=False)),
     "asha": Entry(
         AshaSchedulerConfig,
         _asha,
+        SchedulerTraits(early_stop_label="ASHA"),
         smoke={"grace_period": 1, "max_t": None},
         check=_grace_within_run,
     ),
-    "hyperband": Entry(HyperBandSchedulerConfig, _hyperband, smoke={"max_t": None}),
-    "median": Entry(
-        MedianSchedulerConfig, _median, smoke={"grace_period": 1}, check=_grace_within_run
+    "hyperband": Entry(
+        HyperBandSchedulerConfig,
+        _hyperband,
+        SchedulerTraits(early_stop_label="HyperBand", pauses_trials=True, saves_trials=True),
+        smoke={"max_t": None},
     ),
-    "pbt": Entry(PbtSchedulerConfig, _pbt, smoke={"perturbation_interval": 1}, check=_check_pbt),
+    "median": Entry(
+        MedianSchedulerConfig,
+        _median,
+        SchedulerTraits(early_stop_label="the median stopping rule"),
+        smoke={"grace_period": 1},
+        check=_grace_within_run,
+    ),
+    "pbt": Entry(
+        PbtSchedulerConfig,
+        _pbt,
+        SchedulerTraits(saves_trials=True, picks_configs=True, perturbation=_pbt_perturbation),
+        smoke={"perturbation_interval": 1},
+        check=_check_pbt,
+    ),
+    "pb2": Entry(
+        Pb2SchedulerConfig,
+        _pb2,
+        SchedulerTraits(saves_trials=True, picks_configs=True, perturbation=_pb2_perturbation),
+        smoke={"perturbation_interval": 1},
+        check=_check_pb2,
+    ),
+    "bohb": Entry(
+        BohbSchedulerConfig,
+        _bohb,
+        SchedulerTraits(
+            early_stop_label="BOHB's HyperBand",
+            pauses_trials=True,
+            saves_trials=True,
+            partner="bohb",
+        ),
+        smoke={"max_t": None},
+    ),
 }
 """In the order ``scheduler.name`` errors list them."""
 
@@ -225,3 +361,25 @@ SCHEDULERS: dict[str, Entry[TrialScheduler]] = {
 def build_scheduler(cfg: ExperimentConfig) -> TrialScheduler:
     """The trial scheduler named by ``cfg.scheduler``."""
     return lookup(SCHEDULERS, cfg.scheduler.name, "scheduler").build(cfg)
+
+
+def traits_of(name: str) -> SchedulerTraits:
+    """The traits of scheduler ``name`` as a stored config or the console names it (none for a
+    name this version does not know)."""
+    entry = SCHEDULERS.get(name)
+    return SchedulerTraits() if entry is None else entry.traits
+
+
+def stored_perturbation(section: Mapping[str, Any]) -> Perturbation | None:
+    """The perturbation schedule of a scheduler section as an experiment stored it; None if its
+    scheduler never perturbs (or this version does not know it)."""
+    entry = SCHEDULERS.get(section.get("name", ""))
+    if entry is None or entry.traits.perturbation is None:
+        return None
+    return entry.traits.perturbation(entry.options.model_validate(section))
+
+
+def perturbation(scheduler: EntryOptions) -> Perturbation | None:
+    """The perturbation schedule of a validated scheduler section; None if it never perturbs."""
+    traits = SCHEDULERS[scheduler.name].traits
+    return None if traits.perturbation is None else traits.perturbation(scheduler)

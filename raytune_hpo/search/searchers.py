@@ -1,18 +1,23 @@
-"""The ``SEARCHERS`` registry: searcher name -> options, seeded builder, smoke settings, rules.
+"""The ``SEARCHERS`` registry: searcher name -> options, seeded builder, traits, smoke settings,
+rules.
 
-Each builder imports Ray Tune when called, so that reading a config does not.
+Each builder imports Ray Tune (and the library it wraps) when called, so that reading a config
+does not; a library that is not installed is named when the config is validated.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+import importlib.util
+import warnings
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
 from raytune_hpo.errors import InvalidKey
 from raytune_hpo.pydantic_base import EntryOptions
-from raytune_hpo.registry import Entry, lookup, options_as
+from raytune_hpo.registry import Entry, SearcherTraits, lookup, options_as
 from raytune_hpo.search import search_space
+from raytune_hpo.search.schedulers import SCHEDULERS
 
 if TYPE_CHECKING:
     from ray.tune.search import SearchAlgorithm, Searcher
@@ -23,6 +28,50 @@ if TYPE_CHECKING:
 def grid_keys(cfg: ExperimentConfig) -> list[str]:
     """The ``search_space`` keys written as ``{grid: [...]}``."""
     return [k for k, v in cfg.search_space.items() if search_space.spec_kind(k, v) == "grid"]
+
+
+METHODS_EXTRA = "pip install 'raytune_hpo[methods]'"
+"""How to install the libraries of the methods that are not installed by default."""
+
+
+def require_modules(key: str, what: str, *modules: str) -> None:
+    """Raise :class:`InvalidKey` at ``key`` naming the first of ``modules`` not installed."""
+    for module in modules:
+        if importlib.util.find_spec(module) is None:
+            raise InvalidKey(key, f"{what} needs the {module} package: {METHODS_EXTRA}")
+
+
+def check_partners(cfg: ExperimentConfig) -> None:
+    """A searcher and scheduler that work only with each other (BOHB's) come together."""
+    searcher, scheduler = cfg.searcher.name, cfg.scheduler.name
+    pairs = (
+        ("searcher", searcher, SEARCHERS[searcher].traits.partner, "scheduler", scheduler),
+        ("scheduler", scheduler, SCHEDULERS[scheduler].traits.partner, "searcher", searcher),
+    )
+    for section, name, partner, other_section, other in pairs:
+        if partner is not None and partner != other:
+            raise InvalidKey(
+                f"{section}.name",
+                f"{section} {name} works only with {other_section} {partner}, got "
+                f"{other_section} {other}; set {other_section}: {{name: {partner}}}",
+            )
+
+
+def check_model_based(cfg: ExperimentConfig) -> None:
+    """Rules of every model-based searcher: no grids, no scheduler that picks configs itself."""
+    name = cfg.searcher.name
+    if grids := grid_keys(cfg):
+        raise InvalidKey(
+            f"search_space.{grids[0]}",
+            f"{name} cannot sample a grid; use choice, or searcher random/grid",
+        )
+    if SCHEDULERS[cfg.scheduler.name].traits.picks_configs:
+        raise InvalidKey(
+            "searcher.name",
+            f"{name} cannot drive {cfg.scheduler.name}: {cfg.scheduler.name} picks the configs "
+            "of running trials itself by exploiting and exploring them, and Ray Tune gives it "
+            "no search algorithm; use searcher random or grid",
+        )
 
 
 # --- random and grid: Ray's variant generator --------------------------------------------------
@@ -83,17 +132,7 @@ def _hyperopt(cfg: ExperimentConfig) -> Searcher:
 
 
 def _check_hyperopt(cfg: ExperimentConfig) -> None:
-    if grids := grid_keys(cfg):
-        raise InvalidKey(
-            f"search_space.{grids[0]}",
-            "hyperopt cannot sample a grid; use choice, or searcher random/grid",
-        )
-    if cfg.scheduler.name == "pbt":
-        raise InvalidKey(
-            "searcher.name",
-            "hyperopt cannot drive pbt: Ray Tune's PBT accepts no search algorithm, as it picks "
-            "new configs itself by exploiting and exploring trials; use searcher random or grid",
-        )
+    check_model_based(cfg)
     sampled = {k for k, v in cfg.search_space.items() if search_space.spec_kind(k, v)}
     for index, point in enumerate(cfg.points_to_evaluate):
         if missing := sorted(sampled - set(point)):
@@ -104,13 +143,145 @@ def _check_hyperopt(cfg: ExperimentConfig) -> None:
             )
 
 
+# --- optuna ------------------------------------------------------------------------------------
+
+OptunaSampler = Literal["tpe", "cmaes", "gp", "random", "qmc"]
+STARTUP_TRIALS = {"tpe": 10, "cmaes": 1, "gp": 10}
+"""Samplers that draw ``n_startup_trials`` configs at random before their model takes over, and
+Optuna's default number."""
+
+
+class OptunaSearcherConfig(EntryOptions):
+    """One of Optuna's samplers, through Ray Tune's ``OptunaSearch``.
+
+    ``n_startup_trials`` (random configs before the model takes over) is Optuna's default
+    where unset (:data:`STARTUP_TRIALS`).
+    """
+
+    name: Literal["optuna"]
+    sampler: OptunaSampler = "tpe"
+    n_startup_trials: int | None = Field(default=None, ge=0)
+    multivariate: bool = False
+
+
+def _optuna_sampler(s: OptunaSearcherConfig, seed: int | None) -> Any:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    samplers = optuna.samplers
+    startup = STARTUP_TRIALS.get(s.sampler, 0) if s.n_startup_trials is None else s.n_startup_trials
+    if s.sampler == "tpe":
+        return samplers.TPESampler(seed=seed, multivariate=s.multivariate, n_startup_trials=startup)
+    if s.sampler == "cmaes":
+        return samplers.CmaEsSampler(seed=seed, n_startup_trials=startup)
+    if s.sampler == "gp":
+        return samplers.GPSampler(seed=seed, n_startup_trials=startup)
+    if s.sampler == "qmc":
+        return samplers.QMCSampler(seed=seed)
+    return samplers.RandomSampler(seed=seed)
+
+
+def _optuna(cfg: ExperimentConfig) -> Searcher:
+    from ray.tune.search.optuna import OptunaSearch
+
+    s = options_as(cfg.searcher, OptunaSearcherConfig)
+    return OptunaSearch(
+        points_to_evaluate=list(cfg.points_to_evaluate) or None,
+        sampler=_optuna_sampler(s, cfg.seed),
+    )
+
+
+def _check_optuna(cfg: ExperimentConfig) -> None:
+    s = options_as(cfg.searcher, OptunaSearcherConfig)
+    require_modules("searcher.name", "optuna", "optuna")
+    if s.sampler == "cmaes":
+        require_modules("searcher.sampler", "the cmaes sampler", "cmaes")
+    if s.multivariate and s.sampler != "tpe":
+        raise InvalidKey(
+            "searcher.multivariate", f"only the tpe sampler takes it, got sampler {s.sampler}"
+        )
+    if s.n_startup_trials is not None and s.sampler not in STARTUP_TRIALS:
+        raise InvalidKey(
+            "searcher.n_startup_trials",
+            f"only the {', '.join(STARTUP_TRIALS)} samplers take it, got sampler {s.sampler}",
+        )
+    check_model_based(cfg)
+
+
+def _optuna_label(section: Any) -> str:
+    return f"optuna-{section.get('sampler', 'tpe')}"
+
+
+# --- bohb --------------------------------------------------------------------------------------
+
+
+class BohbSearcherConfig(EntryOptions):
+    """BOHB's model (hpbandster's kernel density estimator), with ``scheduler: {name: bohb}``;
+    ``min_points_in_model`` defaults to the number of sampled parameters + 1."""
+
+    name: Literal["bohb"]
+    min_points_in_model: int | None = Field(default=None, ge=1)
+    top_n_percent: int = Field(default=15, ge=1, le=99)
+    random_fraction: float = Field(default=1 / 3, ge=0, le=1)
+
+
+STATSMODELS_SEED_WARNING = "After 0.17 or January 2028"
+"""The start of the warning statsmodels gives at each fit of BOHB's density model (its default
+random generator will change), which would print into the console at every suggestion."""
+
+
+def _bohb(cfg: ExperimentConfig) -> Searcher:
+    from ray.tune.search.bohb import TuneBOHB
+
+    warnings.filterwarnings("ignore", message=STATSMODELS_SEED_WARNING, category=FutureWarning)
+    s = options_as(cfg.searcher, BohbSearcherConfig)
+    return TuneBOHB(
+        bohb_config={
+            "min_points_in_model": s.min_points_in_model,
+            "top_n_percent": s.top_n_percent,
+            "random_fraction": s.random_fraction,
+        },
+        points_to_evaluate=list(cfg.points_to_evaluate) or None,
+        seed=cfg.seed,
+        max_concurrent=cfg.max_concurrent_trials or 0,
+    )
+
+
+def _check_bohb(cfg: ExperimentConfig) -> None:
+    require_modules("searcher.name", "bohb", "hpbandster", "ConfigSpace")
+    check_model_based(cfg)
+    least = len([k for k, v in cfg.search_space.items() if search_space.spec_kind(k, v)]) + 1
+    given = options_as(cfg.searcher, BohbSearcherConfig).min_points_in_model
+    if given is not None and given < least:
+        raise InvalidKey(
+            "searcher.min_points_in_model",
+            f"must be at least the number of sampled parameters + 1 ({least}), got {given}",
+        )
+
+
 # --- the registry ------------------------------------------------------------------------------
 
-SEARCHERS: dict[str, Entry[SearchAlgorithm | Searcher]] = {
-    "random": Entry(RandomSearcherConfig, _basic_variant),
-    "grid": Entry(GridSearcherConfig, _basic_variant, check=_grid_needs_a_grid),
+SEARCHERS: dict[str, Entry[SearchAlgorithm | Searcher, SearcherTraits]] = {
+    "random": Entry(RandomSearcherConfig, _basic_variant, SearcherTraits(in_method_name=False)),
+    "grid": Entry(GridSearcherConfig, _basic_variant, SearcherTraits(), check=_grid_needs_a_grid),
     "hyperopt": Entry(
-        HyperOptSearcherConfig, _hyperopt, smoke={"n_initial_points": 1}, check=_check_hyperopt
+        HyperOptSearcherConfig,
+        _hyperopt,
+        SearcherTraits(model_based=True),
+        smoke={"n_initial_points": 1},
+        check=_check_hyperopt,
+    ),
+    "optuna": Entry(
+        OptunaSearcherConfig,
+        _optuna,
+        SearcherTraits(model_based=True, method_label=_optuna_label),
+        check=_check_optuna,
+    ),
+    "bohb": Entry(
+        BohbSearcherConfig,
+        _bohb,
+        SearcherTraits(model_based=True, partner="bohb"),
+        check=_check_bohb,
     ),
 }
 """In the order ``searcher.name`` errors list them; grids come from ``{grid: [...]}``."""

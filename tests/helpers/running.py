@@ -7,6 +7,9 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 
 def run_cli(
@@ -30,3 +33,24 @@ def wait_for(condition: Callable[[], object], timeout_s: float, interval_s: floa
             return True
         time.sleep(interval_s)
     return False
+
+
+def write_sleep_config(
+    folder: Path, name: str, storage_path: str, *, epochs: int, trials: int, **changes: Any
+) -> Path:
+    """``folder/NAME.yaml``: ``trials`` trials of the ``sleep`` trainable, ``epochs`` epochs of
+    0.05 s over a learning rate, offline data in ``folder/data``; ``changes`` replace keys."""
+    spec = {
+        "name": name,
+        "trainable": "sleep",
+        "trainable_options": {"seconds_per_epoch": 0.05},
+        "dataset": {"name": "digits", "data_dir": str(folder / "data")},
+        "max_epochs": epochs,
+        "num_samples": trials,
+        "search_space": {"learning_rate": {"uniform": [0.1, 1.0]}},
+        "storage_path": storage_path,
+        **changes,
+    }
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return path

@@ -22,10 +22,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 
 from raytune_hpo.cluster import tcp_probe as net
 from raytune_hpo.processes import processes_naming
+from tests.helpers.running import write_sleep_config
 
 RAY_TMP = Path("/tmp/ray")
 EXIT_LIMIT_S = 3.0
@@ -40,26 +40,9 @@ def session_processes(pid: int) -> list[int]:
     return processes_naming(sessions[-1].name)
 
 
-def sleep_config(folder: Path, name: str, trials: int, epochs: int, space: dict) -> Path:
-    """A YAML file of ``trials`` trials of the ``sleep`` trainable, 0.05 s an epoch."""
-    spec = {
-        "name": name,
-        "trainable": "sleep",
-        "trainable_options": {"seconds_per_epoch": 0.05},
-        "dataset": {"name": "digits", "data_dir": str(folder / "data")},
-        "max_epochs": epochs,
-        "num_samples": trials,
-        "search_space": space,
-        "storage_path": str(folder / "results"),
-    }
-    path = folder / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(spec))
-    return path
-
-
 @pytest.mark.integration
 def test_run_exits_once_results_are_written_and_leaves_no_ray_process(tmp_path: Path) -> None:
-    config = sleep_config(tmp_path, "fast", 2, 2, {"learning_rate": {"uniform": [0.1, 1.0]}})
+    config = write_sleep_config(tmp_path, "fast", str(tmp_path / "results"), epochs=2, trials=2)
     process = subprocess.Popen(
         [sys.executable, "-m", "raytune_hpo.cli", "run", str(config), "--quiet"],
         stdout=subprocess.PIPE,
@@ -123,7 +106,10 @@ def started_ray(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 def test_run_attaches_to_the_ray_that_ray_start_left_and_leaves_it_running(
     tmp_path: Path, started_ray: str
 ) -> None:
-    config = sleep_config(tmp_path, "warm", 1, 1, {"learning_rate": 0.5})
+    config = write_sleep_config(
+        tmp_path, "warm", str(tmp_path / "results"), epochs=1, trials=1,
+        search_space={"learning_rate": 0.5},
+    )  # fmt: skip
     done = subprocess.run(
         [sys.executable, "-m", "raytune_hpo.cli", "run", str(config), "--quiet"],
         capture_output=True,

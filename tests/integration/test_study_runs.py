@@ -1,5 +1,5 @@
 """``raytune-hpo study`` end to end: 2 methods x 2 seeds of the user's code, interrupted by
-Ctrl-C during the second run and continued by the same command, with W&B offline files.
+Ctrl-C during its third run and continued by the same command, with W&B offline files.
 
 The study runs as a user runs it, in a subprocess with its own Ray; Ctrl-C is a real SIGINT.
 """
@@ -106,11 +106,13 @@ def test_an_interrupted_study_continues_where_it_stopped(
         first.kill()
     assert first.returncode == 130, out[-2000:] + err[-3000:]
     assert "[1/4] random seed 0: done in" in out
-    assert "[2/4] random seed 1: running plain_seed1" in out
+    assert "[2/4] asha seed 0: done in" in out
+    assert "[3/4] random seed 1: running plain_seed1" in out
     hint = err.strip().splitlines()[-1]
     assert hint.startswith("raytune-hpo: study interrupted; the state of")
     assert "raytune-hpo study " in hint and "--overwrite" not in hint
     finished_before = _results(study / "plain_seed0")
+    early_before = _results(study / "early_seed0")
     assert len(finished_before) == 2
 
     started = time.time()
@@ -120,15 +122,17 @@ def test_an_interrupted_study_continues_where_it_stopped(
     )  # fmt: skip
     out = second.stdout
     assert second.returncode == 0, out[-2000:] + second.stderr[-3000:]
-    assert "(1 finished earlier)" in out
+    assert "(2 finished earlier)" in out
     assert "[1/4] random seed 0: finished earlier, kept" in out
-    assert "[2/4] random seed 1: resuming plain_seed1" in out
+    assert "[2/4] asha seed 0: finished earlier, kept" in out
+    assert "[3/4] random seed 1: resuming plain_seed1" in out
     assert "[4/4] asha seed 1: done in" in out
     assert out.strip().splitlines()[-1].startswith("best method: ")
 
     # The finished run was not recomputed; the interrupted one kept its earlier reports and
     # its trials went on from their checkpoints to the last epoch.
     assert _results(study / "plain_seed0") == finished_before
+    assert _results(study / "early_seed0") == early_before
     comparison = study / COMPARISON_DIR
     reports = pd.read_csv(comparison / "reports.csv")
     resumed = reports[reports["experiment"] == "plain_seed1"]

@@ -172,7 +172,7 @@ CASES: dict[str, Case] = {
         "dataset.name", ("'cifar'", "known:", "digits"), changes={"dataset": {"name": "cifar"}}
     ),
     "unknown_searcher": Case(
-        "searcher.name", ("'optuna'", "hyperopt"), changes={"searcher": {"name": "optuna"}}
+        "searcher.name", ("'smac'", "hyperopt", "optuna"), changes={"searcher": {"name": "smac"}}
     ),
     "unknown_scheduler": Case(
         "scheduler.name", ("'pb2x'", "asha"), changes={"scheduler": {"name": "pb2x"}}

@@ -13,7 +13,9 @@ The rules:
 - ``analysis/`` reads experiment folders: it may import ``config``, ``search`` (the search
   space) and the shared modules, never ``trainables``, ``run``, ``console`` or ``cli``;
 - ``search/`` and ``trainables/`` never import ``run``, ``console``, ``analysis`` or ``cli``;
-- ``console/`` never imports ``run`` or ``cli``.
+- ``console/`` never imports ``run`` or ``cli``;
+- ``dashboard/`` reads what ``analysis`` reads: never ``trainables``, ``experiment``,
+  ``console`` or ``cli``.
 """
 
 from __future__ import annotations
@@ -137,6 +139,7 @@ def test_shared_modules_import_nothing_of_the_package(module: str) -> None:
         ("search", ("experiment", "console", "analysis", "cli")),
         ("trainables", ("experiment", "console", "analysis", "cli")),
         ("console", ("experiment", "cli")),
+        ("dashboard", ("trainables", "experiment", "console", "cli")),
     ],
 )
 def test_a_layer_never_imports_the_layers_above_it(area: str, forbidden: tuple[str, ...]) -> None:

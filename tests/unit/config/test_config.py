@@ -267,9 +267,9 @@ INVALID: list[tuple[str, dict[str, Any], str, tuple[str, ...]]] = [
     ),
     (
         "searcher_unknown",
-        raw(searcher={"name": "optuna"}),
+        raw(searcher={"name": "smac"}),
         "searcher.name",
-        ("'optuna'", "random", "grid", "hyperopt"),
+        ("'smac'", "random", "grid", "hyperopt", "optuna", "bohb"),
     ),
     (
         "searcher_without_name",
@@ -297,9 +297,9 @@ INVALID: list[tuple[str, dict[str, Any], str, tuple[str, ...]]] = [
     ),
     (
         "scheduler_unknown",
-        raw(scheduler={"name": "bohb"}),
+        raw(scheduler={"name": "dyhpo"}),
         "scheduler.name",
-        ("'bohb'", "fifo", "asha", "hyperband", "median", "pbt"),
+        ("'dyhpo'", "fifo", "asha", "hyperband", "median", "pbt", "pb2", "bohb"),
     ),
     (
         "trainable_unknown",

@@ -16,7 +16,7 @@ from ray import tune
 
 from raytune_hpo.config import load_config
 from raytune_hpo.console import ray_output
-from raytune_hpo.console.callback import EARLY_STOPPERS, ConsoleCallback, use_on_restored
+from raytune_hpo.console.callback import ConsoleCallback, use_on_restored
 from raytune_hpo.console.formatting import (
     after_failure,
     concurrency,
@@ -31,6 +31,7 @@ from raytune_hpo.console.header import ExperimentInfo
 from raytune_hpo.console.progress import Progress, StatusSchedule
 from raytune_hpo.console.ray_output import WorkerOutput, is_ray_noise
 from raytune_hpo.console.screen import Screen
+from raytune_hpo.search.schedulers import traits_of
 from tests.helpers.paths import ROOT
 
 QUICKSTART = ROOT / "configs" / "quickstart.yaml"
@@ -89,8 +90,14 @@ def test_how_a_trial_ended(
     assert ending(epochs, 12, stopped=stopped, stopper=stopper, out_of_time=out_of_time) == text
 
 
-def test_every_early_stopping_scheduler_has_a_name_in_a_sentence() -> None:
-    assert set(EARLY_STOPPERS) == {"asha", "hyperband", "median"}
+@pytest.mark.parametrize(
+    ("scheduler", "label"),
+    [("asha", "ASHA"), ("bohb", "BOHB's HyperBand"), ("fifo", None), ("pbt", None), ("x", None)],
+)
+def test_an_early_stopping_scheduler_has_a_name_in_a_sentence(
+    scheduler: str, label: str | None
+) -> None:
+    assert traits_of(scheduler).early_stop_label == label
 
 
 @pytest.mark.parametrize(
@@ -383,7 +390,7 @@ def test_trial_output_is_prefixed_by_its_trial_and_blank_lines_are_dropped() -> 
 
 OLD_CONSOLE_NAMES = (
     "OutputMode OUTPUT_MODES PROGRESS_MODES FAILURE_LINES STATUS_EVERY_S BAR_REFRESH_S "
-    "EARLY_STOPPERS RAY_WORKER_NOISE NEW_OUTPUT_SWITCH configure ray_verbosity use_on_restored "
+    "RAY_WORKER_NOISE NEW_OUTPUT_SWITCH configure ray_verbosity use_on_restored "
     "is_ray_noise format_value format_params format_duration ending epochs_text after_failure "
     "exploit_line concurrency pick_best Progress StatusSchedule ExperimentInfo wandb_where "
     "ConsoleCallback"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from types import SimpleNamespace
+from typing import Any
 
 import pandas as pd
+import pytest
 from matplotlib.figure import Figure
 
 from raytune_hpo.analysis.pbt_history_plot import PLOT_FILE, plot_pbt_history, save_pbt_plot
@@ -17,6 +18,7 @@ from raytune_hpo.search.pbt_history import (
     history_table,
     read_history,
 )
+from raytune_hpo.search.schedulers import stored_perturbation
 
 RECORDS = [
     {
@@ -103,10 +105,23 @@ def test_plot_has_a_panel_per_parameter_and_the_metric(tmp_path: Path) -> None:
     assert path == tmp_path / PLOT_FILE and path.stat().st_size > 5_000
 
 
-def test_only_pbt_gets_a_history_callback() -> None:
-    pbt = SimpleNamespace(name="pbt", hyperparam_mutations={"lr": {"uniform": [0, 1]}})
-    (callback,) = history_callbacks(pbt)
-    assert callback.keys == ["lr"] and callback.on_record is None
-    (told,) = history_callbacks(pbt, on_record=print)
+@pytest.mark.parametrize(
+    ("scheduler", "keys"),
+    [
+        ({"name": "pbt", "hyperparam_mutations": {"lr": {"uniform": [0, 1]}}}, ["lr"]),
+        ({"name": "pb2", "hyperparam_bounds": {"lr": [0, 1], "m": [0, 0.9]}}, ["lr", "m"]),
+        ({"name": "asha"}, None),
+        ({"name": "fifo"}, None),
+    ],
+)
+def test_only_perturbing_schedulers_get_a_history_callback(
+    scheduler: dict[str, Any], keys: list[str] | None
+) -> None:
+    perturbation = stored_perturbation(scheduler)
+    if keys is None:
+        assert perturbation is None and history_callbacks(perturbation) == []
+        return
+    (callback,) = history_callbacks(perturbation)
+    assert callback.keys == keys and callback.on_record is None
+    (told,) = history_callbacks(perturbation, on_record=print)
     assert told.on_record is print
-    assert history_callbacks(SimpleNamespace(name="asha")) == []

@@ -7,7 +7,11 @@ driven with stub trials and made-up results, as Syne Tune's scheduler API tests 
 
 from __future__ import annotations
 
+import ast
 import itertools
+import re
+import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +19,7 @@ import pytest
 from pydantic import BaseModel
 from ray.tune.experiment import Trial
 from ray.tune.schedulers import FIFOScheduler, PopulationBasedTraining, TrialScheduler
+from ray.tune.search import Searcher, SearchGenerator
 from ray.tune.search.basic_variant import BasicVariantGenerator
 
 from raytune_hpo import config
@@ -39,8 +44,11 @@ SPACE: dict[str, Any] = {
 
 SEARCHER_SECTIONS: dict[str, dict[str, Any]] = {
     "hyperopt": {"name": "hyperopt", "n_initial_points": 2},
+    "optuna": {"name": "optuna", "n_startup_trials": 2},
+    "bohb": {"name": "bohb", "min_points_in_model": 5},
 }
-"""Searcher sections beyond ``{"name": NAME}`` (hyperopt: reach TPE within 5 suggestions)."""
+"""Searcher sections beyond ``{"name": NAME}`` (model-based ones reach their model within 5
+suggestions)."""
 
 SCHEDULER_SECTIONS: dict[str, dict[str, Any]] = {
     "pbt": {
@@ -48,15 +56,23 @@ SCHEDULER_SECTIONS: dict[str, dict[str, Any]] = {
         "perturbation_interval": 2,
         "hyperparam_mutations": {"learning_rate": {"loguniform": [0.01, 1.0]}},
     },
+    "pb2": {
+        "name": "pb2",
+        "perturbation_interval": 2,
+        "hyperparam_bounds": {"learning_rate": [0.01, 1.0], "momentum": [0.0, 0.9]},
+    },
     "median": {"name": "median", "min_samples_required": 1},
 }
 """Scheduler sections beyond ``{"name": NAME}``; a new registry entry is tested as bare name."""
 
 
 def make_config(
-    *, searcher: str = "random", scheduler: str = "fifo", seed: int = 0, **changes: Any
+    *, searcher: str | None = None, scheduler: str | None = None, seed: int = 0, **changes: Any
 ) -> ExperimentConfig:
-    """A valid config using the registry names ``searcher`` and ``scheduler``."""
+    """A valid config using the registry names ``searcher`` and ``scheduler`` (default: the
+    other's partner, else random search and FIFO)."""
+    searcher = searcher or (scheduler and SCHEDULERS[scheduler].traits.partner) or "random"
+    scheduler = scheduler or SEARCHERS[searcher].traits.partner or "fifo"
     space = dict(SPACE)
     if searcher == "grid":
         space["batch_size"] = {"grid": [32, 64, 128]}
@@ -76,7 +92,7 @@ def make_config(
 
 # --- (a) the entry contract: the config schema and smoke mode come from the registries --------
 
-ENTRIES: list[tuple[str, str, Entry[Any]]] = [
+ENTRIES: list[tuple[str, str, Entry[Any, Any]]] = [
     *(("searcher", name, entry) for name, entry in SEARCHERS.items()),
     *(("scheduler", name, entry) for name, entry in SCHEDULERS.items()),
 ]
@@ -92,7 +108,9 @@ def section_config(section: str, name: str, **options: Any) -> ExperimentConfig:
 
 
 @pytest.mark.parametrize(("section", "name", "entry"), ENTRIES, ids=ENTRY_IDS)
-def test_entry_options_answer_to_their_name(section: str, name: str, entry: Entry[Any]) -> None:
+def test_entry_options_answer_to_their_name(
+    section: str, name: str, entry: Entry[Any, Any]
+) -> None:
     """The key, the model's ``name`` literal and the model the config parses are one."""
     assert issubclass(entry.options, BaseModel)
     assert entry_name(entry.options) == name
@@ -102,7 +120,9 @@ def test_entry_options_answer_to_their_name(section: str, name: str, entry: Entr
 
 
 @pytest.mark.parametrize(("section", "name", "entry"), ENTRIES, ids=ENTRY_IDS)
-def test_entry_smoke_settings_are_valid_options(section: str, name: str, entry: Entry[Any]) -> None:
+def test_entry_smoke_settings_are_valid_options(
+    section: str, name: str, entry: Entry[Any, Any]
+) -> None:
     """Smoke settings name the entry's own options and give values the model accepts."""
     assert set(entry.smoke) <= set(entry.options.model_fields), sorted(entry.smoke)
     small = config.smoke(make_config(**{section: name}))
@@ -122,14 +142,16 @@ def test_entry_rules_run_on_validation() -> None:
 def test_unknown_searcher_lists_known_names() -> None:
     cfg = make_config()
     bogus = cfg.model_copy(update={"searcher": RandomSearcherConfig.model_construct(name="nope")})
-    with pytest.raises(ValueError, match="unknown searcher 'nope'; known: grid, hyperopt, random"):
+    with pytest.raises(
+        ValueError, match="unknown searcher 'nope'; known: bohb, grid, hyperopt, optuna, random"
+    ):
         build_searcher(bogus)
 
 
 def test_unknown_scheduler_lists_known_names() -> None:
     cfg = make_config()
     bogus = cfg.model_copy(update={"scheduler": FifoSchedulerConfig.model_construct(name="nope")})
-    with pytest.raises(ValueError, match="unknown scheduler 'nope'; known: asha, fifo"):
+    with pytest.raises(ValueError, match="unknown scheduler 'nope'; known: asha, bohb, fifo"):
         build_scheduler(bogus)
 
 
@@ -192,8 +214,10 @@ def test_different_seed_different_suggestions(name: str, tmp_path: Path) -> None
 @pytest.mark.parametrize("name", sorted(SEARCHERS))
 def test_suggestions_lie_in_the_space(name: str, tmp_path: Path) -> None:
     cfg = make_config(searcher=name, seed=3)
+    sampled = {k for k, v in cfg.search_space.items() if search_space.spec_kind(k, v)}
     for point in suggestions(cfg, 5, tmp_path):
-        assert set(point) == set(cfg.search_space)
+        # Ray Tune adds the constants to what a Searcher suggests.
+        assert sampled <= set(point) <= set(cfg.search_space)
         for key, value in point.items():
             assert search_space.contains(key, cfg.search_space[key], value), (key, value)
 
@@ -221,14 +245,14 @@ class FakeController:
     """The least of a TuneController that Ray's schedulers call back into.
 
     Unavoidable: MedianStoppingRule asks ``get_live_trials`` when samples are insufficient,
-    HyperBand calls ``stop_trial`` on bad paused trials, and PBT reads ``search_alg``,
-    ``get_trials`` and ``_schedule_trial_save`` when it perturbs.
+    HyperBand calls ``stop_trial`` on bad paused trials, PBT reads ``search_alg``,
+    ``get_trials`` and ``_schedule_trial_save`` when it perturbs, and BOHB's HyperBand tells
+    the search algorithm's searcher (the real one of its partner) which trials it pauses.
     """
 
-    search_alg = None
-
-    def __init__(self) -> None:
+    def __init__(self, search_alg: Any = None) -> None:
         self.trials: list[Trial] = []
+        self.search_alg = search_alg
 
     def get_trials(self) -> list[Trial]:
         return list(self.trials)
@@ -274,12 +298,16 @@ def result(epoch: int, error: float) -> dict[str, Any]:
 
 def prepared(name: str) -> tuple[TrialScheduler, FakeController]:
     """The scheduler ``name`` from the registry, with metric/mode as TuneConfig would set them."""
-    scheduler = build_scheduler(make_config(scheduler=name))
+    cfg = make_config(scheduler=name)
+    scheduler = build_scheduler(cfg)
     assert scheduler.set_search_properties(METRIC, MODE), (
         f"{name}: metric/mode already set on the scheduler (Ray would raise)"
     )
     assert scheduler.metric == METRIC
-    return scheduler, FakeController()
+    searcher = build_searcher(cfg)
+    if isinstance(searcher, Searcher):
+        searcher = SearchGenerator(searcher)
+    return scheduler, FakeController(searcher)
 
 
 def drive(
@@ -448,3 +476,232 @@ def test_checkpoints_come_from_reports_only_under_schedulers_that_never_save(nam
     assert checkpoints_from_reports(command) is never_saves
     user_code = make_config(scheduler=name, trainable="my_package.training:train")
     assert checkpoints_from_reports(user_code) is False
+
+
+# --- (d) traits: what the rest of the toolkit knows of each entry, checked against it ----------
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDULERS))
+def test_scheduler_traits_say_what_it_does(name: str) -> None:
+    """An early-stop label exactly for a scheduler that stops trials early, ``pauses_trials``
+    exactly for one that pauses them, and a scheduler that pauses or perturbs trials saves
+    them (a paused or exploited trial goes on from its checkpoint)."""
+    traits = SCHEDULERS[name].traits
+    scheduler, controller = prepared(name)
+    decisions = {d for _, _, d in drive(scheduler, controller, [0.1, 0.2, 0.3, 0.6, 0.9], 6)}
+    assert (traits.early_stop_label is not None) == (STOP in decisions), decisions
+    assert traits.pauses_trials == (PAUSE in decisions), decisions
+    if traits.pauses_trials or traits.perturbation is not None:
+        assert traits.saves_trials
+    if traits.perturbation is not None:
+        assert traits.picks_configs
+        assert isinstance(scheduler, PopulationBasedTraining)
+
+
+@pytest.mark.parametrize(("section", "name", "entry"), ENTRIES, ids=ENTRY_IDS)
+def test_partners_name_each_other(section: str, name: str, entry: Entry[Any, Any]) -> None:
+    partner = entry.traits.partner
+    if partner is None:
+        return
+    other = SCHEDULERS if section == "searcher" else SEARCHERS
+    assert other[partner].traits.partner == name
+
+
+@pytest.mark.parametrize(
+    ("searcher", "scheduler", "key", "message"),
+    [
+        ("bohb", "asha", "searcher.name", "searcher bohb works only with scheduler bohb, got "
+         "scheduler asha; set scheduler: {name: bohb}"),
+        ("hyperopt", "bohb", "scheduler.name", "scheduler bohb works only with searcher bohb, "
+         "got searcher hyperopt; set searcher: {name: bohb}"),
+    ],
+)  # fmt: skip
+def test_a_mismatched_pair_is_one_error(
+    searcher: str, scheduler: str, key: str, message: str
+) -> None:
+    with pytest.raises(config.ConfigError) as caught:
+        make_config(searcher=searcher, scheduler=scheduler)
+    assert str(caught.value) == f"registry.yaml: {key}: {message}"
+
+
+MODEL_BASED = sorted(n for n, e in SEARCHERS.items() if e.traits.model_based)
+UNPAIRED_MODEL_BASED = [n for n in MODEL_BASED if SEARCHERS[n].traits.partner is None]
+PICKS_CONFIGS = sorted(n for n, e in SCHEDULERS.items() if e.traits.picks_configs)
+
+
+@pytest.mark.parametrize(
+    ("searcher", "scheduler"), list(itertools.product(UNPAIRED_MODEL_BASED, PICKS_CONFIGS))
+)
+def test_model_based_searchers_cannot_drive_a_scheduler_that_picks_configs(
+    searcher: str, scheduler: str
+) -> None:
+    assert UNPAIRED_MODEL_BASED and PICKS_CONFIGS
+    with pytest.raises(config.ConfigError, match=f"{searcher} cannot drive {scheduler}"):
+        make_config(searcher=searcher, scheduler=scheduler)
+
+
+@pytest.mark.parametrize("name", MODEL_BASED)
+def test_model_based_searchers_cannot_sample_a_grid(name: str) -> None:
+    space = {**SPACE, "batch_size": {"grid": [32, 64]}}
+    with pytest.raises(config.ConfigError, match=f"search_space.batch_size: {name} cannot sample"):
+        make_config(searcher=name, search_space=space)
+
+
+@pytest.mark.parametrize(
+    ("searcher", "scheduler", "method"),
+    [
+        ({"name": "random"}, {"name": "fifo"}, "random"),
+        ({"name": "random"}, {"name": "asha"}, "asha"),
+        ({"name": "hyperopt"}, {"name": "fifo"}, "hyperopt"),
+        ({"name": "hyperopt"}, {"name": "asha"}, "hyperopt+asha"),
+        ({"name": "optuna"}, {"name": "asha"}, "optuna-tpe+asha"),
+        ({"name": "optuna", "sampler": "cmaes"}, {"name": "fifo"}, "optuna-cmaes"),
+        ({"name": "bohb"}, {"name": "bohb"}, "bohb"),
+        ({"name": "grid"}, {"name": "pb2"}, "grid+pb2"),
+        ({"name": "someday"}, {"name": "fifo"}, "someday"),
+    ],
+)
+def test_method_names_come_from_the_traits(
+    searcher: dict[str, Any], scheduler: dict[str, Any], method: str
+) -> None:
+    assert config.method_name(searcher, scheduler) == method
+
+
+@pytest.mark.parametrize(
+    ("bounds", "message"),
+    [
+        ({"learning_rate": [0.5, 0.1]}, "learning_rate: must be [low, high] with low < high"),
+        ({"batch_size": [32, 256]}, "batch_size: pb2 explores continuous values"),
+        ({"activation_scale": [0.5, 2]}, "activation_scale: pb2 explores continuous values"),
+        ({"dropout": [0.0, 0.5]}, "dropout: not in search_space"),
+        ({"learning_rate": [0.1]}, "learning_rate: List should have at least 2 items"),
+    ],
+)
+def test_pb2_bounds_are_checked_like_pbt_ranges(bounds: dict[str, Any], message: str) -> None:
+    with pytest.raises(
+        config.ConfigError, match=re.escape(f"scheduler.hyperparam_bounds.{message}")
+    ):
+        section_config("scheduler", "pb2", hyperparam_bounds=bounds)
+
+
+def test_pb2_is_built_with_its_bounds_and_keeps_donor_checkpoints() -> None:
+    from raytune_hpo.search.pbt_donors import DonorKeepingPB2
+
+    scheduler = build_scheduler(make_config(scheduler="pb2"))
+    assert isinstance(scheduler, DonorKeepingPB2)
+    assert scheduler._hyperparam_bounds == {"learning_rate": [0.01, 1.0], "momentum": [0.0, 0.9]}
+    assert scheduler._perturbation_interval == 2
+
+
+@pytest.mark.parametrize(
+    ("options", "key", "message"),
+    [
+        ({"sampler": "cmaes", "multivariate": True}, "multivariate", "only the tpe sampler"),
+        ({"sampler": "qmc", "n_startup_trials": 3}, "n_startup_trials", "only the tpe, cmaes, gp"),
+        ({"sampler": "anneal"}, "sampler", "Input should be 'tpe', 'cmaes', 'gp', 'random' or"),
+    ],
+)  # fmt: skip
+def test_optuna_options_are_checked(options: dict[str, Any], key: str, message: str) -> None:
+    with pytest.raises(config.ConfigError, match=f"searcher.{key}: {message}"):
+        section_config("searcher", "optuna", **options)
+
+
+@pytest.mark.parametrize("sampler", ["tpe", "cmaes", "gp", "random", "qmc"])
+def test_every_optuna_sampler_is_seeded(sampler: str, tmp_path: Path) -> None:
+    import optuna
+
+    def optuna_config(seed: int) -> ExperimentConfig:
+        data = make_config(searcher="optuna", seed=seed).model_dump()
+        data["searcher"] = {"name": "optuna", "sampler": sampler}
+        return validate_config(data, "registry.yaml")
+
+    def points(seed: int, folder: str) -> list[dict[str, Any]]:
+        return suggestions(optuna_config(seed), 4, tmp_path / folder)
+
+    searcher = build_searcher(optuna_config(0))
+    assert isinstance(searcher._sampler, optuna.samplers.BaseSampler)
+    assert type(searcher._sampler).__name__.lower().startswith(sampler.replace("gp", "gps"))
+    assert points(1, "a") == points(1, "b")
+    assert points(1, "c") != points(2, "d")
+
+
+@pytest.mark.parametrize(
+    ("section", "name", "module"),
+    [
+        ("searcher", "bohb", "hpbandster"),
+        ("searcher", "bohb", "ConfigSpace"),
+        ("searcher", "optuna", "optuna"),
+    ],
+)
+def test_a_missing_library_is_named_with_how_to_install_it(
+    section: str, name: str, module: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # None in sys.modules is how Python itself marks a module that cannot be imported.
+    monkeypatch.setitem(sys.modules, module, None)
+    with pytest.raises(config.ConfigError) as caught:
+        make_config(**{section: name})
+    assert str(caught.value) == (
+        f"registry.yaml: searcher.name: {name} needs the {module} package: "
+        "pip install 'raytune_hpo[methods]'"
+    )
+
+
+def test_bohb_needs_a_model_of_more_points_than_parameters() -> None:
+    with pytest.raises(config.ConfigError, match=re.escape(
+        "searcher.min_points_in_model: must be at least the number of sampled parameters + 1 "
+        "(5), got 4"
+    )):  # fmt: skip
+        section_config("searcher", "bohb", min_points_in_model=4)
+
+
+def _name_tests(path: Path, names: set[str]) -> list[str]:
+    """The places in ``path`` that compare a value with a method name, or key a dict by one."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Compare):
+            operands = [node.left, *node.comparators]
+            parts = [e for o in operands for e in getattr(o, "elts", [o])]
+        elif isinstance(node, ast.Dict):
+            parts = [key for key in node.keys if key is not None]
+        else:
+            continue
+        hits = [p.value for p in parts if isinstance(p, ast.Constant) and p.value in names]
+        found += [f"{path}:{node.lineno} {value!r}" for value in hits]
+    return found
+
+
+def test_no_module_outside_the_registries_tests_a_method_name() -> None:
+    """Behaviour that differs by method is a trait of its entry, so a new entry is one edit."""
+    package = Path(config.__file__).resolve().parents[1]
+    registries = {package / "search" / "searchers.py", package / "search" / "schedulers.py"}
+    # "grid" is also a search-space spec; that one is no method name.
+    names = (set(SEARCHERS) | set(SCHEDULERS)) - set(search_space.DISTRIBUTIONS)
+    found = [
+        place
+        for path in sorted(package.rglob("*.py"))
+        if path not in registries
+        for place in _name_tests(path, names)
+    ]
+    assert not found, found
+
+
+def test_bohb_and_pb2_keep_their_libraries_noise_out_of_the_console() -> None:
+    """statsmodels warns at each fit of BOHB's model, scikit-learn at each of PB2's bandit."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        build_searcher(make_config(searcher="bohb"))
+        build_scheduler(make_config(scheduler="pb2"))
+        warnings.warn_explicit(
+            "The optimal value found for dimension 0 of parameter lengthscale is close to the "
+            "specified lower bound 1e-05.", ConvergenceWarning, "kernels.py", 445,
+            module="sklearn.gaussian_process.kernels",
+        )  # fmt: skip
+        warnings.warn_explicit(
+            "After 0.17 or January 2028, whichever comes first, the default behavior will "
+            "switch to using an entropy initialized numpy.random.Generator.", FutureWarning,
+            "_decorators.py", 219, module="pandas.util._decorators",
+        )  # fmt: skip
+        warnings.warn("a warning of the toolkit's own still shows", UserWarning, stacklevel=1)
+    assert [str(w.message) for w in caught] == ["a warning of the toolkit's own still shows"]

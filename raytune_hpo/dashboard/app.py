@@ -1,0 +1,116 @@
+"""The dashboard's Starlette app: three pages, their JSON, plotly.js and the page scripts.
+
+The three pages are one HTML file of this package, told which page it is; each fetches its
+JSON from ``/api`` + its own path and draws it in the browser. Every name in a URL goes through
+:func:`folders.find`, so nothing outside the root is read; anything else is 404.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from raytune_hpo.dashboard import folders
+from raytune_hpo.dashboard.experiment_page import experiment_data
+from raytune_hpo.dashboard.index import index_rows
+from raytune_hpo.dashboard.study_page import study_data
+
+STATIC = Path(str(resources.files("raytune_hpo.dashboard") / "static"))
+"""The page, script and style sheet of this package."""
+PLOTLY_TAG = '<script src="/static/plotly.min.js"></script>'
+
+ASSETS = {"dashboard.js": "text/javascript", "dashboard.css": "text/css"}
+
+
+def plotly_js() -> Path:
+    """plotly.js as the plotly wheel bundles it (no network at run time)."""
+    return Path(str(resources.files("plotly") / "package_data" / "plotly.min.js"))
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN or infinity replaced by None (JSON has neither)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def json_response(content: Any) -> Response:
+    """``content`` as JSON that browsers parse, never cached."""
+    body = json.dumps(_finite(content), default=str, separators=(",", ":"))
+    return Response(body, media_type="application/json", headers={"Cache-Control": "no-store"})
+
+
+def not_found() -> Response:
+    return PlainTextResponse("not found", status_code=404)
+
+
+def create_app(root: Path) -> Starlette:
+    """The dashboard over the experiment and study folders directly under ``root``."""
+    root = root.expanduser().resolve()
+
+    template = (STATIC / "page.html").read_text()
+
+    def page(kind: str) -> Response:
+        """The one page, told which it is (the index draws no chart: no plotly.js)."""
+        scripts = "" if kind == "index" else PLOTLY_TAG
+        html = template.replace("__SCRIPTS__", scripts).replace("__PAGE__", kind)
+        return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+
+    def folder_of(request: Request, kind: Callable[[Path], bool]) -> Path | None:
+        folder = folders.find(root, request.path_params["name"])
+        return folder if folder is not None and kind(folder) else None
+
+    def index(request: Request) -> Response:
+        return page("index")
+
+    def experiment(request: Request) -> Response:
+        found = folder_of(request, folders.is_experiment)
+        return page("experiment") if found is not None else not_found()
+
+    def study(request: Request) -> Response:
+        found = folder_of(request, folders.is_study)
+        return page("study") if found is not None else not_found()
+
+    def api_index(request: Request) -> Response:
+        return json_response({"root": str(root), "rows": index_rows(root)})
+
+    def api_experiment(request: Request) -> Response:
+        found = folder_of(request, folders.is_experiment)
+        return json_response(experiment_data(found, root)) if found is not None else not_found()
+
+    def api_study(request: Request) -> Response:
+        found = folder_of(request, folders.is_study)
+        return json_response(study_data(found, root)) if found is not None else not_found()
+
+    def asset(request: Request) -> Response:
+        file = request.path_params["file"]
+        if file == "plotly.min.js":
+            return FileResponse(plotly_js(), media_type="text/javascript")
+        if file not in ASSETS:
+            return not_found()
+        return FileResponse(STATIC / file, media_type=ASSETS[file])
+
+    return Starlette(
+        routes=[
+            Route("/", index),
+            Route("/experiments/{name:path}", experiment),
+            Route("/studies/{name:path}", study),
+            Route("/api/index", api_index),
+            Route("/api/experiments/{name:path}", api_experiment),
+            Route("/api/studies/{name:path}", api_study),
+            Route("/static/{file}", asset),
+        ]
+    )

@@ -1,0 +1,148 @@
+"""What an experiment's page draws, as one JSON-ready dict, read while the experiment may run.
+
+Trials come from Ray's state file and from the trials' ``result.json`` files (a running trial
+reports before Ray copies its state over), reports from ``result.json`` with half-written lines
+skipped, the best trial from ``best.json``, perturbations from ``pbt_history.jsonl`` (PBT and
+PB2) and each failed trial's error from its error file.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from raytune_hpo.dashboard import files, folders
+from raytune_hpo.dashboard.index import experiment_row, read_config, trial_summaries
+from raytune_hpo.layout import BEST_FILE
+from raytune_hpo.search.pbt_history import HISTORY_FILE
+
+ERROR_TAIL = 4000
+"""Characters of a failed trial's error file shown (its end: the exception)."""
+
+
+def _number(value: Any) -> float | None:
+    """``value`` as a finite float, or None (JSON has no NaN)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def _reports(folder: Path, root: Path) -> dict[str, list[dict[str, Any]]]:
+    """Each trial's reports by ``training_iteration`` (a repeated iteration: the last wins)."""
+    by_trial: dict[str, dict[int, dict[str, Any]]] = defaultdict(dict)
+    for result_file in sorted(folder.glob("*/result.json")):
+        if folders.inside(root, result_file) is None:
+            continue
+        for row in files.json_lines(result_file):
+            if "trial_id" in row and "training_iteration" in row:
+                by_trial[str(row["trial_id"])][int(row["training_iteration"])] = row
+    return {trial: [rows[i] for i in sorted(rows)] for trial, rows in by_trial.items()}
+
+
+def _error(folder: Path, root: Path, trial: dict[str, Any]) -> str | None:
+    """The end of a failed trial's error file, if it names one inside the root."""
+    if not trial.get("error_file") or not trial.get("folder"):
+        return None
+    path = folders.inside(root, folder / trial["folder"] / trial["error_file"])
+    if path is None:
+        return None
+    try:
+        return path.read_text(errors="replace")[-ERROR_TAIL:]
+    except OSError:
+        return None
+
+
+def _dimension(label: str, values: list[Any]) -> dict[str, Any]:
+    """One axis of the parallel coordinates: numbers as they are, anything else by category."""
+    numbers = [_number(v) for v in values]
+    if all(n is not None for n in numbers):
+        return {"label": label, "values": numbers}
+    categories = sorted({str(v) for v in values})
+    return {
+        "label": label,
+        "values": [categories.index(str(v)) for v in values],
+        "tickvals": list(range(len(categories))),
+        "ticktext": categories,
+    }
+
+
+def _curves(
+    reports: dict[str, list[dict[str, Any]]], metric: str, origin: float
+) -> dict[str, list[Any]]:
+    """Every trial's curve in one trace: ``epoch``, ``elapsed_s``, ``value``, ``trial``, with a
+    None between trials (one trace draws a thousand trials quickly)."""
+    curve: dict[str, list[Any]] = {"epoch": [], "elapsed_s": [], "value": [], "trial": []}
+    for trial_id, rows in sorted(reports.items()):
+        for row in rows:
+            clock = row.get("report_time", row.get("timestamp"))
+            curve["epoch"].append(row["training_iteration"])
+            curve["elapsed_s"].append(round(clock - origin, 3) if clock is not None else None)
+            curve["value"].append(_number(row.get(metric)))
+            curve["trial"].append(trial_id)
+        for values in curve.values():
+            values.append(None)
+    return curve
+
+
+def experiment_data(folder: Path, root: Path) -> dict[str, Any]:
+    """Everything the experiment page shows, as JSON-ready values.
+
+    Args:
+        folder: The experiment folder (inside ``root``).
+        root: The dashboard's root folder; no file outside it is read.
+    """
+    config = read_config(folder)
+    metric, mode = str(config.get("metric", "")), str(config.get("mode", "min"))
+    row = experiment_row(folder, root)
+    states = {t["trial_id"]: t for t in trial_summaries(folder)}
+    reports = _reports(folder, root)
+    pick = min if mode == "min" else max
+    trials = []
+    for trial_id in sorted(set(states) | set(reports)):
+        state = states.get(trial_id, {"status": "RUNNING", "config": {}})
+        own = reports.get(trial_id, [])
+        values = [v for v in (_number(r.get(metric)) for r in own) if v is not None]
+        trials.append(
+            {
+                "trial_id": trial_id,
+                "status": state["status"],
+                "epochs": own[-1]["training_iteration"] if own else 0,
+                "last": values[-1] if values else None,
+                "best": pick(values) if values else None,
+                "worker_time_s": _number(own[-1].get("time_total_s")) if own else None,
+                "config": (own[-1].get("config") if own else None) or state["config"],
+                "error": _error(folder, root, state),
+            }
+        )
+    best = files.json_document(folder / BEST_FILE)
+    scored = [t for t in trials if t["best"] is not None]
+    best_id = (
+        best.get("trial_id")
+        if isinstance(best, dict)
+        else (pick(scored, key=lambda t: t["best"])["trial_id"] if scored else None)
+    )
+    clocks = [r.get("report_time", r.get("timestamp")) for rows in reports.values() for r in rows]
+    starts = [s["start_time"] for s in states.values() if s.get("start_time") is not None]
+    origin = min([c for c in clocks if c is not None] + starts, default=0.0)
+    curves = _curves({k: v for k, v in reports.items() if k != best_id}, metric, origin)
+    params = sorted({p for t in trials for p in t["config"]})
+    return {
+        **row,
+        "params": params,
+        "trial_rows": trials,
+        "best_trial": best_id,
+        "best_summary": best if isinstance(best, dict) else None,
+        "curves": curves,
+        "best_curve": _curves({best_id: reports.get(best_id, [])}, metric, origin)
+        if best_id
+        else None,
+        "parcoords": [
+            *(_dimension(p, [t["config"].get(p) for t in scored]) for p in params),
+            {"label": metric, "values": [t["best"] for t in scored]},
+        ]
+        if scored
+        else [],
+        "perturbations": files.json_lines(folder / HISTORY_FILE),
+    }

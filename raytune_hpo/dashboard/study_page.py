@@ -1,0 +1,49 @@
+"""What a study's page draws: the anytime comparison over seeds, the method table, the runs.
+
+The same comparison ``raytune-hpo compare`` writes (:mod:`raytune_hpo.analysis.compare`), over
+the study's run folders. A run whose files are caught half written makes the page say so and
+try again on its next poll.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from raytune_hpo.analysis.compare import anytime_curves, load_comparison
+from raytune_hpo.dashboard import folders
+from raytune_hpo.dashboard.index import study_row
+from raytune_hpo.errors import RaytuneHpoError
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A frame's rows as dicts, NaN as None."""
+    return [
+        {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
+        for row in frame.astype(object).to_dict("records")
+    ]
+
+
+def study_data(folder: Path, root: Path) -> dict[str, Any]:
+    """Everything the study page shows, as JSON-ready values."""
+    row = study_row(folder, root)
+    runs = folders.experiments_in(folder, root)
+    if not runs:
+        return {**row, "methods": [], "runs": [], "anytime": []}
+    try:
+        comparison = load_comparison(runs)
+    except (ValueError, RaytuneHpoError, FileNotFoundError) as err:
+        return {**row, "methods": [], "runs": [], "anytime": [], "error": str(err)}
+    names = {str(run.resolve()): folders.name_of(run, root) for run in runs}
+    run_rows = records(comparison.runs.drop(columns=["path"]))
+    for run, path in zip(run_rows, comparison.runs["path"], strict=True):
+        run["url"] = f"/experiments/{names.get(path, '')}"
+    return {
+        **row,
+        "methods": records(comparison.methods),
+        "runs": run_rows,
+        "anytime": records(anytime_curves(comparison.reports)),
+    }
