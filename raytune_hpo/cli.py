@@ -171,12 +171,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
-    """Serve the read-only dashboard over the experiment and study folders in a folder."""
+    """Serve the read-only dashboard over the experiment and study folders in a folder or URI."""
     from raytune_hpo.config import ExperimentConfig
     from raytune_hpo.dashboard.server import serve
 
     root = args.dir or ExperimentConfig.model_fields["storage_path"].default
-    serve(Path(root), host=args.host, port=args.port)
+    serve(root, host=args.host, port=args.port)
     return 0
 
 
@@ -311,7 +311,9 @@ def build_parser() -> argparse.ArgumentParser:
         "dashboard", help="a local web page over experiments and studies, live while they run"
     )
     dashboard.add_argument(
-        "dir", nargs="?", help="folder of experiment and study folders (default: storage_path's)"
+        "dir",
+        nargs="?",
+        help="folder or URI of experiment and study folders (default: storage_path's)",
     )
     dashboard.add_argument("--port", type=int, default=8766, help="port (default %(default)s)")
     dashboard.add_argument(

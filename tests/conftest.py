@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.helpers.s3_server import BUCKET, CREDENTIALS, S3Server, s3_server
 from tests.helpers.user_code import TUNABLE_FILE, USER_MODULE
 
 os.environ.setdefault("WANDB_MODE", "offline")
@@ -87,3 +88,14 @@ def user_code_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("user_code")
     shutil.copy(TUNABLE_FILE, folder / f"{USER_MODULE}.py")
     return folder
+
+
+@pytest.fixture(scope="module")
+def s3() -> Iterator[S3Server]:
+    """A real S3-compatible server (moto) per test module, its bucket ``BUCKET``, and dummy
+    credentials in the environment."""
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in CREDENTIALS.items():
+            patch.setenv(key, value)
+        with s3_server(buckets=(BUCKET,)) as server:
+            yield server

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
-from pathlib import Path
 
 import pandas as pd
 from matplotlib.figure import Figure
 
+from raytune_hpo.analysis import storage
 from raytune_hpo.layout import CONFIG_PREFIX
 
 PLOT_FILE = "pbt_history.png"
@@ -75,9 +76,10 @@ def save_pbt_plot(
     history: pd.DataFrame,
     params: Sequence[str],
     metric: str,
-    folder: str | Path,
-) -> Path:
-    """Write :func:`plot_pbt_history` as ``pbt_history.png`` into ``folder``."""
-    path = Path(folder) / PLOT_FILE
-    plot_pbt_history(reports, history, params, metric).savefig(path, dpi=110)
-    return path
+    folder: storage.Location,
+) -> storage.Location:
+    """Write :func:`plot_pbt_history` as ``pbt_history.png`` into ``folder`` (local or a URI)."""
+    image = io.BytesIO()
+    plot_pbt_history(reports, history, params, metric).savefig(image, format="png", dpi=110)
+    storage.write_bytes(folder, PLOT_FILE, image.getvalue())
+    return folder / PLOT_FILE

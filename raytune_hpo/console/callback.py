@@ -249,11 +249,11 @@ class ConsoleCallback(Callback):
         self._screen.bar = None
         self._exit.close()
 
-    # --- PBT ----------------------------------------------------------------------------------
+    # --- PBT and PB2 --------------------------------------------------------------------------
 
     def exploit(self, record: Mapping[str, Any]) -> None:
-        """Say that PBT replaced a trial's state and hyperparameters by a donor's."""
-        self._event(exploit_line(record))
+        """Say that PBT (or PB2) replaced a trial's state and hyperparameters by a donor's."""
+        self._event(exploit_line(record, self.info.scheduler))
 
     # --- helpers ------------------------------------------------------------------------------
 

@@ -71,15 +71,16 @@ def after_failure(failures: int, max_failures: int, *, retried: bool) -> str:
     return f"no retries left ({max_failures} used): it ends in ERROR"
 
 
-def exploit_line(record: Mapping[str, Any]) -> str:
-    """One PBT exploit (a ``pbt_history.jsonl`` record): trial <- donor, old -> new values."""
+def exploit_line(record: Mapping[str, Any], scheduler: str = "pbt") -> str:
+    """One exploit of PBT or PB2 (a ``pbt_history.jsonl`` record): trial <- donor, old -> new
+    values."""
     old, new = record.get("old", {}), record.get("new", {})
     changes = ", ".join(
         f"{key} {format_number(old.get(key))} -> {format_number(value)}"
         for key, value in new.items()
     )
     return (
-        f"trial {record['trial_id']} <- {record['donor_id']} (PBT exploit at epoch "
+        f"trial {record['trial_id']} <- {record['donor_id']} ({scheduler.upper()} exploit at epoch "
         f"{record.get('training_iteration')}): {changes or 'same values'}"
     )
 

@@ -66,10 +66,19 @@ def print_pbt_history(experiment: Any) -> None:
         return  # its scheduler never perturbs; reading nothing needs no Ray Tune nor matplotlib
     import pandas as pd
 
+    from raytune_hpo.analysis import storage
     from raytune_hpo.analysis.pbt_history_plot import save_pbt_plot
-    from raytune_hpo.search.pbt_history import history_table, read_history
+    from raytune_hpo.search.pbt_history import (
+        HISTORY_FILE,
+        history_frame,
+        history_table,
+        parse_records,
+    )
 
-    history = read_history(experiment.path)
+    location = experiment.path
+    if not storage.exists(location, HISTORY_FILE):
+        return
+    history = history_frame(parse_records(storage.read_text(location, HISTORY_FILE)))
     if history.empty:
         return
     table = history_table(history)

@@ -1,7 +1,9 @@
 """``raytune-hpo dashboard``: a local, read-only web page over experiment and study folders.
 
+- :mod:`~raytune_hpo.dashboard.store`: the one way to the files, under a local folder or a
+  storage URI, with each file's stamp; a name from a URL to a folder that never leaves the root;
 - :mod:`~raytune_hpo.dashboard.folders`: which folders under the root are experiments or
-  studies, and a name from a URL to a folder that never leaves the root;
+  studies;
 - :mod:`~raytune_hpo.dashboard.files`: JSON and JSON-lines files read while they are written;
 - :mod:`~raytune_hpo.dashboard.index`: one cheap row per experiment and study;
 - :mod:`~raytune_hpo.dashboard.experiment_page`, :mod:`~raytune_hpo.dashboard.study_page`: what

@@ -2,7 +2,9 @@
 
 The three pages are one HTML file of this package, told which page it is; each fetches its
 JSON from ``/api`` + its own path and draws it in the browser. Every name in a URL goes through
-:func:`folders.find`, so nothing outside the root is read; anything else is 404.
+:meth:`Store.find <raytune_hpo.dashboard.store.Store.find>`, so nothing outside the root is
+read; anything else is 404. A store that fails while the page is open (a URI's endpoint gone)
+answers its JSON with 503 and the one-line reason.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from raytune_hpo.analysis.storage import StorageError
 from raytune_hpo.dashboard import folders
 from raytune_hpo.dashboard.experiment_page import experiment_data
 from raytune_hpo.dashboard.index import index_rows
+from raytune_hpo.dashboard.store import Store, open_store
 from raytune_hpo.dashboard.study_page import study_data
 
 STATIC = Path(str(resources.files("raytune_hpo.dashboard") / "static"))
@@ -57,9 +61,15 @@ def not_found() -> Response:
     return PlainTextResponse("not found", status_code=404)
 
 
-def create_app(root: Path) -> Starlette:
-    """The dashboard over the experiment and study folders directly under ``root``."""
-    root = root.expanduser().resolve()
+def store_failed(request: Request, err: Exception) -> Response:
+    """A store that failed while serving (a URI's endpoint gone): 503 and its one line."""
+    return PlainTextResponse(str(err), status_code=503)
+
+
+def create_app(root: str | Path) -> Starlette:
+    """The dashboard over the experiment and study folders directly under ``root``, a local
+    folder or a storage URI."""
+    store = open_store(root)
 
     template = (STATIC / "page.html").read_text()
 
@@ -69,9 +79,9 @@ def create_app(root: Path) -> Starlette:
         html = template.replace("__SCRIPTS__", scripts).replace("__PAGE__", kind)
         return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
-    def folder_of(request: Request, kind: Callable[[Path], bool]) -> Path | None:
-        folder = folders.find(root, request.path_params["name"])
-        return folder if folder is not None and kind(folder) else None
+    def folder_of(request: Request, kind: Callable[[Store, str], bool]) -> str | None:
+        folder = store.find(request.path_params["name"])
+        return folder if folder is not None and kind(store, folder) else None
 
     def index(request: Request) -> Response:
         return page("index")
@@ -85,15 +95,15 @@ def create_app(root: Path) -> Starlette:
         return page("study") if found is not None else not_found()
 
     def api_index(request: Request) -> Response:
-        return json_response({"root": str(root), "rows": index_rows(root)})
+        return json_response({"root": str(store.root), "rows": index_rows(store)})
 
     def api_experiment(request: Request) -> Response:
         found = folder_of(request, folders.is_experiment)
-        return json_response(experiment_data(found, root)) if found is not None else not_found()
+        return json_response(experiment_data(store, found)) if found is not None else not_found()
 
     def api_study(request: Request) -> Response:
         found = folder_of(request, folders.is_study)
-        return json_response(study_data(found, root)) if found is not None else not_found()
+        return json_response(study_data(store, found)) if found is not None else not_found()
 
     def asset(request: Request) -> Response:
         file = request.path_params["file"]
@@ -112,5 +122,6 @@ def create_app(root: Path) -> Starlette:
             Route("/api/experiments/{name:path}", api_experiment),
             Route("/api/studies/{name:path}", api_study),
             Route("/static/{file}", asset),
-        ]
+        ],
+        exception_handlers={StorageError: store_failed},
     )

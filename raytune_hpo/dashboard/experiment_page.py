@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from pathlib import Path
 from typing import Any
 
-from raytune_hpo.dashboard import files, folders
-from raytune_hpo.dashboard.index import experiment_row, read_config, trial_summaries
+from raytune_hpo.dashboard import files
+from raytune_hpo.dashboard.index import RESULTS, experiment_row, read_config, trial_summaries
+from raytune_hpo.dashboard.store import Store, join
 from raytune_hpo.layout import BEST_FILE
 from raytune_hpo.search.pbt_history import HISTORY_FILE
 
@@ -29,29 +29,22 @@ def _number(value: Any) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-def _reports(folder: Path, root: Path) -> dict[str, list[dict[str, Any]]]:
+def _reports(store: Store, folder: str) -> dict[str, list[dict[str, Any]]]:
     """Each trial's reports by ``training_iteration`` (a repeated iteration: the last wins)."""
     by_trial: dict[str, dict[int, dict[str, Any]]] = defaultdict(dict)
-    for result_file in sorted(folder.glob("*/result.json")):
-        if folders.inside(root, result_file) is None:
-            continue
-        for row in files.json_lines(result_file):
+    for result_file in store.glob(folder, RESULTS):
+        for row in files.json_lines(store, join(folder, result_file)):
             if "trial_id" in row and "training_iteration" in row:
                 by_trial[str(row["trial_id"])][int(row["training_iteration"])] = row
     return {trial: [rows[i] for i in sorted(rows)] for trial, rows in by_trial.items()}
 
 
-def _error(folder: Path, root: Path, trial: dict[str, Any]) -> str | None:
+def _error(store: Store, folder: str, trial: dict[str, Any]) -> str | None:
     """The end of a failed trial's error file, if it names one inside the root."""
     if not trial.get("error_file") or not trial.get("folder"):
         return None
-    path = folders.inside(root, folder / trial["folder"] / trial["error_file"])
-    if path is None:
-        return None
-    try:
-        return path.read_text(errors="replace")[-ERROR_TAIL:]
-    except OSError:
-        return None
+    text = files.text(store, join(folder, str(trial["folder"]), str(trial["error_file"])))
+    return text[-ERROR_TAIL:] if text is not None else None
 
 
 def _dimension(label: str, values: list[Any]) -> dict[str, Any]:
@@ -86,18 +79,18 @@ def _curves(
     return curve
 
 
-def experiment_data(folder: Path, root: Path) -> dict[str, Any]:
+def experiment_data(store: Store, folder: str) -> dict[str, Any]:
     """Everything the experiment page shows, as JSON-ready values.
 
     Args:
-        folder: The experiment folder (inside ``root``).
-        root: The dashboard's root folder; no file outside it is read.
+        store: The dashboard's files; no file outside its root is read.
+        folder: The experiment folder, relative to the root.
     """
-    config = read_config(folder)
+    config = read_config(store, folder)
     metric, mode = str(config.get("metric", "")), str(config.get("mode", "min"))
-    row = experiment_row(folder, root)
-    states = {t["trial_id"]: t for t in trial_summaries(folder)}
-    reports = _reports(folder, root)
+    row = experiment_row(store, folder)
+    states = {t["trial_id"]: t for t in trial_summaries(store, folder)}
+    reports = _reports(store, folder)
     pick = min if mode == "min" else max
     trials = []
     for trial_id in sorted(set(states) | set(reports)):
@@ -113,10 +106,10 @@ def experiment_data(folder: Path, root: Path) -> dict[str, Any]:
                 "best": pick(values) if values else None,
                 "worker_time_s": _number(own[-1].get("time_total_s")) if own else None,
                 "config": (own[-1].get("config") if own else None) or state["config"],
-                "error": _error(folder, root, state),
+                "error": _error(store, folder, state),
             }
         )
-    best = files.json_document(folder / BEST_FILE)
+    best = files.json_document(store, join(folder, BEST_FILE))
     scored = [t for t in trials if t["best"] is not None]
     best_id = (
         best.get("trial_id")
@@ -144,5 +137,5 @@ def experiment_data(folder: Path, root: Path) -> dict[str, Any]:
         ]
         if scored
         else [],
-        "perturbations": files.json_lines(folder / HISTORY_FILE),
+        "perturbations": files.json_lines(store, join(folder, HISTORY_FILE)),
     }

@@ -2,43 +2,38 @@
 
 A running experiment appends to ``result.json`` and rewrites its state files; a reader may see
 a last line cut in half or a file replaced midway. A line that does not parse is skipped (the
-next read sees it whole), and each file's parsed content is kept until its size or modification
-time changes, so that a page polled every few seconds reads only the files that grew.
+next read sees it whole), and each file's parsed content is kept until its stamp (size or
+modification time, :class:`~raytune_hpo.dashboard.store.Store`) changes, so that a page polled
+every few seconds reads only the files that grew, in a folder or in a bucket.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from pathlib import Path
 from typing import Any
 
-_cache: dict[Path, tuple[tuple[int, int], Any]] = {}
+from raytune_hpo.dashboard.store import Stamp, Store
+
+_cache: dict[tuple[str, str], tuple[Stamp, Any]] = {}
 _lock = threading.Lock()
 
 
-def _stamp(path: Path) -> tuple[int, int] | None:
-    try:
-        info = path.stat()
-    except OSError:
-        return None
-    return info.st_mtime_ns, info.st_size
-
-
-def _cached(path: Path, parse: Any) -> Any:
-    stamp = _stamp(path)
+def _cached(store: Store, path: str, parse: Any) -> Any:
+    stamp = store.stamp(path)
     if stamp is None:
         return None
+    key = (str(store.root), path)
     with _lock:
-        hit = _cache.get(path)
+        hit = _cache.get(key)
     if hit is not None and hit[0] == stamp:
         return hit[1]
     try:
-        value = parse(path.read_bytes())
+        value = parse(store.read(path))
     except OSError:
         return None
     with _lock:
-        _cache[path] = (stamp, value)
+        _cache[key] = (stamp, value)
     return value
 
 
@@ -61,14 +56,19 @@ def _parse_document(data: bytes) -> Any:
         return None  # a file caught while it is rewritten
 
 
-def json_lines(path: Path) -> list[dict[str, Any]]:
+def json_lines(store: Store, path: str) -> list[dict[str, Any]]:
     """The whole JSON objects of a JSON-lines file, one per line; ``[]`` if it is missing."""
-    return _cached(path, _parse_lines) or []
+    return _cached(store, path, _parse_lines) or []
 
 
-def json_document(path: Path) -> Any:
+def json_document(store: Store, path: str) -> Any:
     """The parsed JSON of ``path``; None when it is missing or caught half written."""
-    return _cached(path, _parse_document)
+    return _cached(store, path, _parse_document)
+
+
+def text(store: Store, path: str) -> str | None:
+    """The text of ``path`` (undecodable bytes replaced); None when it is missing."""
+    return _cached(store, path, lambda data: data.decode(errors="replace"))
 
 
 def clear() -> None:

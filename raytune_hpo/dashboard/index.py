@@ -13,29 +13,39 @@ from __future__ import annotations
 import json
 import math
 import time
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-from raytune_hpo.analysis.results import NOT_STARTED, newest_state_file
+from raytune_hpo.analysis.results import NOT_STARTED
 from raytune_hpo.config import method_name
 from raytune_hpo.dashboard import files, folders
+from raytune_hpo.dashboard.store import Stamp, Store, join
 from raytune_hpo.layout import BEST_FILE, CONFIG_FILE, STUDY_FILE
 
 URLS = {"experiment": "experiments", "study": "studies"}
 """The first part of a page's URL by the kind of folder."""
 RUNNING_WINDOW_S = 120.0
 """An experiment without ``best.json`` whose files changed this recently is running."""
+STATE_FILES = "experiment_state-*.json"
+"""Ray's state files of an experiment, one per session."""
+RESULTS = "*/result.json"
+"""Each trial's reports, in its folder."""
 
 
-def read_config(folder: Path) -> dict[str, Any]:
+def read_config(store: Store, folder: str) -> dict[str, Any]:
     """The experiment's resolved config as a dict (empty when it cannot be read)."""
     try:
-        config = yaml.load((folder / CONFIG_FILE).read_text(), Loader=yaml.CSafeLoader)
-    except (OSError, yaml.YAMLError):
+        text = files.text(store, join(folder, CONFIG_FILE)) or ""
+        config = yaml.load(text, Loader=yaml.CSafeLoader)
+    except yaml.YAMLError:
         return {}
     return config if isinstance(config, dict) else {}
+
+
+def state_files(store: Store, folder: str) -> dict[str, Stamp]:
+    """Ray's ``experiment_state-*.json`` files of ``folder``, by name, with their stamps."""
+    return store.glob(folder, STATE_FILES)
 
 
 def method_of(config: dict[str, Any]) -> str:
@@ -46,7 +56,7 @@ def method_of(config: dict[str, Any]) -> str:
     return method_name(*sections)
 
 
-def trial_summaries(folder: Path) -> list[dict[str, Any]]:
+def trial_summaries(store: Store, folder: str) -> list[dict[str, Any]]:
     """One dict per trial from the newest state file (``[]`` before Ray wrote one).
 
     Keys: ``trial_id``, ``status`` (``NOT_STARTED`` for a trial the experiment ended before
@@ -54,8 +64,8 @@ def trial_summaries(folder: Path) -> list[dict[str, Any]]:
     ``start_time``, ``error_file`` (relative to the trial folder), ``config`` and ``analysis``
     (Ray's ``metric_analysis``: ``min``, ``max``, ``last`` per metric).
     """
-    state_file = newest_state_file(folder)
-    state = files.json_document(state_file) if state_file is not None else None
+    newest = max(state_files(store, folder), default=None)  # by the session time in the name
+    state = files.json_document(store, join(folder, newest)) if newest is not None else None
     if not isinstance(state, dict):
         return []
     rows = []
@@ -82,17 +92,11 @@ def trial_summaries(folder: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def last_update(folder: Path) -> float:
+def last_update(store: Store, folder: str) -> float:
     """The newest modification time of the folder's state, best and result files."""
-    paths = [folder / BEST_FILE, folder / CONFIG_FILE, *folder.glob("experiment_state-*.json")]
-    paths += folder.glob("*/result.json")
-    times = []
-    for path in paths:
-        try:
-            times.append(path.stat().st_mtime)
-        except OSError:
-            continue
-    return max(times, default=0.0)
+    stamps = [store.stamp(join(folder, name)) for name in (BEST_FILE, CONFIG_FILE)]
+    stamps += [*state_files(store, folder).values(), *store.glob(folder, RESULTS).values()]
+    return max((stamp[0] / 1e9 for stamp in stamps if stamp is not None), default=0.0)
 
 
 def best_value(
@@ -112,19 +116,18 @@ def best_value(
     return min(values) if mode == "min" else max(values)
 
 
-def _naming(kind: str, folder: Path, root: Path) -> dict[str, str]:
+def _naming(kind: str, folder: str) -> dict[str, str]:
     """``kind``, ``name`` (the folder relative to the root) and the page's ``url``."""
-    name = folders.name_of(folder, root)
-    return {"kind": kind, "name": name, "url": f"/{URLS[kind]}/{name}"}
+    return {"kind": kind, "name": folder, "url": f"/{URLS[kind]}/{folder}"}
 
 
-def experiment_row(folder: Path, root: Path, now: float | None = None) -> dict[str, Any]:
+def experiment_row(store: Store, folder: str, now: float | None = None) -> dict[str, Any]:
     """The index row of one experiment folder."""
-    config = read_config(folder)
+    config = read_config(store, folder)
     metric, mode = str(config.get("metric", "")), str(config.get("mode", "min"))
-    best = files.json_document(folder / BEST_FILE)
-    trials = trial_summaries(folder)
-    updated = last_update(folder)
+    best = files.json_document(store, join(folder, BEST_FILE))
+    trials = trial_summaries(store, folder)
+    updated = last_update(store, folder)
     if isinstance(best, dict):
         status = "finished"
     elif (now if now is not None else time.time()) - updated < RUNNING_WINDOW_S:
@@ -132,7 +135,7 @@ def experiment_row(folder: Path, root: Path, now: float | None = None) -> dict[s
     else:
         status = "interrupted"
     return {
-        **_naming("experiment", folder, root),
+        **_naming("experiment", folder),
         "status": status,
         "method": method_of(config),
         "trials": len(trials),
@@ -143,10 +146,10 @@ def experiment_row(folder: Path, root: Path, now: float | None = None) -> dict[s
     }
 
 
-def study_row(folder: Path, root: Path, now: float | None = None) -> dict[str, Any]:
+def study_row(store: Store, folder: str, now: float | None = None) -> dict[str, Any]:
     """The index row of one study folder: its runs' rows summed up."""
-    runs = [experiment_row(run, root, now) for run in folders.experiments_in(folder, root)]
-    record = files.json_document(folder / STUDY_FILE)
+    runs = [experiment_row(store, run, now) for run in folders.experiments_in(store, folder)]
+    record = files.json_document(store, join(folder, STUDY_FILE))
     settings = record.get("settings", {}) if isinstance(record, dict) else {}
     planned = len(settings.get("configs", [])) * int(settings.get("seeds", 0) or 0)
     statuses = {run["status"] for run in runs}
@@ -157,7 +160,7 @@ def study_row(folder: Path, root: Path, now: float | None = None) -> dict[str, A
     mode = runs[0]["mode"] if runs else "min"
     values = [run["best"] for run in runs if run["best"] is not None]
     return {
-        **_naming("study", folder, root),
+        **_naming("study", folder),
         "status": status,
         "method": ", ".join(sorted({run["method"] for run in runs})),
         "trials": sum(run["trials"] for run in runs),
@@ -169,13 +172,13 @@ def study_row(folder: Path, root: Path, now: float | None = None) -> dict[str, A
     }
 
 
-def index_rows(root: Path) -> list[dict[str, Any]]:
-    """Every experiment and study directly under ``root``, newest first."""
+def index_rows(store: Store) -> list[dict[str, Any]]:
+    """Every experiment and study directly under the store's root, newest first."""
     now = time.time()
     rows = []
-    for folder in folders.subfolders(root, root):
-        if folders.is_study(folder):
-            rows.append(study_row(folder, root, now))
-        elif folders.is_experiment(folder):
-            rows.append(experiment_row(folder, root, now))
+    for folder in folders.subfolders(store, ""):
+        if folders.is_study(store, folder):
+            rows.append(study_row(store, folder, now))
+        elif folders.is_experiment(store, folder):
+            rows.append(experiment_row(store, folder, now))
     return sorted(rows, key=lambda row: row["updated"], reverse=True)

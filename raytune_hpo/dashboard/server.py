@@ -1,4 +1,4 @@
-"""Serve the dashboard with uvicorn until Ctrl-C."""
+"""Serve the dashboard with uvicorn until Ctrl-C, over a local folder or a storage URI."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 import uvicorn
 
+from raytune_hpo.analysis import storage
 from raytune_hpo.dashboard.app import create_app
 from raytune_hpo.errors import UserError
 
@@ -41,18 +42,21 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(root: Path, host: str, port: int) -> None:
-    """Serve the dashboard over ``root`` on ``host:port``; returns after Ctrl-C.
+def serve(root: str | Path, host: str, port: int) -> None:
+    """Serve the dashboard over ``root`` (a folder or a URI) on ``host:port``; returns after
+    Ctrl-C.
 
     A host other than loopback serves the network: one warning line says so.
 
     Raises:
         FileNotFoundError: ``root`` is not a folder.
+        StorageError: The URI's store does not answer, or its bucket does not exist.
         UserError: The address cannot be used.
     """
-    root = root.expanduser().resolve()
-    if not root.is_dir():
+    root = storage.as_location(root)
+    if isinstance(root, Path) and not root.is_dir():
         raise FileNotFoundError(f"{root}: no such folder")
+    storage.check_store(root)
     sock = bind(host, port)
     shown = f"[{host}]" if ":" in host else host
     if not is_loopback(host):

@@ -8,14 +8,15 @@ try again on its next poll.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from raytune_hpo.analysis import storage
 from raytune_hpo.analysis.compare import anytime_curves, load_comparison
 from raytune_hpo.dashboard import folders
 from raytune_hpo.dashboard.index import study_row
+from raytune_hpo.dashboard.store import Store
 from raytune_hpo.errors import RaytuneHpoError
 
 
@@ -27,20 +28,23 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-def study_data(folder: Path, root: Path) -> dict[str, Any]:
+def study_data(store: Store, folder: str) -> dict[str, Any]:
     """Everything the study page shows, as JSON-ready values."""
-    row = study_row(folder, root)
-    runs = folders.experiments_in(folder, root)
+    row = study_row(store, folder)
+    runs = {  # where ``compare`` reads each run -> its name
+        str(storage.as_location(location)): run
+        for run in folders.experiments_in(store, folder)
+        if (location := store.location(run)) is not None
+    }
     if not runs:
         return {**row, "methods": [], "runs": [], "anytime": []}
     try:
-        comparison = load_comparison(runs)
+        comparison = load_comparison(list(runs))
     except (ValueError, RaytuneHpoError, FileNotFoundError) as err:
         return {**row, "methods": [], "runs": [], "anytime": [], "error": str(err)}
-    names = {str(run.resolve()): folders.name_of(run, root) for run in runs}
     run_rows = records(comparison.runs.drop(columns=["path"]))
     for run, path in zip(run_rows, comparison.runs["path"], strict=True):
-        run["url"] = f"/experiments/{names.get(path, '')}"
+        run["url"] = f"/experiments/{runs.get(path, '')}"
     return {
         **row,
         "methods": records(comparison.methods),

@@ -17,12 +17,15 @@ register_checkpoints_once` keeps one entry per checkpoint.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 from ray.tune.schedulers import PopulationBasedTraining
 from ray.tune.schedulers.pb2 import PB2
 
@@ -66,7 +69,31 @@ class DonorKeepingPBT(DonorKeeping):
 
 class DonorKeepingPB2(DonorKeeping, PB2):
     """Ray's ``PB2`` (its explore step a GP bandit over ``hyperparam_bounds``) that keeps its
-    donors' checkpoints."""
+    donors' checkpoints, and whose bandit draws from a generator of its own, seeded by ``seed``
+    (Ray's draws from NumPy's global one).
+    """
+
+    def __init__(self, *args: Any, seed: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._random = np.random.RandomState(seed)
+
+    def _get_new_config(self, trial: Any, trial_to_clone: Any) -> Any:
+        with numpy_global_random(self._random):
+            return super()._get_new_config(trial, trial_to_clone)
+
+
+@contextlib.contextmanager
+def numpy_global_random(generator: np.random.RandomState) -> Iterator[None]:
+    """NumPy's global generator (the one ``np.random.uniform`` and scikit-learn's unseeded
+    estimators draw from) in ``generator``'s state for the block; ``generator`` then holds the
+    state the block left, and the global one is back as it was."""
+    saved = np.random.get_state()
+    np.random.set_state(generator.get_state())
+    try:
+        yield
+    finally:
+        generator.set_state(np.random.get_state())
+        np.random.set_state(saved)
 
 
 def _copy_checkpoint(checkpoint: Any, trial: Any, number: int) -> Any:

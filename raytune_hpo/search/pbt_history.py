@@ -192,11 +192,21 @@ def read_records(path: str | Path) -> list[dict[str, Any]]:
     file = Path(path) / HISTORY_FILE
     if not file.exists():
         return []
-    return [json.loads(line) for line in file.read_text().splitlines() if line.strip()]
+    return parse_records(file.read_text())
+
+
+def parse_records(text: str) -> list[dict[str, Any]]:
+    """The records of the text of a ``pbt_history.jsonl``."""
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
 def read_history(path: str | Path) -> pd.DataFrame:
     """One row per perturbed hyperparameter per perturbation, in order; columns ``COLUMNS``."""
+    return history_frame(read_records(path))
+
+
+def history_frame(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """One row per perturbed hyperparameter of each record, in order; columns ``COLUMNS``."""
     rows = [
         {
             **{k: record[k] for k in COLUMNS[:5]},
@@ -205,7 +215,7 @@ def read_history(path: str | Path) -> pd.DataFrame:
             "donor_value": record["donor"].get(param),
             "new": value,
         }
-        for record in read_records(path)
+        for record in records
         for param, value in record["new"].items()
     ]
     return pd.DataFrame(rows, columns=COLUMNS)

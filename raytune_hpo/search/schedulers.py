@@ -249,6 +249,7 @@ def _pb2(cfg: ExperimentConfig) -> TrialScheduler:
         hyperparam_bounds=dict(s.hyperparam_bounds),
         quantile_fraction=s.quantile_fraction,
         log_config=True,
+        seed=cfg.seed,
     )
 
 

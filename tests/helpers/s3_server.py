@@ -32,6 +32,8 @@ CREDENTIALS = {
     "AWS_EC2_METADATA_DISABLED": "true",
 }
 """Dummy credentials and a region, and no instance-metadata look-up (it waits for a timeout)."""
+BUCKET = "hpo-results"
+"""The bucket of the ``s3`` fixture's server."""
 NETNS_PORT = 9000
 """The port in a network namespace of the test's own, where nothing else listens."""
 START_TIMEOUT_S = 30

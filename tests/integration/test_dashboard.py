@@ -10,32 +10,21 @@ the test writes its state and result files trial by trial while the page is open
 
 from __future__ import annotations
 
-import http.client
 import json
-import re
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
 from raytune_hpo.analysis.results import newest_state_file
 from raytune_hpo.layout import CONFIG_FILE, STUDY_FILE
 from tests.helpers.browser import CHROMIUM, Browser, Page
+from tests.helpers.dashboard import TRIAL_ID, dashboard, edit_config, needs_chromium, status_of
 from tests.helpers.running import run_cli, write_sleep_config
 
 pytestmark = pytest.mark.integration
-needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None, reason="needs Debian's chromium on PATH (.ci/run installs it)"
-)
-TRIAL_ID = re.compile(r"^(\w+_\d{5}) ", re.MULTILINE)
 
 
 def write_state(folder: Path, keep: set[str] | None = None, errors: dict | None = None) -> None:
@@ -55,11 +44,6 @@ def write_state(folder: Path, keep: set[str] | None = None, errors: dict | None 
         rows.append([json.dumps(trial), json.dumps(runtime)])
     state["trial_data"] = rows
     state_file.write_text(json.dumps(state))
-
-
-def edit_config(folder: Path, **changes: Any) -> None:
-    config = yaml.safe_load((folder / CONFIG_FILE).read_text())
-    (folder / CONFIG_FILE).write_text(yaml.safe_dump({**config, **changes}))
 
 
 def trial_folder(folder: Path, trial_id: str) -> Path:
@@ -121,30 +105,11 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return results
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(root: Path) -> Iterator[str]:
-    """``raytune-hpo dashboard ROOT`` on a free port; Ctrl-C at the end must exit cleanly."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "raytune_hpo.cli", "dashboard", str(root), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    first = process.stdout.readline()
-    assert first.startswith(f"raytune-hpo dashboard: http://127.0.0.1:{port}/"), first
-    yield f"http://127.0.0.1:{port}"
-    process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=20)
-    assert process.returncode == 0, err
-    assert "Traceback" not in err, err
+    """The dashboard over the shared run and the folders made from it."""
+    with dashboard(str(root)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -161,17 +126,6 @@ def shown_trials(page: Page) -> list[str]:
 
 def charts(page: Page, holder: str) -> int:
     return page.evaluate(f'document.querySelectorAll("#{holder} .main-svg").length')
-
-
-def status_of(url: str) -> int:
-    """The HTTP status of ``url``'s path, sent as written (no client-side normalising)."""
-    host, _, path = url.removeprefix("http://").partition("/")
-    connection = http.client.HTTPConnection(host, timeout=10)
-    connection.putrequest("GET", "/" + path, skip_accept_encoding=True)
-    connection.endheaders()
-    status = connection.getresponse().status
-    connection.close()
-    return status
 
 
 @needs_chromium

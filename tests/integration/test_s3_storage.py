@@ -24,23 +24,12 @@ from raytune_hpo.analysis import storage
 from raytune_hpo.analysis.results import load_experiment, newest_state_name
 from tests.helpers.netns_cluster import stop_sessions
 from tests.helpers.running import write_sleep_config
-from tests.helpers.s3_server import CREDENTIALS, S3Server, s3_server, two_climbs
+from tests.helpers.s3_server import BUCKET, S3Server, s3_server, two_climbs
 
 pytestmark = pytest.mark.integration
 
-BUCKET = "hpo-results"
 EPOCHS = 4
 CLI = (sys.executable, "-m", "raytune_hpo.cli")
-
-
-@pytest.fixture(scope="module")
-def s3() -> Iterator[S3Server]:
-    """One server with one bucket for the module, and dummy credentials in the environment."""
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in CREDENTIALS.items():
-            patch.setenv(key, value)
-        with s3_server(buckets=(BUCKET,)) as server:
-            yield server
 
 
 def cli_env(s3: S3Server | None, **extra: str) -> dict[str, str]:

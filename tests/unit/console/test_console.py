@@ -125,6 +125,7 @@ def test_an_exploit_names_trial_donor_and_old_and_new_values() -> None:
         "trial a_00002 <- a_00000 (PBT exploit at epoch 4): "
         "learning_rate 0.01208 -> 0.08, batch_size 92 -> 162"
     )
+    assert exploit_line(record, "pb2").startswith("trial a_00002 <- a_00000 (PB2 exploit at")
 
 
 @pytest.mark.parametrize(

@@ -48,3 +48,15 @@ def test_a_taken_port_is_one_clear_error() -> None:
         port = taken.getsockname()[1]
         with pytest.raises(UserError, match=f"cannot listen on 127.0.0.1:{port}"):
             bind("127.0.0.1", port)
+
+
+def test_a_uri_root_is_served_through_pyarrow(tmp_path: Path) -> None:
+    (tmp_path / "exp").mkdir()
+    (tmp_path / "exp" / CONFIG_FILE).write_text("name: exp\nmetric: loss\nmode: min\n")
+    client = TestClient(create_app(f"file://{tmp_path}"))
+    index = client.get("/api/index").json()
+    assert index["root"] == f"file://{tmp_path}"
+    assert [row["name"] for row in index["rows"]] == ["exp"]
+    assert client.get("/api/experiments/exp").json()["trial_rows"] == []
+    for path in ("/experiments/nope", "/api/experiments/exp/..", "/api/experiments/%2e%2e"):
+        assert client.get(path).status_code == 404, path

@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from raytune_hpo.dashboard import index
+from raytune_hpo.dashboard.store import LocalStore
 from raytune_hpo.layout import BEST_FILE, CONFIG_FILE
 
 
@@ -44,7 +45,7 @@ def test_status_follows_best_json_and_recent_changes(tmp_path: Path) -> None:
     finished = make_experiment(tmp_path / "finished", [0.3])
     (finished / BEST_FILE).write_text(json.dumps({"trial_id": "t_00000", "loss": 0.3}))
     age(finished, 30)
-    rows = {row["name"]: row for row in index.index_rows(tmp_path)}
+    rows = {row["name"]: row for row in index.index_rows(LocalStore(tmp_path))}
     assert {n: r["status"] for n, r in rows.items()} == {
         "running": "running",
         "stopped": "interrupted",
@@ -52,11 +53,12 @@ def test_status_follows_best_json_and_recent_changes(tmp_path: Path) -> None:
     }
     assert rows["running"]["best"] == 0.25 and rows["running"]["trials"] == 2
     assert rows["finished"]["best"] == 0.3 and rows["finished"]["method"] == "random"
-    assert [r["name"] for r in index.index_rows(tmp_path)] == ["running", "finished", "stopped"]
+    names = [r["name"] for r in index.index_rows(LocalStore(tmp_path))]
+    assert names == ["running", "finished", "stopped"]
 
 
 def test_a_folder_with_a_broken_config_still_gets_a_row(tmp_path: Path) -> None:
     folder = make_experiment(tmp_path / "broken", [0.5])
     (folder / CONFIG_FILE).write_text(": not yaml : [")
-    (row,) = index.index_rows(tmp_path)
+    (row,) = index.index_rows(LocalStore(tmp_path))
     assert row["method"] == "?" and row["trials"] == 1

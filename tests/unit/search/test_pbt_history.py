@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
@@ -125,3 +126,28 @@ def test_only_perturbing_schedulers_get_a_history_callback(
     assert callback.keys == keys and callback.on_record is None
     (told,) = history_callbacks(perturbation, on_record=print)
     assert told.on_record is print
+
+
+@pytest.mark.parametrize("as_uri", [False, True])
+def test_the_summary_prints_and_plots_the_history_where_the_experiment_is(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], as_uri: bool
+) -> None:
+    """A local folder, or the same folder as a ``file://`` URI read through pyarrow as an
+    ``s3://`` one is (the S3 server's tests run whole experiments)."""
+    from raytune_hpo.analysis import storage
+    from raytune_hpo.console.summary import print_pbt_history
+
+    _write(tmp_path)
+    scheduler = {"name": "pb2", "hyperparam_bounds": {"lr": [0.001, 1.0]}}
+    experiment = SimpleNamespace(
+        config={"scheduler": scheduler},
+        path=storage.as_location(f"file://{tmp_path}" if as_uri else tmp_path),
+        reports=_reports(),
+        metric="score",
+    )
+    print_pbt_history(experiment)
+    out = capsys.readouterr().out
+    assert "PB2 perturbations (2):" in out
+    assert "0.01 -> 0.08" in out
+    assert f"PB2 history plot: {experiment.path / PLOT_FILE}" in out
+    assert (tmp_path / PLOT_FILE).stat().st_size > 5_000

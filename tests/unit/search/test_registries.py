@@ -15,6 +15,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from pydantic import BaseModel
 from ray.tune.experiment import Trial
@@ -705,3 +706,25 @@ def test_bohb_and_pb2_keep_their_libraries_noise_out_of_the_console() -> None:
         )  # fmt: skip
         warnings.warn("a warning of the toolkit's own still shows", UserWarning, stacklevel=1)
     assert [str(w.message) for w in caught] == ["a warning of the toolkit's own still shows"]
+
+
+def _pb2_new_configs(seed: int) -> list[dict[str, Any]]:
+    """Two explore steps of a PB2 built with ``seed`` after 4 epochs of 4 made-up trials."""
+    scheduler = build_scheduler(make_config(scheduler="pb2", seed=seed))
+    assert scheduler.set_search_properties(METRIC, MODE)
+    controller = FakeController()
+    trials = add_trials(scheduler, controller, 4)
+    for epoch, (index, trial) in itertools.product(range(1, 5), enumerate(trials)):
+        scheduler.on_trial_result(controller, trial, result(epoch, 0.1 * index + 0.5 / epoch))
+    return [scheduler._get_new_config(trials[3], trials[0])[0] for _ in range(2)]
+
+
+def test_pb2_bandit_is_seeded_and_leaves_numpy_alone() -> None:
+    np.random.seed(7)
+    expected_next = np.random.uniform()
+    np.random.seed(7)
+    first = _pb2_new_configs(seed=1)
+    assert np.random.uniform() == expected_next, "PB2 drew from NumPy's global generator"
+    assert _pb2_new_configs(seed=1) == first
+    assert _pb2_new_configs(seed=2) != first
+    assert first[0] != first[1]
