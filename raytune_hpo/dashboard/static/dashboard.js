@@ -267,8 +267,11 @@ function studyPage() {
           legendgroup: m, hovertemplate: `${m}<br>%{x:.1f} s: %{y}<extra></extra>` },
       ];
     });
+    // A metric that stays positive reads best on a log scale, as the comparison's own plot has it.
+    const log = data.anytime.length > 0 && data.anytime.every((r) => r.lo > 0);
     plot("anytime", traces, { showlegend: true, xaxis: { title: { text: "wall-clock (s)" } },
-      yaxis: { title: { text: `best ${data.metric} so far` } }, legend: { orientation: "h", y: -0.22 } });
+      yaxis: { title: { text: `best ${data.metric} so far${log ? ", log scale" : ""}` }, type: log ? "log" : "linear" },
+      legend: { orientation: "h", y: -0.22 } });
     const keys = data.methods.length ? Object.keys(data.methods[0]) : [];
     drawTable(el("methods"), keys.map((k) => ({ key: k, label: k, num: k !== "method" })), data.methods);
     drawTable(el("runs"), [
