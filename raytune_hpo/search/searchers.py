@@ -168,6 +168,8 @@ def _optuna_sampler(s: OptunaSearcherConfig, seed: int | None) -> Any:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # The qmc and gp samplers are marked experimental; the console need not say so per run.
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     samplers = optuna.samplers
     startup = STARTUP_TRIALS.get(s.sampler, 0) if s.n_startup_trials is None else s.n_startup_trials
     if s.sampler == "tpe":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -39,6 +40,9 @@ scheduler:
 """,
 }
 """The method each YAML section gives, and the section."""
+OVERRIDES = {"random+pb2": ("max_epochs=6", "search_space.seconds_per_step=0.3")}
+"""PB2 exploits only trials that train side by side: steps of 0.3 s keep the population
+together on a loaded machine, where trials of 0.02 s steps would run one after another."""
 
 
 def write_config(folder: Path, name: str, methods: str, code: Path, function: str) -> Path:
@@ -75,7 +79,8 @@ def runs(
     outcomes = {}
     for index, (method, section) in enumerate(METHODS.items()):
         path = write_config(folder, f"method{index}", section, code, "climb")
-        outcomes[method] = run_experiment(load_config(path), search_paths=(user_code_dir,))
+        cfg = load_config(path, OVERRIDES.get(method, ()))
+        outcomes[method] = run_experiment(cfg, search_paths=(user_code_dir,))
     return outcomes
 
 
@@ -113,11 +118,14 @@ def test_pb2_records_its_perturbations_like_pbt(runs: dict[str, ExperimentOutcom
     assert set(history["param"]) == {"lr"}
     reports = load_experiment(path).reports
     for exploit in history.itertuples(index=False):
-        own = reports[reports["trial_id"] == exploit.trial_id]
-        later = own[own["restored_from"] == exploit.donor_id]
-        assert not later.empty, f"{exploit.trial_id} never continued from {exploit.donor_id}"
-        assert later["lr_seen"].iloc[0] == pytest.approx(exploit.new)
         assert 0.01 <= exploit.new <= 3.0
+        # The exploited trial went on from the donor's state with the new value (Ray asks no
+        # scheduler at a trial's last epoch, so every exploit has a report after it).
+        own = reports[reports["trial_id"] == exploit.trial_id]
+        after = own[
+            (own["restored_from"] == exploit.donor_id) & np.isclose(own["lr_seen"], exploit.new)
+        ]
+        assert not after.empty, f"{exploit.trial_id} never went on from {exploit.donor_id}'s state"
 
 
 def test_pb2_without_checkpoints_warns_as_pbt_does(

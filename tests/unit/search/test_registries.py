@@ -686,14 +686,18 @@ def test_no_module_outside_the_registries_tests_a_method_name() -> None:
     assert not found, found
 
 
-def test_bohb_and_pb2_keep_their_libraries_noise_out_of_the_console() -> None:
-    """statsmodels warns at each fit of BOHB's model, scikit-learn at each of PB2's bandit."""
+def test_bohb_pb2_and_optuna_keep_their_libraries_noise_out_of_the_console() -> None:
+    """statsmodels warns at each fit of BOHB's model, scikit-learn at each of PB2's bandit,
+    Optuna at each experimental sampler."""
+    from optuna.exceptions import ExperimentalWarning
     from sklearn.exceptions import ConvergenceWarning
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         build_searcher(make_config(searcher="bohb"))
         build_scheduler(make_config(scheduler="pb2"))
+        build_searcher(make_config(searcher="optuna"))
+        warnings.warn("QMCSampler is experimental", ExperimentalWarning, stacklevel=1)
         warnings.warn_explicit(
             "The optimal value found for dimension 0 of parameter lengthscale is close to the "
             "specified lower bound 1e-05.", ConvergenceWarning, "kernels.py", 445,
