@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
 import sys
@@ -68,8 +69,7 @@ def serve(root: str | Path, host: str, port: int) -> None:
     print(f"raytune-hpo dashboard: http://{shown}:{sock.getsockname()[1]}/ over {root}")
     print("  Ctrl-C stops it", flush=True)
     config = uvicorn.Config(create_app(root), log_level="warning", access_log=False)
-    try:
+    # uvicorn stops on Ctrl-C, then raises it again for the caller: a normal end.
+    with contextlib.suppress(KeyboardInterrupt):
         uvicorn.Server(config).run(sockets=[sock])
-    except KeyboardInterrupt:
-        pass  # uvicorn stops on Ctrl-C, then raises it again for the caller: a normal end
     print("raytune-hpo dashboard: stopped")

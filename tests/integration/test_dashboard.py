@@ -20,7 +20,7 @@ import pytest
 
 from raytune_hpo.analysis.results import newest_state_file
 from raytune_hpo.layout import CONFIG_FILE, STUDY_FILE
-from tests.helpers.browser import CHROMIUM, Browser, Page
+from tests.helpers.browser import Browser, Page
 from tests.helpers.dashboard import TRIAL_ID, dashboard, edit_config, needs_chromium, status_of
 from tests.helpers.running import run_cli, write_sleep_config
 
@@ -114,8 +114,7 @@ def server(root: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if CHROMIUM is None:
-        pytest.skip("needs Debian's chromium on PATH (.ci/run installs it)")
+    """One headless Chromium for the module (its tests are marked ``needs_chromium``)."""
     with Browser() as opened:
         yield opened
 
