@@ -161,6 +161,11 @@ def spec_kind(key: str, spec: Any) -> str | None:
     return next(iter(spec))
 
 
+def sampled_keys(space: Mapping[str, Any]) -> list[str]:
+    """The keys of ``space`` drawn from a distribution (not constants), in order."""
+    return [key for key, spec in space.items() if spec_kind(key, spec)]
+
+
 def grid_size(space: Mapping[str, Any]) -> int:
     """Combinations of a search space's ``{grid: [...]}`` entries (1 without any).
 

@@ -133,7 +133,7 @@ def _hyperopt(cfg: ExperimentConfig) -> Searcher:
 
 def _check_hyperopt(cfg: ExperimentConfig) -> None:
     check_model_based(cfg)
-    sampled = {k for k, v in cfg.search_space.items() if search_space.spec_kind(k, v)}
+    sampled = set(search_space.sampled_keys(cfg.search_space))
     for index, point in enumerate(cfg.points_to_evaluate):
         if missing := sorted(sampled - set(point)):
             raise InvalidKey(
@@ -252,7 +252,7 @@ def _bohb(cfg: ExperimentConfig) -> Searcher:
 def _check_bohb(cfg: ExperimentConfig) -> None:
     require_modules("searcher.name", "bohb", "hpbandster", "ConfigSpace")
     check_model_based(cfg)
-    least = len([k for k, v in cfg.search_space.items() if search_space.spec_kind(k, v)]) + 1
+    least = len(search_space.sampled_keys(cfg.search_space)) + 1
     given = options_as(cfg.searcher, BohbSearcherConfig).min_points_in_model
     if given is not None and given < least:
         raise InvalidKey(
