@@ -3,11 +3,12 @@
 :class:`FailFast` ends the experiment when its first trials all fail before reporting, and
 :func:`check_some_trial_ended_well` fails a run in which every trial failed.
 :class:`MetricCheck` ends the experiment at the first report that lacks the experiment's
-metric, with one line naming the metric and the keys the trial did report (Ray's own check
-raises a traceback that prints the whole result). :class:`PbtCheckpointWatch` warns once when a
-PBT population reaches its first perturbation without checkpoints, which PBT needs to exploit
-(otherwise exploited trials silently start from scratch). :func:`stop_criteria` ends a trial
-after ``max_epochs`` reports or once its metric is not finite.
+metric, with one line naming the metric and the keys the trial did report, those it may have
+meant first ("did you mean"; Ray's own check raises a traceback that prints the whole result).
+:class:`PbtCheckpointWatch` warns once when a PBT population reaches its first perturbation
+without checkpoints, which PBT needs to exploit (otherwise exploited trials silently start from
+scratch). :func:`stop_criteria` ends a trial after ``max_epochs`` reports or once its metric is
+not finite.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ray.tune.stopper import Stopper
 from raytune_hpo.errors import EXIT_TRIALS_FAILED, RaytuneHpoError, UserError
 from raytune_hpo.output_lines import error_headline
 from raytune_hpo.registry import Perturbation
+from raytune_hpo.trainables.command.metric_names import close_names, names_ending_with
 
 STRICT_CHECK_SWITCH = "TUNE_DISABLE_STRICT_METRIC_CHECKING"
 """Turns Ray's own check off; :class:`MetricCheck` takes its place."""
@@ -52,15 +54,35 @@ RAY_RESULT_KEYS = frozenset(
 
 
 class MissingMetric(UserError, RuntimeError):
-    """A trial reported without the experiment's metric; ``str()`` is one line."""
+    """A trial reported without the experiment's metric; ``str()`` is one line.
+
+    It names the keys the metric may have meant: several keys that end with it in whole
+    folders (a command's TensorBoard tags ``logs/train/epoch_loss`` and
+    ``logs/validation/epoch_loss`` for ``epoch_loss``), else keys close to it (``val_loss``
+    for ``val_los``, "did you mean"), else every key reported.
+    """
 
     def __init__(self, trial_id: str, metric: str, reported: list[str]) -> None:
         keys = ", ".join(reported) if reported else "nothing but Ray's own fields"
-        super().__init__(
-            f"trial {trial_id} reported no {metric!r} (the experiment's metric); it reported: "
-            f"{keys}. Report it (e.g. tune.report({{{metric!r}: value}}) or print "
-            f"'{metric}=VALUE'), or set metric to one of those keys"
-        )
+        head = f"trial {trial_id} reported no {metric!r} (the experiment's metric)"
+        named = names_ending_with(metric, reported)
+        meant = close_names(metric, reported)
+        if len(named) > 1:
+            message = (
+                f"{head}, but {len(named)} keys that end with it: {', '.join(named)}; set "
+                "metric to the one meant"
+            )
+        elif named or meant:
+            spelled = " or ".join(repr(name) for name in named or meant)
+            message = (
+                f"{head}; did you mean {spelled}? It reported: {keys}. Set metric to the key meant"
+            )
+        else:
+            message = (
+                f"{head}; it reported: {keys}. Report it (e.g. tune.report({{{metric!r}: "
+                f"value}}) or print '{metric}=VALUE'), or set metric to one of those keys"
+            )
+        super().__init__(message)
         self.trial_id = trial_id
         self.metric = metric
         self.reported = reported

@@ -2,14 +2,14 @@
 
 Pure and light (no Ray): a config check runs :func:`check_readable` before anything starts; a
 command trial feeds each output line to :class:`LineReports`, or polls :class:`TensorBoardReports`,
-and explains a trial without reports with :func:`missing_metric_message`. TensorBoard's reader
-and NumPy are imported only when event files are read.
+and explains a trial without reports with :func:`missing_metric_message`. Event files are read
+without TensorFlow (:mod:`~raytune_hpo.trainables.command.event_files`), tags named by their
+folders (:mod:`~raytune_hpo.trainables.command.metric_names`).
 """
 
 from __future__ import annotations
 
 import ast
-import fnmatch
 import json
 import math
 import os
@@ -19,10 +19,15 @@ from pathlib import Path
 from typing import Any, TypeGuard
 
 from raytune_hpo.errors import UserError
+from raytune_hpo.trainables.command.event_files import EVENT_FILES, EventFile, event_files, scalars
+from raytune_hpo.trainables.command.metric_names import (
+    SEPARATOR,
+    close_names,
+    names_ending_with,
+    tag_name,
+)
 from raytune_hpo.trainables.command.spec import MetricsFormat
 
-EVENT_FILES = "events.out.tfevents.*"
-"""The names of TensorBoard event files."""
 KEYS_KEPT = 30
 """How many names of keys or tags seen a reader keeps for its error message."""
 VALUE_GROUP = r"[-+.\deE]+"
@@ -31,8 +36,10 @@ VALUE_GROUP = r"[-+.\deE]+"
 _NUMBER = r"[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|(?i:nan|inf(?:inity)?))"
 _NAME = r"[A-Za-z_][\w.\-/]*"
 _PAIR = re.compile(
-    rf"(?<![\w.\-/])(?P<name>{_NAME})\s*[=:]\s*(?P<value>{_NUMBER})(?=$|[\s,;|)\]}}])"
+    rf"(?<![\w.\-/])(?P<name>{_NAME})\s*[=:]\s*(?P<value>{_NUMBER})(?:%(?!\|))?"
+    r"(?=$|[\s,;|)\]}])"
 )
+_PERCENT = re.compile(rf"(?P<value>{_NUMBER})\s*%")
 _INTEGER = re.compile(r"[-+]?\d+")
 _NON_FINITE = ("nan", "inf", "NaN", "Infinity")
 
@@ -61,16 +68,17 @@ def parse_metric_line(line: str, metric: str, fmt: MetricsFormat) -> dict[str, A
     - ``key_value``: every ``name=number`` or ``name: number`` on the line, names starting with
       a letter or ``_`` (``val/loss``, ``top-1``, ``eval.acc`` count), numbers such as ``3``,
       ``-0.5``, ``1e-3``, ``nan``, ``inf``, followed by a space, ``,;|)]}`` or the end (so
-      ``12:30`` and ``95%`` are no numbers). ``epoch 3: loss=0.4`` holds only ``loss``: a name
-      must be followed by its ``=`` or ``:``. A line that is a JSON object or a Python dict
+      ``12:30`` is no number); ``acc=93.5%`` reads 93.5, but a progress bar's ``45%|`` is no
+      number. ``epoch 3: loss=0.4`` holds only ``loss``: a name must be followed by its ``=``
+      or ``:``. A line that is a JSON object or a Python dict
       literal (``{'eval_loss': '0.69', 'epoch': 1.0}``, Hugging Face's ``Trainer``) brings the
       keys whose values are numbers; other values are left out.
     - ``json``: a line that is a JSON object, or a Python dict literal; all its keys.
     - ``regex``: the named groups of the pattern's first match.
 
-    Strings that are numbers (``'0.69'``, ``"1e-3"``) become numbers, integers stay ``int``,
-    other numbers are ``float``; a dict's bare ``nan`` and ``inf`` count. The line reports
-    ``metric`` when it holds it as a number.
+    Strings that are numbers (``'0.69'``, ``"1e-3"``, ``'93.50%'`` as 93.5) become numbers,
+    integers stay ``int``, other numbers are ``float``; a dict's bare ``nan`` and ``inf``
+    count. The line reports ``metric`` when it holds it as a number.
 
     Raises:
         ValueError: The regex has no group named ``metric``, or the format is ``tensorboard``.
@@ -104,9 +112,14 @@ def _number(text: str) -> int | float:
 
 
 def _unquoted(value: Any) -> Any:
-    """``value``, or the number it spells when it is a string such as ``'0.69'``."""
-    if isinstance(value, str) and re.fullmatch(_NUMBER, value):
-        return _number(value)
+    """``value``, or the number it spells when it is a string such as ``'0.69'`` or
+    ``'93.50%'`` (93.5)."""
+    if isinstance(value, str):
+        text = value.strip()
+        if re.fullmatch(_NUMBER, text):
+            return _number(text)
+        if percent := _PERCENT.fullmatch(text):
+            return _number(percent["value"])
     return value
 
 
@@ -166,7 +179,7 @@ def expected_line(metric: str, fmt: MetricsFormat) -> str:
         example: dict[str, Any] = {metric: 0.123} if step is None else {step: 1, metric: 0.123}
         return f"'{json.dumps(example)}'"
     if fmt.format == "tensorboard":
-        return f"a TensorBoard scalar tagged {metric!r}"
+        return f"a TensorBoard scalar named {metric!r}"
     groups = f"group {metric!r}" if step is None else f"groups {metric!r} and {step!r}"
     return f"a line matching {fmt.pattern!r} with {groups}"
 
@@ -207,12 +220,55 @@ class _Steps:
         return True
 
 
+class _Misnamed:
+    """Watches for a metric name misspelled in the config: a name the command writes is close
+    to it (:func:`~raytune_hpo.trainables.command.metric_names.close_names`), and the metric is
+    never found.
+
+    Such a name is taken as the one meant once it is written a second time (a second epoch:
+    the metric did not come with the first) or the command ends; a name written once, before
+    the metric comes on a later line, ends nothing (``episode_reward_max`` printed on the line
+    before ``episode_reward_mean``).
+    """
+
+    def __init__(self, metric: str) -> None:
+        self.metric = metric
+        self.found = False
+        """Whether the metric was found: nothing is watched any more."""
+        self.close_seen = False
+        """Whether a name close to the metric was written."""
+        self._close: dict[str, bool] = {}
+        self._written: set[str] = set()
+
+    def written_again(self, names: Iterable[str]) -> bool:
+        """Record ``names`` written (once each); whether one close to the metric was written
+        before."""
+        if self.found:
+            return False
+        close = [name for name in names if self._is_close(name)]
+        again = any(name in self._written for name in close)
+        self._written.update(close)
+        self.close_seen = self.close_seen or bool(close)
+        return again
+
+    def _is_close(self, name: str) -> bool:
+        if name not in self._close:
+            self._close[name] = bool(close_names(self.metric, [name]))
+        return self._close[name]
+
+
 class LineReports:
     """A command's output lines, one at a time, turned into reports.
 
     A line is a report when it holds the metric as a number (:func:`parse_metric_line`) and,
     with ``fmt.step`` set, also the step as a number greater than the last report's step: with
     ``step: epoch``, per-batch lines that show the epoch and the metric report once per epoch.
+
+    While the metric was never seen, a line whose numeric key is close to the metric's name
+    (``val_loss`` for ``val_los``) and was seen on an earlier line is a report too, of that
+    line's numbers, without the metric: the experiment's metric check ends the run there and
+    names the key (``did you mean``). So is the last such line at the command's end
+    (:meth:`finish`). Nothing is reported after it.
 
     Args:
         metric: The experiment's metric.
@@ -231,14 +287,34 @@ class LineReports:
         self.fmt = fmt
         self._steps = _Steps(fmt.step)
         self._keys = _Names()
+        self._misnamed = _Misnamed(metric)
+        self._close_line: dict[str, Any] | None = None
+        self._ended = False
 
     def feed(self, line: str) -> dict[str, Any] | None:
         """The report ``line`` makes, or None."""
-        values = _line_values(line, self.metric, self.fmt)
-        self._keys.add(key for key, value in values.items() if is_number(value))
-        if not is_number(values.get(self.metric)) or not self._steps.advanced(values):
+        if self._ended:
             return None
-        return values
+        values = _line_values(line, self.metric, self.fmt)
+        numbers = {key: value for key, value in values.items() if is_number(value)}
+        self._keys.add(numbers)
+        if is_number(values.get(self.metric)):
+            self._misnamed.found = True
+            return values if self._steps.advanced(values) else None
+        if self._misnamed.written_again(numbers):
+            self._ended = True
+            return numbers
+        if self._misnamed.close_seen and self._close_line is None:
+            self._close_line = numbers
+        return None
+
+    def finish(self) -> dict[str, Any] | None:
+        """At the command's end: the first line's numbers that held a key close to the metric,
+        when the metric was never seen (a report without it, as in :meth:`feed`); else None."""
+        if self._ended or self._misnamed.found or self._close_line is None:
+            return None
+        self._ended = True
+        return self._close_line
 
     def reports(self, line: str) -> bool:
         """Whether ``line`` would be a report now, recording nothing (a look ahead)."""
@@ -258,25 +334,39 @@ class TensorBoardReports:
     """The scalars a command writes to TensorBoard event files, turned into reports.
 
     Every ``events.out.tfevents.*`` file below ``folder`` is read, in subfolders too and files
-    that appear later (Lightning's ``lightning_logs/version_N/``), with TensorBoard's own reader:
-    each :meth:`poll` returns what was appended since the last one, in the order of the events'
-    wall time and step across files. A record still being written is read once it is whole.
-    Files present when the reader is made are taken as read (a restarted trial's earlier runs).
+    that appear later (Lightning's ``lightning_logs/version_N/``), without TensorFlow
+    (:class:`~raytune_hpo.trainables.command.event_files.EventFile`): each :meth:`poll` returns
+    what was appended since the last one, in the order of the events' wall time and step across
+    files. A record still being written is read once it is whole. Files present when the
+    reader is made are taken as read (a restarted trial's earlier runs).
 
-    A tag is a metric name. Each new value of ``metric``'s tag is one report, holding the latest
-    value of every tag; values logged after it at the same step (as Lightning logs ``epoch``
-    after ``val_loss``) join it while it waits for the poll's end.
+    A tag is named by its folder below ``folder`` and the tag, joined with ``/``, run-version
+    folders left out (:func:`~raytune_hpo.trainables.command.metric_names.tag_name`):
+    ``logs/validation/epoch_loss``; a report holds the latest value of every tag under its
+    name. The metric names a tag by any trailing part of that name in whole folders
+    (``validation/epoch_loss``, ``epoch_loss``) where that part names one tag alone; each new
+    value of that tag is one report, which holds it under the metric's name too. Values logged
+    after it at the same step (as Lightning logs ``epoch`` after ``val_loss``) join it while it
+    waits for the poll's end.
+
+    The metric's tag is settled at each poll before any of its values is reported. Where the
+    metric names several tags (``epoch_loss`` for ``logs/train/epoch_loss`` and
+    ``logs/validation/epoch_loss``), or names none while a tag close to it (``val_loss`` for
+    ``validation/epoch_loss``) got a second value or the command ended, the poll returns one
+    report without the metric, the latest value of every tag: the experiment's metric check
+    ends the run there with one line naming them. Nothing is reported after it.
 
     With ``step``, a value is a report only when the step grew past the last report's. ``step``
-    names a tag; where the command logs no tag of that name (Keras logs ``epoch_loss`` at step
-    ``epoch``), the events' own step counter stands in for it, reported under that name. Which
-    of the two holds is settled by the first report, which therefore waits until the step's tag
-    or an event of a later step arrives (or the final poll); later reports wait for the step's
-    tag only, as writers may flush a step's values apart.
+    names a tag as the metric does (the one in the metric's folder first); where the command
+    logs no such tag (Keras logs ``epoch_loss`` at step ``epoch``), the events' own step
+    counter stands in for it, reported under that name. Which of the two holds is settled by
+    the first report, which therefore waits until the step's tag or an event of a later step
+    arrives (or the final poll); later reports wait for the step's tag only, as writers may
+    flush a step's values apart.
 
     Args:
         folder: The folder the command writes its logs below; it need not exist yet.
-        metric: The experiment's metric: a tag.
+        metric: The experiment's metric: a tag's name or a trailing part of it.
         step: The tag (or, without such a tag, the events' step counter) that counts reports.
     """
 
@@ -285,12 +375,19 @@ class TensorBoardReports:
         self.metric = metric
         self._steps = _Steps(step)
         self._tags = _Names()
-        self._loaders: dict[str, Any] = {}
+        self._files: dict[str, EventFile] = {}
+        self._folder_names: dict[str, list[str]] = {}
+        self._names: set[str] = set()  # every tag's name
         self._latest: dict[str, int | float] = {}
         self._logged_at: dict[str, int] = {}  # the event step of each tag's latest value
+        self._metric_tag: str | None = None
+        self._step_tag: str | None = None
         self._pending: int | None = None  # the event step of a metric value not yet reported
         self._counter: bool | None = None  # whether the event step is the step; None: unknown
-        self._new_events()  # files present now count as read
+        self._misnamed = _Misnamed(metric)
+        self._ended = False
+        for path in event_files(self.folder):  # files present now count as read
+            self._file(path).read()
 
     def poll(self, final: bool = False) -> list[dict[str, Any]]:
         """The reports of the events written since the last poll, oldest first.
@@ -298,117 +395,99 @@ class TensorBoardReports:
         Args:
             final: The command has ended: report a metric value still waiting for its step too.
         """
-        events = sorted(self._new_events(), key=lambda event: (event.wall_time, event.step))
+        if self._ended:
+            return []
+        values = self._new_values()
+        self._names.update(name for _, _, name, _ in values)
+        self._tags.add(name for _, _, name, _ in values)
+        if not self._resolve():
+            return self._stop(values)
         reports: list[dict[str, Any]] = []
-        for event in events:
-            for tag, value in _scalars(event):
-                if self._pending is not None and (
-                    tag == self.metric or event.step != self._pending
-                ):
-                    reports += self._close()
-                self._tags.add([tag])
-                self._latest[tag] = value
-                self._logged_at[tag] = event.step
-                if tag == self.metric:
-                    self._pending = event.step
+        for index, (_, step, name, value) in enumerate(values):
+            if self._pending is not None and (name == self._metric_tag or step != self._pending):
+                reports += self._close()
+            self._latest[name] = value
+            self._logged_at[name] = step
+            if name == self._metric_tag:
+                self._pending = step
+            elif self._metric_tag is None and self._misnamed.written_again([name]):
+                return reports + self._stop(values[index + 1 :])
         if final or self._settled():
             reports += self._close()
+        if final and self._metric_tag is None and self._misnamed.close_seen:
+            return reports + self._stop([])
         return reports
 
     @property
     def tags_seen(self) -> list[str]:
-        """The scalar tags read so far, sorted (at most :data:`KEYS_KEPT`)."""
+        """The names of the scalar tags read so far, sorted (at most :data:`KEYS_KEPT`)."""
         return self._tags.sorted()
+
+    def _resolve(self) -> bool:
+        """Settle the tags the metric and the step name; False where the metric names several."""
+        named = names_ending_with(self.metric, self._names)
+        if len(named) > 1:
+            return False
+        if named:
+            self._metric_tag = named[0]
+            self._misnamed.found = True
+        step = self._steps.name
+        if step is not None:
+            steps = names_ending_with(step, self._names)
+            if self._metric_tag is not None and len(steps) > 1:
+                folder = self._metric_tag.rpartition(SEPARATOR)[0]
+                steps = [name for name in steps if name.rpartition(SEPARATOR)[0] == folder]
+            self._step_tag = steps[0] if len(steps) == 1 else None
+        return True
+
+    def _stop(self, rest: list[tuple[float, int, str, int | float]]) -> list[dict[str, Any]]:
+        """The report without the metric that ends the trial's reports: every tag's latest."""
+        for _, _, name, value in rest:
+            self._latest[name] = value
+        self._ended = True
+        return [dict(self._latest)]
 
     def _settled(self) -> bool:
         """Whether the open metric value's step is known without more events."""
-        name = self._steps.name
-        return name is None or bool(self._counter) or self._logged_at.get(name) == self._pending
+        if self._steps.name is None or self._counter:
+            return True
+        return self._step_tag is not None and self._logged_at.get(self._step_tag) == self._pending
 
     def _close(self) -> list[dict[str, Any]]:
         """The report of the open metric value, if any and its step grew; closes it."""
-        if self._pending is None:
+        if self._pending is None or self._metric_tag is None:
             return []
         report: dict[str, Any] = dict(self._latest)
+        report[self.metric] = self._latest[self._metric_tag]
         name = self._steps.name
         if name is not None:
             if self._counter is None:
-                self._counter = name not in self._latest
+                self._counter = self._step_tag is None
             if self._counter:
                 report[name] = self._pending
+            elif self._step_tag in self._latest:
+                report[name] = self._latest[self._step_tag]
         self._pending = None
         return [report] if self._steps.advanced(report) else []
 
-    def _new_events(self) -> list[Any]:
-        """The events appended to every event file below the folder since the last call."""
-        events: list[Any] = []
-        for path in _event_files(self.folder):
-            loader = self._loaders.get(path) or self._open(path)
-            if loader is not None:
-                events += loader.Load()
-        return events
+    def _new_values(self) -> list[tuple[float, int, str, int | float]]:
+        """``(wall time, step, name, value)`` of every scalar appended to the event files
+        below the folder since the last call, in the order of wall time and step."""
+        values = []
+        for path in event_files(self.folder):
+            folders = self._folder_names.get(path)
+            if folders is None:
+                relative = Path(path).parent.relative_to(self.folder)
+                folders = self._folder_names[path] = [p for p in relative.parts if p != "."]
+            for event in self._file(path).read():
+                for tag, value in scalars(event):
+                    values.append((event.wall_time, event.step, tag_name(folders, tag), value))
+        return sorted(values, key=lambda value: (value[0], value[1]))
 
-    def _open(self, path: str) -> Any:
-        from tensorboard.backend.event_processing.event_file_loader import (  # type: ignore[import-untyped]
-            EventFileLoader,
-        )
-        from tensorboard.compat import tf  # type: ignore[import-untyped]
-
-        try:
-            loader = EventFileLoader(path)
-        except (OSError, tf.errors.OpError):  # removed since it was listed
-            return None
-        self._loaders[path] = loader
-        return loader
-
-
-def _event_files(folder: Path) -> list[str]:
-    """The event files below ``folder``, sorted; none when it does not exist (yet)."""
-    return sorted(
-        os.path.join(root, name)
-        for root, _, names in os.walk(folder)
-        for name in fnmatch.filter(names, EVENT_FILES)
-    )
-
-
-def _scalars(event: Any) -> list[tuple[str, int | float]]:
-    """The (tag, number) pairs of an event's scalar summaries, as ``simple_value`` or tensor."""
-    found = []
-    for value in event.summary.value:
-        kind = value.WhichOneof("value")
-        number = (
-            _float32(value.simple_value)
-            if kind == "simple_value"
-            else _tensor_number(value.tensor)
-            if kind == "tensor"
-            else None
-        )
-        if number is not None:
-            found.append((value.tag, number))
-    return found
-
-
-def _float32(value: float) -> float:
-    """A float32 as the shortest decimal that reads back as it (``0.6935``, not ``0.69349998``)."""
-    import numpy as np
-
-    return float(str(np.float32(value)))
-
-
-def _tensor_number(tensor: Any) -> int | float | None:
-    """The number a one-element numeric tensor holds; None for any other tensor."""
-    from tensorboard.util import tensor_util  # type: ignore[import-untyped]
-
-    try:
-        array = tensor_util.make_ndarray(tensor)
-    except (TypeError, ValueError):
-        return None
-    if array.size != 1 or array.dtype.kind not in "iuf":
-        return None
-    scalar = array.reshape(())[()]
-    if array.dtype.kind != "f":
-        return int(scalar)
-    return _float32(scalar) if array.dtype.itemsize <= 4 else float(scalar)
+    def _file(self, path: str) -> EventFile:
+        if path not in self._files:
+            self._files[path] = EventFile(path)
+        return self._files[path]
 
 
 # --- config checks and messages ---------------------------------------------------------------
@@ -501,8 +580,9 @@ def missing_metric_message(metric: str, fmt: MetricsFormat, keys_seen: Sequence[
     if fmt.format == "tensorboard":
         if keys_seen:
             return (
-                f"{wanted}: no scalar was tagged {metric!r}; tags seen: {seen}; set metric to "
-                "one of them"
+                f"{wanted}: no scalar's name (its folder and tag, e.g. validation/epoch_loss) "
+                f"ends with {metric!r}; tags seen: {seen}; set metric to one of them, or to "
+                "its end that names it alone"
             )
         return (
             f"{wanted}: no TensorBoard event file ({EVENT_FILES}) with scalars appeared; if the "

@@ -151,6 +151,8 @@ def report_lines(
     the command is held still there instead. When the command had printed its next report
     already by the time it was held still (it runs ahead of the reading: a loop of a few
     milliseconds), its state may be that later report's: the report goes without a checkpoint.
+    A report without the metric (a key close to it, :class:`LineReports`) goes the same way,
+    at the command's end too.
 
     Args:
         reporter: Reports to Ray Tune.
@@ -182,6 +184,9 @@ def report_lines(
     def on_end() -> None:
         if held:
             found.put((held.pop(), time.time_ns(), False))
+        misnamed = reader.finish()  # a key close to a metric never seen: "did you mean"
+        if misnamed is not None:
+            found.put((misnamed, time.time_ns(), False))
         found.put(None)
 
     stdout = Drain(

@@ -16,11 +16,11 @@ import torch
 from tensorboard.compat.proto import event_pb2, summary_pb2
 from torch.utils.tensorboard import SummaryWriter
 
+from raytune_hpo.trainables.command.event_files import scalars
 from raytune_hpo.trainables.command.metrics import (
     KEYS_KEPT,
     LineReports,
     TensorBoardReports,
-    _scalars,
     missing_metric_message,
     parse_metric_line,
 )
@@ -220,17 +220,19 @@ def test_torch_writer_polled_incrementally(tmp_path: Path) -> None:
     with torch_writer(tmp_path / "run") as writer:
         write(writer, 0, train_loss=0.9)
         write(writer, 1, val_loss=0.6935, acc=0.5)
-        assert reader.poll() == [{"train_loss": 0.9, "val_loss": 0.6935, "acc": 0.5}]
+        # Every tag under its folder and name, the metric under its own name too.
+        first = {"run/train_loss": 0.9, "run/val_loss": 0.6935, "run/acc": 0.5}
+        assert reader.poll() == [{**first, "val_loss": 0.6935}]
         assert reader.poll() == []
         writer.add_histogram("weights", torch.tensor([0.1, 0.2, 0.3]), 2)
         writer.add_text("note", "hello", 2)
         write(writer, 2, val_loss=0.5)
         write(writer, 3, val_loss=0.25)
         assert reader.poll() == [
-            {"train_loss": 0.9, "val_loss": 0.5, "acc": 0.5},
-            {"train_loss": 0.9, "val_loss": 0.25, "acc": 0.5},
+            {**first, "run/val_loss": 0.5, "val_loss": 0.5},
+            {**first, "run/val_loss": 0.25, "val_loss": 0.25},
         ]
-    assert reader.tags_seen == ["acc", "train_loss", "val_loss"]
+    assert reader.tags_seen == ["run/acc", "run/train_loss", "run/val_loss"]
 
 
 def poll_until(reader: TensorBoardReports, count: int) -> list[dict[str, Any]]:
@@ -248,9 +250,11 @@ def test_tensorboardx_writer(tmp_path: Path) -> None:
     writer = tensorboardX.SummaryWriter(str(tmp_path / "tbx"), flush_secs=1)
     try:
         write(writer, 10, **{"val/loss": 0.5, "epoch": 1})
-        assert poll_until(reader, 1) == [{"val/loss": 0.5, "epoch": 1}]
+        first = {"tbx/val/loss": 0.5, "tbx/epoch": 1}
+        assert poll_until(reader, 1) == [{**first, "val/loss": 0.5, "epoch": 1}]
         write(writer, 20, **{"val/loss": 0.4, "epoch": 2})
-        assert poll_until(reader, 1) == [{"val/loss": 0.4, "epoch": 2}]
+        second = {"tbx/val/loss": 0.4, "tbx/epoch": 2}
+        assert poll_until(reader, 1) == [{**second, "val/loss": 0.4, "epoch": 2}]
     finally:
         writer.close()
     assert reader.poll() == []
@@ -268,7 +272,7 @@ def test_tensor_summaries_as_tf2_writes_them(tmp_path: Path) -> None:
 def test_simple_values_and_tensors_are_both_read() -> None:
     simple = summary_pb2.Summary.Value(tag="a", simple_value=0.1)
     event = event_pb2.Event(step=1, summary=summary_pb2.Summary(value=[simple]))
-    assert _scalars(event) == [("a", 0.1)]
+    assert scalars(event) == [("a", 0.1)]
 
 
 def test_files_present_at_creation_are_skipped(tmp_path: Path) -> None:
@@ -351,14 +355,13 @@ def test_events_of_several_files_in_order_of_wall_time(tmp_path: Path) -> None:
     with torch_writer(tmp_path / "a") as first, torch_writer(tmp_path / "b") as second:
         first.add_scalar("val_loss", 1.0, 1, walltime=100.0)
         first.add_scalar("val_loss", 3.0, 3, walltime=300.0)
-        second.add_scalar("val_loss", 2.0, 2, walltime=200.0)
-        second.add_scalar("lr", 0.5, 2, walltime=250.0)
+        second.add_scalar("lr", 0.5, 2, walltime=150.0)
+        second.add_scalar("lr", 0.25, 2, walltime=250.0)
         first.flush()
         second.flush()
         assert reader.poll() == [
-            {"val_loss": 1.0},
-            {"val_loss": 2.0, "lr": 0.5},
-            {"val_loss": 3.0, "lr": 0.5},
+            {"a/val_loss": 1.0, "val_loss": 1.0},
+            {"a/val_loss": 3.0, "b/lr": 0.25, "val_loss": 3.0},
         ]
 
 

@@ -185,7 +185,7 @@ def test_names_with_slashes_and_the_last_of_two_values() -> None:
     "line",
     [
         "training started at time: 12:30:01",
-        "val_loss=95%",
+        "val_loss: 95%|###  | 95/100",  # a progress bar's percentage
         "val_loss=0.5/epoch",
         "val_loss=abc",
         "my_val_loss=0.5",
