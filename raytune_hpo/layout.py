@@ -19,3 +19,6 @@ COMPARISON_DIR = "comparison"
 """The folder, inside a study folder, into which the study's comparison is written."""
 PRELOAD_ENV = "RAYTUNE_HPO_PRELOAD_TRAINABLES"
 """``0`` tells a local Ray instance's workers not to import torch ahead (see ``worker_preload``)."""
+COMMAND_FILE = "command.sh"
+"""A command trial's command as it last started (arguments, working directory, the variables the
+toolkit set), in the trial's folder: a shell script that runs it again by hand."""

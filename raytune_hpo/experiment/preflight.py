@@ -2,7 +2,8 @@
 
 :func:`check_run` refuses a URI ``storage_path`` whose store fails (no bucket, no answer), an
 experiment folder that already holds an experiment and a ``storage_path`` or
-``dataset.data_dir`` that cannot be written; :func:`dataset_errors` turns the
+``dataset.data_dir`` that cannot be written; :func:`check_command` (``validate`` and ``run``) a
+command whose ``workdir``, program or script is not there; :func:`dataset_errors` turns the
 data module's errors (files missing and no download possible, sizes that do not fit) into
 :class:`~raytune_hpo.config.ConfigError` naming the ``dataset`` key. Every failure is one line
 that names the key and what is wrong.
@@ -10,6 +11,7 @@ that names the key and what is wrong.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +20,8 @@ from pathlib import Path
 from raytune_hpo.analysis import storage
 from raytune_hpo.config import ConfigError, ExperimentConfig
 from raytune_hpo.layout import CONFIG_FILE
+from raytune_hpo.trainables.command.program import command_problems, trial_path
+from raytune_hpo.trainables.command.spec import CommandSpec
 from raytune_hpo.trainables.data import DatasetNotFoundError
 
 
@@ -39,6 +43,25 @@ def check_run(cfg: ExperimentConfig, path: storage.Location, *, overwrite: bool)
     if not storage.is_uri(cfg.storage_path):
         check_writable("storage_path", Path(cfg.storage_path).expanduser())
     check_writable("dataset.data_dir", Path(cfg.dataset.data_dir).expanduser())
+
+
+def check_command(cfg: ExperimentConfig) -> None:
+    """Prove that a command trainable's code folder, program and script are there.
+
+    Checked as a trial will run the command: in its ``workdir`` (without one, the working
+    directory), with the trial's ``PATH``
+    (:func:`~raytune_hpo.trainables.command.program.command_problems`). Other trainables pass.
+
+    Raises:
+        ConfigError: ``trainable.workdir`` is no folder, or ``trainable.command`` names a
+            program or script that is not there (the first problem, in one line).
+    """
+    spec = cfg.trainable
+    if not isinstance(spec, CommandSpec):
+        return
+    workdir = Path(spec.workdir or os.getcwd()).expanduser()
+    for key, message in command_problems(spec, workdir, trial_path()):
+        raise ConfigError(key, message)
 
 
 def check_store(storage_path: str) -> None:

@@ -160,8 +160,11 @@ def resolve_trainable(
 
     Raises:
         ConfigError: ``trainable`` names code that cannot be imported or is neither a
-            function trainable nor a ``ray.tune.Trainable`` subclass.
+            function trainable nor a ``ray.tune.Trainable`` subclass; a command's
+            ``workdir``, program or script is not there (:func:`preflight.check_command`).
     """
+    if trainable is None:
+        preflight.check_command(cfg)
     if trainable is None and (cfg.builtin is not None or isinstance(cfg.trainable, CommandSpec)):
         return None
     try:

@@ -23,9 +23,7 @@ from raytune_hpo.trainables.command.processes import POLL_S, CommandProcess, gro
 from raytune_hpo.trainables.command.spec import CommandSpec
 from raytune_hpo.trainables.command.state import (
     ITERATION_KEY,
-    RAN_AHEAD,
     StateFolder,
-    Taken,
     checkpoint_metadata,
     restart_warning,
     skipped_warning,
@@ -106,10 +104,7 @@ class Reporter:
             warning = restart_warning(_trial_id(), self.restored, metrics)
             if warning is not None:
                 warn_from_trial(warning)
-        if ran_ahead:
-            taken = Taken(changed=False, skipped=RAN_AHEAD)
-        else:
-            taken = self.state.take(read_ns, group_members(self.process.pgid))
+        taken = self.state.take(read_ns, group_members(self.process.pgid), ran_ahead=ran_ahead)
         checkpoint = None
         if taken.skipped is not None and not self._warned_skip:
             self._warned_skip = True

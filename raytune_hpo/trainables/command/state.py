@@ -119,10 +119,20 @@ class StateFolder:
         self.folder = folder
         self._taken = stamps(folder)
 
-    def take(self, read_ns: int, writers: Iterable[int] = ()) -> Taken:
+    def take(self, read_ns: int, writers: Iterable[int] = (), *, ran_ahead: bool = False) -> Taken:
         """Look at the folder for the report whose line was read at ``read_ns`` (wall clock),
         the command's processes ``writers`` being held still; a state found whole and new
-        counts as taken."""
+        counts as taken.
+
+        A folder that holds no state new since the last one taken (a command that never writes
+        it) has nothing to pair with the report, nor to warn about: the report goes without a
+        checkpoint, and without a reason. ``ran_ahead`` (the command had printed its next report
+        by the time it was held still) skips a new state: it may be the later report's.
+        """
+        if not self.changed():
+            return Taken(changed=False)
+        if ran_ahead:
+            return Taken(changed=False, skipped=RAN_AHEAD)
         partial = open_for_writing(writers, self.folder)
         if partial is not None:
             return Taken(changed=False, skipped=f"{partial} in {FOLDER_NAME} was being written")
@@ -137,6 +147,11 @@ class StateFolder:
             return Taken(changed=False)
         self._taken = current
         return Taken(changed=True)
+
+    def changed(self) -> bool:
+        """Whether the folder holds files, changed since the last state taken (or restored)."""
+        current = stamps(self.folder)
+        return bool(current) and current != self._taken
 
     def has_new_state(self, writers: Iterable[int] = ()) -> bool:
         """Whether the folder changed since the last state taken, and ``writers`` hold none of

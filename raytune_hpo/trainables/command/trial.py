@@ -30,10 +30,12 @@ from typing import IO, Any, cast
 
 from ray import tune
 
+from raytune_hpo.layout import COMMAND_FILE
 from raytune_hpo.output_lines import meaningful_lines
 from raytune_hpo.trainables.command.args import expand_command, plain
 from raytune_hpo.trainables.command.metrics import LineReports, missing_metric_message
 from raytune_hpo.trainables.command.processes import GUARDIAN, CommandError, CommandProcess
+from raytune_hpo.trainables.command.program import trial_path
 from raytune_hpo.trainables.command.reporting import (
     STDOUT_LOG,
     Drain,
@@ -41,6 +43,7 @@ from raytune_hpo.trainables.command.reporting import (
     report_events,
     report_lines,
 )
+from raytune_hpo.trainables.command.rerun import rerun_script, write_rerun_script
 from raytune_hpo.trainables.command.spec import CHECKPOINT_DIR_ENV, CommandSpec
 from raytune_hpo.trainables.command.workdir import (
     WORK_FOLDER,
@@ -59,6 +62,8 @@ working directory of its own inside its trial folder."""
 STDERR_LOG = "stderr.log"
 TAIL_LINES = 20
 """Meaningful lines of stdout or stderr quoted in an error."""
+CAUSE_CHARS = 300
+"""The longest stderr line an error's first line quotes, as its cause."""
 
 
 def train_command(
@@ -78,7 +83,9 @@ def train_command(
     ``RAYTUNE_HPO_CODE_DIR`` (the code folder), ``PYTHONUNBUFFERED=1`` (unless set): other
     programs must flush
     stdout after each metric line. ``PATH`` starts with the folder of the trial's Python, so
-    ``python`` runs in the toolkit's environment.
+    ``python`` runs in the toolkit's environment. Each start writes ``command.sh`` into the
+    trial's folder: the command, its folder and those variables, runnable by hand
+    (:mod:`~raytune_hpo.trainables.command.rerun`).
 
     Args:
         config: The trial's hyperparameters.
@@ -90,9 +97,10 @@ def train_command(
             unless it reports again; None: it is stopped at once.
 
     Raises:
-        CommandError: The command could not start, exited with a non-zero code (the message
-            quotes the end of its stderr), or exited without ever reporting ``metric`` (the
-            message's first line names what it did report, and the fix).
+        CommandError: The command could not start, exited with a non-zero code (the
+            message's first line carries its last line of stderr, the lines after it the end
+            of its stderr), or exited without ever reporting ``metric`` (the message's first
+            line names what it did report, and the fix).
         ValueError: The command holds an unknown macro.
     """
     context = tune.get_context()
@@ -114,16 +122,29 @@ def train_command(
         json_file.write_text(json.dumps(plain(config), indent=2, sort_keys=True, default=str))
         argv = expand_command(spec, config, json_file)
         code_dir = code_folder(spec)
-        env = {
-            **os.environ,
+        variables = {
             "PYTHONUNBUFFERED": os.environ.get("PYTHONUNBUFFERED", "1"),
-            # ``python`` is the Python that runs the trial, as in an activated environment.
-            "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
-            CHECKPOINT_DIR_ENV: str(checkpoint_dir),
             CODE_DIR_ENV: str(code_dir),
             TRIAL_ID_ENV: context.get_trial_id(),
             TRIAL_NAME_ENV: context.get_trial_name(),
         }
+        # ``python`` is the Python that runs the trial, as in an activated environment.
+        env = {
+            **os.environ,
+            **variables,
+            "PATH": trial_path(),
+            CHECKPOINT_DIR_ENV: str(checkpoint_dir),
+        }
+        rerun = rerun_script(
+            argv,
+            code_dir,
+            variables,
+            trial=context.get_trial_id(),
+            path_prefix=str(Path(sys.executable).parent),
+            json_file=json_file,
+            inherited=os.environ,
+        )
+        write_rerun_script(folder, COMMAND_FILE, rerun)
         work = folder / WORK_FOLDER
         links = link_code_folder(work, code_dir)
         for link in links:
@@ -165,8 +186,10 @@ def train_command(
             else f"exited with code {code}"
         )
         raise CommandError(
-            f"command {how}: {spec.label}\n"
-            f"last lines of stderr ({folder / STDERR_LOG}):\n" + _lines(stderr.tail)
+            f"command {how}{_cause(stderr.tail)} (command: {spec.label})\n"
+            f"last lines of stderr ({folder / STDERR_LOG}):\n"
+            + _lines(stderr.tail)
+            + f"\nrun it again by hand: sh {folder / COMMAND_FILE}"
         )
     if reporter.reports == 0 and restored is None:  # a restarted trial has reported before
         raise CommandError(
@@ -177,3 +200,12 @@ def train_command(
 
 def _lines(tail: Iterable[str]) -> str:
     return "\n".join(meaningful_lines(tail, TAIL_LINES)) or "(none)"
+
+
+def _cause(tail: Iterable[str]) -> str:
+    """``: <the last meaningful line of stderr>`` for the error's first line, shortened."""
+    last = meaningful_lines(tail, 1)
+    if not last:
+        return ", writing nothing to stderr"
+    text = last[0].strip()
+    return f": {text if len(text) <= CAUSE_CHARS else text[: CAUSE_CHARS - 3] + '...'}"

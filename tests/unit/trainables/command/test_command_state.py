@@ -11,8 +11,10 @@ from pathlib import Path
 
 from raytune_hpo.trainables.command.state import (
     ITERATION_KEY,
+    RAN_AHEAD,
     STEP_KEY,
     StateFolder,
+    Taken,
     checkpoint_metadata,
     open_for_writing,
     restart_warning,
@@ -36,6 +38,19 @@ def test_a_state_written_before_the_line_is_taken_once(tmp_path: Path) -> None:
 def test_an_empty_folder_is_no_state(tmp_path: Path) -> None:
     taken = StateFolder(tmp_path).take(time.time_ns())
     assert not taken.changed and taken.skipped is None
+
+
+def test_a_report_that_ran_ahead_skips_only_a_state_written_since_the_last(
+    tmp_path: Path,
+) -> None:
+    state = StateFolder(tmp_path)
+    # A command that never writes its state folder: nothing to skip, nothing to warn about.
+    assert state.take(time.time_ns(), ran_ahead=True) == Taken(changed=False)
+    write_atomically(tmp_path, "state.json", '{"epoch": 1}')
+    assert state.take(time.time_ns(), ran_ahead=True).skipped == RAN_AHEAD
+    assert state.take(time.time_ns()).changed
+    # Taken already: a later report that ran ahead finds nothing new.
+    assert state.take(time.time_ns(), ran_ahead=True) == Taken(changed=False)
 
 
 def test_a_file_rewritten_after_the_line_was_read_keeps_the_report_without_a_state(
