@@ -13,6 +13,10 @@ BEST_FILE = "best.json"
 """The best trial, its config, metric, checkpoint and test-split metrics, written at the end."""
 CONFIG_PREFIX = "config/"
 """Prefix of the hyperparameter columns of a reports frame (``config/learning_rate``)."""
+LOCK_FILE = ".raytune_hpo.lock"
+"""The lock of the run that uses an experiment folder (its host and pid inside), present while a
+run holds the folder; readers of experiment folders skip it (a file whose name starts with a
+dot, neither an experiment's config nor a trial folder)."""
 STUDY_FILE = "study.json"
 """A study folder's settings and finished runs, which let the same study command continue it."""
 COMPARISON_DIR = "comparison"

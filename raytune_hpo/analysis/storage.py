@@ -13,6 +13,7 @@ endpoint that cannot be reached, a request refused (missing credentials named).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -268,6 +269,16 @@ def write_bytes(location: Location, filename: str, data: bytes) -> None:
         filesystem_.create_dir(path, recursive=True)
         with filesystem_.open_output_stream(f"{path}/{filename}") as stream:
             stream.write(data)
+
+
+def remove(location: Location, filename: str) -> None:
+    """Delete ``location/filename``; a file that is already gone is no error."""
+    if isinstance(location, Path):
+        (location / filename).unlink(missing_ok=True)
+        return
+    filesystem_, path = filesystem(location)
+    with contextlib.suppress(FileNotFoundError), storage_errors(location):
+        filesystem_.delete_file(f"{path}/{filename}")
 
 
 def upload(folder: Path, location: Location) -> dict[str, Location]:

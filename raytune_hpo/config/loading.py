@@ -113,33 +113,69 @@ def validate_config(
 def load_config(path: str | Path, overrides: Iterable[str] = ()) -> ExperimentConfig:
     """Load a YAML experiment file and apply ``--set KEY=VALUE`` overrides.
 
-    Relative paths of the user's code (``file.py:name``, a command's ``workdir``) are
-    resolved against the YAML file's folder.
+    Relative paths resolve by one rule (:func:`anchor_paths`): a path written in the file
+    against the file's folder, a path given by ``--set`` against the current folder.
     """
     overrides = list(overrides)
     raw = apply_overrides(read_yaml(path), overrides)
-    cfg = validate_config(raw, str(path), [parse_override(o)[0] for o in overrides])
-    return anchor_paths(cfg, Path(path).expanduser().resolve().parent)
+    keys = [parse_override(o)[0] for o in overrides]
+    cfg = validate_config(raw, str(path), keys)
+    return anchor_paths(cfg, Path(path).expanduser().resolve().parent, from_flags=keys)
 
 
-def anchor_paths(cfg: ExperimentConfig, base: Path) -> ExperimentConfig:
-    """``cfg`` with the user's code files and a command's workdir as absolute paths under ``base``.
+def anchor_paths(
+    cfg: ExperimentConfig, base: Path, from_flags: Iterable[str] = ()
+) -> ExperimentConfig:
+    """``cfg`` with every relative path made absolute: ``storage_path``, ``dataset.data_dir``,
+    ``wandb.dir``, ``trainable.workdir`` and the files of ``trainable`` and ``evaluate``
+    (``path/to/file.py:name``).
 
-    A command without ``workdir`` runs in ``base``. The resolved config, saved with the
-    experiment, then runs the same code from any folder (``resume``).
+    A path resolves against ``base`` (the YAML file's folder), or against the current folder
+    when a command-line flag set it (a key of ``from_flags``, or a section above it). URIs
+    (``s3://...``) and paths under ``~`` stay as written. A command without
+    ``workdir`` runs in ``base``. The resolved config, saved with the experiment, then runs
+    the same code and writes to the same folders from any folder (``resume``).
+
+    Args:
+        cfg: A validated config.
+        base: The folder of the file the config came from.
+        from_flags: Dotted keys given on the command line (``--set``, ``--storage-path``).
     """
+    flags = list(from_flags)
+    cwd = Path.cwd()
 
-    def absolute(target: str) -> str:
+    def folder(key: str) -> Path:
+        return cwd if any(key == k or key.startswith(f"{k}.") for k in flags) else base
+
+    def local(key: str, value: str) -> str:
+        if "://" in value or value.startswith("~"):
+            return value
+        return str((folder(key) / value).resolve())
+
+    def code(key: str, target: str) -> str:
         if not is_import_path(target) or not is_file_target(target):
             return target
         file, _, name = target.rpartition(":")
-        return f"{(base / Path(file).expanduser()).resolve()}:{name}"
+        return f"{(folder(key) / Path(file).expanduser()).resolve()}:{name}"
 
     trainable = cfg.trainable
     if isinstance(trainable, CommandSpec):
-        workdir = (base / Path(trainable.workdir or ".").expanduser()).resolve()
-        trainable = trainable.model_copy(update={"workdir": str(workdir)})
+        workdir = local("trainable.workdir", trainable.workdir or ".")
+        workdir = str(Path(workdir).expanduser().resolve())
+        trainable = trainable.model_copy(update={"workdir": workdir})
     elif cfg.builtin is None:
-        trainable = absolute(trainable)
-    evaluate = None if cfg.evaluate is None else absolute(cfg.evaluate)
-    return cfg.model_copy(update={"trainable": trainable, "evaluate": evaluate})
+        trainable = code("trainable", trainable)
+    wandb = cfg.wandb
+    if wandb.dir is not None:
+        wandb = wandb.model_copy(update={"dir": local("wandb.dir", wandb.dir)})
+    return cfg.model_copy(
+        update={
+            "trainable": trainable,
+            "evaluate": None if cfg.evaluate is None else code("evaluate", cfg.evaluate),
+            "storage_path": local("storage_path", cfg.storage_path),
+            "dataset": cfg.dataset.model_copy(
+                update={"data_dir": local("dataset.data_dir", cfg.dataset.data_dir)}
+            ),
+            "wandb": wandb,
+        }
+    )

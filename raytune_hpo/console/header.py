@@ -38,6 +38,8 @@ class ExperimentInfo:
         wandb: W&B logging is on.
         wandb_project: The W&B project.
         wandb_group: The W&B group of the runs.
+        paths: Resolved folders besides ``folder``, as (label, path): a built-in trainable's
+            data, a command's code folder.
     """
 
     name: str
@@ -58,6 +60,7 @@ class ExperimentInfo:
     wandb: bool = False
     wandb_project: str = ""
     wandb_group: str = ""
+    paths: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_config(cls, cfg: ExperimentConfig, folder: str | Path) -> ExperimentInfo:
@@ -81,6 +84,7 @@ class ExperimentInfo:
             wandb=cfg.wandb.enabled,
             wandb_project=cfg.wandb.project,
             wandb_group=cfg.wandb.group or cfg.name,
+            paths=config_paths(cfg),
         )
 
     def header(
@@ -110,6 +114,7 @@ class ExperimentInfo:
             f"epochs each, {goal} {self.metric}",
             f"  search     {self.searcher} searcher, {self.scheduler} scheduler",
             f"  folder     {self.folder}",
+            *(f"  {label:<10} {path}" for label, path in self.paths),
             f"  resources  {format_number(self.cpu)} CPU, {format_number(self.gpu)} GPU per "
             f"trial; {at_once} at once on {format_number(cpus)} CPUs, {format_number(gpus)} GPUs",
             f"  budget     {budget}",
@@ -119,6 +124,16 @@ class ExperimentInfo:
     def wandb_text(self, env: Mapping[str, str]) -> str:
         """Where W&B logs go: ``off``, or :func:`wandb_where`."""
         return wandb_where(env, self.wandb_project, self.wandb_group) if self.wandb else "off"
+
+
+def config_paths(cfg: ExperimentConfig) -> tuple[tuple[str, str], ...]:
+    """The folders a run reads besides its experiment folder, resolved as it uses them: the
+    data of a built-in trainable, the code folder of a command."""
+    if not isinstance(cfg.trainable, str):  # a command
+        return (("code", cfg.trainable.workdir),) if cfg.trainable.workdir else ()
+    if cfg.builtin is not None:
+        return (("data", str(Path(cfg.dataset.data_dir).expanduser())),)
+    return ()
 
 
 def wandb_where(env: Mapping[str, str], project: str, group: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +21,7 @@ from raytune_hpo.config import ConfigError, ExperimentConfig, validate_config
 from raytune_hpo.console import ray_output
 from raytune_hpo.console.callback import ConsoleCallback, use_on_restored
 from raytune_hpo.console.header import ExperimentInfo
-from raytune_hpo.experiment import interrupts, preflight, scoring
+from raytune_hpo.experiment import folder_lock, interrupts, preflight, scoring
 from raytune_hpo.experiment.scoring_import import ImportScoringCode
 from raytune_hpo.experiment.trial_checks import (
     STRICT_CHECK_SWITCH,
@@ -32,7 +32,7 @@ from raytune_hpo.experiment.trial_checks import (
     stop_criteria,
     trial_check_callbacks,
 )
-from raytune_hpo.layout import CONFIG_FILE
+from raytune_hpo.layout import CONFIG_FILE, LOCK_FILE
 from raytune_hpo.ray_compat import tune_loop
 from raytune_hpo.search import search_space
 from raytune_hpo.search.pbt_history import history_callbacks
@@ -363,6 +363,10 @@ def run_experiment(
 ) -> ExperimentOutcome:
     """Run one experiment to the end and score its best trial on the test split.
 
+    The run holds its experiment folder from its first check to its end
+    (:mod:`~raytune_hpo.experiment.folder_lock`): a second run, ``--overwrite`` or ``resume``
+    into the folder meanwhile is refused.
+
     Args:
         cfg: A validated experiment config.
         address: Ray cluster to attach to; None starts a local Ray instance.
@@ -376,6 +380,7 @@ def run_experiment(
             (errors only) or ``verbose`` (Ray Tune's own output); see :mod:`console`.
 
     Raises:
+        FolderInUse: Another run holds the experiment folder (its host and pid named).
         ConfigError: Before Ray starts: the experiment folder already holds an experiment and
             ``overwrite`` is off, a folder cannot be written or the user's code cannot be
             imported; while it starts: the data set is missing; before any trial starts: the
@@ -384,15 +389,93 @@ def run_experiment(
         interrupts.ExperimentInterrupted: Ctrl-C stopped it; the state is saved for ``resume``.
     """
     path = experiment_path(cfg)
-    preflight.check_run(cfg, path, overwrite=overwrite)
-    code = resolve_trainable(cfg, trainable, search_paths)
-    evaluate = scoring.resolve_evaluate(cfg, search_paths)
-    if overwrite and (moved := storage.set_aside(path)) is not None:
-        print(f"raytune-hpo: the earlier experiment {path} was moved to {moved}", flush=True)
+    if storage.is_uri(cfg.storage_path):
+        preflight.check_store(cfg.storage_path)  # its error names the key, before the lock's
+    with holding(path, "storage_path", storage.as_location(cfg.storage_path), RUN_HINT) as lock:
+        preflight.check_run(cfg, path, overwrite=overwrite)
+        code = resolve_trainable(cfg, trainable, search_paths)
+        evaluate = scoring.resolve_evaluate(cfg, search_paths)
+        if overwrite and (moved := set_aside(path, lock)) is not None:
+            print(f"raytune-hpo: the earlier experiment {path} was moved to {moved}", flush=True)
+        return start_experiment(cfg, path, address, code, evaluate, output)
+
+
+RUN_HINT = "wait until it ends, or choose another --name"
+"""What a run refused a folder in use may do."""
+RESUME_HINT = "wait until it ends"
+"""What a ``resume`` refused a folder in use may do."""
+
+
+@contextlib.contextmanager
+def holding(
+    path: storage.Location, key: str, parent: storage.Location, hint: str
+) -> Iterator[folder_lock.FolderLock]:
+    """Hold the lock of the experiment folder ``path`` inside the block.
+
+    Args:
+        path: The experiment folder.
+        key: The config key (or folder) that a store's or folder's error names.
+        parent: The folder named when the lock cannot be written.
+        hint: What a run refused the folder may do.
+
+    Raises:
+        FolderInUse: Another run holds the folder.
+        ConfigError: ``key``: the store fails, or the folder cannot be created or written.
+    """
+    try:
+        lock = folder_lock.acquire(path, hint=hint)
+    except storage.StorageError as err:
+        raise ConfigError(key, str(err)) from None
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        raise ConfigError(key, f"{parent} is not a writable folder ({reason})") from None
+    try:
+        yield lock
+    finally:
+        lock.release()
+
+
+def set_aside(path: storage.Location, lock: folder_lock.FolderLock) -> storage.Location | None:
+    """``--overwrite``: the earlier experiment folder renamed, the lock kept at ``path``.
+
+    Returns:
+        Where the folder went; None when it held nothing but the lock.
+    """
+    if all(name == LOCK_FILE for name, _ in storage.entries(path)):
+        return None
+    moved = storage.set_aside(path)
+    if moved is not None:
+        lock.moved(moved)
+    return moved
+
+
+def save_config(cfg: ExperimentConfig, path: storage.Location) -> None:
+    """Write the resolved config into the experiment folder (what ``resume`` starts from)."""
+    storage.write_text(path, CONFIG_FILE, yaml.safe_dump(cfg.model_dump(), sort_keys=False))
+
+
+def start_experiment(
+    cfg: ExperimentConfig,
+    path: storage.Location,
+    address: str | None,
+    code: Any,
+    evaluate: Callable[[Path, dict[str, Any]], dict[str, Any]] | None,
+    output: ray_output.OutputMode,
+) -> ExperimentOutcome:
+    """Start Ray, save the config into ``path`` and run the experiment from its first trial.
+
+    Args:
+        cfg: The validated config, ``path`` its experiment folder.
+        path: The experiment folder, held by this run.
+        address: Ray cluster to attach to; None starts a local Ray instance.
+        code: The user's function or class (:func:`resolve_trainable`).
+        evaluate: The user's scoring function (:func:`scoring.resolve_evaluate`).
+        output: What the console shows.
+    """
     ray_output.configure(output)
     data = start_ray_loading_data(address, cfg)
     cluster.check_resources(cfg.resources_per_trial, cfg.storage_path)
-    storage.write_text(path, CONFIG_FILE, yaml.safe_dump(cfg.model_dump(), sort_keys=False))
+    save_config(cfg, path)
     tuner = build_tuner(cfg, build_trainable(cfg, data, code), output)
     return fit_and_score(tuner, path, cfg, data, evaluate)
 
@@ -408,7 +491,9 @@ def resume_experiment(
 
     Finished trials keep their results; unfinished and errored trials continue from their
     latest checkpoints (only a trial that never saved one starts over). The trainable is
-    rebuilt from the folder's ``raytune_hpo.yaml``.
+    rebuilt from the folder's ``raytune_hpo.yaml``. A run that ended before Ray Tune saved any
+    state (killed before its first trial started) starts again from that config, in the same
+    folder. Like a run, it holds the folder until it ends.
 
     Args:
         path: The experiment folder (``storage_path/name``), local or a URI.
@@ -419,42 +504,60 @@ def resume_experiment(
             :func:`run_experiment`.
 
     Raises:
-        ConfigError: The folder holds no experiment of this toolkit or no Ray Tune state, the
-            user's code cannot be imported, the cluster cannot be reached, or no node can ever
-            hold one trial.
+        FolderInUse: Another run holds the experiment folder (its host and pid named).
+        ConfigError: The folder holds no experiment of this toolkit, the user's code cannot be
+            imported, the cluster cannot be reached, or no node can ever hold one trial.
     """
     location = storage.as_location(path)
     storage.check_store(location)
-    if not storage.exists(location, CONFIG_FILE):
+    if not storage.entries(location):
         raise ConfigError(
             str(location), f"no {CONFIG_FILE}; not an experiment folder of raytune-hpo"
         )
-    raw = yaml.safe_load(storage.read_text(location, CONFIG_FILE)) or {}
-    cfg = validate_config(raw, f"{location}/{CONFIG_FILE}")
-    if not tune.Tuner.can_restore(str(location)):
-        raise ConfigError(
-            str(location),
-            "no Ray Tune experiment state to resume (no trial had started); "
-            "start it again with `raytune-hpo run --overwrite`",
-        )
-    code = resolve_trainable(cfg, trainable)
-    evaluate = scoring.resolve_evaluate(cfg)
-    if cfg.wandb.enabled:
-        from raytune_hpo.tracking.wandb_runs import set_wandb_environment
+    with holding(location, str(location), location, RESUME_HINT):
+        if not storage.exists(location, CONFIG_FILE):
+            raise ConfigError(
+                str(location), f"no {CONFIG_FILE}; not an experiment folder of raytune-hpo"
+            )
+        raw = yaml.safe_load(storage.read_text(location, CONFIG_FILE)) or {}
+        cfg = in_folder(validate_config(raw, f"{location}/{CONFIG_FILE}"), location)
+        code = resolve_trainable(cfg, trainable)
+        evaluate = scoring.resolve_evaluate(cfg)
+        if not tune.Tuner.can_restore(str(location)):
+            print(
+                f"raytune-hpo: no trial of {location} had started; starting the experiment "
+                f"from its saved {CONFIG_FILE}",
+                flush=True,
+            )
+            return start_experiment(cfg, location, address, code, evaluate, output)
+        if cfg.wandb.enabled:
+            from raytune_hpo.tracking.wandb_runs import set_wandb_environment
 
-        set_wandb_environment(cfg.wandb, wandb_root(cfg, location))
-    ray_output.configure(output)
-    data = start_ray_loading_data(address, cfg)
-    cluster.check_resources(cfg.resources_per_trial, str(location))
-    tune_environment()
-    tuner = tune.Tuner.restore(
-        str(location),
-        build_trainable(cfg, data, code),
-        resume_unfinished=True,
-        resume_errored=True,
-    )
-    use_on_restored(tuner, output)
-    return fit_and_score(tuner, location, cfg, data, evaluate)
+            set_wandb_environment(cfg.wandb, wandb_root(cfg, location))
+        ray_output.configure(output)
+        data = start_ray_loading_data(address, cfg)
+        cluster.check_resources(cfg.resources_per_trial, str(location))
+        tune_environment()
+        tuner = tune.Tuner.restore(
+            str(location),
+            build_trainable(cfg, data, code),
+            resume_unfinished=True,
+            resume_errored=True,
+        )
+        use_on_restored(tuner, output)
+        return fit_and_score(tuner, location, cfg, data, evaluate)
+
+
+def in_folder(cfg: ExperimentConfig, location: storage.Location) -> ExperimentConfig:
+    """``cfg`` whose ``storage_path`` and ``name`` name ``location`` (a folder moved since its
+    run, or a URI written differently, runs where it is now)."""
+    if experiment_path(cfg) == location:
+        return cfg
+    if isinstance(location, Path):
+        parent: str = str(location.parent)
+    else:
+        parent = location.base.rsplit("/", 1)[0] + location.query
+    return cfg.model_copy(update={"storage_path": parent, "name": location.name})
 
 
 def fit_and_score(

@@ -207,6 +207,7 @@ def test_header_of_the_quickstart() -> None:
         "minimising validation_error",
         "  search     hyperopt searcher, asha scheduler",
         "  folder     /results/quickstart",
+        f"  data       {Path('~/.cache/raytune_hpo/data').expanduser()}",
         "  resources  1 CPU, 0 GPU per trial; 2 at once on 2 CPUs, 0 GPUs",
         "  budget     none: runs until every trial has ended",
         "  W&B        off",
@@ -221,10 +222,10 @@ def test_header_with_a_budget_and_wandb() -> None:
     lines = info.header(
         None, {"CPU": 8.0, "GPU": 1.0}, {"WANDB_MODE": "offline", "WANDB_DIR": "/w"}
     )
-    assert "1 at once on 8 CPUs, 1 GPUs" in lines[3]
-    assert lines[4] == "  budget     1:30, then every trial stops"
-    assert lines[5] == "  W&B        offline, runs in /w/wandb; `wandb sync /w/wandb` uploads them"
-    online = info.header(None, {}, {"WANDB_MODE": "online"})[5]
+    assert "1 at once on 8 CPUs, 1 GPUs" in lines[4]
+    assert lines[5] == "  budget     1:30, then every trial stops"
+    assert lines[6] == "  W&B        offline, runs in /w/wandb; `wandb sync /w/wandb` uploads them"
+    online = info.header(None, {}, {"WANDB_MODE": "online"})[6]
     assert online == "  W&B        online, project raytune-hpo, group quickstart"
 
 
