@@ -11,6 +11,10 @@ CONFIG_FILE = "raytune_hpo.yaml"
 """The resolved config, written into the experiment folder before any trial starts."""
 BEST_FILE = "best.json"
 """The best trial, its config, metric, checkpoint and test-split metrics, written at the end."""
+TRIAL_ENDS_FILE = "trial_ends.json"
+"""How every trial ended (:mod:`raytune_hpo.trial_ends`), written when the run ends (also by
+Ctrl-C); ``complete`` tells a run that ended from one that was interrupted, ``state_file`` the
+Ray Tune session it ends (a resumed run writes it again)."""
 CONFIG_PREFIX = "config/"
 """Prefix of the hyperparameter columns of a reports frame (``config/learning_rate``)."""
 LOCK_FILE = ".raytune_hpo.lock"

@@ -51,13 +51,59 @@ def meaningful_lines(lines: Iterable[str], count: int) -> list[str]:
     return kept[-count:] if count > 0 else []
 
 
+_WORKER_DIED = re.compile(r"The actor died unexpectedly|its worker process has died")
+"""Ray's text for a trial whose worker process died (a segfault, an abort, a kill)."""
+_ACTOR_FIELD = re.compile(r"^\s*(pid|ip):\s*(\S+)\s*$", re.M)
+_EXIT_DETAIL = re.compile(r"Worker exit detail: (.+?\.)(?:\s|$)")
+_CRASHES = (
+    (re.compile(r"\bSIGSEGV\b|Fatal Python error: Segmentation fault"), "SIGSEGV, a segfault"),
+    (re.compile(r"\bSIGABRT\b|Fatal Python error: Aborted"), "SIGABRT, an abort"),
+    (re.compile(r"\bSIGBUS\b|Fatal Python error: Bus error"), "SIGBUS"),
+    (re.compile(r"\bSIGILL\b|Fatal Python error: Illegal instruction"), "SIGILL"),
+    (re.compile(r"\bSIGFPE\b|Fatal Python error: Floating-point exception"), "SIGFPE"),
+)
+"""Signals a worker's log names as it dies, and how a line names them."""
+
+
+def worker_death(text: str) -> tuple[str | None, str | None, str | None] | None:
+    """``(pid, ip, Ray's exit detail)`` of an error text that says the trial's worker process
+    died (Ray's multi-line "The actor died unexpectedly ..."); None for any other error."""
+    if not _WORKER_DIED.search(text):
+        return None
+    fields = dict(_ACTOR_FIELD.findall(text))
+    detail = _EXIT_DETAIL.search(text)
+    return fields.get("pid"), fields.get("ip"), detail.group(1) if detail else None
+
+
+def crash_cause(log: str) -> str | None:
+    """The signal a dying worker's log names (``SIGSEGV, a segfault``); None if none."""
+    for pattern, cause in _CRASHES:
+        if pattern.search(log):
+            return cause
+    return None
+
+
+def worker_death_line(
+    pid: str | None, cause: str | None, log: str | None = None, ip: str | None = None
+) -> str:
+    """One line for a trial whose worker process died: the process, the cause, its log."""
+    process = f"pid {pid}" + (f" on {ip}" if ip else "") if pid else None
+    line = "the trial's worker process" + (f" ({process})" if process else "")
+    line += f" died: {cause}" if cause else " died"
+    return line + (f"; worker log: {log}" if log else "")
+
+
 def error_headline(text: str) -> str:
     """The exception of an error file or traceback, as one line without its module path.
 
     The last line that names an exception (``CommandError: command exited with code 1: ...``),
     or else the last non-empty line: lines quoted after an exception's first line (a
-    command's last output) do not hide it.
+    command's last output) do not hide it. Ray's text for a worker process that died becomes
+    one line with the process and Ray's exit detail (:func:`worker_death_line`).
     """
+    if (death := worker_death(text)) is not None:
+        pid, ip, detail = death
+        return worker_death_line(pid, detail, ip=ip)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     for line in reversed(lines):
         match = _EXCEPTION.match(line)

@@ -18,8 +18,11 @@ import pandas as pd
 import yaml
 
 from raytune_hpo.analysis import storage
-from raytune_hpo.layout import BEST_FILE, CONFIG_FILE, CONFIG_PREFIX
+from raytune_hpo.layout import BEST_FILE, CONFIG_FILE, CONFIG_PREFIX, TRIAL_ENDS_FILE
+from raytune_hpo.output_lines import error_headline
+from raytune_hpo.search.schedulers import traits_of
 from raytune_hpo.search.search_space import grid_size
+from raytune_hpo.trial_ends import RunEnds, TrialEnd, derive_end
 
 RESULT_FILE = "result.json"
 """Ray Tune's reports of one trial, one JSON object a line, in the trial's folder."""
@@ -42,6 +45,7 @@ class Experiment:
             ``elapsed_s`` (since the experiment's first trial started), metrics and
             ``config/<name>`` columns.
         best: Contents of ``best.json`` (best trial, config, test metrics), if written.
+        ends: Contents of ``trial_ends.json`` (how every trial ended), if written.
     """
 
     path: storage.Location
@@ -49,6 +53,7 @@ class Experiment:
     trials: pd.DataFrame
     reports: pd.DataFrame
     best: dict[str, Any] | None
+    ends: RunEnds | None = None
 
     @property
     def metric(self) -> str:
@@ -83,7 +88,98 @@ def load_experiment(path: str | Path) -> Experiment:
         storage.read_text(location, BEST_FILE) if storage.exists(location, BEST_FILE) else None
     )
     best = json.loads(best_text) if best_text is not None else None
-    return Experiment(location, config, trials, reports, best)
+    return Experiment(location, config, trials, reports, best, read_run_ends(location))
+
+
+def read_run_ends(path: storage.Location) -> RunEnds | None:
+    """The experiment's ``trial_ends.json``, if written (and readable)."""
+    if not storage.exists(path, TRIAL_ENDS_FILE):
+        return None
+    return RunEnds.from_text(storage.read_text(path, TRIAL_ENDS_FILE))
+
+
+def trial_ends(experiment: Experiment) -> dict[str, TrialEnd]:
+    """How every trial of the experiment ended, by trial id: as the run recorded it, else (an
+    experiment written before runs recorded it, or a trial missing from the record) as Ray's
+    state file and the trial's reports tell it (:func:`derived_end`)."""
+    recorded = experiment.ends.trials if experiment.ends is not None else {}
+    reports = experiment.reports
+    ends = {}
+    for trial in experiment.trials.itertuples(index=False):
+        if trial.trial_id in recorded:
+            ends[trial.trial_id] = recorded[trial.trial_id]
+            continue
+        own = reports[reports["trial_id"] == trial.trial_id] if not reports.empty else reports
+        last = own.sort_values("training_iteration").iloc[-1].to_dict() if not own.empty else {}
+        error = None
+        if trial.status == "ERROR" and trial.error_file:
+            error = _error_line(experiment.path, str(trial.error_file))
+        ends[trial.trial_id] = derived_end(
+            experiment.config,
+            "TERMINATED" if trial.status == NOT_STARTED else str(trial.status),
+            started=trial.status != NOT_STARTED and not pd.isna(trial.start_time),
+            last_report=last,
+            error=error,
+            log=str(trial.error_file) if trial.error_file else None,
+        )
+    return ends
+
+
+def derived_end(
+    config: dict[str, Any],
+    status: str,
+    *,
+    started: bool,
+    last_report: dict[str, Any],
+    error: str | None = None,
+    log: str | None = None,
+) -> TrialEnd:
+    """A trial's end from Ray's state and its last report, for a run that recorded none
+    (:func:`raytune_hpo.trial_ends.derive_end` with the experiment's config).
+
+    Args:
+        config: The experiment's config (a plain dict).
+        status: Ray Tune's status of the trial.
+        started: Ray gave it a start time.
+        last_report: Its last report (empty when it made none).
+        error: Its exception's own line, for ``ERROR``.
+        log: Its error file, for ``ERROR``.
+    """
+    metric = config.get("metric")
+    value = last_report.get(metric) if metric else None
+    diverged = last_report.get("diverged") is True or (
+        isinstance(value, int | float) and not isinstance(value, bool) and not np.isfinite(value)
+    )
+    scheduler = (config.get("scheduler") or {}).get("name", "")
+    epochs = last_report.get("training_iteration")
+    return derive_end(
+        status,
+        started=started,
+        epochs=int(epochs) if isinstance(epochs, int | float) and np.isfinite(epochs) else 0,
+        max_epochs=config.get("max_epochs"),
+        stopper=traits_of(scheduler).early_stop_label,
+        budget=config.get("time_budget_s") is not None,
+        diverged=diverged,
+        error=error,
+        log=log,
+    )
+
+
+def _error_line(path: storage.Location, error_file: str) -> str | None:
+    """The exception's own line of a trial's error file (a path below ``path``)."""
+    relative = error_file.removeprefix(str(path)).lstrip("/")
+    folder, _, name = relative.rpartition("/")
+    try:
+        return error_headline(storage.read_text(path / folder if folder else path, name))
+    except (FileNotFoundError, OSError, storage.StorageError):
+        return None
+
+
+def ends_tally(experiment: Experiment) -> str:
+    """``4 finished, 2 stopped early, 1 errored``: the trials by their end, with the trials
+    the run never created among ``never started``."""
+    never_created = max(0, planned_trials(experiment.config) - len(experiment.trials))
+    return RunEnds(trial_ends(experiment), never_created=never_created).tally()
 
 
 def newest_state_file(path: LocationT) -> LocationT | None:
@@ -202,19 +298,26 @@ def config_columns(frame: pd.DataFrame) -> list[str]:
 
 
 def summary_table(experiment: Experiment) -> pd.DataFrame:
-    """One row per trial: status, config, epochs run, last and best metric, worker time.
+    """One row per trial: its end, status, config, epochs run, last and best metric, worker
+    time.
 
-    A trial without reports (``NOT_STARTED``: the experiment ended before it ran) shows its
-    status, config and 0 epochs, below the others. A trial whose training diverged (NaN or infinite
-    loss) has ``diverged`` True: the flag the built-in trainables report, or a metric that was
-    not finite; a trial that ended in ERROR names its ``error_file``.
+    ``end`` names how the trial ended in the words the console used
+    (:func:`trial_ends`: ``stopped early by ASHA at epoch 1 of 3``), ``status`` is Ray Tune's
+    (``NOT_STARTED`` for a trial the experiment ended before it ran). A trial without reports
+    shows its end, config and 0 epochs, below the others. A trial whose training diverged (NaN
+    or infinite loss) has ``diverged`` True: the flag the built-in trainables report, or a
+    metric that was not finite; a trial that errored names its exception's line (``error``) and its
+    ``error_file``.
     """
     metric, reports = experiment.metric, experiment.reports
     best = "min" if experiment.mode == "min" else "max"
     rows = []
+    ends = trial_ends(experiment)
     for trial in experiment.trials.itertuples(index=False):
         own = reports[reports["trial_id"] == trial.trial_id] if not reports.empty else reports
-        row: dict[str, Any] = {"trial_id": trial.trial_id, "status": trial.status}
+        end = ends[trial.trial_id]
+        row: dict[str, Any] = {"trial_id": trial.trial_id, "end": end.words}
+        row["status"] = trial.status
         if not own.empty:
             last = own.sort_values("training_iteration").iloc[-1]
             row.update({c.removeprefix(CONFIG_PREFIX): last[c] for c in config_columns(own)})
@@ -232,6 +335,8 @@ def summary_table(experiment: Experiment) -> pd.DataFrame:
                 row["diverged"] = True  # the user's code reported a NaN or infinite metric
         else:
             row.update({**trial.config, "epochs": 0})
+        if end.error:
+            row["error"] = end.error
         if trial.error_file:
             row["error_file"] = trial.error_file
         rows.append(row)

@@ -125,6 +125,9 @@ class ExperimentConfig(StrictModel):
     max_concurrent_trials: int | None = Field(default=None, ge=1)
     storage_path: str = "~/raytune_hpo_results"
     failure: FailureSettings = FailureSettings()
+    max_failed_trials: int = Field(default=0, ge=0)
+    """Trials that may end in an error while the run still exits 0 (retries of
+    ``failure.max_failures`` that succeed do not count); one more makes it exit 1."""
     checkpoint: CheckpointSettings = CheckpointSettings()
     wandb: WandbConfig = WandbConfig()
     tensorboard: bool = True

@@ -23,7 +23,9 @@ Ray Tune's ``log_to_file`` and has the trials' working directories synced into t
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import math
 import numbers
 import os
 import sys
@@ -40,7 +42,6 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 from raytune_hpo.console import ray_output
 from raytune_hpo.console.formatting import (
     after_failure,
-    ending,
     epochs_text,
     exploit_line,
     format_duration,
@@ -55,9 +56,25 @@ from raytune_hpo.console.header import ExperimentInfo
 from raytune_hpo.console.progress import Progress, StatusSchedule, progress_bar, update_bar
 from raytune_hpo.console.ray_output import OutputMode, WorkerOutput, name_output
 from raytune_hpo.console.screen import Screen
-from raytune_hpo.output_lines import error_details, error_headline
-from raytune_hpo.ray_compat import tune_loop
+from raytune_hpo.output_lines import (
+    crash_cause,
+    error_details,
+    error_headline,
+    worker_death,
+    worker_death_line,
+)
+from raytune_hpo.ray_compat import output, tune_loop
 from raytune_hpo.search.schedulers import traits_of
+from raytune_hpo.trial_ends import (
+    BUDGET,
+    ERRORED,
+    INTERRUPTED,
+    NEVER_STARTED,
+    PAUSED,
+    TrialEnd,
+    derive_end,
+    end_of_run,
+)
 
 if TYPE_CHECKING:
     from ray.tune.experiment import Trial
@@ -122,8 +139,14 @@ class ConsoleCallback(Callback):
         self._diverged: set[str] = set()
         self._ended: set[str] = set()
         self._unfinished: set[str] = set()  # at the end of Ray Tune's last step
+        self._paused: set[str] = set()  # paused by their scheduler when last seen
         self._looked = False
         self._trials: list[Trial] = []
+        self.ends: dict[str, TrialEnd] = {}
+        """How each trial ended (:mod:`raytune_hpo.trial_ends`), by trial id: filled as trials
+        end, and at the experiment's end for those it stopped or never ran."""
+        self.ended_here: set[str] = set()
+        """The trials that ended in this session (a resumed run's others ended before)."""
 
     def __getstate__(self) -> dict[str, Any]:
         return {"info": self.info, "mode": self.mode, "stream": None}
@@ -181,37 +204,36 @@ class ConsoleCallback(Callback):
     def on_trial_result(
         self, iteration: int, trials: list[Trial], trial: Trial, result: dict, **info: Any
     ) -> None:
-        """Say when the trial's training diverged."""
+        """Note when Ray Tune stops the trial at this report, or its training diverged."""
         self._look(trials)
         if result.get("done"):  # Ray Tune decided to stop the trial at this report
             self._stopped.add(trial.trial_id)
-        if result.get("diverged") and trial.trial_id not in self._diverged:
+        value = result.get(self.info.metric)
+        not_finite = isinstance(value, numbers.Real) and not math.isfinite(float(value))
+        if result.get("diverged") or not_finite:
             self._diverged.add(trial.trial_id)
-            self._event(
-                f"trial {trial.trial_id} diverged at epoch {result.get('training_iteration')} "
-                f"({self._metric_text(result.get(self.info.metric))}) and stops"
-            )
         self._draw(force=False)
 
     def on_trial_complete(
         self, iteration: int, trials: list[Trial], trial: Trial, **info: Any
     ) -> None:
-        """Say how the trial ended: finished, stopped early (by which scheduler) or stopped."""
+        """Say how the trial ended: finished, stopped early (by which scheduler), diverged or
+        stopped by the time budget."""
         self._look(trials)
         self._ended.add(trial.trial_id)
-        if trial.trial_id not in self._diverged:
-            result = trial.last_result or {}
-            budget = self.info.time_budget_s
-            scheduler = traits_of(self.info.scheduler)
-            how = ending(
-                int(result.get("training_iteration") or 0),
-                self.info.max_epochs,
-                # A scheduler that pauses trials ends paused ones without a report of theirs.
-                stopped=trial.trial_id in self._stopped or scheduler.pauses_trials,
-                stopper=scheduler.early_stop_label,
-                out_of_time=budget is not None and self._elapsed() >= budget,
-            )
-            self._event(f"trial {trial.trial_id} {how}: {self._trial_metric(trial)}")
+        result = trial.last_result or {}
+        budget = self.info.time_budget_s
+        scheduler = traits_of(self.info.scheduler)
+        end = end_of_run(
+            int(result.get("training_iteration") or 0),
+            self.info.max_epochs,
+            # A scheduler that pauses trials ends paused ones without a report of theirs.
+            stopped=trial.trial_id in self._stopped or scheduler.pauses_trials,
+            stopper=scheduler.early_stop_label,
+            diverged=trial.trial_id in self._diverged,
+            out_of_time=budget is not None and self._elapsed() >= budget,
+        )
+        self._end(trial, end)
         self._draw(force=True)
 
     def on_trial_recover(
@@ -224,7 +246,7 @@ class ConsoleCallback(Callback):
     def on_trial_error(
         self, iteration: int, trials: list[Trial], trial: Trial, **info: Any
     ) -> None:
-        """Say that the trial failed for good."""
+        """Say that the trial failed for good: it errored."""
         self._look(trials)
         self._ended.add(trial.trial_id)
         self._failure(trial, retried=False)
@@ -234,11 +256,20 @@ class ConsoleCallback(Callback):
         """Redraw the bar, or print a status line when one is due."""
         self._look(trials)
         self._unfinished = {t.trial_id for t in trials if t.status not in _ENDED}
+        self._paused |= {t.trial_id for t in trials if t.status == "PAUSED"}
+        self._paused -= {t.trial_id for t in trials if t.status == "RUNNING"}
         self._draw(force=False)
 
     def on_experiment_end(self, trials: list[Trial], **info: Any) -> None:
-        """Leave the final progress on the console."""
+        """Name the end of every trial the experiment's end stopped, and leave the final
+        progress on the console."""
         self._look(trials)
+        for trial in trials:
+            if trial.trial_id not in self._ended:  # else it ended here, or before a resume
+                end = self._cut_off_end(trial)
+                self.ends[trial.trial_id] = end
+                if end.kind != NEVER_STARTED:
+                    self._event(f"trial {trial.trial_id} {end.words}: {self._trial_metric(trial)}")
         if self._screen is None or self.mode not in PROGRESS_MODES:
             return
         progress = self._progress(final=True)
@@ -248,6 +279,32 @@ class ConsoleCallback(Callback):
             self._screen.line(progress.status_line(self.info.metric, final=True))
         self._screen.bar = None
         self._exit.close()
+
+    def never_created(self) -> int:
+        """Trials the experiment ended before Ray Tune created them (they never started)."""
+        return max(0, (self._total or 0) - len(self._trials))
+
+    def trials_ended_before(self) -> dict[str, TrialEnd]:
+        """The trials that had ended before this session (a resumed run), as Ray's state tells
+        their ends (:func:`raytune_hpo.trial_ends.derive_end`)."""
+        scheduler = traits_of(self.info.scheduler)
+        ends = {}
+        for trial in self._trials:
+            if trial.trial_id in self.ends:
+                continue
+            epochs = int((trial.last_result or {}).get("training_iteration") or 0)
+            error = self._error_end(trial) if trial.status == "ERROR" else None
+            ends[trial.trial_id] = derive_end(
+                trial.status,
+                started=tune_loop.trial_started(trial),
+                epochs=epochs,
+                max_epochs=self.info.max_epochs,
+                stopper=scheduler.early_stop_label,
+                budget=self.info.time_budget_s is not None,
+                error=error.error if error else None,
+                log=error.log if error else None,
+            )
+        return ends
 
     # --- PBT and PB2 --------------------------------------------------------------------------
 
@@ -264,6 +321,41 @@ class ConsoleCallback(Callback):
             self._looked = True  # a resumed experiment's finished trials
             self._ended.update(t.trial_id for t in trials if t.status in _ENDED)
 
+    def _end(self, trial: Trial, end: TrialEnd) -> None:
+        """Record the end of a trial and say it."""
+        self.ends[trial.trial_id] = end
+        self.ended_here.add(trial.trial_id)
+        self._event(f"trial {trial.trial_id} {end.words}: {self._trial_metric(trial)}")
+
+    def _cut_off_end(self, trial: Trial) -> TrialEnd:
+        """The end of a trial that had not ended when the experiment did.
+
+        Ray Tune's own end of an experiment (the time budget, or every trial stopped) stops
+        every unfinished trial inside its last step; Ctrl-C leaves the loop after a step and
+        stops them then: those not finished at the end of the last step were interrupted.
+        """
+        epochs = int((trial.last_result or {}).get("training_iteration") or 0)
+        max_epochs = self.info.max_epochs
+        if trial.status == "ERROR":  # it failed to start
+            return self._error_end(trial)
+        if not tune_loop.trial_started(trial) and not epochs:
+            return TrialEnd(NEVER_STARTED, 0, max_epochs)
+        self.ended_here.add(trial.trial_id)
+        if trial.trial_id in self._unfinished or self.info.time_budget_s is None:
+            return TrialEnd(INTERRUPTED, epochs, max_epochs)
+        return TrialEnd(PAUSED if trial.trial_id in self._paused else BUDGET, epochs, max_epochs)
+
+    def _error_end(self, trial: Trial) -> TrialEnd:
+        """The end of a trial that failed for good, with its exception's line and error file."""
+        epochs = int((trial.last_result or {}).get("training_iteration") or 0)
+        error_file = trial.error_file  # the driver's copy, synced into the trial folder
+        headline = "no error file"
+        if error_file and Path(error_file).is_file():
+            text = Path(error_file).read_text(errors="replace")
+            headline = _worker_death_line(text) or error_headline(text)
+        where = f"{trial.path}/{Path(error_file).name}" if error_file and trial.path else None
+        return TrialEnd(ERRORED, epochs, self.info.max_epochs, error=headline, log=where)
+
     def _elapsed(self) -> float:
         return time.monotonic() - self._start
 
@@ -279,18 +371,23 @@ class ConsoleCallback(Callback):
             self._screen.line(f"    {text}", err=True)
 
     def _failure(self, trial: Trial, *, retried: bool) -> None:
-        """The failure line: the exception, what happens next and the error file."""
-        epochs = (trial.last_result or {}).get("training_iteration") or 0
-        error_file = trial.error_file  # the driver's copy, synced into the trial folder
-        summary, details = "no error file", []
-        if error_file and Path(error_file).is_file():
-            text = Path(error_file).read_text(errors="replace")
-            summary, details = error_headline(text), error_details(text, FAILURE_LINES)
+        """The failure line: how far the trial got, its exception, what happens next and the
+        error file; a failure without retries left is the trial's end (it errored)."""
+        end = self._error_end(trial)
+        details: list[str] = []
+        if trial.error_file and Path(trial.error_file).is_file():
+            text = Path(trial.error_file).read_text(errors="replace")
+            details = error_details(text, FAILURE_LINES)
         what = after_failure(trial.num_failures, self.info.max_failures, retried=retried)
-        where = f"{trial.path}/{Path(error_file).name}" if error_file and trial.path else None
+        if retried:
+            how = end.words.replace("errored", "failed", 1)
+        else:
+            how = end.words
+            self.ends[trial.trial_id] = end
+            self.ended_here.add(trial.trial_id)
         self._event(
-            f"trial {trial.trial_id} failed after epoch {epochs} ({summary}); {what}"
-            + (f"; log: {where}" if where else ""),
+            f"trial {trial.trial_id} {how}: {end.error}; {what}"
+            + (f"; log: {end.log}" if end.log else ""),
             error=True,
         )
         for line in details:
@@ -320,30 +417,20 @@ class ConsoleCallback(Callback):
     def _progress(self, *, final: bool = False) -> Progress:
         """Counted from trial events: trials Ray stops at the end of a run count as not done.
 
-        ``final``: also count those, and the trials that never started (the time budget or
-        Ctrl-C ended the experiment first), created by Ray Tune or not. Ray Tune's own end of
-        an experiment (the time budget) stops every unfinished trial inside its last step;
-        Ctrl-C leaves the loop after a step and stops them then: those not finished at the end
-        of the last step were interrupted.
+        ``final``: also count those (their ends named by :meth:`on_experiment_end`), and the
+        trials that were never created (the time budget or Ctrl-C ended the experiment first).
         """
         statuses = [t.status for t in self._trials]
-        cut_short = not_started = interrupted = 0
+        kinds = [end.kind for end in self.ends.values()] if final else []
+        not_started = kinds.count(NEVER_STARTED)
         if final:
-            for t in self._trials:
-                started = tune_loop.trial_started(t)
-                if not started and t.status != "ERROR":  # one that failed to start failed
-                    not_started += 1
-                elif started and t.trial_id not in self._ended:
-                    if t.trial_id in self._unfinished:
-                        interrupted += 1
-                    elif t.status == "TERMINATED":
-                        cut_short += 1
             not_started += max(0, (self._total or 0) - len(self._trials))  # never created
         errored = [t for t in self._trials if t.trial_id in self._ended and t.status == "ERROR"]
         candidates = (
             (t.trial_id, float(t.metric_analysis[self.info.metric][self.info.mode]))
             for t in self._trials
-            if isinstance(
+            if t.status != "ERROR"  # an errored trial is never the best
+            and isinstance(
                 t.metric_analysis.get(self.info.metric, {}).get(self.info.mode), numbers.Real
             )
         )
@@ -355,9 +442,10 @@ class ConsoleCallback(Callback):
             best=pick_best(candidates, self.info.mode),
             elapsed_s=self._elapsed(),
             budget_s=self.info.time_budget_s,
-            cut_short=cut_short,
+            cut_short=kinds.count(BUDGET),
             not_started=not_started,
-            interrupted=interrupted,
+            interrupted=kinds.count(INTERRUPTED),
+            paused=kinds.count(PAUSED),
         )
 
     def _draw(self, *, force: bool) -> None:
@@ -372,6 +460,22 @@ class ConsoleCallback(Callback):
                 update_bar(bar, self._progress(), self.info.metric)
         elif self._schedule.due(now):
             self._screen.line(self._progress().status_line(self.info.metric))
+
+
+def _worker_death_line(error: str) -> str | None:
+    """One line for an error text that says the trial's worker process died: the signal its
+    log names (else Ray's exit detail) and the log's path, when the worker ran on this
+    machine; None for any other error."""
+    death = worker_death(error)
+    if death is None:
+        return None
+    pid, ip, detail = death
+    log = output.worker_log_file(int(pid)) if pid and pid.isdigit() else None
+    cause = None
+    if log is not None:
+        with contextlib.suppress(OSError):
+            cause = crash_cause(Path(log).read_text(errors="replace")[-20000:])
+    return worker_death_line(pid, cause or detail, log, ip)
 
 
 def _cluster_resources() -> dict[str, float]:

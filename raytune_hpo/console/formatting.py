@@ -7,6 +7,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 from raytune_hpo.number_format import format_number
+from raytune_hpo.trial_ends import end_of_run, epochs_text
+
+__all__ = [
+    "after_failure",
+    "concurrency",
+    "ending",
+    "epochs_text",
+    "exploit_line",
+    "format_duration",
+    "format_number",
+    "format_params",
+    "pick_best",
+]
 
 
 def format_params(config: Mapping[str, Any], keys: Sequence[str] = ()) -> str:
@@ -31,28 +44,11 @@ def ending(
     stopper: str | None,
     out_of_time: bool,
 ) -> str:
-    """How a trial that ended without an error ended, as a phrase.
-
-    Args:
-        epochs: Epochs (reports) the trial ran.
-        max_epochs: The experiment's epochs per trial.
-        stopped: Ray Tune stopped the trial after its last report (Ray marks that report
-            ``done``); otherwise its code returned by itself.
-        stopper: The early-stopping scheduler's name in a sentence; None for the others.
-        out_of_time: The experiment's time budget had run out.
-    """
-    if epochs >= max_epochs or not (stopped or out_of_time):
-        return f"finished after {epochs_text(epochs)}"
-    if out_of_time:
-        return f"stopped by the time budget at epoch {epochs} of {max_epochs}"
-    if stopper is not None:
-        return f"stopped early by {stopper} at epoch {epochs} of {max_epochs}"
-    return f"stopped at epoch {epochs} of {max_epochs}"
-
-
-def epochs_text(epochs: int) -> str:
-    """``1 epoch``, ``3 epochs``."""
-    return f"{epochs} epoch{'' if epochs == 1 else 's'}"
+    """How a trial that ended without an error ended, as a phrase (the words of
+    :func:`raytune_hpo.trial_ends.end_of_run`, which takes the same arguments)."""
+    return end_of_run(
+        epochs, max_epochs, stopped=stopped, stopper=stopper, out_of_time=out_of_time
+    ).words
 
 
 def after_failure(failures: int, max_failures: int, *, retried: bool) -> str:
@@ -61,14 +57,14 @@ def after_failure(failures: int, max_failures: int, *, retried: bool) -> str:
     Args:
         failures: The trial's failures so far, this one included.
         max_failures: ``failure.max_failures`` (-1: retried without end).
-        retried: Ray Tune retries the trial (else it ends in ERROR).
+        retried: Ray Tune retries the trial (else it ends: it errored).
     """
     if retried:
         of = "" if max_failures < 0 else f" of {max_failures}"
         return f"retry {failures}{of} from its last checkpoint"
     if max_failures == 0:
-        return "it ends in ERROR (failure.max_failures is 0: no retries)"
-    return f"no retries left ({max_failures} used): it ends in ERROR"
+        return "no retries (failure.max_failures is 0)"
+    return f"no retries left ({max_failures} used)"
 
 
 def exploit_line(record: Mapping[str, Any], scheduler: str = "pbt") -> str:

@@ -32,6 +32,8 @@ class Progress:
         not_started: At the end: trials the experiment ended before they ran.
         interrupted: At the end: trials that had started and not finished when Ctrl-C
             stopped the experiment (they go on from their checkpoints on ``resume``).
+        paused: At the end: trials that their scheduler had paused when the time budget
+            ended (PBT, HyperBand).
     """
 
     done: int
@@ -44,6 +46,7 @@ class Progress:
     cut_short: int = 0
     not_started: int = 0
     interrupted: int = 0
+    paused: int = 0
 
     def remaining_s(self) -> float | None:
         """Seconds left: the rest of the budget, else elapsed time per finished trial."""
@@ -88,6 +91,8 @@ class Progress:
         """The trials the end of the experiment stopped or never ran, as phrases."""
         by = " by the time budget" if self.budget_s is not None else ""
         parts = [f"{self.cut_short} stopped{by}"] if self.cut_short else []
+        if self.paused:
+            parts.append(f"{self.paused} paused when the time budget ended")
         if self.interrupted:
             parts.append(f"{self.interrupted} interrupted (state saved)")
         return parts + ([f"{self.not_started} never started"] if self.not_started else [])

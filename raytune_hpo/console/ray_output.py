@@ -107,8 +107,10 @@ def configure(mode: OutputMode) -> None:
     if verbose:
         restore_new_output()
         route_worker_output(None)
+        output.drop_error_messages(None)
     else:
         os.environ[NEW_OUTPUT_SWITCH] = "0"
+        output.drop_error_messages(lambda line: WORKER_DIED_NOTE.search(line) is not None)
 
 
 def restore_new_output() -> None:
@@ -138,6 +140,11 @@ def route_worker_output(printer: Callable[[dict[str, Any]], None] | None) -> Non
         dispatcher.add_handler(_RAY_PRINTER, _ray_printer)
     else:
         dispatcher.add_handler(_OUR_PRINTER, printer)
+
+
+WORKER_DIED_NOTE = re.compile(r"A worker died or was killed while executing a task")
+"""The raylet's paragraph on a worker process that died, which the trial's end line says in
+one line (cause and worker log) where the console shows trial events."""
 
 
 def is_ray_noise(line: str) -> bool:

@@ -37,24 +37,52 @@ class Outcome(Protocol):
     @property
     def config(self) -> _Config: ...
 
+    @property
+    def failure(self) -> Exception | None: ...
+
 
 def print_outcome(outcome: Outcome) -> None:
-    """The summary of a finished run, read back from its folder (local or a URI)."""
-    print_summary(outcome.path)
+    """The summary of a finished run, read back from its folder (local or a URI).
+
+    Raises:
+        TrialsFailed: The run's trials failed (more errored than ``max_failed_trials``
+            allows, every one of them, or the first ones before reporting), raised after the
+            summary: its one line, which names how many and the first one's error, is the
+            run's last, and the command exits 1 (``best.json`` and the results are written).
+    """
+    print_summary(outcome.path, errors=outcome.failure is None)
+    if outcome.failure is not None:
+        raise outcome.failure
 
 
-def print_summary(path: Path | str) -> None:
-    """The trial table, best config and test metrics of an experiment folder."""
+def print_summary(path: Path | str, *, errors: bool = True) -> None:
+    """The trial table, how the trials ended, the best config and test metrics of an
+    experiment folder.
+
+    Args:
+        path: The experiment folder, local or a URI.
+        errors: Also say how many trials errored and the first one's error (a failed run
+            says it in its error line instead).
+    """
     import pandas as pd
 
-    from raytune_hpo.analysis.results import load_experiment, summary_table
+    from raytune_hpo.analysis.restarts import count_restarts, restarts_line
+    from raytune_hpo.analysis.results import ends_tally, load_experiment, summary_table, trial_ends
+    from raytune_hpo.trial_ends import errors_line
 
     experiment = load_experiment(path)
     table = summary_table(experiment)
+    shown = table.drop(columns=["status"], errors="ignore")
     with pd.option_context("display.width", 200, "display.max_columns", 30):
         print(f"\nExperiment {experiment.name} ({experiment.path})")
-        print(table.to_string(index=False) if not table.empty else "no trials")
+        print(shown.to_string(index=False) if not shown.empty else "no trials")
     print_pbt_history(experiment)
+    print(f"trials: {ends_tally(experiment)}")
+    if (restarts := restarts_line(count_restarts(experiment.path))) is not None:
+        print(restarts)
+    tolerated = int(experiment.config.get("max_failed_trials") or 0)
+    if errors and (line := errors_line(trial_ends(experiment), tolerated)) is not None:
+        print(line)
     print_best(experiment.best, experiment.metric)
 
 
@@ -93,7 +121,7 @@ def print_pbt_history(experiment: Any) -> None:
 def print_best(best: dict[str, Any] | None, metric: str) -> None:
     """The best trial, its config and its test-split metrics (contents of ``best.json``)."""
     if best is None:
-        print("no best trial (no trial reported a result)")
+        print(f"no trial to name best: none reported {metric} and ended without an error")
         return
     print(f"best trial {best['trial_id']}: {metric} = {best[metric]}")
     print(f"best config: {best['config']}")

@@ -3,9 +3,11 @@
 An experiment's row reads its config, its ``best.json`` and the trials' summaries that Ray keeps
 in the newest ``experiment_state-*.json`` (status, last result and per-metric min and max of
 every trial), and the modification times of its trials' ``result.json``: never a trial's
-reports. Status: ``finished`` once ``best.json`` is written (the run's last step), ``running``
+reports. Status: ``finished`` once the run recorded its trials' ends (``trial_ends.json``, for
+the session of the newest state file; ``best.json`` for experiments written before), ``running``
 while files change (Ray copies its state and results into the folder every few seconds),
-``interrupted`` otherwise.
+``interrupted`` otherwise (or when the run recorded that Ctrl-C stopped it). A study is finished
+once its ``study.json`` records every run it plans as finished.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from raytune_hpo.analysis.results import NOT_STARTED
 from raytune_hpo.config import method_name
 from raytune_hpo.dashboard import files, folders
 from raytune_hpo.dashboard.store import Stamp, Store, join
-from raytune_hpo.layout import BEST_FILE, CONFIG_FILE, STUDY_FILE
+from raytune_hpo.layout import BEST_FILE, CONFIG_FILE, STUDY_FILE, TRIAL_ENDS_FILE
+from raytune_hpo.trial_ends import RunEnds
 
 URLS = {"experiment": "experiments", "study": "studies"}
 """The first part of a page's URL by the kind of folder."""
@@ -92,9 +95,20 @@ def trial_summaries(store: Store, folder: str) -> list[dict[str, Any]]:
     return rows
 
 
+def run_ends(store: Store, folder: str) -> RunEnds | None:
+    """The run's record of its trials' ends, if it wrote one for its newest session (a run
+    resumed since is not over)."""
+    text = files.text(store, join(folder, TRIAL_ENDS_FILE))
+    ends = RunEnds.from_text(text) if text is not None else None
+    if ends is None or ends.state_file != max(state_files(store, folder), default=None):
+        return None
+    return ends
+
+
 def last_update(store: Store, folder: str) -> float:
     """The newest modification time of the folder's state, best and result files."""
-    stamps = [store.stamp(join(folder, name)) for name in (BEST_FILE, CONFIG_FILE)]
+    names = (BEST_FILE, CONFIG_FILE, TRIAL_ENDS_FILE)
+    stamps = [store.stamp(join(folder, name)) for name in names]
     stamps += [*state_files(store, folder).values(), *store.glob(folder, RESULTS).values()]
     return max((stamp[0] / 1e9 for stamp in stamps if stamp is not None), default=0.0)
 
@@ -128,7 +142,11 @@ def experiment_row(store: Store, folder: str, now: float | None = None) -> dict[
     best = files.json_document(store, join(folder, BEST_FILE))
     trials = trial_summaries(store, folder)
     updated = last_update(store, folder)
-    if isinstance(best, dict):
+    ends = run_ends(store, folder)
+    recorded = ends is not None or files.text(store, join(folder, TRIAL_ENDS_FILE)) is not None
+    if ends is not None:
+        status = "finished" if ends.complete else "interrupted"
+    elif isinstance(best, dict) and not recorded:  # written before runs recorded their ends
         status = "finished"
     elif (now if now is not None else time.time()) - updated < RUNNING_WINDOW_S:
         status = "running"
@@ -142,6 +160,7 @@ def experiment_row(store: Store, folder: str, now: float | None = None) -> dict[
         "metric": metric,
         "mode": mode,
         "best": best_value(best if isinstance(best, dict) else None, trials, metric, mode),
+        "ends": ends.tally() if ends is not None else None,
         "updated": updated,
     }
 
@@ -152,8 +171,11 @@ def study_row(store: Store, folder: str, now: float | None = None) -> dict[str, 
     record = files.json_document(store, join(folder, STUDY_FILE))
     settings = record.get("settings", {}) if isinstance(record, dict) else {}
     planned = len(settings.get("configs", [])) * int(settings.get("seeds", 0) or 0)
+    done = record.get("finished", {}) if isinstance(record, dict) else {}
     statuses = {run["status"] for run in runs}
-    if runs and statuses == {"finished"} and len(runs) >= planned:
+    if planned and isinstance(done, dict) and len(done) >= planned:
+        status = "finished"  # the study recorded each of its runs as finished
+    elif runs and statuses == {"finished"} and len(runs) >= planned:
         status = "finished"
     else:
         status = "running" if "running" in statuses else "interrupted"

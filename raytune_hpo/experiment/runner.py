@@ -21,14 +21,13 @@ from raytune_hpo.config import ConfigError, ExperimentConfig, validate_config
 from raytune_hpo.console import ray_output
 from raytune_hpo.console.callback import ConsoleCallback, use_on_restored
 from raytune_hpo.console.header import ExperimentInfo
-from raytune_hpo.experiment import folder_lock, interrupts, preflight, scoring
+from raytune_hpo.experiment import ends_record, folder_lock, interrupts, preflight, scoring
 from raytune_hpo.experiment.scoring_import import ImportScoringCode
 from raytune_hpo.experiment.trial_checks import (
     STRICT_CHECK_SWITCH,
     FailFast,
     MissingMetric,
     TrialsFailed,
-    check_some_trial_ended_well,
     stop_criteria,
     trial_check_callbacks,
 )
@@ -54,6 +53,9 @@ class ExperimentOutcome:
     results: tune.ResultGrid
     best: dict[str, Any] | None
     config: ExperimentConfig
+    failure: TrialsFailed | None = None
+    """The run's trials failed (more errored than ``max_failed_trials`` allows, every one
+    of them, or the first ones before reporting): the command exits 1 after the summary."""
 
 
 def experiment_path(cfg: ExperimentConfig) -> storage.Location:
@@ -571,7 +573,13 @@ def fit_and_score(
     :func:`checkpoints_from_reports` allows), then
     :func:`~raytune_hpo.experiment.scoring.score_best_trial`; then, on the warm Ray, the workers the
     trials took are replaced for the next run (:func:`raytune_hpo.cluster.keep_warm`; after
-    the scoring, whose imports the new workers' start would slow)."""
+    the scoring, whose imports the new workers' start would slow).
+
+    How every trial ended is written into the folder (``trial_ends.json``, also when Ctrl-C
+    stops the run); an errored trial is never the best. When the run's trials failed
+    (:func:`~raytune_hpo.experiment.ends_record.errored_trials_failure`, or the first ones
+    before reporting), the outcome carries :class:`TrialsFailed`, and ``best.json`` is
+    written all the same."""
     registering: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
     if checkpoints_from_reports(cfg):
         registering = tune_loop.checkpoints_registered_from_reports()
@@ -579,14 +587,19 @@ def fit_and_score(
         with registering:
             try:
                 results = fit(tuner, path)
+            except interrupts.ExperimentInterrupted:
+                ends_record.record_trial_ends(tuner, path, complete=False)
+                raise
             finally:
                 remove_code_links(cfg, path)
-        return ExperimentOutcome(
-            path,
-            results,
-            scoring.score_best_trial(cfg, results, path, data, evaluate, trial_settings(cfg)),
-            cfg,
+        ends = ends_record.record_trial_ends(tuner, path, complete=True)
+        best = scoring.score_best_trial(
+            cfg, results, path, data, evaluate, trial_settings(cfg), ends
         )
+        failure = _fail_fast_failure(tuner) or ends_record.errored_trials_failure(
+            ends, cfg.max_failed_trials
+        )
+        return ExperimentOutcome(path, results, best, cfg, failure)
     finally:
         cluster.keep_warm()
 
@@ -615,21 +628,24 @@ def fit(tuner: tune.Tuner, path: storage.Location) -> tune.ResultGrid:
 
     Raises:
         ConfigError: ``metric``: a trial reported without it (the keys it did report named).
-        TrialsFailed: The first trials all failed before reporting, or every trial failed.
     """
     try:
-        results = interrupts.fit(tuner, path)
+        return interrupts.fit(tuner, path)
     except Exception as err:
         missing = _find_cause(err, MissingMetric)
         if missing is None:
             raise
         raise ConfigError("metric", str(missing)) from None
+
+
+def _fail_fast_failure(tuner: tune.Tuner) -> TrialsFailed | None:
+    """:class:`TrialsFailed` when the run's :class:`FailFast` stopped it (its first trials all
+    failed before reporting)."""
     run_config = tune_loop.tuner_run_config(tuner)
     for callback in (run_config.callbacks or []) if run_config is not None else []:
         if isinstance(callback, FailFast) and callback.reason is not None:
-            raise TrialsFailed(callback.reason)
-    check_some_trial_ended_well(results)
-    return results
+            return TrialsFailed(callback.reason)
+    return None
 
 
 def _find_cause(err: BaseException, kind: type[Exception]) -> Exception | None:

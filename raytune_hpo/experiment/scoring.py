@@ -11,6 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 from ray import tune
 
 from raytune_hpo.analysis import storage
@@ -20,6 +22,7 @@ from raytune_hpo.layout import BEST_FILE
 from raytune_hpo.trainables import user_code
 from raytune_hpo.trainables.data import DatasetArrays
 from raytune_hpo.trainables.trial import TrialSettings
+from raytune_hpo.trial_ends import RunEnds
 
 
 def resolve_evaluate(
@@ -48,28 +51,30 @@ def score_best_trial(
     data: DatasetArrays | None = None,
     evaluate: Callable[[Path, dict[str, Any]], dict[str, Any]] | None = None,
     settings: TrialSettings | None = None,
+    ends: RunEnds | None = None,
 ) -> dict[str, Any] | None:
     """Find the best trial, score its best checkpoint on the test split and save ``best.json``.
 
-    ``data`` and ``settings`` (the trials' own) let a built-in trainable score the test split.
+    ``data`` and ``settings`` (the trials' own) let a built-in trainable score the test split;
+    ``ends`` (how the trials ended) names the best trial's end in ``best.json`` (``end``).
 
     A built-in trainable scores the test split itself; the user's code through its
     ``evaluate`` hook, if it has one. ``best.json`` holds the best trial, its config, its best
     value of the metric, the metrics of that report, the checkpoint and the test metrics.
+
+    The best trial is the best of those that ended without an error (:func:`best_result`).
     """
-    try:
-        best = results.get_best_result(cfg.metric, cfg.mode, scope="all")
-    except RuntimeError:
-        return None
+    best = best_result(results, cfg)
     if best is None or best.metrics is None or best.config is None:
-        return None
-    if _best_value(best.metrics_dataframe, cfg) is None:  # no trial reported the metric
         return None
     checkpoint = best.checkpoint
     if best.best_checkpoints:  # a trial that saved none (e.g. ``sleep``) has nothing to test
         checkpoint = best.get_best_checkpoint(cfg.metric, cfg.mode) or checkpoint
+    trial_id = best.metrics.get("trial_id")
+    end = ends.trials.get(str(trial_id)) if ends is not None else None
     summary: dict[str, Any] = {
-        "trial_id": best.metrics.get("trial_id"),
+        "trial_id": trial_id,
+        "end": end.words if end is not None else None,
         "config": best.config,
         cfg.metric: _best_value(best.metrics_dataframe, cfg),
         "metrics": _best_report(best.metrics_dataframe, cfg),
@@ -86,11 +91,35 @@ def score_best_trial(
     return summary
 
 
+def best_result(results: tune.ResultGrid, cfg: ExperimentConfig) -> tune.Result | None:
+    """The result of the trial with the best value of the metric over all its reports, of
+    the trials that ended without an error; None when none of those reported it.
+
+    Ray's ``ResultGrid.get_best_result`` also weighs errored trials: one that ASHA promoted
+    and that then crashed could be named best, with a checkpoint of a run that never ended.
+    """
+    best, best_value = None, None
+    for index in range(len(results)):
+        result = results[index]
+        if result.error is not None:
+            continue
+        value = _best_value(result.metrics_dataframe, cfg)
+        if value is None:
+            continue
+        better = best_value is None or (
+            value < best_value if cfg.mode == "min" else value > best_value
+        )
+        if better:
+            best, best_value = result, value
+    return best
+
+
 def _best_report(frame: Any, cfg: ExperimentConfig) -> dict[str, Any] | None:
     """What the trial reported at its best value of the metric, and at which iteration."""
-    if frame is None or cfg.metric not in frame or frame[cfg.metric].dropna().empty:
+    series = _finite(frame, cfg)
+    if series is None or series.empty:
         return None
-    index = frame[cfg.metric].idxmin() if cfg.mode == "min" else frame[cfg.metric].idxmax()
+    index = series.idxmin() if cfg.mode == "min" else series.idxmax()
     row = frame.loc[index]
     return {
         k: _plain(v)
@@ -105,10 +134,16 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def _best_value(frame: Any, cfg: ExperimentConfig) -> float | None:
+def _finite(frame: Any, cfg: ExperimentConfig) -> Any:
+    """The finite values of the metric in a trial's reports frame (None without the column)."""
     if frame is None or cfg.metric not in frame:
         return None
-    series = frame[cfg.metric].dropna()
-    if series.empty:
+    series = pd.to_numeric(frame[cfg.metric], errors="coerce")
+    return series[np.isfinite(series)]
+
+
+def _best_value(frame: Any, cfg: ExperimentConfig) -> float | None:
+    series = _finite(frame, cfg)
+    if series is None or series.empty:
         return None
     return float(series.min() if cfg.mode == "min" else series.max())

@@ -134,6 +134,7 @@ def test_summary_prints_the_trial(tmp_path: Path) -> None:
     [
         ("raytune_hpo", set(HEAVY)),
         ("raytune_hpo.layout", set(HEAVY)),
+        ("raytune_hpo.trial_ends", set(HEAVY)),
         ("raytune_hpo.cli", set(HEAVY)),
         ("raytune_hpo.tracking.wandb_config", set(HEAVY)),
         ("raytune_hpo.analysis.results", {"torch", "ray", "wandb", "matplotlib"}),

@@ -8,8 +8,8 @@ The rules:
 
 - only ``cli.py`` imports ``raytune_hpo.cli``: the library never imports its command line;
 - the shared top-level modules (``errors``, ``layout``, ``number_format``, ``output_lines``,
-  ``processes``, ``pydantic_base``) import nothing of the package, so that any module may
-  import them;
+  ``processes``, ``pydantic_base``, ``trial_ends``) import nothing of the package, so that any
+  module may import them;
 - ``analysis/`` reads experiment folders: it may import ``config``, ``search`` (the search
   space) and the shared modules, never ``trainables``, ``run``, ``console`` or ``cli``;
 - ``search/`` and ``trainables/`` never import ``run``, ``console``, ``analysis`` or ``cli``;
@@ -124,6 +124,7 @@ def test_only_the_command_line_imports_the_command_line() -> None:
         "raytune_hpo.layout",
         "raytune_hpo.output_lines",
         "raytune_hpo.number_format",
+        "raytune_hpo.trial_ends",
         "raytune_hpo.processes",
         "raytune_hpo.pydantic_base",
     ],

@@ -93,3 +93,29 @@ def evaluate(checkpoint_dir, config):
     """The ``evaluate`` hook: the saved score, as a test metric."""
     with open(os.path.join(checkpoint_dir, "state.json")) as file:
         return {"test_score": json.load(file)["score"] * 10}
+
+
+def climb_or_crash(config):
+    """Climbs by ``lr`` per step (at most 3); at step 2 a rate of 3 raises and a rate of 4 kills
+    its own worker (SIGSEGV). Rates below 3 report first after those two did (each writes a
+    marker file into ``config["markers"]`` before its first report), so that ASHA weighs them
+    against the two."""
+    import signal
+
+    lr, markers = config["lr"], config["markers"]
+    if lr < 3:
+        deadline = time.monotonic() + 120
+        while not all(os.path.exists(os.path.join(markers, m)) for m in ("3.0", "4.0")):
+            if time.monotonic() > deadline:
+                raise TimeoutError("the trials of rates 3 and 4 never reported")
+            time.sleep(0.05)
+        time.sleep(1.0)  # their reports reach the driver first
+    for step in range(1, 1000):
+        if step == 2 and lr == 3.0:
+            raise ValueError(f"lost the gradient at step {step}")
+        if step == 2 and lr == 4.0:
+            os.kill(os.getpid(), signal.SIGSEGV)
+        if step == 1:
+            open(os.path.join(markers, str(lr)), "w").close()
+        tune.report({"score": min(lr, 3.0) * step, "epoch": step})
+        time.sleep(0.3)

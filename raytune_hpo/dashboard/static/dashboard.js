@@ -28,8 +28,9 @@ function when(seconds) {
   return seconds ? new Date(seconds * 1000).toLocaleString() : "-";
 }
 
+// A status or a trial's end kind ("stopped early") as a badge; its class has dashes for spaces.
 function badge(status) {
-  return `<span class="badge ${esc(status)}">${esc(status)}</span>`;
+  return `<span class="badge ${esc(String(status).replace(/ /g, "-"))}">${esc(status)}</span>`;
 }
 
 function el(id) {
@@ -211,6 +212,7 @@ function drawTrials(data) {
   drawTable(el("trials"), [
     { key: "trial_id", label: "trial", html: (r) => `<span class="trial-id">${esc(r.trial_id)}</span>` },
     { key: "status", label: "status", html: (r) => badge(r.status) },
+    { key: "end", label: "end", html: (r) => esc(r.end || "-") },
     ...data.params.map((p) => ({ key: `config/${p}`, label: p, num: true })),
     { key: "epochs", label: "epochs", num: true },
     { key: "last", label: `last ${data.metric}`, num: true },
@@ -219,7 +221,7 @@ function drawTrials(data) {
   ], rows, (r) => (r.trial_id === data.best_trial ? "best" : ""));
   const failed = data.trial_rows.filter((t) => t.error);
   el("errors-section").hidden = failed.length === 0;
-  el("errors").innerHTML = failed.map((t) => `<details open><summary>${esc(t.trial_id)}</summary><pre class="error">${esc(t.error)}</pre></details>`).join("");
+  el("errors").innerHTML = failed.map((t) => `<details open><summary>${esc(t.trial_id)}${t.end ? ` ${esc(t.end)}` : ""}</summary><pre class="error">${esc(t.error)}</pre></details>`).join("");
 }
 
 function experimentPage() {

@@ -80,7 +80,7 @@ def test_durations(seconds: float, text: str) -> None:
         (1, False, None, False, "finished after 1 epoch"),
         (3, False, "ASHA", False, "finished after 3 epochs"),  # its code returned early
         (2, True, "ASHA", False, "stopped early by ASHA at epoch 2 of 12"),
-        (2, True, None, False, "stopped at epoch 2 of 12"),
+        (2, True, None, False, "stopped early by the scheduler at epoch 2 of 12"),
         (4, False, "ASHA", True, "stopped by the time budget at epoch 4 of 12"),
     ],
 )
@@ -105,8 +105,8 @@ def test_an_early_stopping_scheduler_has_a_name_in_a_sentence(
     [
         (1, 2, True, "retry 1 of 2 from its last checkpoint"),
         (3, -1, True, "retry 3 from its last checkpoint"),
-        (3, 2, False, "no retries left (2 used): it ends in ERROR"),
-        (1, 0, False, "it ends in ERROR (failure.max_failures is 0: no retries)"),
+        (3, 2, False, "no retries left (2 used)"),
+        (1, 0, False, "no retries (failure.max_failures is 0)"),
     ],
 )
 def test_what_follows_a_failure(failures: int, max_failures: int, retried: bool, text: str) -> None:
@@ -350,16 +350,29 @@ def test_a_resumed_trial_says_how_many_epochs_it_ran_before() -> None:
 
 
 @pytest.mark.parametrize(
-    ("budget_ran_out", "cut_off"),
+    ("budget_ran_out", "cut_off", "ends"),
     [
         # Ctrl-C: Ray Tune leaves its loop, then stops the trials that have a worker.
-        pytest.param(False, "2 interrupted (state saved)", id="ctrl-c"),
+        pytest.param(
+            False,
+            "2 interrupted (state saved)",
+            ["trial a interrupted before its first report", "trial b interrupted before its"],
+            id="ctrl-c",
+        ),
         # The time budget: Ray Tune stops every unfinished trial inside its last step.
-        pytest.param(True, "2 stopped by the time budget", id="time-budget"),
+        pytest.param(
+            True,
+            "1 stopped by the time budget, 1 paused when the time budget ended",
+            [
+                "trial a stopped by the time budget before its first report",
+                "trial b paused when the time budget ended, before its first report",
+            ],
+            id="time-budget",
+        ),
     ],
 )
 def test_the_last_line_tells_ctrl_c_from_the_time_budget(
-    budget_ran_out: bool, cut_off: str
+    budget_ran_out: bool, cut_off: str, ends: list[str]
 ) -> None:
     # Running; paused by PBT or HyperBand; waiting for a worker.
     trials = [_trial("a", "RUNNING"), _trial("b", "PAUSED"), _trial("c", "PENDING")]
@@ -373,9 +386,12 @@ def test_the_last_line_tells_ctrl_c_from_the_time_budget(
         trials[0].status = "TERMINATED"
         callback.on_experiment_end(trials=trials)
 
-    assert _console_lines(drive, ["time_budget_s=90"])[-1] == (
+    lines = _console_lines(drive, ["time_budget_s=90"])
+    assert lines[-1] == (
         f"[0:00] 0/3 trials done, {cut_off}, 1 never started, no validation_error yet"
     )
+    for line, end in zip(lines[-3:-1], ends, strict=True):  # the end of each, named once
+        assert line.startswith(f"[0:00] {end}"), lines
 
 
 def test_trial_output_is_prefixed_by_its_trial_and_blank_lines_are_dropped() -> None:
