@@ -349,7 +349,10 @@ class TensorBoardReports:
     after it at the same step (as Lightning logs ``epoch`` after ``val_loss``) join it while it
     waits for the poll's end.
 
-    The metric's tag is settled at each poll before any of its values is reported. Where the
+    The metric's tag is settled at each poll before any of its values is reported, and the
+    values of the poll that first finds it wait for one more poll (or the final one), so that
+    files written one after the other (Keras's ``train/`` and ``validation/``) are all seen
+    before the first report. Where the
     metric names several tags (``epoch_loss`` for ``logs/train/epoch_loss`` and
     ``logs/validation/epoch_loss``), or names none while a tag close to it (``val_loss`` for
     ``validation/epoch_loss``) got a second value or the command ended, the poll returns one
@@ -385,6 +388,7 @@ class TensorBoardReports:
         self._pending: int | None = None  # the event step of a metric value not yet reported
         self._counter: bool | None = None  # whether the event step is the step; None: unknown
         self._misnamed = _Misnamed(metric)
+        self._held: list[tuple[float, int, str, int | float]] = []  # values read, not yet used
         self._ended = False
         for path in event_files(self.folder):  # files present now count as read
             self._file(path).read()
@@ -397,11 +401,17 @@ class TensorBoardReports:
         """
         if self._ended:
             return []
-        values = self._new_values()
+        values = sorted(self._held + self._new_values(), key=lambda value: value[:2])
         self._names.update(name for _, _, name, _ in values)
         self._tags.add(name for _, _, name, _ in values)
         if not self._resolve():
             return self._stop(values)
+        if self._metric_tag is not None and not self._held and not self._misnamed.found:
+            self._misnamed.found = True  # the first poll that finds it: one more poll first
+            if not final:
+                self._held = values
+                return []
+        self._held = []
         reports: list[dict[str, Any]] = []
         for index, (_, step, name, value) in enumerate(values):
             if self._pending is not None and (name == self._metric_tag or step != self._pending):
@@ -430,7 +440,6 @@ class TensorBoardReports:
             return False
         if named:
             self._metric_tag = named[0]
-            self._misnamed.found = True
         step = self._steps.name
         if step is not None:
             steps = names_ending_with(step, self._names)

@@ -181,6 +181,18 @@ def test_a_bare_tag_in_two_folders_is_one_report_without_the_metric(tmp_path: Pa
     assert reader.poll(final=True) == []
 
 
+def test_a_second_folder_written_just_after_the_first_is_seen_before_any_report(
+    tmp_path: Path,
+) -> None:
+    reader = TensorBoardReports(tmp_path, "epoch_loss")
+    with SummaryWriter(str(tmp_path / "logs" / "train")) as writer:
+        writer.add_scalar("epoch_loss", 0.9, 0)
+    assert reader.poll() == []  # one tag of that name so far: its value waits
+    with SummaryWriter(str(tmp_path / "logs" / "validation")) as writer:
+        writer.add_scalar("epoch_loss", 0.8, 0)
+    assert reader.poll() == [{"logs/train/epoch_loss": 0.9, "logs/validation/epoch_loss": 0.8}]
+
+
 def test_a_tag_close_to_the_metric_ends_at_its_second_value(tmp_path: Path) -> None:
     reader = TensorBoardReports(tmp_path, "val_loss")
     write_keras_like(tmp_path / "logs", epochs=1)
@@ -208,6 +220,7 @@ def test_run_version_folders_of_restarts_share_names(tmp_path: Path) -> None:
     for version in (0, 1):
         with SummaryWriter(str(tmp_path / "lightning_logs" / f"version_{version}")) as writer:
             writer.add_scalar("val_loss", 0.5 - version / 10, 1)
+    assert reader.poll() == []  # the values of the poll that first finds the metric wait
     assert reader.poll() == [{"val_loss": 0.5}, {"val_loss": 0.4}]
 
 
