@@ -22,6 +22,7 @@ from raytune_hpo.console import ray_output
 from raytune_hpo.console.callback import ConsoleCallback, use_on_restored
 from raytune_hpo.console.header import ExperimentInfo
 from raytune_hpo.experiment import ends_record, folder_lock, interrupts, preflight, scoring
+from raytune_hpo.experiment.restarts import restart_callbacks
 from raytune_hpo.experiment.scoring_import import ImportScoringCode
 from raytune_hpo.experiment.trial_checks import (
     STRICT_CHECK_SWITCH,
@@ -338,6 +339,7 @@ def build_tuner(
             stop=stop_criteria(cfg.metric, cfg.max_epochs, fail_fast),
             callbacks=[
                 *trial_check_callbacks(cfg.metric, perturbation(cfg.scheduler), fail_fast),
+                *restart_callbacks(cfg),
                 ResultJsonLogger(),
                 *tracking_callbacks(cfg),
                 *tensorboard_callbacks(cfg),

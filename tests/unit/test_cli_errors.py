@@ -152,6 +152,17 @@ CASES: dict[str, Case] = {
         ("did you mean 'workdir'",),
         changes={"trainable": {"command": "python train.py ${args}", "workdr": "."}},
     ),
+    "command_script_misspelled": Case(
+        "trainable.command",
+        ("the script 'trian.py' does not exist", "did you mean 'train.py'?"),
+        prepare=lambda tmp: (tmp / "train.py").write_text(""),
+        changes={"trainable": {"command": "python trian.py ${args}"}},
+    ),
+    "command_workdir_missing": Case(
+        "trainable.workdir",
+        ("code", "does not exist"),
+        changes={"trainable": {"command": "python train.py ${args}", "workdir": "code"}},
+    ),
     "command_metrics_format": Case(
         "trainable.metrics.format",
         ("'csv'", "key_value"),

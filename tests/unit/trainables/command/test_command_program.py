@@ -10,10 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from raytune_hpo.trainables.command.program import command_problems, script_argument, trial_path
 from raytune_hpo.trainables.command.rerun import rerun_script, write_rerun_script
 from raytune_hpo.trainables.command.spec import CommandSpec
+from tests.helpers.running import run_cli
 
 
 @pytest.mark.parametrize(
@@ -134,3 +136,25 @@ def test_command_sh_runs_the_exact_arguments_again_in_the_code_folder(tmp_path: 
     assert Path(said["python"]).parent == Path(sys.executable).parent
     assert said["state"] == "[]"  # a new, empty state folder
     assert json.loads(said["json"]) == {"lr": 0.1}
+
+
+def test_validate_refuses_a_misspelled_script_in_one_line_before_ray(tmp_path: Path) -> None:
+    (tmp_path / "train_gb.py").write_text("")
+    config = tmp_path / "exp.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "name": "gb",
+                "trainable": {"command": "python trian_gb.py ${args}"},
+                "metric": "loss",
+                "search_space": {"lr": {"uniform": [0.1, 0.9]}},
+                "storage_path": str(tmp_path / "results"),
+            }
+        )
+    )
+    done = run_cli("validate", str(config), cwd=tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.splitlines() == [
+        f"raytune-hpo: error: {config}: trainable.command: the script 'trian_gb.py' does not "
+        f"exist in {tmp_path} (the folder the command runs in); did you mean 'train_gb.py'?"
+    ]
