@@ -54,7 +54,9 @@ MEANINGS: dict[str, str] = {
     "itself.",
     "num_samples": "Trials; with `grid` entries, repetitions of the whole grid.",
     "time_budget_s": "Wall-clock seconds after which no trial starts and running ones stop; "
-    "the trials that never ran are listed as `NOT_STARTED`.",
+    "the trials it stopped end `stopped by the time budget` (`paused when the time budget ended` "
+    "under PBT), those that never ran `never started` "
+    "([how trials end](command-line.md#how-each-trial-ended)).",
     "seed": "Seeds the searcher, the data split and the models' initialisation.",
     "search_space": "Hyperparameter name -> a spec ([kinds below](#search-space-entries)) or "
     "a plain value (a constant).",
@@ -69,6 +71,9 @@ MEANINGS: dict[str, str] = {
     "storage_path": "Where experiment folders go: a local folder, `s3://...` or `gs://...`. A "
     "cluster of more than one machine needs one every node sees.",
     "failure": "Retries of a failing trial.",
+    "max_failed_trials": "How many trials may error (after their retries) while `run` still "
+    "exits 0; one more, or every trial, and it exits 1 after its summary and `best.json`. An "
+    "errored trial is never the best ([errors](errors.md#during-a-run)).",
     "checkpoint": "How often trials save, and how many saves each keeps.",
     "wandb": "Weights & Biases logging; off unless `enabled`.",
     "tensorboard": "Write TensorBoard event files (metrics per report, hparams) for every "
@@ -89,7 +94,7 @@ MEANINGS: dict[str, str] = {
     "a whole number.",
     # --- failure and checkpoint -------------------------------------------------------------
     "failure.max_failures": "How often a trial that raises is retried from its last "
-    "checkpoint before it ends as ERROR; -1: without limit.",
+    "checkpoint before it errors; -1: without limit.",
     "checkpoint.frequency": "Save every N epochs (and the last). A retry or `resume` repeats "
     "up to N - 1 epochs.",
     "checkpoint.num_to_keep": "Keep the N latest checkpoints of each trial; null keeps all.",

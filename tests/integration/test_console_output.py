@@ -218,8 +218,10 @@ def test_verbose_gives_rays_output_and_quiet_only_errors_and_the_result(
         num_samples=2,
         max_epochs=2,
         trainable_options={"activation": "relu", "fail_at_epoch": 2},
-        # The drill fails each trial at epoch 2, and at times its retry once more.
+        # The drill fails each trial at epoch 2, and at times its retry once more: a trial
+        # whose retries all fail errors, which the run tolerates.
         failure={"max_failures": 2},
+        max_failed_trials=2,
     )
     verbose = _in_a_pipe(
         "run",
@@ -242,10 +244,12 @@ def test_verbose_gives_rays_output_and_quiet_only_errors_and_the_result(
     failures = [line for line in quiet.stderr.splitlines() if EVENT.match(line)]
     assert len({EVENT.match(line).group(1) for line in failures}) == 2, quiet.stderr
     retry = re.compile(
-        r"^\[\d+:\d\d\] trial \S+ failed after epoch 1 \(RuntimeError: injected failure at "
-        r"epoch 2 \(trainable_options\.fail_at_epoch\)\); (retry [12] of 2 from its last "
-        r"checkpoint|no retries left \(2 used\): it ends in ERROR); log: /\S+/error\.txt$"
+        r"^\[\d+:\d\d\] trial \S+ (failed|errored) at epoch 2: RuntimeError: injected failure "
+        r"at epoch 2 \(trainable_options\.fail_at_epoch\); (retry [12] of 2 from its last "
+        r"checkpoint|no retries left \(2 used\)); log: /\S+/error\.txt$"
     )
     for line in failures:
-        assert retry.match(line), line
+        match = retry.match(line)
+        assert match, line
+        assert (match.group(1) == "failed") == match.group(2).startswith("retry"), line
     assert any("; retry 1 of 2 from its last checkpoint; " in line for line in failures)

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from raytune_hpo.analysis.results import newest_state_file
-from raytune_hpo.layout import CONFIG_FILE, STUDY_FILE
+from raytune_hpo.layout import CONFIG_FILE, STUDY_FILE, TRIAL_ENDS_FILE
 from tests.helpers.browser import Browser, Page
 from tests.helpers.dashboard import TRIAL_ID, dashboard, edit_config, needs_chromium, status_of
 from tests.helpers.running import run_cli, write_sleep_config
@@ -84,6 +84,7 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(quick, failed)
     (trial_folder(failed, ids[2]) / "error.txt").write_text("ValueError: loss is nan at epoch 2")
     write_state(failed, errors={ids[2]: "error.txt"})
+    (failed / TRIAL_ENDS_FILE).unlink()  # ends read from the edited state (older runs)
     best = json.loads((failed / "best.json").read_text())
     (failed / "best.json").write_text(json.dumps({**best, "test": {"test_error": 0.125}}))
 
@@ -165,10 +166,10 @@ def test_experiment_page_shows_trials_curves_and_best(
     page.evaluate('document.querySelector("#trials th[data-key=trial_id]").click()')
     assert shown_trials(page) == sorted(printed, reverse=True)
     page.evaluate(
-        'const f = document.getElementById("status-filter"); f.value = "ERROR"; '
+        'const f = document.getElementById("status-filter"); f.value = "errored"; '
         'f.dispatchEvent(new Event("change"))'
     )
-    assert page.evaluate('document.getElementById("status-filter").value') == ""  # no ERROR
+    assert page.evaluate('document.getElementById("status-filter").value') == ""  # none errored
     assert page.screenshot(tmp_path / "experiment.png").stat().st_size > 10_000
 
 
@@ -181,7 +182,7 @@ def test_failed_trial_shows_its_error_and_the_test_score(server: str, browser: B
         'document.getElementById("best").innerText'
     )
     page.evaluate(
-        'const f = document.getElementById("status-filter"); f.value = "ERROR"; '
+        'const f = document.getElementById("status-filter"); f.value = "errored"; '
         'f.dispatchEvent(new Event("change"))'
     )
     assert len(shown_trials(page)) == 1

@@ -100,7 +100,7 @@ def test_a_trial_uploaded_later_shows_on_the_next_poll(
         out.write((local / CONFIG_FILE).read_bytes())
     fs.copy_files(str(first), f"{BUCKET}/hpo/live/{first.name}", destination_filesystem=store)
     polled = get_json(server + "/api/experiments/live")
-    assert [t["status"] for t in polled["trial_rows"]] == ["RUNNING"]
+    assert [t["status"] for t in polled["trial_rows"]] == ["running"]
     assert polled["status"] == "running"
     fs.copy_files(str(second), f"{BUCKET}/hpo/live/{second.name}", destination_filesystem=store)
     again = get_json(server + "/api/experiments/live")

@@ -74,10 +74,10 @@ def test_diverging_trial_is_marked_and_the_others_finish(
     assert 0.0 <= experiment.best["test"]["test_error"] <= 1.0
 
 
-def test_erroring_trial_is_listed_with_its_log_and_the_best_result_survives(
+def test_erroring_trial_is_listed_with_its_log_and_is_never_best(
     tiny_lenet_config: dict[str, Any], ray_session: None
 ) -> None:
-    """With no retries, the sane trial raises at epoch 2 and ends in ERROR."""
+    """With no retries, the sane trial raises at epoch 2 and errors: the best is the other."""
     experiment = _grid_run(
         tiny_lenet_config,
         "erroring",
@@ -92,12 +92,16 @@ def test_erroring_trial_is_listed_with_its_log_and_the_best_result_survives(
     log = Path(failed["error_file"])
     assert log.is_file()
     assert "injected failure at epoch 2" in log.read_text()
+    assert failed["end"] == "errored at epoch 2"
+    assert failed["error"].startswith("RuntimeError: injected failure at epoch 2")
     assert _row(table, DIVERGING_LR)["status"] == "TERMINATED"
-    # The best result is still scored: the errored trial's epoch-1 checkpoint.
+    assert _row(table, DIVERGING_LR)["end"] == "diverged at epoch 1 of 2"
+    # An errored trial is never best, though it scored better: the one that ended without an
+    # error is, and best.json is written.
     best = json.loads((experiment.path / BEST_FILE).read_text())
-    assert best["config"]["learning_rate"] == SANE_LR
-    assert best["validation_error"] == failed["best_validation_error"]
-    assert 0.0 <= best["test"]["test_error"] <= 1.0
+    assert failed["best_validation_error"] < best["validation_error"]
+    assert best["config"]["learning_rate"] == DIVERGING_LR
+    assert best["end"] == "diverged at epoch 1 of 2"
 
 
 def _cli(*args: str, **kwargs: Any) -> subprocess.Popen[str]:
