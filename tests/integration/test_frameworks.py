@@ -32,13 +32,13 @@ import pandas as pd
 import pytest
 import torch
 import xgboost as xgb
-from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
 
 from raytune_hpo import api
 from raytune_hpo.analysis.results import Experiment, load_experiment
 from raytune_hpo.search.pbt_history import read_records
 from raytune_hpo.trainables.command.reporting import STDOUT_LOG
 from raytune_hpo.trainables.command.spec import CHECKPOINT_DIR_ENV
+from tests.helpers.event_files import scalar_points
 from tests.helpers.running import run_cli
 
 pytestmark = pytest.mark.integration
@@ -146,16 +146,7 @@ def trial_reports(experiment: Experiment, trial_id: str) -> pd.DataFrame:
 
 def tensorboard_points(trial_dir: Path, tag: str) -> list[tuple[int, float]]:
     """The steps and values of ``tag`` in the event files below a trial folder, by step."""
-    points: list[tuple[int, float]] = []
-    for events in sorted(trial_dir.rglob("events.out.tfevents.*")):
-        for event in EventFileLoader(str(events)).Load():
-            for value in event.summary.value:
-                if value.tag == tag:
-                    number = (
-                        value.tensor.float_val[0] if value.tensor.float_val else value.simple_value
-                    )
-                    points.append((event.step, float(number)))
-    return sorted(points)
+    return scalar_points(trial_dir, tag, below=True)
 
 
 def tensorboard_values(trial_dir: Path, tag: str) -> list[float]:

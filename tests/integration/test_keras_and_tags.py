@@ -3,26 +3,26 @@ tags, a misspelled metric, and a number printed with a trailing ``%``.
 
 The Keras script (``experiments/frameworks/keras_digits.py`` through
 ``configs/frameworks/keras_asha.yaml``) trains one tiny trial of three epochs; every report must
-be the value Keras wrote under ``logs/validation/``, read back here from its event files by a
-reader of this file's own. The other runs use scripts of a few lines written into the test's
-folder, each a single trial; a run that should end at an early report leaves its script
-sleeping after it, so that a run that does not end there fails instead of passing late.
+be the value Keras wrote under ``logs/validation/``, read back from its event files by the
+tests' own reader (``tests/helpers/event_files.py``). The other runs use scripts of a few lines
+written into the test's folder, each a single trial; a run that should end at an early report
+leaves its script sleeping after it, so that a run that does not end there fails instead of
+passing late.
 """
 
 from __future__ import annotations
 
-import struct
 import textwrap
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-from tensorboard.compat.proto import event_pb2
 
 from raytune_hpo import api
 from raytune_hpo.analysis.results import load_experiment
 from raytune_hpo.config.errors import ConfigError
+from tests.helpers.event_files import scalar_points
 
 pytestmark = pytest.mark.integration
 
@@ -32,26 +32,8 @@ EPOCHS = 3
 
 
 def written_values(folder: Path, tag: str) -> list[float]:
-    """The values of ``tag`` in the event files of ``folder``, by step: the TFRecord framing
-    (length, its CRC, data, its CRC) and TensorBoard's protocol buffers, nothing else."""
-    points: list[tuple[int, float]] = []
-    for path in sorted(folder.glob("events.out.tfevents.*")):
-        data = path.read_bytes()
-        start = 0
-        while start < len(data):
-            (length,) = struct.unpack("<Q", data[start : start + 8])
-            event = event_pb2.Event.FromString(data[start + 12 : start + 12 + length])
-            start += 12 + length + 4
-            for value in event.summary.value:
-                if value.tag == tag:
-                    tensor = value.tensor
-                    number = (
-                        struct.unpack("<f", tensor.tensor_content)[0]
-                        if tensor.tensor_content
-                        else tensor.float_val[0]
-                    )
-                    points.append((event.step, number))
-    return [number for _, number in sorted(points)]
+    """The values of ``tag`` in the event files of ``folder``, by step."""
+    return [number for _, number in scalar_points(folder, tag)]
 
 
 def test_keras_reports_every_epoch_of_its_validation_loss(
