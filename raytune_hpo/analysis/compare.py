@@ -17,7 +17,13 @@ import numpy as np
 import pandas as pd
 
 from raytune_hpo.analysis import comparison_plots
-from raytune_hpo.analysis.results import Experiment, incumbent, load_experiment, not_started
+from raytune_hpo.analysis.results import (
+    Experiment,
+    errored_trials,
+    incumbent,
+    load_experiment,
+    not_started,
+)
 from raytune_hpo.config import ConfigError, method_name
 from raytune_hpo.layout import CONFIG_FILE
 from raytune_hpo.number_format import format_number
@@ -32,6 +38,7 @@ PER_RUN = (
     "trials_started",
     "trials_not_started",
     "trials_finished",
+    "trials_errored",
     "epochs",
     "worker_time_s",
     "wall_time_s",
@@ -127,7 +134,8 @@ def tidy_reports(experiment: Experiment, method: str) -> pd.DataFrame:
     frame.insert(0, "experiment", experiment.name)
     frame.insert(0, "seed", experiment.config.get("seed"))
     frame.insert(0, "method", method)
-    frame["incumbent"] = incumbent(frame, experiment.metric, experiment.mode)["incumbent"]
+    errored = errored_trials(experiment)
+    frame["incumbent"] = incumbent(frame, experiment.metric, experiment.mode, errored)["incumbent"]
     return frame
 
 
@@ -136,10 +144,12 @@ def run_summary(experiment: Experiment, method: str, target: float | None) -> di
 
     Returns:
         ``method``, ``seed``, ``experiment``, ``path``, ``final`` (best metric of all
-        reports), ``trials_started`` (given a start time by Ray, or reported),
+        reports of the trials that did not error), ``trials_started`` (given a start time by
+        Ray, or reported),
         ``trials_not_started`` (the experiment ended before they ran, created or not),
         ``trials_finished`` (started and TERMINATED: run to the end, stopped by the scheduler or
-        by the time budget; not ERROR), ``epochs`` (reports), ``worker_time_s`` (sum of the
+        by the time budget; not ERROR), ``trials_errored``, ``epochs`` (reports),
+        ``worker_time_s`` (sum of the
         epochs' times), ``wall_time_s`` (last report) and ``time_to_target_s`` (NaN if never
         reached).
     """
@@ -157,6 +167,7 @@ def run_summary(experiment: Experiment, method: str, target: float | None) -> di
         trials_started=max(int(began.sum()), len(reported)),
         trials_not_started=not_started(experiment),
         trials_finished=finished,
+        trials_errored=int((trials["status"] == "ERROR").sum()),
         epochs=len(reports),
     )
     if reports.empty:
@@ -167,7 +178,7 @@ def run_summary(experiment: Experiment, method: str, target: float | None) -> di
             "wall_time_s": 0.0,
             "time_to_target_s": math.nan,
         }
-    curve = incumbent(reports, experiment.metric, experiment.mode)
+    curve = incumbent(reports, experiment.metric, experiment.mode, errored_trials(experiment))
     return {
         **row,
         "final": float(curve["incumbent"].iloc[-1]),
@@ -191,7 +202,8 @@ def method_table(runs: pd.DataFrame, mode: str) -> pd.DataFrame:
 
     Columns: ``rank``, ``method``, ``runs``, ``best``, ``mean`` and ``std`` of the final
     incumbent over runs (seeds); ``trials_started``, ``trials_not_started``,
-    ``trials_finished``, ``epochs``, ``worker_time_s``, ``wall_time_s``: means per run;
+    ``trials_finished``, ``trials_errored``, ``epochs``, ``worker_time_s``, ``wall_time_s``:
+    means per run;
     ``reached_target``: runs that reached the target; ``time_to_target_s``: mean over those runs.
     """
     rows = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -352,11 +353,22 @@ def summary_table(experiment: Experiment) -> pd.DataFrame:
     return table.reset_index(drop=True)
 
 
-def incumbent(reports: pd.DataFrame, metric: str, mode: str) -> pd.DataFrame:
-    """Best metric so far against experiment wall clock: columns ``elapsed_s``, ``incumbent``."""
+def incumbent(
+    reports: pd.DataFrame, metric: str, mode: str, errored: Collection[str] = ()
+) -> pd.DataFrame:
+    """Best metric so far against experiment wall clock: columns ``elapsed_s``, ``incumbent``.
+
+    The reports of the ``errored`` trials (ids) never make the incumbent: an errored trial is
+    never the best.
+    """
     ordered = reports.sort_values("elapsed_s", kind="stable")
-    values = ordered[metric].astype(float)
-    best = values.cummin() if mode == "min" else values.cummax()
+    values = ordered[metric].astype(float).where(~ordered["trial_id"].isin(list(errored)))
+    best = (values.cummin() if mode == "min" else values.cummax()).ffill()
     return pd.DataFrame(
         {"elapsed_s": ordered["elapsed_s"].to_numpy(), "incumbent": best.to_numpy()}
     )
+
+
+def errored_trials(experiment: Experiment) -> set[str]:
+    """The ids of the trials that errored."""
+    return {trial_id for trial_id, end in trial_ends(experiment).items() if end.errored}

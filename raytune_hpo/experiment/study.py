@@ -249,12 +249,13 @@ def run_study(
         left = _time_left(spec, durations, len(todo) - len(durations))
         print(f"{tag}: {_start_verb(run)} {run.cfg.name} ({left} left in the study)", flush=True)
         started = time.monotonic()
-        best = _run_one(run, address, output)
+        best, failure = _run_one(run, address, output)
         durations.append(time.monotonic() - started)
         record.finished[run.cfg.name] = {"seconds": round(durations[-1], 1), "best": best}
         record.save(spec.root)
         print(
-            f"{tag}: done in {durations[-1]:.1f} s, best {run.cfg.metric} {_format(best)}",
+            f"{tag}: done in {durations[-1]:.1f} s, best {run.cfg.metric} {_format(best)}"
+            + (f"; {failure}" if failure else ""),
             flush=True,
         )
     return runs
@@ -272,8 +273,12 @@ def _can_resume(path: storage.Location) -> bool:
     return storage.exists(path, CONFIG_FILE) and tune.Tuner.can_restore(str(path))
 
 
-def _run_one(run: StudyRun, address: str | None, output: OutputMode) -> float | None:
-    """Run, or resume, one experiment; its best metric value (None when nothing reported)."""
+def _run_one(
+    run: StudyRun, address: str | None, output: OutputMode
+) -> tuple[float | None, str | None]:
+    """Run, or resume, one experiment; its best metric value (None when nothing reported) and,
+    when its trials failed (errored ones among them), the line that says how: the study goes
+    on with its next run."""
     from raytune_hpo.experiment.runner import resume_experiment, run_experiment
 
     if _can_resume(run.path):
@@ -288,7 +293,8 @@ def _run_one(run: StudyRun, address: str | None, output: OutputMode) -> float | 
             output=output,
         )
     best = outcome.best.get(run.cfg.metric) if outcome.best else None
-    return None if best is None else float(best)
+    failure = str(outcome.failure) if outcome.failure is not None else None
+    return (None if best is None else float(best)), failure
 
 
 def _time_left(spec: StudySpec, durations: Sequence[float], remaining: int) -> str:

@@ -1,7 +1,7 @@
 """Checks on what trials report, for code the toolkit did not write.
 
-:class:`FailFast` ends the experiment when its first trials all fail before reporting, and
-:func:`check_some_trial_ended_well` fails a run in which every trial failed.
+:class:`FailFast` ends the experiment when its first trials all fail before reporting
+(:mod:`raytune_hpo.experiment.ends_record` fails a run whose trials errored).
 :class:`MetricCheck` ends the experiment at the first report that lacks the experiment's
 metric, with one line naming the metric and the keys the trial did report, those it may have
 meant first ("did you mean"; Ray's own check raises a traceback that prints the whole result).
@@ -107,9 +107,10 @@ FAIL_FAST_TRIALS = 3
 
 
 class TrialsFailed(RaytuneHpoError, RuntimeError):
-    """The experiment's trials failed: the first ones before reporting, or every one of them.
+    """The experiment's trials failed: more errored than ``max_failed_trials`` allows, every
+    one of them, or the first ones before reporting.
 
-    ``str()`` is one line with the first failure's error.
+    ``str()`` is one line: how many failed, and the first failure's error.
     """
 
     exit_code = EXIT_TRIALS_FAILED
@@ -127,7 +128,7 @@ class FailFast(Callback):
     first ``count`` trials (fewer when the experiment has fewer): one trial's bad luck does not
     end an experiment, but code that cannot report does, before every trial trains in full.
     :class:`TrialEnd` then stops the experiment as a time budget would (state saved, results
-    written), and the runner raises :class:`TrialsFailed` with the reason.
+    written), and the run ends with :class:`TrialsFailed` with the reason.
     """
 
     def __init__(self, count: int = FAIL_FAST_TRIALS) -> None:
@@ -171,19 +172,6 @@ class FailFast(Callback):
                 f"the first {len(self._failed)} trials failed before their first report, so "
                 f"the experiment stopped; the first: {self._failed[0]}"
             )
-
-
-def check_some_trial_ended_well(results: Any) -> None:
-    """Raise :class:`TrialsFailed` when every trial of ``results`` (a ``ResultGrid``) failed."""
-    total = len(results)
-    if total == 0 or results.num_errors < total:
-        return
-    first = next(result for result in results if result.error is not None)
-    trial_id = (first.metrics or {}).get("trial_id") or Path(first.path).name
-    raise TrialsFailed(
-        f"every trial failed ({total} of {total}); the first: "
-        + failure_reason(str(trial_id), str(first.error), None)
-    )
 
 
 class PbtCheckpointWatch(Callback):

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "raytune_hpo.cli"]
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 RAY_NOISE = ("Checkpoint successfully created", "Token authentication", "Trial status", "╭")
-HEADER_LINES = 6
+STATUS = re.compile(r"^\[\d+:\d\d\] \d+/\d+ trials done")
 EVENT = re.compile(r"^\[\d+:\d\d\] trial (\S+) ")
 OWN_OUTPUT = re.compile(r"^\(trial (\S+)\) (.*)$")
 DEVICE_LINE = "this worker trains on the CPU with "
@@ -99,6 +99,11 @@ def _screen_lines(raw: str) -> list[str]:
     return [line.rsplit("\r", 1)[-1].rstrip() for line in lines]
 
 
+def _header_length(lines: list[str]) -> int:
+    """The header's lines: those before the first trial event."""
+    return next(i for i, line in enumerate(lines) if EVENT.match(line))
+
+
 def _summary_length(lines: list[str]) -> int:
     start = next(i for i, line in enumerate(lines) if line.startswith("Experiment tiny ("))
     return len(lines) - start + 1  # and the blank line before it
@@ -162,7 +167,7 @@ def test_on_a_terminal_a_bar_with_the_best_and_one_line_per_event(
     assert any(bar.match(line) for line in lines), text
     drawn = len(re.findall(r"\d/4 trials \|", raw))
     assert drawn > sum(bool(re.match(r"\d/4 trials \|", line)) for line in lines)
-    budget = HEADER_LINES + 3 * len(events) + 2 + _summary_length(lines)
+    budget = _header_length(lines) + 3 * len(events) + 2 + _summary_length(lines)
     assert len(lines) <= budget, text
 
 
@@ -201,7 +206,8 @@ def test_in_a_pipe_plain_lines_pbt_exploits_and_output_in_the_trial_folder(
     assert re.search(r"learning_rate [\d.e-]+ -> [\d.e-]+$", exploits[0])
     final = re.compile(r"^\[\d+:\d\d\] 2/2 trials done, best validation_error 0\.\d+ \(trial ")
     assert any(final.match(line) for line in lines), run.stdout
-    budget = HEADER_LINES + 2 * 2 + len(exploits) + 1 + _summary_length(lines)
+    statuses = sum(bool(STATUS.match(line)) for line in lines)  # every 30 s, and the last
+    budget = _header_length(lines) + 2 * 2 + len(exploits) + statuses + _summary_length(lines)
     assert len(lines) <= budget, run.stdout
     best = json.loads((folder / "best.json").read_text())
     trial_output = [(d / "stdout").read_text() for d in folder.glob("train_lenet_*")]

@@ -9,13 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
-import pytest
-
 from raytune_hpo.experiment.trial_checks import (
     FailFast,
     TrialEnd,
-    TrialsFailed,
-    check_some_trial_ended_well,
 )
 
 ERROR = (
@@ -80,26 +76,3 @@ def test_an_experiment_of_two_trials_stops_after_two_failures(tmp_path: Path) ->
     _end(fail_fast, _trial(tmp_path, "t1"))
     assert fail_fast.reason is not None and "the first 2 trials" in fail_fast.reason
     assert not TrialEnd("loss", 10).stop_all()  # without a FailFast, never
-
-
-class _Results(list):
-    """What :func:`check_some_trial_ended_well` reads of Ray's ``ResultGrid``."""
-
-    @property
-    def num_errors(self) -> int:
-        return sum(result.error is not None for result in self)
-
-
-def _result(trial_id: str, error: Exception | None) -> SimpleNamespace:
-    return SimpleNamespace(metrics={"trial_id": trial_id}, error=error, path=f"/r/{trial_id}")
-
-
-def test_a_run_in_which_every_trial_failed_fails_with_the_first_reason() -> None:
-    crash = RuntimeError("Traceback ...\nValueError: CUDA out of memory\n")
-    with pytest.raises(TrialsFailed) as raised:
-        check_some_trial_ended_well(_Results([_result("t0", crash), _result("t1", crash)]))
-    assert str(raised.value) == (
-        "every trial failed (2 of 2); the first: trial t0: ValueError: CUDA out of memory"
-    )
-    check_some_trial_ended_well(_Results([_result("t0", crash), _result("t1", None)]))
-    check_some_trial_ended_well(_Results([]))
