@@ -2,7 +2,8 @@
 
 - A command that fails names its last stderr line in its error's first line (issue 30, 7).
 - A command that never writes ``$RAYTUNE_HPO_CHECKPOINT_DIR`` gets no checkpoint warning, even
-  when it runs ahead of the reading; one that writes it does (9).
+  when it runs ahead of the reading; one that writes it does; reports that one read of
+  TensorBoard files finds together go without one (9).
 - Each trial's ``command.sh`` runs its command again by hand, with the same arguments (12).
 - A PBT run of a script that keeps no state warns once that its trials start over, and the
   summary counts the restarts (10).
@@ -104,6 +105,47 @@ def test_errors_warnings_and_the_command_left_in_each_trial_folder(
         assert rerun.stdout == Path(result.path, STDOUT_LOG).read_text(), mode
         assert rerun.returncode == (2 if mode == "fail" else 0), rerun.stderr
     assert first.endswith(rerun.stderr.splitlines()[-1] + " (command: python train.py ${args})")
+
+
+TENSORBOARD = r"""
+import json, os
+from pathlib import Path
+from tensorboardX import SummaryWriter
+
+state = Path(os.environ["RAYTUNE_HPO_CHECKPOINT_DIR"])
+writer = SummaryWriter("logs")
+for epoch in range(1, 5):  # faster than the reads of the event files: one read finds them all
+    writer.add_scalar("loss", 1 / epoch, epoch)
+    writer.flush()
+    (state / "tmp").write_text(json.dumps({"epoch": epoch}))
+    (state / "tmp").replace(state / "state.json")
+writer.close()
+"""
+
+
+def test_tensorboard_reports_one_read_finds_together_go_without_a_warning(
+    ray_session: None, tmp_path: Path
+) -> None:
+    (tmp_path / "train.py").write_text(TENSORBOARD)
+    spec = CommandSpec(
+        command="python train.py", workdir=str(tmp_path), metrics={"format": "tensorboard"}
+    )
+    (result,) = tune.Tuner(
+        tune.with_resources(
+            tune.with_parameters(train_command, spec=spec, metric="loss"), {"cpu": 0.5}
+        ),
+        tune_config=tune.TuneConfig(metric="loss", mode="min"),
+        run_config=tune.RunConfig(
+            storage_path=str(tmp_path / "results"),
+            verbose=0,
+            log_to_file=True,
+            sync_config=tune.SyncConfig(sync_artifacts=True),
+        ),
+    ).fit()
+    assert result.error is None and result.metrics["training_iteration"] == 4
+    assert TRIAL_WARNING_PREFIX not in Path(result.path, "stderr").read_text()
+    # The last report of the read carries the state, as the script wrote it last.
+    assert json.loads(Path(result.checkpoint.path, "state.json").read_text()) == {"epoch": 4}
 
 
 NO_STATE = r"""

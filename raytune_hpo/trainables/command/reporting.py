@@ -83,6 +83,7 @@ class Reporter:
         reported_again: Callable[[], bool],
         *,
         ran_ahead: bool = False,
+        behind: bool = False,
     ) -> None:
         """One ``tune.report`` of ``metrics``, with a checkpoint if the state changed.
 
@@ -94,6 +95,8 @@ class Reporter:
                 training): asked while waiting for it to end after its last report.
             ran_ahead: The command had printed its next report by the time it was held
                 still: its state may be a later report's.
+            behind: As ``ran_ahead``, found by a read that fell behind the command (several
+                reports at once), which the command cannot change: no warning.
         """
         iteration = self._done + self.reports + 1
         if self._last is not None and iteration >= self._last:
@@ -104,9 +107,10 @@ class Reporter:
             warning = restart_warning(_trial_id(), self.restored, metrics)
             if warning is not None:
                 warn_from_trial(warning)
-        taken = self.state.take(read_ns, group_members(self.process.pgid), ran_ahead=ran_ahead)
+        writers = group_members(self.process.pgid)
+        taken = self.state.take(read_ns, writers, ran_ahead=ran_ahead or behind)
         checkpoint = None
-        if taken.skipped is not None and not self._warned_skip:
+        if taken.skipped is not None and not behind and not self._warned_skip:
             self._warned_skip = True
             warn_from_trial(skipped_warning(_trial_id(), iteration, taken.skipped))
         elif taken.changed:
@@ -208,7 +212,8 @@ def report_events(
     is logged and echoed meanwhile.
 
     Reports found by one read but its last had their state overwritten already (the command
-    runs faster than the reads): they go without a checkpoint. With ``state_saved:
+    runs faster than the reads): they go without a checkpoint, and without a warning (the
+    command cannot change how often the files are read). With ``state_saved:
     after_report`` (Lightning writes the epoch's event, then its ``ModelCheckpoint``), a report
     waits until the command wrote a new state (the state folder changed, no file of it open
     for writing), printed a line, reported again, or ended.
@@ -246,7 +251,7 @@ def report_events(
             next_read = time.monotonic() + EVENTS_POLL_S
         while due(ended):
             metrics, _ = pending.popleft()
-            reporter.report(metrics, time.time_ns(), read, ran_ahead=bool(pending))
+            reporter.report(metrics, time.time_ns(), read, behind=bool(pending))
         if ended:
             break
         time.sleep(POLL_S if after and pending else max(0.0, next_read - time.monotonic()))
