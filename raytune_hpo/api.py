@@ -36,6 +36,10 @@ def resolve_config(
 ) -> tuple[ExperimentConfig, Path]:
     """The validated config and the folder its relative paths start from.
 
+    One rule, as on the command line (:func:`raytune_hpo.config.anchor_paths`): the relative
+    paths of a YAML file start from its folder; those of a mapping, a config object and
+    ``overrides`` from the current folder.
+
     Args:
         config: A YAML file, a mapping of the same keys, or a config object.
         trainable: A function or Trainable class; the config's ``trainable`` becomes its

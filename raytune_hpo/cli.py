@@ -40,7 +40,7 @@ def _config_from_args(args: argparse.Namespace) -> ExperimentConfig:
     # Quoted, so that `--name 2024` stays a string and is not read as a YAML number.
     if getattr(args, "name", None):
         overrides.append(f"name={json.dumps(args.name)}")
-    if getattr(args, "storage_path", None):
+    if getattr(args, "storage_path", None):  # a flag: relative to the current folder
         overrides.append(f"storage_path={json.dumps(args.storage_path)}")
     cfg = load_config(args.file, overrides)
     return smoke(cfg) if getattr(args, "smoke", False) else cfg
@@ -265,18 +265,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = with_config("run", "run an experiment")
     run.add_argument("--name", help="experiment name (folder under storage_path)")
-    run.add_argument("--storage-path", help="where experiment folders go")
+    run.add_argument(
+        "--storage-path",
+        help="where experiment folders go, a folder (relative to the current one) or a URI",
+    )
     run.add_argument("--address", help="Ray cluster: auto, HOST:PORT or ray://HOST:PORT")
     run.add_argument(
         "--overwrite",
         action="store_true",
-        help="start again under a used name (the earlier folder is renamed, not deleted)",
+        help="start again under a used name (the earlier folder is renamed, not deleted; "
+        "refused while another run uses it)",
     )
     add_output_flags(run)
     run.set_defaults(func=cmd_run)
 
     resume = commands.add_parser(
-        "resume", help="continue an interrupted experiment from its folder"
+        "resume",
+        help="continue an interrupted experiment from its folder (one killed before its "
+        "first trial starts from its saved config)",
     )
     resume.add_argument("dir", help="experiment folder (storage_path/name), local or a URI")
     resume.add_argument("--address", help="Ray cluster: auto, HOST:PORT or ray://HOST:PORT")

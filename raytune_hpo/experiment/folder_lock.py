@@ -19,7 +19,9 @@ and pid (:class:`FolderInUse`).
 
 from __future__ import annotations
 
+import abc
 import contextlib
+import dataclasses
 import fcntl
 import json
 import os
@@ -110,16 +112,18 @@ class FolderInUse(UserError):
         self.holder = holder
 
 
-class FolderLock:
+class FolderLock(abc.ABC):
     """The lock of one experiment folder, held by this process until :meth:`release`."""
 
     def __init__(self, folder: storage.Location, holder: Holder) -> None:
         self.folder = folder
         self.holder = holder
 
+    @abc.abstractmethod
     def release(self) -> None:
         """Give the folder up (removing the lock); calling it twice does nothing."""
 
+    @abc.abstractmethod
     def moved(self, target: storage.Location) -> None:
         """The folder was renamed to ``target`` (``--overwrite``): hold a new lock at the folder
         and drop the one that moved with it.
@@ -182,7 +186,7 @@ class ObjectLock(FolderLock):
         while not self._stop.wait(HEARTBEAT_S):
             with contextlib.suppress(storage.StorageError, OSError):
                 if _read_object(self.folder) in (None, self.holder.token):
-                    self.holder = Holder(**{**asdict(self.holder), "heartbeat": time.time()})
+                    self.holder = dataclasses.replace(self.holder, heartbeat=time.time())
                     storage.write_text(self.folder, LOCK_FILE, self.holder.dump())
 
     def release(self) -> None:
