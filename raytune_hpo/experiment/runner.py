@@ -590,7 +590,9 @@ def fit_and_score(
             try:
                 results = fit(tuner, path)
             except interrupts.ExperimentInterrupted:
-                ends_record.record_trial_ends(tuner, path, complete=False)
+                # What the interrupt says (the state is saved, how to resume) comes first.
+                with contextlib.suppress(Exception):
+                    ends_record.record_trial_ends(tuner, path, complete=False)
                 raise
             finally:
                 remove_code_links(cfg, path)
@@ -601,7 +603,10 @@ def fit_and_score(
         failure = _fail_fast_failure(tuner) or ends_record.errored_trials_failure(
             ends, cfg.max_failed_trials
         )
-        return ExperimentOutcome(path, results, best, cfg, failure)
+        outcome = ExperimentOutcome(path, results, best, cfg, failure)
+        if failure is not None:
+            failure.outcome = outcome
+        return outcome
     finally:
         cluster.keep_warm()
 

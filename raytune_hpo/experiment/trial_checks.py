@@ -111,9 +111,14 @@ class TrialsFailed(RaytuneHpoError, RuntimeError):
     one of them, or the first ones before reporting.
 
     ``str()`` is one line: how many failed, and the first failure's error.
+
+    Attributes:
+        outcome: The run's ``ExperimentOutcome`` (its folder, results and best trial, all
+            written), for code that calls ``raytune_hpo.run`` and catches this.
     """
 
     exit_code = EXIT_TRIALS_FAILED
+    outcome: Any = None
 
 
 def failure_reason(trial_id: str, error: str, where: str | None) -> str:

@@ -157,6 +157,8 @@ def test_ctrl_c_saves_state_and_resume_accounts_for_every_trial_once(
     before = load_experiment(folder)
     assert len(before.trials) == raw["num_samples"]
     assert set(before.trials["status"]) - {"TERMINATED"}, "Ctrl-C came after the end"
+    assert before.ends is not None and not before.ends.complete  # the ends so far, recorded
+    assert "interrupted" in before.ends.tally() or "never started" in before.ends.tally()
 
     assert cli.main(["resume", str(folder)]) == 0
     assert "best config:" in capsys.readouterr().out
@@ -170,6 +172,8 @@ def test_ctrl_c_saves_state_and_resume_accounts_for_every_trial_once(
         epochs = sorted(reports["training_iteration"])
         assert epochs == list(range(1, raw["max_epochs"] + 1)), trial_id
     assert (folder / BEST_FILE).is_file()
+    assert after.ends is not None and after.ends.complete  # the resumed session's, every trial
+    assert after.ends.tally() == f"{raw['num_samples']} finished"
 
 
 WORKER_HOOK_PROBE = """
