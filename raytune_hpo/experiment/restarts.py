@@ -37,6 +37,11 @@ def keep_state_hint(cfg: ExperimentConfig) -> str:
             f"A command keeps its state by writing it into ${CHECKPOINT_DIR_ENV} before it "
             f"prints each report and loading it from there when it starts ({STATE_CONTRACT})"
         )
+    if cfg.builtin is not None:
+        return (
+            f"It saves every checkpoint.frequency epochs ({cfg.checkpoint.frequency}): "
+            "save every epoch (checkpoint.frequency: 1)"
+        )
     return (
         "A function keeps its state by reporting a checkpoint, tune.report(metrics, "
         "checkpoint=...), and loading tune.get_checkpoint() when it starts"
