@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sys
+import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,11 @@ os.environ.setdefault("RAY_DEDUP_LOGS", "0")
 # got a few percent of a core (a 9 s test ran out of its 300 s beside two busy loops), so their
 # time limits measured the neighbours. At 0 they share the cores as equals.
 os.environ.setdefault("RAY_worker_niceness", "0")
+# TensorBoard's own writer and readers (torch's SummaryWriter, EventAccumulator) import
+# TensorFlow where it is installed (the frameworks extra installs it for Keras), and TensorFlow
+# beside torch can crash the test process: its module "notf" makes them use their TensorFlow-free
+# stub, as TensorBoard's own no_tensorflow build does.
+sys.modules.setdefault("tensorboard.compat.notf", types.ModuleType("tensorboard.compat.notf"))
 
 
 @pytest.fixture

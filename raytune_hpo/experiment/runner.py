@@ -520,6 +520,12 @@ def resume_experiment(
         )
     with holding(location, str(location), location, RESUME_HINT):
         if not storage.exists(location, CONFIG_FILE):
+            if all(name == LOCK_FILE for name, _ in storage.entries(location)):
+                raise ConfigError(
+                    str(location),
+                    f"no {CONFIG_FILE}: the run that used this folder ended before it saved "
+                    "its config (as Ray started); start it again with `raytune-hpo run FILE`",
+                )
             raise ConfigError(
                 str(location), f"no {CONFIG_FILE}; not an experiment folder of raytune-hpo"
             )

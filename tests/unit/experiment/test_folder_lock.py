@@ -79,3 +79,17 @@ def test_a_moved_folder_leaves_its_lock_behind(tmp_path: Path) -> None:
         folder_lock.acquire(folder, hint="wait")
     lock.release()
     folder_lock.acquire(folder, hint="wait").release()
+
+
+def test_resume_of_a_folder_a_run_left_before_its_config_says_to_run_it(tmp_path: Path) -> None:
+    from raytune_hpo.config import ConfigError
+    from raytune_hpo.experiment.runner import resume_experiment
+
+    folder = tmp_path / "exp"
+    folder.mkdir()
+    (folder / LOCK_FILE).write_text(Holder("host", 1, 0.0, 0.0).dump())  # no process holds it
+    with pytest.raises(
+        ConfigError, match="ended before it saved its config .*`raytune-hpo run FILE`"
+    ):
+        resume_experiment(folder)
+    assert folder.is_dir() and not (folder / LOCK_FILE).exists()  # resume took it, then let go
