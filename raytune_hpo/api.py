@@ -85,7 +85,9 @@ def run(
     Raises:
         ConfigError: Invalid config or input the checks before the run catch.
         ExperimentInterrupted: Ctrl-C stopped it; ``resume`` continues it.
-        TrialsFailed: The first trials all failed before reporting, or every trial failed.
+        TrialsFailed: After the summary: more trials errored than ``max_failed_trials``
+            allows, every trial did, or the first ones failed before reporting; its
+            ``outcome`` holds the results and the best trial, written all the same.
     """
     from raytune_hpo.console.summary import print_outcome
     from raytune_hpo.experiment.runner import run_experiment
