@@ -84,7 +84,8 @@ def test_a_folder_in_use_is_refused_and_a_killed_run_leaves_it_free(tmp_path: Pa
         line = _refusal(run_cli("resume", str(folder), cwd=elsewhere, timeout=120))
         assert holder in line and line.endswith("; wait until it ends"), line
         assert sorted(p.name for p in folder.parent.iterdir()) == ["shared"]  # nothing moved
-        assert first.poll() is None
+        # Its config is written once its Ray has started (the refusals above came meanwhile).
+        assert wait_for(lambda: (folder / CONFIG_FILE).exists(), 120), first.poll()
     finally:
         os.kill(first.pid, signal.SIGKILL)  # the driver, as when its machine dies ...
         stop_sessions([first], signal.SIGKILL, grace=0.0)  # ... with the Ray it started
@@ -103,6 +104,9 @@ def test_a_folder_in_use_is_refused_and_a_killed_run_leaves_it_free(tmp_path: Pa
     assert f"  data       {conf / 'data'}\n" in again.stdout
     assert not (folder / LOCK_FILE).exists()
     assert set(load_experiment(folder).trials["status"]) == {"TERMINATED"}
+    # The killed run's folder was set aside whole, without the lock that moved with it.
+    (replaced,) = [p for p in folder.parent.iterdir() if p.name.startswith("shared.replaced-")]
+    assert (replaced / CONFIG_FILE).exists() and not (replaced / LOCK_FILE).exists()
 
 
 def test_resume_of_a_run_killed_before_its_first_trial_starts_it(
