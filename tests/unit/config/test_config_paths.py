@@ -10,6 +10,7 @@ import yaml
 
 from raytune_hpo.cli import _config_from_args, build_parser
 from raytune_hpo.config import load_config
+from raytune_hpo.console.header import ExperimentInfo
 
 SPACE = {"learning_rate": {"uniform": [0.1, 1.0]}}
 
@@ -46,6 +47,9 @@ def test_every_path_in_a_file_starts_from_the_files_folder(tmp_path: Path, elsew
     assert cfg.dataset.data_dir == str(conf / "data")
     assert cfg.wandb.dir == str(conf / "w")
     assert cfg.trainable.workdir == str(conf / "code")  # type: ignore[union-attr]
+    header = ExperimentInfo.from_config(cfg, tmp_path / "results" / "exp").header(None, {}, {})
+    assert f"  folder     {tmp_path / 'results' / 'exp'}" in header
+    assert f"  code       {conf / 'code'}" in header
 
     code = load_config(_write(conf, {"trainable": "my/train.py:fn", "evaluate": "ev.py:score"}))
     assert (code.trainable, code.evaluate) == (f"{conf}/my/train.py:fn", f"{conf}/ev.py:score")
