@@ -153,8 +153,8 @@ import argparse, time
 parser = argparse.ArgumentParser()
 parser.add_argument("--lr", type=float, required=True)
 args = parser.parse_args()
-for epoch in range(1, 5):
-    time.sleep(0.1)
+for epoch in range(1, 4):
+    time.sleep(0.05)
     print(f"epoch={epoch} loss={abs(args.lr - 0.5) + 1 / epoch}", flush=True)
 """
 
@@ -170,7 +170,7 @@ def test_pbt_of_a_script_without_state_warns_once_and_the_summary_counts_restart
         "trainable": {"command": "python train.py ${args}", "workdir": str(tmp_path)},
         "metric": "loss",
         "mode": "min",
-        "max_epochs": 4,
+        "max_epochs": 3,
         "num_samples": 3,
         "seed": 0,
         "search_space": {"lr": {"uniform": [0.1, 0.9]}},
