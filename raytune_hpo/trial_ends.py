@@ -87,9 +87,12 @@ class TrialEnd:
             return f"stopped by the time budget {at}"
         if self.kind == PAUSED:
             return f"paused when the time budget ended, {at}"
-        if self.kind == ERRORED:
-            where = f"at epoch {self.epochs + 1}" if self.epochs else "before its first report"
-            return f"errored {where}"
+        if self.kind == ERRORED:  # in the epoch after its last report, if there was one
+            if not self.epochs:
+                return "errored before its first report"
+            if self.max_epochs and self.epochs >= self.max_epochs:
+                return f"errored after epoch {self.epochs}, its last"
+            return f"errored at epoch {self.epochs + 1}"
         if self.kind == INTERRUPTED:
             return f"interrupted {at}"
         return NEVER_STARTED

@@ -159,6 +159,9 @@ def test_experiment_page_shows_trials_curves_and_best(
     best_row = page.evaluate('document.querySelector("tr.best .trial-id").textContent')
     assert best_row == best["trial_id"]
     assert best["trial_id"] in page.evaluate('document.getElementById("best").textContent')
+    # Each trial's end in the console's words (the run recorded them in trial_ends.json).
+    trials = page.evaluate('document.getElementById("trials").textContent')
+    assert trials.count("finished after 3 epochs") == 3, trials
     # Sorting by a column header, then filtering by status.
     page.evaluate('[...document.querySelectorAll("#trials th")].find(t => t.textContent === '
                   '"trial").click()')  # fmt: skip
@@ -178,6 +181,7 @@ def test_failed_trial_shows_its_error_and_the_test_score(server: str, browser: B
     page = browser.open(server + "/experiments/failed_copy")
     text = page.wait_for('document.getElementById("errors").textContent')
     assert "ValueError: loss is nan at epoch 2" in text
+    assert "errored after epoch 3, its last: ValueError: loss is nan" in text  # from Ray's state
     assert "test score test_error 0.125" in page.evaluate(
         'document.getElementById("best").innerText'
     )

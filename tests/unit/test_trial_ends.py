@@ -33,6 +33,7 @@ from raytune_hpo.trial_ends import (
         (TrialEnd(PAUSED, 4, 10), "paused when the time budget ended, at epoch 4 of 10"),
         (TrialEnd(ERRORED, 2, 3, error="ValueError: x"), "errored at epoch 3"),
         (TrialEnd(ERRORED, 0, 3, error="ValueError: x"), "errored before its first report"),
+        (TrialEnd(ERRORED, 3, 3, error="ValueError: x"), "errored after epoch 3, its last"),
         (TrialEnd(INTERRUPTED, 1, 3), "interrupted at epoch 1 of 3"),
         (TrialEnd(NEVER_STARTED), "never started"),
     ],
