@@ -89,10 +89,12 @@ class Holder:
         """The lock's text."""
         return json.dumps(asdict(self)) + "\n"
 
-    def describe(self) -> str:
-        """``pid 1234 on HOST, since 2026-12-07 02:10:11 UTC``."""
+    def describe(self, heartbeat: bool = False) -> str:
+        """``pid 1234 on HOST, since 2026-12-07 02:10:11 UTC``, with ``heartbeat`` also
+        ``, last heartbeat 12 s ago`` (a storage URI's lock)."""
         since = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(self.started))
-        return f"pid {self.pid} on {self.host}, since {since}"
+        beat = f", last heartbeat {max(0.0, time.time() - self.heartbeat):.0f} s ago"
+        return f"pid {self.pid} on {self.host}, since {since}" + (beat if heartbeat else "")
 
     def is_gone(self, now: float) -> bool:
         """Whether a URI's lock was left by a run that no longer runs: its process on this host
@@ -106,7 +108,10 @@ class FolderInUse(UserError):
     """Another run holds the experiment folder; ``str()`` is one line naming it."""
 
     def __init__(self, folder: storage.Location, holder: Holder | None, hint: str) -> None:
-        who = holder.describe() if holder is not None else "its holder did not say who it is"
+        if holder is None:
+            who = "its holder did not say who it is"
+        else:
+            who = holder.describe(heartbeat=not isinstance(folder, Path))
         super().__init__(f"{folder} is in use by another run ({who}); {hint}")
         self.folder = folder
         self.holder = holder

@@ -138,10 +138,11 @@ def test_a_lock_at_a_storage_uri_is_best_effort_and_named(
     lock = folder_lock.acquire(folder, hint="wait")
     try:
         line = _refusal(run_cli("run", str(config), timeout=120))
-        assert line == (
-            f"raytune-hpo: error: {folder} is in use by another run ({lock.holder.describe()}); "
-            "wait until it ends, or choose another --name"
+        assert line.startswith(
+            f"raytune-hpo: error: {folder} is in use by another run ({lock.holder.describe()}, "
+            "last heartbeat "
         )
+        assert line.endswith(" s ago); wait until it ends, or choose another --name"), line
     finally:
         lock.release()
     assert _holder(folder) is None
@@ -155,7 +156,9 @@ def test_a_lock_at_a_storage_uri_is_best_effort_and_named(
         "dead": Holder(socket.gethostname(), _dead_pid(), now, now),
     }
     storage.write_text(folder, LOCK_FILE, others["fresh"].dump())
-    with pytest.raises(FolderInUse, match=r"\(pid 1 on elsewhere, since "):
+    with pytest.raises(
+        FolderInUse, match=r"\(pid 1 on elsewhere, since .*, last heartbeat \d+ s ago"
+    ):
         folder_lock.acquire(folder, hint="wait")
     for name in ("stale", "dead"):
         storage.write_text(folder, LOCK_FILE, others[name].dump())
