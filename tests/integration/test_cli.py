@@ -72,7 +72,8 @@ def test_run_smoke_then_summary(tmp_path: Path) -> None:
 
     summary = cli("summary", str(storage / "qs"))
     assert summary.returncode == 0, summary.stderr
-    assert "TERMINATED" in summary.stdout
+    assert "finished after 2 epochs" in summary.stdout
+    assert "trials: 2 finished" in summary.stdout
     assert "best_validation_error" in summary.stdout
     assert (storage / "qs" / "best.json").exists()
 
