@@ -72,7 +72,7 @@ def print_summary(path: Path | str, *, errors: bool = True) -> None:
 
     experiment = load_experiment(path)
     table = summary_table(experiment)
-    shown = table.drop(columns=["status"], errors="ignore")
+    shown = shown_table(table)
     with pd.option_context("display.width", 200, "display.max_columns", 30):
         print(f"\nExperiment {experiment.name} ({experiment.path})")
         print(shown.to_string(index=False) if not shown.empty else "no trials")
@@ -84,6 +84,16 @@ def print_summary(path: Path | str, *, errors: bool = True) -> None:
     if errors and (line := errors_line(trial_ends(experiment), tolerated)) is not None:
         print(line)
     print_best(experiment.best, experiment.metric)
+
+
+def shown_table(table: Any) -> Any:
+    """The trials table as the console prints it: Ray's status and the error files' paths
+    left out (the ``end`` column and the error line say it), no NaN where a trial had no
+    error."""
+    shown = table.drop(columns=["status", "error_file"], errors="ignore")
+    if "error" in shown:
+        shown["error"] = shown["error"].fillna("")
+    return shown
 
 
 def print_pbt_history(experiment: Any) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 import pytest
 from ray import tune
 
@@ -31,6 +32,7 @@ from raytune_hpo.console.header import ExperimentInfo
 from raytune_hpo.console.progress import Progress, StatusSchedule
 from raytune_hpo.console.ray_output import WorkerOutput, is_ray_noise
 from raytune_hpo.console.screen import Screen
+from raytune_hpo.console.summary import shown_table
 from raytune_hpo.search.schedulers import traits_of
 from tests.helpers.paths import ROOT
 
@@ -438,3 +440,19 @@ def test_a_callback_pickled_under_an_earlier_module_name_loads(module: str) -> N
         data = data.replace(now, module.encode() + b"\n")
     copy = pickle.loads(data)
     assert isinstance(copy, ConsoleCallback) and (copy.info, copy.mode) == (info, "quiet")
+
+
+def test_the_printed_trials_table_leaves_out_status_and_error_files() -> None:
+    table = pd.DataFrame(
+        {
+            "trial_id": ["a", "b"],
+            "end": ["finished after 2 epochs", "errored at epoch 1"],
+            "status": ["TERMINATED", "ERROR"],
+            "error": [float("nan"), "RuntimeError: boom"],
+            "error_file": [float("nan"), "/results/b/error.txt"],
+        }
+    )
+    shown = shown_table(table)
+    assert list(shown.columns) == ["trial_id", "end", "error"]
+    assert list(shown["error"]) == ["", "RuntimeError: boom"]
+    assert "NaN" not in shown.to_string(index=False)
