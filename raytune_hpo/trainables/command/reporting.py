@@ -260,8 +260,8 @@ def report_events(
 
 
 LinesAhead = Callable[[], list[str]]
-"""The lines a command printed after the one at hand: those read already and those waiting
-in the pipe now (read without waiting)."""
+"""The lines a command printed after the one at hand: those read already, those waiting in
+the pipe now (read without waiting) and the start of one it is printing."""
 
 
 class Drain:
@@ -318,7 +318,8 @@ class Drain:
     def _lines_ahead(self) -> list[str]:
         while self._read(wait=False) and select.select([self._fd], [], [], 0)[0]:
             pass
-        return list(self._lines)
+        # A line the command is printing still counts: its state may be that line's already.
+        return list(self._lines) + ([self._partial] if self._partial else [])
 
     def _copy(self, log: Path, echo: IO[str]) -> None:
         try:
@@ -329,8 +330,11 @@ class Drain:
                         more = self._read(wait=True)
                         continue
                     line = self._lines.popleft()
-                    out.write(line)
-                    echo.write(line)
+                    # A command ended mid-print (stopped while held still) leaves its last line
+                    # unended: end it, so that the next start's first line is one of its own.
+                    logged = line if line.endswith("\n") else line + "\n"
+                    out.write(logged)
+                    echo.write(logged)
                     echo.flush()
                     self.tail.append(line.rstrip("\n"))
                     if self._on_line is not None:

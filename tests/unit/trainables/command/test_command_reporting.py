@@ -32,7 +32,33 @@ def drained(tmp_path: Path, chunks: list[bytes]) -> list[tuple[str, list[str]]]:
 def test_lines_end_at_newlines_and_carriage_returns_as_in_a_text_stream(tmp_path: Path) -> None:
     seen = drained(tmp_path, [b"a\r\nb\rc\n 50%|##\r", b"\nlast"])
     assert [line for line, _ in seen] == ["a\n", "b\n", "c\n", " 50%|##\n", "last"]
-    assert (tmp_path / "stdout.log").read_text() == "a\nb\nc\n 50%|##\nlast"
+    assert (tmp_path / "stdout.log").read_text() == "a\nb\nc\n 50%|##\nlast\n"
+
+
+def test_a_start_killed_mid_line_leaves_the_next_start_a_line_of_its_own(tmp_path: Path) -> None:
+    drained(tmp_path, [b"round=7 eta=0.3\n[6]\tval-logloss:0.12"])  # killed before its newline
+    drained(tmp_path, [b"continuing booster.json after round 6\n"])  # the restart, same log
+    assert (tmp_path / "stdout.log").read_text().splitlines() == [
+        "round=7 eta=0.3",
+        "[6]\tval-logloss:0.12",
+        "continuing booster.json after round 6",
+    ]
+
+
+def test_a_line_still_being_printed_counts_as_ahead(tmp_path: Path) -> None:
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"round=1 loss=0.5\nround=2 lo")  # the next report half printed
+    seen: list[list[str]] = []
+
+    def on_line(line: str, lines_ahead: LinesAhead) -> None:
+        seen.append(lines_ahead())
+        if len(seen) == 1:
+            os.write(write_end, b"ss=0.4\n")
+            os.close(write_end)
+
+    with os.fdopen(read_end, encoding="utf-8") as pipe:
+        Drain(pipe, tmp_path / "stdout.log", sys.stdout, on_line=on_line).join()
+    assert seen[0] == ["round=2 lo"]
 
 
 def test_a_line_sees_what_the_command_printed_after_it(tmp_path: Path) -> None:
