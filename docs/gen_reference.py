@@ -226,11 +226,11 @@ def _this_tree() -> None:
 
 
 def _registries() -> dict[str, Any]:
+    from raytune_hpo.demos.datasets import DATASETS
+    from raytune_hpo.demos.trainables import TRAINABLES
     from raytune_hpo.search.schedulers import SCHEDULERS
     from raytune_hpo.search.search_space import DISTRIBUTIONS
     from raytune_hpo.search.searchers import SEARCHERS
-    from raytune_hpo.trainables.builtin import TRAINABLES
-    from raytune_hpo.trainables.data import DATASETS
 
     return {
         "searchers": SEARCHERS,
@@ -359,8 +359,8 @@ def _first_line(model: type) -> str:
 
 def _used_keys() -> set[str]:
     """Every key of ``MEANINGS`` the models and registries have today."""
+    from raytune_hpo.adapters.command.spec import CommandSpec, MetricsFormat
     from raytune_hpo.config.schema import ExperimentConfig
-    from raytune_hpo.trainables.command.spec import CommandSpec, MetricsFormat
 
     reg = _registries()
     keys = set(ExperimentConfig.model_fields)
@@ -388,8 +388,8 @@ def reference() -> str:
         KeyError: A key of the schema has no meaning in ``MEANINGS``, or one there has no key.
     """
     _this_tree()
+    from raytune_hpo.adapters.command.spec import CommandSpec
     from raytune_hpo.config.schema import ExperimentConfig
-    from raytune_hpo.trainables.command.spec import CommandSpec
 
     used = _used_keys()
     if missing := sorted(used - set(MEANINGS)):

@@ -27,9 +27,9 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from raytune_hpo import processes
+from raytune_hpo import os_processes
 from raytune_hpo.cluster import warm
-from raytune_hpo.trainables.data import IMAGE_SIZE, DatasetArrays
+from raytune_hpo.demos.datasets import IMAGE_SIZE, DatasetArrays
 
 T = TypeVar("T")
 
@@ -280,7 +280,7 @@ def kept_warm_ray() -> Iterator[tuple[str, str]]:
         yield temp, record["address"]
     finally:
         subprocess.run([*command, "--stop"], env=env, capture_output=True, timeout=120)
-        processes.end(processes.with_descendants(processes.processes_naming(temp)), 0.0)
+        os_processes.end(os_processes.with_descendants(os_processes.processes_naming(temp)), 0.0)
         shutil.rmtree(temp, ignore_errors=True)
 
 

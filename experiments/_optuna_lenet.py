@@ -2,9 +2,9 @@
 
 ``python experiments/_optuna_lenet.py SPEC.json`` reads the study's settings from SPEC (written by
 the benchmark from the same experiment config that raytune_hpo runs), loads the data set with
-``raytune_hpo.trainables.data.load_dataset``, and runs ``study.optimize(objective, n_jobs=2,
+``raytune_hpo.demos.datasets.load_dataset``, and runs ``study.optimize(objective, n_jobs=2,
 timeout=budget)``. The objective trains the toolkit's LeNet with its own epoch functions
-(``raytune_hpo.trainables.lenet.LeNetEpochs``: ``train_one_epoch``, then ``evaluate``), reports
+(``raytune_hpo.demos.lenet.LeNetEpochs``: ``train_one_epoch``, then ``evaluate``), reports
 the validation error after every epoch (``trial.report``, ``trial.should_prune``) and appends each
 report, with its wall-clock time, as one JSON line to SPEC's ``out`` file.
 
@@ -28,9 +28,9 @@ from typing import Any, TextIO
 import optuna
 import torch
 
-from raytune_hpo.trainables.data import DatasetArrays, load_dataset
-from raytune_hpo.trainables.lenet import LeNetEpochs
-from raytune_hpo.trainables.trial import TrialSettings
+from raytune_hpo.demos.datasets import DatasetArrays, load_dataset
+from raytune_hpo.demos.lenet import LeNetEpochs
+from raytune_hpo.demos.trial_settings import TrialSettings
 
 
 def suggest(trial: optuna.Trial, name: str, spec: Any) -> Any:

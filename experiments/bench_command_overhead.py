@@ -60,8 +60,8 @@ from ray import tune
 from ray.tune.logger import JsonLoggerCallback
 from ray.tune.schedulers import PopulationBasedTraining
 
-from raytune_hpo.trainables.command.spec import CommandSpec
-from raytune_hpo.trainables.command.trial import train_command
+from raytune_hpo.adapters.command.command_trainable import train_command
+from raytune_hpo.adapters.command.spec import CommandSpec
 
 SCRIPT = """
 import json, os, sys, time

@@ -3,9 +3,9 @@
 Both train the same LeNet (same initial weights, SGD, batch size, torch threads) on the same
 60,000 synthetic 28x28 images (54,000 train + 6,000 validation, FashionMNIST-sized):
 
-- ours: ``common.place_model``, ``lenet.train_one_epoch`` and ``evaluate``, the code every LeNet
-  trial runs: arrays as tensors (zero copy), batches sliced by shuffled indices, validation in
-  inference mode with large batches;
+- ours: ``torch_common.place_model``, ``lenet.train_one_epoch`` and ``evaluate``, the code
+  every LeNet trial runs: arrays as tensors (zero copy), batches sliced by shuffled indices,
+  validation in inference mode with large batches;
 - reference: a torchvision-style data set that makes a PIL image per sample and applies
   ``ToTensor``, read through a ``DataLoader`` for training and for validation (``no_grad``).
 
@@ -39,10 +39,10 @@ from torch.nn import functional as F
 from torch.utils.data import DataLoader, Dataset
 from torchvision.transforms import ToTensor
 
-from raytune_hpo.trainables import common
-from raytune_hpo.trainables.lenet import DEFAULTS, evaluate, train_one_epoch
-from raytune_hpo.trainables.models.lenet import LeNet
-from raytune_hpo.trainables.options import LeNetOptions
+from raytune_hpo.demos import torch_common
+from raytune_hpo.demos.lenet import DEFAULTS, evaluate, train_one_epoch
+from raytune_hpo.demos.lenet_model import LeNet
+from raytune_hpo.demos.options import LeNetOptions
 
 
 class TutorialImages(Dataset):
@@ -79,11 +79,11 @@ def ours(
     eval_batch = LeNetOptions().eval_batch_size
 
     def run() -> float:
-        model, optimizer = new_model(activation, lambda m: common.place_model(m, device))
+        model, optimizer = new_model(activation, lambda m: torch_common.place_model(m, device))
         generator = torch.Generator().manual_seed(0)
 
         def epoch() -> None:
-            x_all, y_all = common.to_device(x, device), common.to_device(labels, device)
+            x_all, y_all = torch_common.to_device(x, device), torch_common.to_device(labels, device)
             train_one_epoch(
                 model, optimizer, x_all[:n_train], y_all[:n_train], batch_size, generator, device
             )

@@ -39,15 +39,15 @@ from torch import nn
 from torch.nn import functional as F
 from torch.utils.data import DataLoader
 
-from raytune_hpo.trainables import common
-from raytune_hpo.trainables.lenet import DEFAULTS, train_one_epoch
+from raytune_hpo.demos import torch_common
+from raytune_hpo.demos.lenet import DEFAULTS, train_one_epoch
 
 CPU = torch.device("cpu")
 
 
 def channels_last(model: nn.Module) -> nn.Module:
     """The model placed as every CPU trial places it."""
-    return common.place_model(model, CPU)
+    return torch_common.place_model(model, CPU)
 
 
 def layer_seconds(model: nn.Module, x: torch.Tensor, repeats: int) -> list[tuple[str, float]]:

@@ -34,22 +34,28 @@ from _bench import (
     timed,
 )
 
-from raytune_hpo.trainables import common
-from raytune_hpo.trainables.data import DatasetArrays
-from raytune_hpo.trainables.lenet import DEFAULTS, evaluate, train_one_epoch
-from raytune_hpo.trainables.models.lenet import LeNet
-from raytune_hpo.trainables.options import LeNetOptions
+from raytune_hpo.demos import torch_common
+from raytune_hpo.demos.datasets import DatasetArrays
+from raytune_hpo.demos.lenet import DEFAULTS, evaluate, train_one_epoch
+from raytune_hpo.demos.lenet_model import LeNet
+from raytune_hpo.demos.options import LeNetOptions
 
 
 def epoch_seconds(data: DatasetArrays, repeats: int) -> list[float]:
     """Seconds of an epoch plus validation on the GPU, after one warm-up epoch."""
     device = torch.device("cuda", 0)
     torch.manual_seed(0)
-    model = common.place_model(LeNet(data.num_classes, LeNetOptions().activation), device)
+    model = torch_common.place_model(LeNet(data.num_classes, LeNetOptions().activation), device)
     optimizer = torch.optim.SGD(model.parameters(), lr=DEFAULTS["learning_rate"])
     generator = torch.Generator().manual_seed(0)
-    x, y = common.to_device(data.x_train, device), common.to_device(data.y_train, device)
-    x_val, y_val = common.to_device(data.x_val, device), common.to_device(data.y_val, device)
+    x, y = (
+        torch_common.to_device(data.x_train, device),
+        torch_common.to_device(data.y_train, device),
+    )
+    x_val, y_val = (
+        torch_common.to_device(data.x_val, device),
+        torch_common.to_device(data.y_val, device),
+    )
 
     def epoch() -> None:
         train_one_epoch(model, optimizer, x, y, DEFAULTS["batch_size"], generator, device)

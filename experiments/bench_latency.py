@@ -5,7 +5,7 @@ with fixed hyperparameters, 1 CPU each. It runs two ways, each a fresh command l
 
 - ours: ``python -m raytune_hpo.cli run FILE --quiet`` (config checks, data, Ray, Tuner, summary);
 - bare: a script that imports Ray Tune, loads the same data, calls ``ray.init()`` and fits a plain
-  ``tune.Tuner`` over the same training function (``raytune_hpo.trainables.lenet.train_lenet``),
+  ``tune.Tuner`` over the same training function (``raytune_hpo.demos.lenet.train_lenet``),
   with the same actor reuse, and exits.
 
 Each run is timed from its launch by this script, and its phases read from what it leaves
@@ -56,22 +56,22 @@ from _bench import (
     scratch_dir,
 )
 
-from raytune_hpo import processes
+from raytune_hpo import os_processes
 
 PHASES = ("imports", "ray_up", "worker_ready", "first_report", "last_report", "exit")
 RAY_TMP = Path("/tmp/ray")
 LOG_TIME = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3})")
 IMPORTS = {
     "ours": "import raytune_hpo.cli, raytune_hpo.config, raytune_hpo.experiment.runner",
-    "bare": "import ray, ray.tune, raytune_hpo.trainables.data, raytune_hpo.trainables.lenet",
+    "bare": "import ray, ray.tune, raytune_hpo.demos.datasets, raytune_hpo.demos.lenet",
 }
 BARE_SCRIPT = """
 import sys
 import ray
 from ray import tune
-from raytune_hpo.trainables.data import load_dataset
-from raytune_hpo.trainables.trial import TrialSettings
-from raytune_hpo.trainables.lenet import train_lenet
+from raytune_hpo.demos.datasets import load_dataset
+from raytune_hpo.demos.trial_settings import TrialSettings
+from raytune_hpo.demos.lenet import train_lenet
 
 storage, name, trials, epochs, train_size, address = sys.argv[1:7]
 data = load_dataset("digits", storage + "/data", train_size=int(train_size) or None)
@@ -176,7 +176,7 @@ def leftover_processes(pid: int, launch: float) -> int:
     if session is None:
         return 0
     time.sleep(1.0)
-    return len(processes.processes_naming(session.name))
+    return len(os_processes.processes_naming(session.name))
 
 
 def import_seconds(variant: str) -> float:
@@ -283,7 +283,9 @@ def warm_ray(root: Path) -> Iterator[str]:
             )
         yield match[1]
     finally:
-        processes.end(processes.with_descendants(processes.processes_naming(str(temp))), 30.0)
+        os_processes.end(
+            os_processes.with_descendants(os_processes.processes_naming(str(temp))), 30.0
+        )
 
 
 # --- report -----------------------------------------------------------------------------------

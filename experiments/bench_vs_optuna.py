@@ -1,7 +1,7 @@
 """Time to a validation-error target: raytune_hpo against Optuna, on the same task and budget.
 
 The task: ReLU LeNet on scikit-learn's ``digits`` (the toolkit's ``digits`` data set, loaded by
-``raytune_hpo.trainables.data.load_dataset`` on both sides, so both train on identical arrays) over
+``raytune_hpo.demos.datasets.load_dataset`` on both sides, so both train on identical arrays) over
 the search space of the seed-study configs (learning rate log-uniform in [0.01, 1], batch 32..256,
 momentum 0; first point lr 0.1 / batch 128): 16 trials of up to 10 epochs, 2 at once with 1 CPU
 (one torch thread) each, within a wall-clock budget (``--budget-s``). Two methods per tool, each

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from ray.tune.search.basic_variant import BasicVariantGenerator
 
+from raytune_hpo.adapters.command.spec import CommandSpec
 from raytune_hpo.config import ExperimentConfig, load_config, smoke, validate_config
 from raytune_hpo.experiment.runner import resolve_trainable
 from raytune_hpo.experiment.scoring import resolve_evaluate
 from raytune_hpo.search import search_space
 from raytune_hpo.search.schedulers import build_scheduler
 from raytune_hpo.search.searchers import build_searcher
-from raytune_hpo.trainables.command.spec import CommandSpec
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
 EXCLUDED = {"cluster"}

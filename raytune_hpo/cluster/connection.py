@@ -25,7 +25,7 @@ from typing import Any, NoReturn
 
 import ray
 
-from raytune_hpo import processes
+from raytune_hpo import os_processes
 from raytune_hpo.cluster import tcp_probe, warm
 from raytune_hpo.config import ConfigError
 from raytune_hpo.layout import PRELOAD_ENV
@@ -204,9 +204,9 @@ def local_ray_processes() -> list[int]:
     ``/proc`` cannot list processes (not Linux).
     """
     node = connecting.local_node()
-    if node is None or not node.head or not processes.PROC.is_dir():
+    if node is None or not node.head or not os_processes.PROC.is_dir():
         return []
-    return processes.with_descendants(
+    return os_processes.with_descendants(
         info.process.pid for infos in node.all_processes.values() for info in infos
     )
 

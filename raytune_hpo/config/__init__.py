@@ -5,13 +5,13 @@
 - :mod:`~raytune_hpo.config.loading`: YAML files, ``--set KEY=VALUE`` overrides, validation
   into one :class:`ConfigError`, paths of the user's code anchored at the file's folder;
 - :mod:`~raytune_hpo.config.smoke_mode`: :func:`smoke`, the tiny version of an experiment;
-- :mod:`~raytune_hpo.config.errors`: :class:`ConfigError` and pydantic's errors in one line;
+- :mod:`~raytune_hpo.config.config_errors`: :class:`ConfigError` and pydantic's errors in one line;
 - :mod:`~raytune_hpo.config.names`: folder names, searcher and scheduler names.
 """
 
 from __future__ import annotations
 
-from raytune_hpo.config.errors import ConfigError
+from raytune_hpo.config.config_errors import ConfigError
 from raytune_hpo.config.loading import (
     YamlLoader,
     anchor_paths,

@@ -15,10 +15,10 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from raytune_hpo.config.errors import ConfigError, locate
+from raytune_hpo.adapters.command.spec import CommandSpec
+from raytune_hpo.adapters.import_paths import is_file_target, is_import_path
+from raytune_hpo.config.config_errors import ConfigError, locate
 from raytune_hpo.config.schema import ExperimentConfig
-from raytune_hpo.trainables.command.spec import CommandSpec
-from raytune_hpo.trainables.user_code import is_file_target, is_import_path
 
 
 class YamlLoader(yaml.SafeLoader):

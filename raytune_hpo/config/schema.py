@@ -18,8 +18,13 @@ from pydantic import (
     model_validator,
 )
 
-from raytune_hpo.config.errors import describe, dotted
+from raytune_hpo.adapters.command.args import check_macros
+from raytune_hpo.adapters.command.metrics import UnreadableMetric, check_readable
+from raytune_hpo.adapters.command.spec import CommandSpec
+from raytune_hpo.adapters.import_paths import is_import_path
+from raytune_hpo.config.config_errors import describe, dotted
 from raytune_hpo.config.names import check_folder_name, method_name
+from raytune_hpo.demos.datasets import DATASETS
 from raytune_hpo.errors import InvalidKey
 from raytune_hpo.pydantic_base import EntryOptions, StrictModel
 from raytune_hpo.registry import lookup, options_union
@@ -27,14 +32,9 @@ from raytune_hpo.search import search_space
 from raytune_hpo.search.schedulers import SCHEDULERS, FifoSchedulerConfig
 from raytune_hpo.search.searchers import SEARCHERS, RandomSearcherConfig, check_partners
 from raytune_hpo.tracking.wandb_config import WandbConfig
-from raytune_hpo.trainables.command.args import check_macros
-from raytune_hpo.trainables.command.metrics import UnreadableMetric, check_readable
-from raytune_hpo.trainables.command.spec import CommandSpec
-from raytune_hpo.trainables.data import DATASETS
-from raytune_hpo.trainables.user_code import is_import_path
 
 if TYPE_CHECKING:
-    from raytune_hpo.trainables.builtin import Trainable
+    from raytune_hpo.demos.trainables import DemoTrainable
 
 
 class DatasetConfig(StrictModel):
@@ -141,7 +141,7 @@ class ExperimentConfig(StrictModel):
     @field_validator("trainable")
     @classmethod
     def _known_trainable(cls, trainable: str | CommandSpec) -> str | CommandSpec:
-        from raytune_hpo.trainables.builtin import TRAINABLES
+        from raytune_hpo.demos.trainables import TRAINABLES
 
         if isinstance(trainable, CommandSpec) or is_import_path(trainable):
             return trainable
@@ -209,9 +209,9 @@ class ExperimentConfig(StrictModel):
         return self
 
     @property
-    def builtin(self) -> Trainable | None:
+    def builtin(self) -> DemoTrainable | None:
         """The registry entry of a built-in trainable; None for the user's own code."""
-        from raytune_hpo.trainables.builtin import TRAINABLES
+        from raytune_hpo.demos.trainables import TRAINABLES
 
         return TRAINABLES.get(self.trainable) if isinstance(self.trainable, str) else None
 

@@ -66,7 +66,7 @@ def print_summary(path: Path | str, *, errors: bool = True) -> None:
     """
     import pandas as pd
 
-    from raytune_hpo.analysis.restarts import count_restarts, restarts_line
+    from raytune_hpo.analysis.restart_counts import count_restarts, restarts_line
     from raytune_hpo.analysis.results import ends_tally, load_experiment, summary_table, trial_ends
     from raytune_hpo.trial_ends import errors_line
 

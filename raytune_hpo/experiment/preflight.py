@@ -17,12 +17,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from raytune_hpo.adapters.command.program import command_problems, trial_path
+from raytune_hpo.adapters.command.spec import CommandSpec
 from raytune_hpo.analysis import storage
 from raytune_hpo.config import ConfigError, ExperimentConfig
+from raytune_hpo.demos.datasets import DatasetNotFoundError
 from raytune_hpo.layout import CONFIG_FILE
-from raytune_hpo.trainables.command.program import command_problems, trial_path
-from raytune_hpo.trainables.command.spec import CommandSpec
-from raytune_hpo.trainables.data import DatasetNotFoundError
 
 
 def check_run(cfg: ExperimentConfig, path: storage.Location, *, overwrite: bool) -> None:
@@ -50,7 +50,7 @@ def check_command(cfg: ExperimentConfig) -> None:
 
     Checked as a trial will run the command: in its ``workdir`` (without one, the working
     directory), with the trial's ``PATH``
-    (:func:`~raytune_hpo.trainables.command.program.command_problems`). Other trainables pass.
+    (:func:`~raytune_hpo.adapters.command.program.command_problems`). Other trainables pass.
 
     Raises:
         ConfigError: ``trainable.workdir`` is no folder, or ``trainable.command`` names a

@@ -10,8 +10,8 @@ and PBT's exploits find no state to copy. A command that never writes
 :class:`ScratchRestarts` sees the restart on the driver (the trials run in several Ray workers;
 the driver sees them all): a report of iteration 1 from a trial that had reported before. It
 prints one warning line per run, at the first restart, with what the trainable must do to keep
-its state; :func:`~raytune_hpo.analysis.restarts.count_restarts` counts them afterwards for the
-summary, from the reports Ray keeps (``result.json``).
+its state; :func:`~raytune_hpo.analysis.restart_counts.count_restarts` counts them afterwards
+for the summary, from the reports Ray keeps (``result.json``).
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from typing import Any
 from ray.tune import Callback
 from ray.tune.experiment import Trial
 
+from raytune_hpo.adapters.command.spec import CHECKPOINT_DIR_ENV, CommandSpec
 from raytune_hpo.config import ExperimentConfig
 from raytune_hpo.output_lines import TRIAL_WARNING_PREFIX
-from raytune_hpo.trainables.command.spec import CHECKPOINT_DIR_ENV, CommandSpec
 
 STATE_CONTRACT = "the state contract: docs/pages/your-code.md#the-state-contract"
 """Where the docs say how a command keeps its state."""

@@ -16,11 +16,15 @@ from ray import tune
 from ray.tune.search import Searcher
 
 from raytune_hpo import cluster
+from raytune_hpo.adapters import import_paths
+from raytune_hpo.adapters.command.spec import CommandSpec
 from raytune_hpo.analysis import storage
 from raytune_hpo.config import ConfigError, ExperimentConfig, validate_config
 from raytune_hpo.console import ray_output
 from raytune_hpo.console.callback import ConsoleCallback, use_on_restored
 from raytune_hpo.console.header import ExperimentInfo
+from raytune_hpo.demos.datasets import DatasetArrays, load_dataset
+from raytune_hpo.demos.trial_settings import TrialSettings
 from raytune_hpo.experiment import ends_record, folder_lock, interrupts, preflight, scoring
 from raytune_hpo.experiment.restarts import restart_callbacks
 from raytune_hpo.experiment.scoring_import import ImportScoringCode
@@ -40,10 +44,6 @@ from raytune_hpo.search.schedulers import SCHEDULERS, build_scheduler, perturbat
 from raytune_hpo.search.searchers import build_searcher
 from raytune_hpo.tracking.result_json_logger import ResultJsonLogger
 from raytune_hpo.tracking.tensorboard import tensorboard_callbacks
-from raytune_hpo.trainables import user_code
-from raytune_hpo.trainables.command.spec import CommandSpec
-from raytune_hpo.trainables.data import DatasetArrays, load_dataset
-from raytune_hpo.trainables.trial import TrialSettings
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,7 @@ def code_runtime_env(cfg: ExperimentConfig) -> dict[str, Any]:
         return {"working_dir": cfg.trainable.workdir} if cfg.trainable.workdir else {}
     if cfg.builtin is not None:
         return {}
-    return user_code.runtime_env(cfg.trainable)
+    return import_paths.runtime_env(cfg.trainable)
 
 
 def resolve_trainable(
@@ -172,22 +172,23 @@ def resolve_trainable(
         return None
     try:
         if trainable is not None:
-            user_code.trainable_kind(trainable)
+            import_paths.trainable_kind(trainable)
             return trainable
-        return user_code.load_trainable(str(cfg.trainable), (*search_paths, Path.cwd()))
-    except user_code.UserCodeError as err:
+        return import_paths.load_trainable(str(cfg.trainable), (*search_paths, Path.cwd()))
+    except import_paths.UserCodeError as err:
         raise ConfigError("trainable", f"{cfg.trainable_label}: {err}") from None
 
 
 def check_loads_on_workers(cfg: ExperimentConfig, code: Any) -> None:
-    """Check that Ray's workers can load the user's code (:func:`user_code.check_loads_elsewhere`).
+    """Check that Ray's workers can load the user's code
+    (:func:`~raytune_hpo.adapters.import_paths.check_loads_elsewhere`).
 
     Raises:
         ConfigError: ``trainable``: a fresh process cannot load it (the missing module named).
     """
     try:
-        user_code.check_loads_elsewhere(code)
-    except user_code.UserCodeError as err:
+        import_paths.check_loads_elsewhere(code)
+    except import_paths.UserCodeError as err:
         raise ConfigError("trainable", f"{cfg.trainable_label}: {err}") from None
 
 
@@ -204,7 +205,7 @@ def build_trainable(cfg: ExperimentConfig, data: DatasetArrays | None, code: Any
             spec.train_imported_by_workers, data=data, settings=trial_settings(cfg)
         )
     elif isinstance(cfg.trainable, CommandSpec):
-        from raytune_hpo.trainables.command.trial import train_command
+        from raytune_hpo.adapters.command.command_trainable import train_command
 
         trainable = tune.with_parameters(
             train_command, spec=cfg.trainable, metric=cfg.metric, max_epochs=cfg.max_epochs
@@ -212,7 +213,7 @@ def build_trainable(cfg: ExperimentConfig, data: DatasetArrays | None, code: Any
     elif inspect.isclass(code):
         trainable = code  # Ray restores a class through its load_checkpoint
     else:
-        from raytune_hpo.trainables.restore_check import warn_unread_restore
+        from raytune_hpo.adapters.restore_check import warn_unread_restore
 
         trainable = warn_unread_restore(code)
     resources = {"cpu": cfg.resources_per_trial.cpu, "gpu": cfg.resources_per_trial.gpu}
@@ -619,10 +620,11 @@ def fit_and_score(
 
 def remove_code_links(cfg: ExperimentConfig, path: storage.Location) -> None:
     """A command's trial folders without the links to its code folder that trials ended by the
-    experiment's end left (:func:`raytune_hpo.trainables.command.trial.remove_code_links`)."""
+    experiment's end left
+    (:func:`raytune_hpo.adapters.command.command_trainable.remove_code_links`)."""
     if not isinstance(cfg.trainable, CommandSpec) or not isinstance(path, Path):
         return
-    from raytune_hpo.trainables.command import workdir
+    from raytune_hpo.adapters.command import workdir
 
     code = Path(cfg.trainable.workdir or os.environ.get("TUNE_ORIG_WORKING_DIR") or os.getcwd())
     workdir.remove_code_links(path, code)

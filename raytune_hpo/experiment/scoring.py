@@ -15,13 +15,13 @@ import numpy as np
 import pandas as pd
 from ray import tune
 
+from raytune_hpo.adapters import import_paths
 from raytune_hpo.analysis import storage
 from raytune_hpo.config import ConfigError, ExperimentConfig
+from raytune_hpo.demos.datasets import DatasetArrays
+from raytune_hpo.demos.trial_settings import TrialSettings
 from raytune_hpo.experiment.trial_checks import RAY_RESULT_KEYS
 from raytune_hpo.layout import BEST_FILE
-from raytune_hpo.trainables import user_code
-from raytune_hpo.trainables.data import DatasetArrays
-from raytune_hpo.trainables.trial import TrialSettings
 from raytune_hpo.trial_ends import RunEnds
 
 
@@ -36,8 +36,8 @@ def resolve_evaluate(
     if cfg.evaluate is None:
         return None
     try:
-        hook = user_code.load_object(cfg.evaluate, (*search_paths, Path.cwd()))
-    except user_code.UserCodeError as err:
+        hook = import_paths.load_object(cfg.evaluate, (*search_paths, Path.cwd()))
+    except import_paths.UserCodeError as err:
         raise ConfigError("evaluate", f"{cfg.evaluate}: {err}") from None
     if not callable(hook):
         raise ConfigError("evaluate", f"{cfg.evaluate}: is a {type(hook).__name__}, not a function")

@@ -17,13 +17,13 @@ from typing import Any
 
 from ray import tune
 
-from raytune_hpo.trainables.builtin import Trainable
+from raytune_hpo.demos.trainables import DemoTrainable
 
 
 class ImportScoringCode(tune.Callback):
     """Imports ``trainable.evaluate`` in a background thread when the first trial ends."""
 
-    def __init__(self, trainable: Trainable) -> None:
+    def __init__(self, trainable: DemoTrainable) -> None:
         self.trainable = trainable
         self.started = False
 

@@ -23,10 +23,10 @@ from ray.tune import Callback
 from ray.tune.experiment import Trial
 from ray.tune.stopper import Stopper
 
+from raytune_hpo.adapters.command.metric_names import close_names, names_ending_with
 from raytune_hpo.errors import EXIT_TRIALS_FAILED, RaytuneHpoError, UserError
 from raytune_hpo.output_lines import error_headline
 from raytune_hpo.registry import Perturbation
-from raytune_hpo.trainables.command.metric_names import close_names, names_ending_with
 
 STRICT_CHECK_SWITCH = "TUNE_DISABLE_STRICT_METRIC_CHECKING"
 """Turns Ray's own check off; :class:`MetricCheck` takes its place."""

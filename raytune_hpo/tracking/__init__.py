@@ -6,15 +6,6 @@ experiment folder's result files.
 - :mod:`~raytune_hpo.tracking.result_json_logger`: ``result.json`` of each trial.
 """
 
-from typing import Any
+from raytune_hpo.moved_modules import old_attribute_getter
 
-
-def __getattr__(name: str) -> Any:
-    """What the module ``raytune_hpo.tracking`` of earlier versions held (experiments written then
-    name it in their pickled callbacks)."""
-    import importlib
-
-    try:
-        return getattr(importlib.import_module("raytune_hpo.tracking.wandb_runs"), name)
-    except AttributeError:
-        raise AttributeError(f"module 'raytune_hpo.tracking' has no attribute {name!r}") from None
+__getattr__ = old_attribute_getter(__name__)

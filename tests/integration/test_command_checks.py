@@ -19,15 +19,15 @@ from typing import Any
 import pytest
 from ray import tune
 
-from raytune_hpo.analysis.restarts import count_restarts
+from raytune_hpo.adapters.command.command_trainable import train_command
+from raytune_hpo.adapters.command.reporting import STDOUT_LOG
+from raytune_hpo.adapters.command.spec import CommandSpec
+from raytune_hpo.analysis.restart_counts import count_restarts
 from raytune_hpo.config import validate_config
 from raytune_hpo.console.summary import print_summary
 from raytune_hpo.experiment.runner import run_experiment
 from raytune_hpo.layout import COMMAND_FILE
 from raytune_hpo.output_lines import TRIAL_WARNING_PREFIX
-from raytune_hpo.trainables.command.reporting import STDOUT_LOG
-from raytune_hpo.trainables.command.spec import CommandSpec
-from raytune_hpo.trainables.command.trial import train_command
 
 pytestmark = pytest.mark.integration
 

@@ -23,12 +23,12 @@ import pytest
 from ray import tune
 from ray.tune.schedulers import ASHAScheduler
 
+from raytune_hpo.adapters.command.command_trainable import STDERR_LOG, train_command
+from raytune_hpo.adapters.command.process_group import CommandProcess
+from raytune_hpo.adapters.command.reporting import STDOUT_LOG
+from raytune_hpo.adapters.command.spec import CommandSpec
 from raytune_hpo.output_lines import error_headline
 from raytune_hpo.search.pbt_donors import DonorKeepingPBT
-from raytune_hpo.trainables.command.processes import CommandProcess
-from raytune_hpo.trainables.command.reporting import STDOUT_LOG
-from raytune_hpo.trainables.command.spec import CommandSpec
-from raytune_hpo.trainables.command.trial import STDERR_LOG, train_command
 
 pytestmark = pytest.mark.integration
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from raytune_hpo.cluster import tcp_probe as net
-from raytune_hpo.processes import processes_naming
+from raytune_hpo.os_processes import processes_naming
 from tests.helpers.running import write_sleep_config
 
 RAY_TMP = Path("/tmp/ray")

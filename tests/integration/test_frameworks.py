@@ -34,10 +34,10 @@ import torch
 import xgboost as xgb
 
 from raytune_hpo import api
+from raytune_hpo.adapters.command.reporting import STDOUT_LOG
+from raytune_hpo.adapters.command.spec import CHECKPOINT_DIR_ENV
 from raytune_hpo.analysis.results import Experiment, load_experiment
 from raytune_hpo.search.pbt_history import read_records
-from raytune_hpo.trainables.command.reporting import STDOUT_LOG
-from raytune_hpo.trainables.command.spec import CHECKPOINT_DIR_ENV
 from tests.helpers.event_files import scalar_points
 from tests.helpers.running import run_cli
 

@@ -21,7 +21,7 @@ import pytest
 
 from raytune_hpo import api
 from raytune_hpo.analysis.results import load_experiment
-from raytune_hpo.config.errors import ConfigError
+from raytune_hpo.config.config_errors import ConfigError
 from tests.helpers.event_files import scalar_points
 
 pytestmark = pytest.mark.integration

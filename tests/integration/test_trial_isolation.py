@@ -15,9 +15,9 @@ import pytest
 import yaml
 from ray import tune
 
-from raytune_hpo.trainables.command.spec import CommandSpec
-from raytune_hpo.trainables.command.trial import train_command
-from raytune_hpo.trainables.command.workdir import WORK_FOLDER
+from raytune_hpo.adapters.command.command_trainable import train_command
+from raytune_hpo.adapters.command.spec import CommandSpec
+from raytune_hpo.adapters.command.workdir import WORK_FOLDER
 from tests.helpers.running import run_cli
 
 pytestmark = pytest.mark.integration

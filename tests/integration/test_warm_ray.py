@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from raytune_hpo import processes
+from raytune_hpo import os_processes
 from raytune_hpo.cluster import warm
 from tests.helpers.running import run_cli, wait_for
 
@@ -46,7 +46,7 @@ def ray_tmp(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     try:
         yield temp
     finally:
-        for pid in processes.processes_naming(temp):
+        for pid in os_processes.processes_naming(temp):
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
         shutil.rmtree(temp, ignore_errors=True)
@@ -102,10 +102,10 @@ def test_the_next_run_takes_the_waiting_workers_and_leaves_new_ones(
     stopped = run_cli("warm", "--stop")
     assert stopped.returncode == 0, stopped.stderr
     assert f"stopped the warm Ray at {found.address}" in stopped.stdout, (alive, found.raylets())
-    assert wait_for(lambda: not processes.processes_naming(ray_tmp), 10.0), [
-        processes.command_line(pid) for pid in processes.processes_naming(ray_tmp)
+    assert wait_for(lambda: not os_processes.processes_naming(ray_tmp), 10.0), [
+        os_processes.command_line(pid) for pid in os_processes.processes_naming(ray_tmp)
     ]
     assert warm.current() is None
     assert not warm.record_path().exists()
-    left = [pid for pid in waiting | replenished if processes.command_line(pid)]
-    assert not left, [processes.command_line(pid) for pid in left]
+    left = [pid for pid in waiting | replenished if os_processes.command_line(pid)]
+    assert not left, [os_processes.command_line(pid) for pid in left]

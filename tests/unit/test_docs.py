@@ -210,9 +210,9 @@ def test_the_exit_codes_page_lists_every_exit_code() -> None:
 def schema_keys() -> set[str]:
     """Every key a YAML file may hold, walked from the models themselves."""
     from raytune_hpo.config.schema import ExperimentConfig
+    from raytune_hpo.demos.trainables import TRAINABLES
     from raytune_hpo.search.schedulers import SCHEDULERS
     from raytune_hpo.search.searchers import SEARCHERS
-    from raytune_hpo.trainables.builtin import TRAINABLES
 
     def walk(model: type[BaseModel], prefix: str) -> Iterator[str]:
         for name, field in model.model_fields.items():

@@ -168,7 +168,7 @@ def test_a_sleep_trial_and_its_config_import_no_torch(tmp_path: Path) -> None:
     """What a Ray worker unpickles for a ``sleep`` trial, and the driver's check of its options."""
     import ray.cloudpickle
 
-    from raytune_hpo.trainables.builtin import TRAINABLES
+    from raytune_hpo.demos.trainables import TRAINABLES
 
     shipped = tmp_path / "train.pkl"
     shipped.write_bytes(ray.cloudpickle.dumps(TRAINABLES["sleep"].train))
@@ -186,7 +186,7 @@ def test_a_sleep_trial_and_its_config_import_no_torch(tmp_path: Path) -> None:
 
 def test_a_config_check_imports_no_trainable_code_and_the_first_trial_does() -> None:
     body = (
-        "from raytune_hpo.trainables.builtin import TRAINABLES\n"
+        "from raytune_hpo.demos.trainables import TRAINABLES\n"
         "lenet = TRAINABLES['lenet']\n"
         "assert lenet.options().activation == 'sigmoid' and lenet.needs_torch\n"
         "assert 'torch' not in sys.modules\n"
@@ -213,7 +213,7 @@ def test_the_driver_starts_no_background_import() -> None:
 
 def test_the_digits_load_without_scikit_learn_or_torch(tmp_path: Path) -> None:
     body = (
-        "from raytune_hpo.trainables.data import load_dataset\n"
+        "from raytune_hpo.demos.datasets import load_dataset\n"
         f"load_dataset('digits', {str(tmp_path)!r})\n"
     )
     assert loaded_after(body).isdisjoint({"torch", "sklearn"})
@@ -223,7 +223,7 @@ def test_the_driver_hands_lenet_to_ray_without_importing_it(tmp_path: Path) -> N
     """What the driver pickles for a LeNet trial imports no torch until a worker calls it."""
     body = (
         "import ray.cloudpickle\n"
-        "from raytune_hpo.trainables.builtin import TRAINABLES\n"
+        "from raytune_hpo.demos.trainables import TRAINABLES\n"
         "shipped = TRAINABLES['lenet'].train_imported_by_workers\n"
         "assert shipped.__name__ == 'train_lenet', shipped.__name__\n"
         "unpickled = ray.cloudpickle.loads(ray.cloudpickle.dumps(shipped))\n"
@@ -232,7 +232,7 @@ def test_the_driver_hands_lenet_to_ray_without_importing_it(tmp_path: Path) -> N
         "    unpickled({}, data=None, settings=None)\n"
         "except Exception:\n"
         "    pass\n"  # no data: the call fails in LeNet's code, after importing it
-        "assert 'raytune_hpo.trainables.lenet' in sys.modules\n"
+        "assert 'raytune_hpo.demos.lenet' in sys.modules\n"
     )
     assert "torch" in loaded_after(body)
 
@@ -241,7 +241,7 @@ def test_the_scoring_code_is_imported_once_the_first_trial_ends() -> None:
     body = (
         "import threading\n"
         "from raytune_hpo.experiment.scoring_import import ImportScoringCode\n"
-        "from raytune_hpo.trainables.builtin import TRAINABLES\n"
+        "from raytune_hpo.demos.trainables import TRAINABLES\n"
         "callback = ImportScoringCode(TRAINABLES['lenet'])\n"
         "callback.on_trial_result(0, [], None, {})\n"
         "assert 'torch' not in sys.modules\n"

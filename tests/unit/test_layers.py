@@ -125,7 +125,7 @@ def test_only_the_command_line_imports_the_command_line() -> None:
         "raytune_hpo.output_lines",
         "raytune_hpo.number_format",
         "raytune_hpo.trial_ends",
-        "raytune_hpo.processes",
+        "raytune_hpo.os_processes",
         "raytune_hpo.pydantic_base",
     ],
 )

@@ -38,3 +38,26 @@ def test_a_tuner_pickled_by_the_flat_package_loads_as_todays_classes(name: str) 
 def test_every_old_module_name_is_the_module_that_took_over(old: str) -> None:
     module = importlib.import_module(f"raytune_hpo.{old}")
     assert module is importlib.import_module(f"raytune_hpo.{moved_modules.MOVED[old]}")
+
+
+def test_a_package_that_is_gone_hands_out_its_names_from_where_they_live_now() -> None:
+    old = importlib.import_module("raytune_hpo.trainables")
+    spec = old.TrainableSpec
+    assert spec is importlib.import_module("raytune_hpo.demos.trainables").TrainableSpec
+    with pytest.raises(AttributeError, match="'raytune_hpo.trainables' has no attribute 'nope'"):
+        _ = old.nope
+    # A built-in trainable pickled by 0.7.0 names its code by the old path.
+    assert importlib.import_module("raytune_hpo.trainables.lenet").train_lenet is not None
+
+
+@pytest.mark.parametrize("package", sorted(moved_modules.OLD_ATTRIBUTES))
+def test_every_old_name_of_a_package_that_was_a_module_resolves(package: str) -> None:
+    module = importlib.import_module(f"raytune_hpo.{package}")
+    for name, where in moved_modules.OLD_ATTRIBUTES[package].items():
+        if name == "*":
+            continue
+        module_name, attribute = where.split(":")
+        now = getattr(importlib.import_module(f"raytune_hpo.{module_name}"), attribute)
+        assert getattr(module, name) is now
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        _ = module.nope

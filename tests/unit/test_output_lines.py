@@ -16,7 +16,7 @@ TRACEBACK = "Failure # 1 (occurred at 2026-11-30)\nTraceback (most recent call l
 COMMAND_ERROR = (
     TRACEBACK
     + "ray::ImplicitFunc.train() (pid=1, ip=10.0.0.1)\n"
-    + "raytune_hpo.trainables.command.processes.CommandError: command exited with code 1: "
+    + "raytune_hpo.adapters.command.process_group.CommandError: command exited with code 1: "
     "python train.py\n"
     + "last lines of stderr (/r/t/stderr.log):\n"
     + "Epoch 0:  40%|████      | 4/10 [00:01<00:02,  3.1it/s]\r"

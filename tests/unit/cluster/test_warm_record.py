@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from ray.tune.execution.class_cache import _ActorClassCache
 
-from raytune_hpo import cli, processes
+from raytune_hpo import cli, os_processes
 from raytune_hpo.cluster import warm
 from raytune_hpo.ray_compat import connecting
 from tests.helpers.running import wait_for
@@ -143,12 +143,12 @@ def test_installing_twice_keeps_one_layer(registration: list) -> None:
 def test_descendants_come_before_their_parents() -> None:
     shell = subprocess.Popen(["sh", "-c", "sleep 30 & sleep 30 & wait"])
     try:
-        assert wait_for(lambda: len(processes.child_processes().get(shell.pid, [])) == 2, 10.0)
-        tree = processes.with_descendants([shell.pid])
+        assert wait_for(lambda: len(os_processes.child_processes().get(shell.pid, [])) == 2, 10.0)
+        tree = os_processes.with_descendants([shell.pid])
         assert len(tree) == 3 and tree[-1] == shell.pid, tree
-        assert all(processes.command_line(pid) == "sleep 30" for pid in tree[:-1])
+        assert all(os_processes.command_line(pid) == "sleep 30" for pid in tree[:-1])
     finally:
-        for pid in processes.with_descendants([shell.pid]):
+        for pid in os_processes.with_descendants([shell.pid]):
             os.kill(pid, 9)
         shell.wait()
 
@@ -160,8 +160,8 @@ def test_a_process_that_is_gone_has_no_command_line() -> None:
         capture_output=True,
         text=True,
     )
-    assert processes.command_line(int(done.stdout)) == ""
-    assert "pytest" in processes.command_line(os.getpid())
+    assert os_processes.command_line(int(done.stdout)) == ""
+    assert "pytest" in os_processes.command_line(os.getpid())
 
 
 def test_end_kills_what_ignores_sigterm_after_the_grace() -> None:
@@ -176,7 +176,7 @@ def test_end_kills_what_ignores_sigterm_after_the_grace() -> None:
     )
     assert stubborn.stdout is not None
     stubborn.stdout.readline()  # its handler is in place
-    processes.end([stubborn.pid], grace_s=0.5)
+    os_processes.end([stubborn.pid], grace_s=0.5)
     assert stubborn.wait(timeout=5) == -9
 
 

@@ -17,7 +17,7 @@ from raytune_hpo.config import (
     smoke,
     validate_config,
 )
-from raytune_hpo.trainables.builtin import TRAINABLES
+from raytune_hpo.demos.trainables import TRAINABLES
 
 SOURCE = "exp.yaml"
 

@@ -16,7 +16,7 @@ from raytune_hpo.experiment.trial_checks import (
 
 ERROR = (
     "Failure # 1\nTraceback (most recent call last):\n  ...\n"
-    "raytune_hpo.trainables.command.processes.CommandError: no report of the metric 'loss'\n"
+    "raytune_hpo.adapters.command.process_group.CommandError: no report of the metric 'loss'\n"
     "last lines:\nboom\n"
 )
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from raytune_hpo.analysis.restarts import count_restarts, restarts_line
+from raytune_hpo.analysis.restart_counts import count_restarts, restarts_line
 from raytune_hpo.config import validate_config
 from raytune_hpo.experiment.restarts import ScratchRestarts, keep_state_hint
 

@@ -1,1 +1,0 @@
-"""Plain ``nn.Module`` definitions; sizes come from arguments, never module globals."""
