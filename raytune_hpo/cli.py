@@ -82,8 +82,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
         resolve_evaluate(cfg, search_paths)
     print(yaml.safe_dump(cfg.model_dump(), sort_keys=False), end="")
     space = search_space.to_param_space(cfg.search_space)
-    searcher = type(build_searcher(cfg)).__name__
-    scheduler = type(build_scheduler(cfg)).__name__
+    context = cfg.entry_context
+    searcher = type(build_searcher(cfg.searcher, context)).__name__
+    scheduler = type(build_scheduler(cfg.scheduler, context)).__name__
     print(
         f"ok: {args.file}: {len(space)} parameters, searcher {searcher}, scheduler {scheduler}, "
         f"method {cfg.method}"
@@ -384,9 +385,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     code = _dispatch(args)
     ray = sys.modules.get("ray")
     if argv is None and ray is not None and ray.is_initialized():
-        from raytune_hpo import cluster
+        from raytune_hpo.cluster import exit_now
 
-        cluster.exit_now(code)  # results are written; Ray's shutdown would take seconds more
+        exit_now(code)  # results are written; Ray's shutdown would take seconds more
     return code
 
 

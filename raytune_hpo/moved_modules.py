@@ -63,7 +63,7 @@ MOVED: dict[str, str] = {
     "import_ahead": "experiment.scoring_import",
     "worker_preload": "cluster.worker_preload",
     "tcp_probe": "cluster.tcp_probe",
-    "wandb_config": "tracking.wandb_config",
+    "wandb_config": "config.wandb_section",
     "result_json_logger": "tracking.result_json_logger",
     "ray_internals": "ray_compat.version",
     # The ``trainables`` package of 0.7.0, split into demos and adapters in 0.8.0.
@@ -97,6 +97,7 @@ MOVED: dict[str, str] = {
     "trainables.command.workdir": "adapters.command.workdir",
     "analysis.restarts": "analysis.restart_counts",
     "config.errors": "config.config_errors",
+    "tracking.wandb_config": "config.wandb_section",
     "processes": "os_processes",
 }
 """Old module path (below the package) -> the module that took over."""

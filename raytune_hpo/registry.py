@@ -5,21 +5,20 @@ smoke settings and its compatibility rules side by side. The config schema, smok
 names and every behaviour that differs by method (the console's early-stop label, checkpoints
 taken from reports, perturbation history and checks) are derived from the ``SEARCHERS`` and
 ``SCHEDULERS`` dicts of entries, so adding one is one edit there: nothing else tests a name.
-This module imports nothing of Ray, and of the rest of the package only the base models.
+An entry's builder and rules take its own options and an :class:`EntryContext`, the few facts of
+the experiment they read, never the whole experiment config. This module imports nothing of Ray,
+and of the rest of the package only the base models.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar, Union, get_args
+from typing import Annotated, Any, Generic, TypeVar, Union, get_args
 
 from pydantic import Field
 
 from raytune_hpo.pydantic_base import EntryOptions
-
-if TYPE_CHECKING:
-    from raytune_hpo.config import ExperimentConfig
 
 T = TypeVar("T")
 M = TypeVar("M", bound=EntryOptions)
@@ -107,24 +106,70 @@ class SchedulerTraits(Traits):
 
 
 @dataclass(frozen=True)
-class Entry(Generic[T, R]):
+class EntryContext:
+    """What a searcher's or scheduler's builder and rules read of the experiment, besides
+    their own options; the experiment config makes it (``ExperimentConfig.entry_context``).
+
+    Attributes:
+        search_space: The YAML search space, as written.
+        points_to_evaluate: Configs to try first.
+        seed: The experiment's seed.
+        max_epochs: The last epoch of a trial.
+        num_samples: Samples of the search space (each grid point as often).
+        checkpoint_frequency: Epochs between two checkpoints of a trial.
+        max_concurrent_trials: Trials that run at once; None: as many as fit.
+        scheduler: The name of the experiment's scheduler (a searcher's rules read its
+            traits).
+    """
+
+    search_space: Mapping[str, Any]
+    points_to_evaluate: Sequence[Mapping[str, Any]]
+    seed: int
+    max_epochs: int
+    num_samples: int
+    checkpoint_frequency: int
+    max_concurrent_trials: int | None
+    scheduler: str
+
+
+@dataclass(frozen=True)
+class Entry(Generic[M, T, R]):
     """One searcher or scheduler.
 
     Attributes:
         options: The pydantic model of its config section; its ``name`` field is a
             ``Literal`` of the registry key.
-        build: The experiment config -> the Ray Tune object (imports Ray lazily).
+        build: Its options and the experiment's context -> the Ray Tune object (imports Ray
+            lazily).
         traits: What the rest of the toolkit needs to know of it.
         smoke: Option values that smoke mode sets (one or two epochs, two trials).
-        check: Compatibility rules with the rest of the experiment, run when a config is
-            validated; raises :class:`InvalidKey` naming the offending key.
+        check: Compatibility rules of its options with the rest of the experiment, run when
+            a config is validated; raises :class:`InvalidKey` naming the offending key.
     """
 
-    options: type[EntryOptions]
-    build: Callable[[ExperimentConfig], T]
+    options: type[M]
+    build: Callable[[M, EntryContext], T]
     traits: R
     smoke: Mapping[str, Any] = field(default_factory=dict)
-    check: Callable[[ExperimentConfig], None] | None = None
+    check: Callable[[M, EntryContext], None] | None = None
+
+    def built(self, section: EntryOptions, context: EntryContext) -> T:
+        """The Ray Tune object of ``section``, a section of this entry's options.
+
+        Raises:
+            TypeError: ``section`` is another entry's options.
+        """
+        return self.build(options_as(section, self.options), context)
+
+    def check_rules(self, section: EntryOptions, context: EntryContext) -> None:
+        """Run this entry's compatibility rules (if any) on ``section`` in ``context``.
+
+        Raises:
+            InvalidKey: A rule is broken.
+            TypeError: ``section`` is another entry's options.
+        """
+        if self.check is not None:
+            self.check(options_as(section, self.options), context)
 
     def method_label(self, section: Mapping[str, Any]) -> str:
         """Its part of a method name, given its config section as stored."""
@@ -140,10 +185,7 @@ def entry_name(options: type[EntryOptions]) -> str:
 
 
 def options_as(section: EntryOptions, model: type[M]) -> M:
-    """``section`` as ``model``: the options an entry's builder or rule reads.
-
-    An entry's builder and rules run only on a section of its own options model, so this
-    narrows the section's type for them.
+    """``section`` as ``model``: the options an entry's builder or rules read.
 
     Raises:
         TypeError: ``section`` is another entry's options.
@@ -153,7 +195,7 @@ def options_as(section: EntryOptions, model: type[M]) -> M:
     return section
 
 
-def options_union(registry: Mapping[str, Entry[Any, Any]]) -> Any:
+def options_union(registry: Mapping[str, Entry[Any, Any, Any]]) -> Any:
     """The options models of ``registry`` as one pydantic union, told apart by ``name``."""
     models = tuple(entry.options for entry in registry.values())
     return Annotated[Union[models], Field(discriminator="name")]  # noqa: UP007 - built at run time

@@ -41,7 +41,7 @@ def build_all(cfg: ExperimentConfig) -> None:
     """Build what a run needs from ``cfg``, as the runner would, without running anything."""
     param_space = search_space.to_param_space(cfg.search_space)
     assert set(param_space) == set(cfg.search_space)
-    searcher = build_searcher(cfg)
+    searcher = build_searcher(cfg.searcher, cfg.entry_context)
     assert searcher.set_search_properties(cfg.metric, cfg.mode, param_space)
     if not isinstance(searcher, BasicVariantGenerator):
         # Model-based searchers check points_to_evaluate against the space on first use.
@@ -49,7 +49,7 @@ def build_all(cfg: ExperimentConfig) -> None:
         sampled = {k for k, v in cfg.search_space.items() if search_space.spec_kind(k, v)}
         # Ray Tune adds the constants to what a Searcher suggests.
         assert isinstance(first, dict) and sampled <= set(first) <= set(cfg.search_space)
-    scheduler = build_scheduler(cfg)
+    scheduler = build_scheduler(cfg.scheduler, cfg.entry_context)
     assert scheduler.set_search_properties(cfg.metric, cfg.mode)
 
 

@@ -25,10 +25,10 @@ from typing import Any, NoReturn
 
 import ray
 
-from raytune_hpo import os_processes
 from raytune_hpo.cluster import tcp_probe, warm
 from raytune_hpo.config import ConfigError
 from raytune_hpo.layout import PRELOAD_ENV
+from raytune_hpo.os_processes import PROC, with_descendants
 from raytune_hpo.ray_compat import connecting
 
 ADDRESS_ENV = "RAY_ADDRESS"
@@ -104,12 +104,7 @@ def connect(
         os.environ[PRELOAD_ENV] = "1" if preload_trainables else "0"
         for name, value in connecting.trial_env_vars(os.environ).items():
             os.environ.setdefault(name, value)
-        ray.init(
-            address="local",  # a new instance, even where a stopped one is still recorded
-            include_dashboard=False,
-            logging_level=logging.WARNING,
-            _system_config=LOCAL_SYSTEM_CONFIG,
-        )
+        connecting.start_local_instance(LOCAL_SYSTEM_CONFIG, logging.WARNING)
         return
     endpoint = parse_endpoint(target, "--address" if target == address else ADDRESS_ENV)
     source = token_source(os.environ, Path.home())
@@ -204,9 +199,9 @@ def local_ray_processes() -> list[int]:
     ``/proc`` cannot list processes (not Linux).
     """
     node = connecting.local_node()
-    if node is None or not node.head or not os_processes.PROC.is_dir():
+    if node is None or not node.head or not PROC.is_dir():
         return []
-    return os_processes.with_descendants(
+    return with_descendants(
         info.process.pid for infos in node.all_processes.values() for info in infos
     )
 

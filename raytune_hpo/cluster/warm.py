@@ -26,9 +26,16 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from raytune_hpo import os_processes
 from raytune_hpo.errors import RaytuneHpoError
 from raytune_hpo.layout import PRELOAD_ENV
+from raytune_hpo.os_processes import (
+    child_processes,
+    command_line,
+    processes_naming,
+    program,
+    with_descendants,
+)
+from raytune_hpo.os_processes import end as end_processes
 from raytune_hpo.ray_compat import connecting
 
 RECORD = "raytune_hpo_warm.json"
@@ -78,26 +85,22 @@ class WarmRay:
         Those that Ray's programs or a Python run and that name its session, Ray Client's server
         for its address, and their descendants; never, say, a ``tail`` of its logs.
         """
-        named = os_processes.processes_naming(self.session)
-        named += os_processes.processes_naming(f"ray.util.client.server --address={self.address}")
-        return os_processes.with_descendants(pid for pid in named if _rays_program(pid))
+        named = processes_naming(self.session)
+        named += processes_naming(f"ray.util.client.server --address={self.address}")
+        return with_descendants(pid for pid in named if _rays_program(pid))
 
     def raylets(self) -> list[int]:
         """Ids of its live raylet processes (one, or none once it is gone)."""
-        return [
-            pid
-            for pid in os_processes.processes_naming(self.session)
-            if os_processes.program(pid).endswith("/raylet")
-        ]
+        return [pid for pid in processes_naming(self.session) if program(pid).endswith("/raylet")]
 
     def waiting_workers(self) -> list[int]:
         """Ids of its workers that wait for work, or are starting to."""
-        children = os_processes.child_processes()
+        children = child_processes()
         return [
             child
             for raylet in self.raylets()
             for child in children.get(raylet, [])
-            if any(title in os_processes.command_line(child) for title in IDLE_TITLES)
+            if any(title in command_line(child) for title in IDLE_TITLES)
         ]
 
 
@@ -165,10 +168,10 @@ def start(num_cpus: int | None = None, num_gpus: int | None = None) -> WarmRay:
             timeout=START_TIMEOUT_S,
         )
     except subprocess.TimeoutExpired:
-        os_processes.end(_started_by(ports), STOP_GRACE_S)
+        end_processes(_started_by(ports), STOP_GRACE_S)
         raise WarmRayError(f"`ray start` did not finish within {START_TIMEOUT_S} s") from None
     if done.returncode != 0:
-        os_processes.end(_started_by(ports), STOP_GRACE_S)
+        end_processes(_started_by(ports), STOP_GRACE_S)
         lines = [line for line in done.stderr.splitlines() if line.strip()]
         lines = lines or [line for line in done.stdout.splitlines() if line.strip()]
         raise WarmRayError(f"`ray start` failed: {lines[-1] if lines else done.returncode}")
@@ -226,7 +229,7 @@ def wait_ready(warm: WarmRay, timeout_s: float = READY_TIMEOUT_S) -> int:
         with _raylet_errors(warm):
             registered = connecting.registered_worker_pids(warm.raylet)
         ready = sum(
-            pid in registered and os_processes.command_line(pid).startswith(IDLE_TITLES[0])
+            pid in registered and command_line(pid).startswith(IDLE_TITLES[0])
             for pid in warm.waiting_workers()
         )
         if ready >= warm.num_cpus or time.monotonic() >= deadline:
@@ -240,7 +243,7 @@ def stop(warm: WarmRay) -> int:
     Its record goes, and Ray's record of the last ``ray start`` too when it names ``warm``.
     """
     found = warm.processes()
-    os_processes.end(found, STOP_GRACE_S)
+    end_processes(found, STOP_GRACE_S)
     with contextlib.suppress(OSError):
         record_path().unlink()
     if connecting.recorded_local_address() == warm.address:
@@ -250,18 +253,16 @@ def stop(warm: WarmRay) -> int:
 
 def _started_by(ports: dict[str, int]) -> list[int]:
     """The processes a ``ray start`` with these ports left (its GCS, its raylet, theirs)."""
-    named = os_processes.processes_naming(f"--gcs_server_port={ports['--port']} ")
-    named += os_processes.processes_naming(f"--node_manager_port={ports['--node-manager-port']} ")
-    return os_processes.with_descendants(named)
+    named = processes_naming(f"--gcs_server_port={ports['--port']} ")
+    named += processes_naming(f"--node_manager_port={ports['--node-manager-port']} ")
+    return with_descendants(named)
 
 
 def _rays_program(pid: int) -> bool:
     """Whether process ``pid`` runs one of Ray's own programs, or a Python."""
-    program = os_processes.program(pid)
+    path = program(pid)
     # Real paths: Ray starts its programs by their resolved path, a venv may be a link.
-    return os.path.realpath(program).startswith(RAY_PACKAGE) or Path(program).name.startswith(
-        "python"
-    )
+    return os.path.realpath(path).startswith(RAY_PACKAGE) or Path(path).name.startswith("python")
 
 
 def _free_port() -> int:

@@ -53,7 +53,7 @@ def method_name(searcher: Mapping[str, Any], scheduler: Mapping[str, Any]) -> st
     """
     parts: list[tuple[str, bool]] = []
     for registry, section in ((SEARCHERS, searcher), (SCHEDULERS, scheduler)):
-        entry: Entry[Any, Any] | None = registry.get(section["name"])
+        entry: Entry[Any, Any, Any] | None = registry.get(section["name"])
         if entry is None:
             parts.append((section["name"], True))
         else:

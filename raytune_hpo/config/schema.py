@@ -24,14 +24,14 @@ from raytune_hpo.adapters.command.spec import CommandSpec
 from raytune_hpo.adapters.import_paths import is_import_path
 from raytune_hpo.config.config_errors import describe, dotted
 from raytune_hpo.config.names import check_folder_name, method_name
+from raytune_hpo.config.wandb_section import WandbConfig
 from raytune_hpo.demos.datasets import DATASETS
 from raytune_hpo.errors import InvalidKey
 from raytune_hpo.pydantic_base import EntryOptions, StrictModel
-from raytune_hpo.registry import lookup, options_union
+from raytune_hpo.registry import EntryContext, lookup, options_union
 from raytune_hpo.search import search_space
-from raytune_hpo.search.schedulers import SCHEDULERS, FifoSchedulerConfig
+from raytune_hpo.search.schedulers import SCHEDULERS, FifoSchedulerConfig, max_t
 from raytune_hpo.search.searchers import SEARCHERS, RandomSearcherConfig, check_partners
-from raytune_hpo.tracking.wandb_config import WandbConfig
 
 if TYPE_CHECKING:
     from raytune_hpo.demos.trainables import DemoTrainable
@@ -166,10 +166,10 @@ class ExperimentConfig(StrictModel):
     def _consistent(self) -> ExperimentConfig:
         _check_space("search_space", self.search_space)
         _check_points(self.search_space, self.points_to_evaluate)
-        check_partners(self)
-        for entry in (SEARCHERS[self.searcher.name], SCHEDULERS[self.scheduler.name]):
-            if entry.check is not None:
-                entry.check(self)
+        check_partners(self.searcher.name, self.scheduler.name)
+        context = self.entry_context
+        SEARCHERS[self.searcher.name].check_rules(self.searcher, context)
+        SCHEDULERS[self.scheduler.name].check_rules(self.scheduler, context)
         if isinstance(self.trainable, CommandSpec):
             try:
                 check_macros(self.trainable, self.search_space)
@@ -228,7 +228,21 @@ class ExperimentConfig(StrictModel):
     @property
     def max_t(self) -> int:
         """The last epoch a scheduler may grant."""
-        return getattr(self.scheduler, "max_t", None) or self.max_epochs
+        return max_t(self.scheduler, self.entry_context)
+
+    @property
+    def entry_context(self) -> EntryContext:
+        """What the searcher's and scheduler's builders and rules read of this experiment."""
+        return EntryContext(
+            search_space=self.search_space,
+            points_to_evaluate=self.points_to_evaluate,
+            seed=self.seed,
+            max_epochs=self.max_epochs,
+            num_samples=self.num_samples,
+            checkpoint_frequency=self.checkpoint.frequency,
+            max_concurrent_trials=self.max_concurrent_trials,
+            scheduler=self.scheduler.name,
+        )
 
 
 def _check_space(prefix: str, space: Mapping[str, Any]) -> None:

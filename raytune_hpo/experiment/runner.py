@@ -15,10 +15,10 @@ import yaml
 from ray import tune
 from ray.tune.search import Searcher
 
-from raytune_hpo import cluster
 from raytune_hpo.adapters import import_paths
 from raytune_hpo.adapters.command.spec import CommandSpec
 from raytune_hpo.analysis import storage
+from raytune_hpo.cluster import check_resources, connect, keep_warm
 from raytune_hpo.config import ConfigError, ExperimentConfig, validate_config
 from raytune_hpo.console import ray_output
 from raytune_hpo.console.callback import ConsoleCallback, use_on_restored
@@ -108,7 +108,7 @@ def start_ray(address: str | None = None, cfg: ExperimentConfig | None = None) -
     built-in trainable that needs it. See :func:`raytune_hpo.cluster.connect` (token
     authentication, one-line errors).
     """
-    cluster.connect(
+    connect(
         address,
         runtime_env=code_runtime_env(cfg) if address and cfg else None,
         preload_trainables=cfg is None or (cfg.builtin is not None and cfg.builtin.needs_torch),
@@ -311,7 +311,8 @@ def build_tuner(
     tune_environment()
     fail_fast = FailFast()
     screen = ConsoleCallback(ExperimentInfo.from_config(cfg, experiment_path(cfg)), output)
-    searcher = build_searcher(cfg)
+    context = cfg.entry_context
+    searcher = build_searcher(cfg.searcher, context)
     return tune.Tuner(
         trainable,
         param_space=search_space.to_param_space(cfg.search_space),
@@ -319,7 +320,7 @@ def build_tuner(
             metric=cfg.metric,
             mode=cfg.mode,
             search_alg=searcher,
-            scheduler=build_scheduler(cfg),
+            scheduler=build_scheduler(cfg.scheduler, context),
             num_samples=cfg.num_samples,
             # A variant generator takes the limit itself (Ray would warn and ignore it here).
             max_concurrent_trials=(
@@ -479,7 +480,7 @@ def start_experiment(
     """
     ray_output.configure(output)
     data = start_ray_loading_data(address, cfg)
-    cluster.check_resources(cfg.resources_per_trial, cfg.storage_path)
+    check_resources(cfg.resources_per_trial, cfg.storage_path)
     save_config(cfg, path)
     tuner = build_tuner(cfg, build_trainable(cfg, data, code), output)
     return fit_and_score(tuner, path, cfg, data, evaluate)
@@ -547,7 +548,7 @@ def resume_experiment(
             set_wandb_environment(cfg.wandb, wandb_root(cfg, location))
         ray_output.configure(output)
         data = start_ray_loading_data(address, cfg)
-        cluster.check_resources(cfg.resources_per_trial, str(location))
+        check_resources(cfg.resources_per_trial, str(location))
         tune_environment()
         tuner = tune.Tuner.restore(
             str(location),
@@ -615,7 +616,7 @@ def fit_and_score(
             failure.outcome = outcome
         return outcome
     finally:
-        cluster.keep_warm()
+        keep_warm()
 
 
 def remove_code_links(cfg: ExperimentConfig, path: storage.Location) -> None:

@@ -64,6 +64,22 @@ def local_system_config(
     return config
 
 
+def start_local_instance(system_config: Mapping[str, Any], logging_level: int) -> None:
+    """Start a new Ray instance on this machine, without a dashboard, and attach to it.
+
+    Relies on ``ray.init``'s private keyword ``_system_config`` (``system_config``: see
+    :func:`local_system_config`).
+    """
+    import ray
+
+    ray.init(
+        address="local",  # a new instance, even where a stopped one is still recorded
+        include_dashboard=False,
+        logging_level=logging_level,
+        _system_config=dict(system_config),
+    )
+
+
 def ray_temp_dir() -> str:
     """Ray's temp folder on this machine (``/tmp/ray``, or ``$RAY_TMPDIR/ray``).
 

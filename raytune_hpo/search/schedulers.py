@@ -15,25 +15,28 @@ from pydantic import Field
 
 from raytune_hpo.errors import InvalidKey
 from raytune_hpo.pydantic_base import EntryOptions
-from raytune_hpo.registry import Entry, Perturbation, SchedulerTraits, lookup, options_as
+from raytune_hpo.registry import Entry, EntryContext, Perturbation, SchedulerTraits, lookup
 from raytune_hpo.search import pbt_explore as explore
 from raytune_hpo.search import search_space
 
 if TYPE_CHECKING:
     from ray.tune.schedulers import TrialScheduler
 
-    from raytune_hpo.config import ExperimentConfig
-
 TIME_ATTR = "training_iteration"
 
 
-def _grace_within_run(cfg: ExperimentConfig) -> None:
+def max_t(options: EntryOptions, context: EntryContext) -> int:
+    """The last epoch a scheduler may grant: its ``max_t`` where it has one, else
+    ``max_epochs``."""
+    return getattr(options, "max_t", None) or context.max_epochs
+
+
+def _grace_within_run(
+    s: AshaSchedulerConfig | MedianSchedulerConfig, context: EntryContext
+) -> None:
     """A grace period no longer than the run: a scheduler cannot wait past the last epoch."""
-    scheduler = cfg.scheduler
-    if not isinstance(scheduler, AshaSchedulerConfig | MedianSchedulerConfig):
-        raise TypeError(f"expected a scheduler with a grace period, got {scheduler.name!r}")
-    grace = scheduler.grace_period
-    last_epoch = min(cfg.max_t, cfg.max_epochs)
+    grace = s.grace_period
+    last_epoch = min(max_t(s, context), context.max_epochs)
     if grace > last_epoch:
         raise InvalidKey(
             "scheduler.grace_period",
@@ -50,7 +53,7 @@ class FifoSchedulerConfig(EntryOptions):
     name: Literal["fifo"] = "fifo"
 
 
-def _fifo(cfg: ExperimentConfig) -> TrialScheduler:
+def _fifo(options: FifoSchedulerConfig, context: EntryContext) -> TrialScheduler:
     from ray.tune.schedulers import FIFOScheduler
 
     return FIFOScheduler()
@@ -69,13 +72,12 @@ class AshaSchedulerConfig(EntryOptions):
     max_t: int | None = Field(default=None, ge=1)
 
 
-def _asha(cfg: ExperimentConfig) -> TrialScheduler:
+def _asha(s: AshaSchedulerConfig, context: EntryContext) -> TrialScheduler:
     from ray.tune.schedulers import ASHAScheduler
 
-    s = options_as(cfg.scheduler, AshaSchedulerConfig)
     return ASHAScheduler(
         time_attr=TIME_ATTR,
-        max_t=cfg.max_t,
+        max_t=max_t(s, context),
         grace_period=s.grace_period,
         reduction_factor=s.reduction_factor,
         brackets=s.brackets,
@@ -93,12 +95,11 @@ class HyperBandSchedulerConfig(EntryOptions):
     max_t: int | None = Field(default=None, ge=1)
 
 
-def _hyperband(cfg: ExperimentConfig) -> TrialScheduler:
+def _hyperband(s: HyperBandSchedulerConfig, context: EntryContext) -> TrialScheduler:
     from ray.tune.schedulers import HyperBandScheduler
 
-    s = options_as(cfg.scheduler, HyperBandSchedulerConfig)
     return HyperBandScheduler(
-        time_attr=TIME_ATTR, max_t=cfg.max_t, reduction_factor=s.reduction_factor
+        time_attr=TIME_ATTR, max_t=max_t(s, context), reduction_factor=s.reduction_factor
     )
 
 
@@ -113,10 +114,9 @@ class MedianSchedulerConfig(EntryOptions):
     min_samples_required: int = Field(default=3, ge=1)
 
 
-def _median(cfg: ExperimentConfig) -> TrialScheduler:
+def _median(s: MedianSchedulerConfig, context: EntryContext) -> TrialScheduler:
     from ray.tune.schedulers import MedianStoppingRule
 
-    s = options_as(cfg.scheduler, MedianSchedulerConfig)
     return MedianStoppingRule(
         time_attr=TIME_ATTR,
         grace_period=s.grace_period,
@@ -137,7 +137,7 @@ class PbtSchedulerConfig(EntryOptions):
     hyperparam_mutations: dict[str, Any] = Field(min_length=1)
 
 
-def _pbt(cfg: ExperimentConfig) -> TrialScheduler:
+def _pbt(s: PbtSchedulerConfig, context: EntryContext) -> TrialScheduler:
     """PBT whose explore step is :class:`~raytune_hpo.search.pbt_explore.BoundedExplore`, and whose
     exploits keep their donor's checkpoint
     (:class:`~raytune_hpo.search.pbt_donors.DonorKeepingPBT`).
@@ -149,42 +149,43 @@ def _pbt(cfg: ExperimentConfig) -> TrialScheduler:
     """
     from raytune_hpo.search.pbt_donors import DonorKeepingPBT
 
-    s = options_as(cfg.scheduler, PbtSchedulerConfig)
     return DonorKeepingPBT(
         time_attr=TIME_ATTR,
         perturbation_interval=s.perturbation_interval,
         hyperparam_mutations={key: {} for key in s.hyperparam_mutations},
         quantile_fraction=s.quantile_fraction,
         custom_explore_fn=explore.BoundedExplore(
-            s.hyperparam_mutations, s.resample_probability, seed=cfg.seed
+            s.hyperparam_mutations, s.resample_probability, seed=context.seed
         ),
         log_config=True,
     )
 
 
-def _check_perturbation(cfg: ExperimentConfig, perturbation: Perturbation, prefix: str) -> None:
-    """Rules of every perturbing scheduler: keys of the search space, a perturbation within the
-    run at a checkpoint, and a population to exploit."""
-    name = cfg.scheduler.name
+def _check_perturbation(
+    name: str, perturbation: Perturbation, context: EntryContext, prefix: str
+) -> None:
+    """Rules of every perturbing scheduler (``name``): keys of the search space, a perturbation
+    within the run at a checkpoint, and a population to exploit."""
+    space = context.search_space
     for key in perturbation.keys:
-        if key not in cfg.search_space:
+        if key not in space:
             raise InvalidKey(
-                f"{prefix}.{key}",
-                f"not in search_space; mutable keys: {', '.join(cfg.search_space)}",
+                f"{prefix}.{key}", f"not in search_space; mutable keys: {', '.join(space)}"
             )
-    if perturbation.interval % cfg.checkpoint.frequency:
+    frequency = context.checkpoint_frequency
+    if perturbation.interval % frequency:
         raise InvalidKey(
             "scheduler.perturbation_interval",
-            f"must be a multiple of checkpoint.frequency ({cfg.checkpoint.frequency}), "
+            f"must be a multiple of checkpoint.frequency ({frequency}), "
             f"got {perturbation.interval}",
         )
-    if perturbation.interval > cfg.max_epochs:
+    if perturbation.interval > context.max_epochs:
         raise InvalidKey(
             "scheduler.perturbation_interval",
-            f"must be at most max_epochs ({cfg.max_epochs}) or {name} never perturbs, "
+            f"must be at most max_epochs ({context.max_epochs}) or {name} never perturbs, "
             f"got {perturbation.interval}",
         )
-    population = cfg.num_samples * search_space.grid_size(cfg.search_space)
+    population = context.num_samples * search_space.grid_size(space)
     if population < 2:
         raise InvalidKey(
             "num_samples",
@@ -192,17 +193,16 @@ def _check_perturbation(cfg: ExperimentConfig, perturbation: Perturbation, prefi
         )
 
 
-def _check_pbt(cfg: ExperimentConfig) -> None:
+def _check_pbt(pbt: PbtSchedulerConfig, context: EntryContext) -> None:
     """Mutations PBT can apply, and the rules of every perturbing scheduler."""
-    pbt = options_as(cfg.scheduler, PbtSchedulerConfig)
     prefix = "scheduler.hyperparam_mutations"
-    _check_perturbation(cfg, _pbt_perturbation(pbt), prefix)
+    _check_perturbation(pbt.name, _pbt_perturbation(pbt), context, prefix)
     for key, spec in pbt.hyperparam_mutations.items():
         try:
             explore.mutation_kind(key, spec)
         except search_space.SearchSpaceError as err:
             raise InvalidKey(f"{prefix}.{key}", err.message) from None
-        if explore.integer_valued(key, cfg.search_space[key]) and not explore.integer_valued(
+        if explore.integer_valued(key, context.search_space[key]) and not explore.integer_valued(
             key, spec
         ):
             raise InvalidKey(
@@ -233,7 +233,7 @@ class Pb2SchedulerConfig(EntryOptions):
     hyperparam_bounds: dict[str, Bounds] = Field(min_length=1)
 
 
-def _pb2(cfg: ExperimentConfig) -> TrialScheduler:
+def _pb2(s: Pb2SchedulerConfig, context: EntryContext) -> TrialScheduler:
     """PB2 whose exploits keep their donor's checkpoint, as PBT's do."""
     from sklearn.exceptions import ConvergenceWarning
 
@@ -242,27 +242,25 @@ def _pb2(cfg: ExperimentConfig) -> TrialScheduler:
     # The bandit's Gaussian process often fits a length scale at its bound on a few points;
     # scikit-learn would print that into the console at each perturbation.
     warnings.filterwarnings("ignore", category=ConvergenceWarning, module="sklearn")
-    s = options_as(cfg.scheduler, Pb2SchedulerConfig)
     return DonorKeepingPB2(
         time_attr=TIME_ATTR,
         perturbation_interval=s.perturbation_interval,
         hyperparam_bounds=dict(s.hyperparam_bounds),
         quantile_fraction=s.quantile_fraction,
         log_config=True,
-        seed=cfg.seed,
+        seed=context.seed,
     )
 
 
-def _check_pb2(cfg: ExperimentConfig) -> None:
+def _check_pb2(pb2: Pb2SchedulerConfig, context: EntryContext) -> None:
     """Bounds PB2 can search: ``low < high`` around a continuous hyperparameter."""
-    pb2 = options_as(cfg.scheduler, Pb2SchedulerConfig)
     prefix = "scheduler.hyperparam_bounds"
-    _check_perturbation(cfg, _pb2_perturbation(pb2), prefix)
+    _check_perturbation(pb2.name, _pb2_perturbation(pb2), context, prefix)
     for key, (low, high) in pb2.hyperparam_bounds.items():
         if not low < high:
             raise InvalidKey(f"{prefix}.{key}", f"must be [low, high] with low < high, got "
                              f"[{low}, {high}]")  # fmt: skip
-        spec = cfg.search_space[key]
+        spec = context.search_space[key]
         kind = search_space.spec_kind(key, spec)
         continuous = (
             kind in search_space.NUMERIC_KINDS - search_space.INTEGER_KINDS
@@ -294,13 +292,12 @@ class BohbSchedulerConfig(EntryOptions):
     stop_last_trials: bool = True
 
 
-def _bohb(cfg: ExperimentConfig) -> TrialScheduler:
+def _bohb(s: BohbSchedulerConfig, context: EntryContext) -> TrialScheduler:
     from ray.tune.schedulers.hb_bohb import HyperBandForBOHB
 
-    s = options_as(cfg.scheduler, BohbSchedulerConfig)
     return HyperBandForBOHB(
         time_attr=TIME_ATTR,
-        max_t=cfg.max_t,
+        max_t=max_t(s, context),
         reduction_factor=s.reduction_factor,
         stop_last_trials=s.stop_last_trials,
     )
@@ -308,7 +305,7 @@ def _bohb(cfg: ExperimentConfig) -> TrialScheduler:
 
 # --- the registry ------------------------------------------------------------------------------
 
-SCHEDULERS: dict[str, Entry[TrialScheduler, SchedulerTraits]] = {
+SCHEDULERS: dict[str, Entry[Any, TrialScheduler, SchedulerTraits]] = {
     "fifo": Entry(FifoSchedulerConfig, _fifo, SchedulerTraits(in_method_name=False)),
     "asha": Entry(
         AshaSchedulerConfig,
@@ -359,9 +356,13 @@ SCHEDULERS: dict[str, Entry[TrialScheduler, SchedulerTraits]] = {
 """In the order ``scheduler.name`` errors list them."""
 
 
-def build_scheduler(cfg: ExperimentConfig) -> TrialScheduler:
-    """The trial scheduler named by ``cfg.scheduler``."""
-    return lookup(SCHEDULERS, cfg.scheduler.name, "scheduler").build(cfg)
+def build_scheduler(section: EntryOptions, context: EntryContext) -> TrialScheduler:
+    """The trial scheduler of the ``scheduler`` section ``section``.
+
+    Raises:
+        ValueError: Its name is unknown; the message lists the known names.
+    """
+    return lookup(SCHEDULERS, section.name, "scheduler").built(section, context)
 
 
 def traits_of(name: str) -> SchedulerTraits:

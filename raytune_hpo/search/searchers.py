@@ -9,25 +9,29 @@ from __future__ import annotations
 
 import importlib.util
 import warnings
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
 from raytune_hpo.errors import InvalidKey
 from raytune_hpo.pydantic_base import EntryOptions
-from raytune_hpo.registry import Entry, SearcherTraits, lookup, options_as
+from raytune_hpo.registry import Entry, EntryContext, SearcherTraits, lookup
 from raytune_hpo.search import search_space
 from raytune_hpo.search.schedulers import SCHEDULERS
 
 if TYPE_CHECKING:
     from ray.tune.search import SearchAlgorithm, Searcher
 
-    from raytune_hpo.config import ExperimentConfig
+
+def grid_keys(space: Mapping[str, Any]) -> list[str]:
+    """The keys of ``space`` written as ``{grid: [...]}``."""
+    return [k for k, v in space.items() if search_space.spec_kind(k, v) == "grid"]
 
 
-def grid_keys(cfg: ExperimentConfig) -> list[str]:
-    """The ``search_space`` keys written as ``{grid: [...]}``."""
-    return [k for k, v in cfg.search_space.items() if search_space.spec_kind(k, v) == "grid"]
+def first_points(context: EntryContext) -> list[dict[str, Any]] | None:
+    """``points_to_evaluate`` as Ray Tune's searchers take it (None: none)."""
+    return [dict(point) for point in context.points_to_evaluate] or None
 
 
 METHODS_EXTRA = "pip install 'raytune_hpo[methods]'"
@@ -41,9 +45,8 @@ def require_modules(key: str, what: str, *modules: str) -> None:
             raise InvalidKey(key, f"{what} needs the {module} package: {METHODS_EXTRA}")
 
 
-def check_partners(cfg: ExperimentConfig) -> None:
+def check_partners(searcher: str, scheduler: str) -> None:
     """A searcher and scheduler that work only with each other (BOHB's) come together."""
-    searcher, scheduler = cfg.searcher.name, cfg.scheduler.name
     pairs = (
         ("searcher", searcher, SEARCHERS[searcher].traits.partner, "scheduler", scheduler),
         ("scheduler", scheduler, SCHEDULERS[scheduler].traits.partner, "searcher", searcher),
@@ -57,18 +60,18 @@ def check_partners(cfg: ExperimentConfig) -> None:
             )
 
 
-def check_model_based(cfg: ExperimentConfig) -> None:
+def check_model_based(options: EntryOptions, context: EntryContext) -> None:
     """Rules of every model-based searcher: no grids, no scheduler that picks configs itself."""
-    name = cfg.searcher.name
-    if grids := grid_keys(cfg):
+    name, scheduler = options.name, context.scheduler
+    if grids := grid_keys(context.search_space):
         raise InvalidKey(
             f"search_space.{grids[0]}",
             f"{name} cannot sample a grid; use choice, or searcher random/grid",
         )
-    if SCHEDULERS[cfg.scheduler.name].traits.picks_configs:
+    if SCHEDULERS[scheduler].traits.picks_configs:
         raise InvalidKey(
             "searcher.name",
-            f"{name} cannot drive {cfg.scheduler.name}: {cfg.scheduler.name} picks the configs "
+            f"{name} cannot drive {scheduler}: {scheduler} picks the configs "
             "of running trials itself by exploiting and exploring them, and Ray Tune gives it "
             "no search algorithm; use searcher random or grid",
         )
@@ -89,20 +92,22 @@ class GridSearcherConfig(EntryOptions):
     name: Literal["grid"]
 
 
-def _basic_variant(cfg: ExperimentConfig) -> SearchAlgorithm:
+def _basic_variant(
+    options: RandomSearcherConfig | GridSearcherConfig, context: EntryContext
+) -> SearchAlgorithm:
     from ray.tune.search.basic_variant import BasicVariantGenerator
 
     # Ray applies TuneConfig.max_concurrent_trials only to a Searcher, never to a generator
     # handed in ready-made, so the limit goes in here.
     return BasicVariantGenerator(
-        points_to_evaluate=list(cfg.points_to_evaluate) or None,
-        random_state=cfg.seed,
-        max_concurrent=cfg.max_concurrent_trials or 0,
+        points_to_evaluate=first_points(context),
+        random_state=context.seed,
+        max_concurrent=context.max_concurrent_trials or 0,
     )
 
 
-def _grid_needs_a_grid(cfg: ExperimentConfig) -> None:
-    if not grid_keys(cfg):
+def _grid_needs_a_grid(options: GridSearcherConfig, context: EntryContext) -> None:
+    if not grid_keys(context.search_space):
         raise InvalidKey(
             "searcher.name", "grid needs at least one {grid: [...]} search_space entry"
         )
@@ -119,22 +124,21 @@ class HyperOptSearcherConfig(EntryOptions):
     gamma: float = Field(default=0.25, gt=0, lt=1)
 
 
-def _hyperopt(cfg: ExperimentConfig) -> Searcher:
+def _hyperopt(s: HyperOptSearcherConfig, context: EntryContext) -> Searcher:
     from ray.tune.search.hyperopt import HyperOptSearch
 
-    s = options_as(cfg.searcher, HyperOptSearcherConfig)
     return HyperOptSearch(
-        points_to_evaluate=list(cfg.points_to_evaluate) or None,
+        points_to_evaluate=first_points(context),
         n_initial_points=s.n_initial_points,
         gamma=s.gamma,
-        random_state_seed=cfg.seed,
+        random_state_seed=context.seed,
     )
 
 
-def _check_hyperopt(cfg: ExperimentConfig) -> None:
-    check_model_based(cfg)
-    sampled = set(search_space.sampled_keys(cfg.search_space))
-    for index, point in enumerate(cfg.points_to_evaluate):
+def _check_hyperopt(s: HyperOptSearcherConfig, context: EntryContext) -> None:
+    check_model_based(s, context)
+    sampled = set(search_space.sampled_keys(context.search_space))
+    for index, point in enumerate(context.points_to_evaluate):
         if missing := sorted(sampled - set(point)):
             raise InvalidKey(
                 f"points_to_evaluate[{index}]",
@@ -183,18 +187,15 @@ def _optuna_sampler(s: OptunaSearcherConfig, seed: int | None) -> Any:
     return samplers.RandomSampler(seed=seed)
 
 
-def _optuna(cfg: ExperimentConfig) -> Searcher:
+def _optuna(s: OptunaSearcherConfig, context: EntryContext) -> Searcher:
     from ray.tune.search.optuna import OptunaSearch
 
-    s = options_as(cfg.searcher, OptunaSearcherConfig)
     return OptunaSearch(
-        points_to_evaluate=list(cfg.points_to_evaluate) or None,
-        sampler=_optuna_sampler(s, cfg.seed),
+        points_to_evaluate=first_points(context), sampler=_optuna_sampler(s, context.seed)
     )
 
 
-def _check_optuna(cfg: ExperimentConfig) -> None:
-    s = options_as(cfg.searcher, OptunaSearcherConfig)
+def _check_optuna(s: OptunaSearcherConfig, context: EntryContext) -> None:
     require_modules("searcher.name", "optuna", "optuna")
     if s.sampler == "cmaes":
         require_modules("searcher.sampler", "the cmaes sampler", "cmaes")
@@ -207,7 +208,7 @@ def _check_optuna(cfg: ExperimentConfig) -> None:
             "searcher.n_startup_trials",
             f"only the {', '.join(STARTUP_TRIALS)} samplers take it, got sampler {s.sampler}",
         )
-    check_model_based(cfg)
+    check_model_based(s, context)
 
 
 def _optuna_label(section: Any) -> str:
@@ -232,28 +233,27 @@ STATSMODELS_SEED_WARNING = "After 0.17 or January 2028"
 random generator will change), which would print into the console at every suggestion."""
 
 
-def _bohb(cfg: ExperimentConfig) -> Searcher:
+def _bohb(s: BohbSearcherConfig, context: EntryContext) -> Searcher:
     from ray.tune.search.bohb import TuneBOHB
 
     warnings.filterwarnings("ignore", message=STATSMODELS_SEED_WARNING, category=FutureWarning)
-    s = options_as(cfg.searcher, BohbSearcherConfig)
     return TuneBOHB(
         bohb_config={
             "min_points_in_model": s.min_points_in_model,
             "top_n_percent": s.top_n_percent,
             "random_fraction": s.random_fraction,
         },
-        points_to_evaluate=list(cfg.points_to_evaluate) or None,
-        seed=cfg.seed,
-        max_concurrent=cfg.max_concurrent_trials or 0,
+        points_to_evaluate=first_points(context),
+        seed=context.seed,
+        max_concurrent=context.max_concurrent_trials or 0,
     )
 
 
-def _check_bohb(cfg: ExperimentConfig) -> None:
+def _check_bohb(s: BohbSearcherConfig, context: EntryContext) -> None:
     require_modules("searcher.name", "bohb", "hpbandster", "ConfigSpace")
-    check_model_based(cfg)
-    least = len(search_space.sampled_keys(cfg.search_space)) + 1
-    given = options_as(cfg.searcher, BohbSearcherConfig).min_points_in_model
+    check_model_based(s, context)
+    least = len(search_space.sampled_keys(context.search_space)) + 1
+    given = s.min_points_in_model
     if given is not None and given < least:
         raise InvalidKey(
             "searcher.min_points_in_model",
@@ -263,7 +263,7 @@ def _check_bohb(cfg: ExperimentConfig) -> None:
 
 # --- the registry ------------------------------------------------------------------------------
 
-SEARCHERS: dict[str, Entry[SearchAlgorithm | Searcher, SearcherTraits]] = {
+SEARCHERS: dict[str, Entry[Any, SearchAlgorithm | Searcher, SearcherTraits]] = {
     "random": Entry(RandomSearcherConfig, _basic_variant, SearcherTraits(in_method_name=False)),
     "grid": Entry(GridSearcherConfig, _basic_variant, SearcherTraits(), check=_grid_needs_a_grid),
     "hyperopt": Entry(
@@ -289,6 +289,10 @@ SEARCHERS: dict[str, Entry[SearchAlgorithm | Searcher, SearcherTraits]] = {
 """In the order ``searcher.name`` errors list them; grids come from ``{grid: [...]}``."""
 
 
-def build_searcher(cfg: ExperimentConfig) -> SearchAlgorithm | Searcher:
-    """The search algorithm named by ``cfg.searcher``, seeded from ``cfg.seed``."""
-    return lookup(SEARCHERS, cfg.searcher.name, "searcher").build(cfg)
+def build_searcher(section: EntryOptions, context: EntryContext) -> SearchAlgorithm | Searcher:
+    """The search algorithm of the ``searcher`` section ``section``, seeded from ``context.seed``.
+
+    Raises:
+        ValueError: Its name is unknown; the message lists the known names.
+    """
+    return lookup(SEARCHERS, section.name, "searcher").built(section, context)

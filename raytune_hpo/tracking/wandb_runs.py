@@ -22,8 +22,8 @@ from ray.air.integrations.wandb import WandbLoggerCallback
 from ray.tune import Callback
 
 from raytune_hpo.cluster import tcp_probe
+from raytune_hpo.config.wandb_section import WandbConfig
 from raytune_hpo.ray_compat import wandb_actors
-from raytune_hpo.tracking.wandb_config import WandbConfig
 
 if TYPE_CHECKING:
     import pandas as pd

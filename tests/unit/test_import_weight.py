@@ -136,7 +136,7 @@ def test_summary_prints_the_trial(tmp_path: Path) -> None:
         ("raytune_hpo.layout", set(HEAVY)),
         ("raytune_hpo.trial_ends", set(HEAVY)),
         ("raytune_hpo.cli", set(HEAVY)),
-        ("raytune_hpo.tracking.wandb_config", set(HEAVY)),
+        ("raytune_hpo.config.wandb_section", set(HEAVY)),
         ("raytune_hpo.analysis.results", {"torch", "ray", "wandb", "matplotlib"}),
         ("raytune_hpo.analysis.compare", {"torch", "torchvision", "ray.tune", "wandb", "sklearn"}),
         ("raytune_hpo.analysis.comparison_plots", {"torch", "ray", "wandb"}),

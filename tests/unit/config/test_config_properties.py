@@ -101,8 +101,8 @@ def _assert_builds(cfg: ExperimentConfig) -> None:
     """An accepted config converts its space and builds its searcher and scheduler."""
     space = search_space.to_param_space(cfg.search_space)
     assert set(space) == set(cfg.search_space)
-    build_searcher(cfg)
-    build_scheduler(cfg)
+    build_searcher(cfg.searcher, cfg.entry_context)
+    build_scheduler(cfg.scheduler, cfg.entry_context)
 
 
 def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

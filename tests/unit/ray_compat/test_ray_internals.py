@@ -48,6 +48,12 @@ def test_every_private_name_still_exists() -> None:
     assert version.missing_internals() == [], f"Ray {ray.__version__} lacks these"
 
 
+def test_ray_init_takes_a_system_config() -> None:
+    # connecting.start_local_instance hands local_system_config to this private keyword.
+    source = inspect.getsource(inspect.unwrap(ray.init))
+    assert 'kwargs.pop("_system_config", None)' in source
+
+
 def test_instance_attributes_of_the_wandb_classes() -> None:
     callback = WandbLoggerCallback(project="internals", mode="offline")
     assert wandb_actors.wandb_open_trials(callback) == []

@@ -191,7 +191,8 @@ def _pbt_config(**scheduler: Any) -> dict[str, Any]:
 
 def test_ray_pbt_explore_stays_in_range_from_the_edges() -> None:
     """Ray's own explore path (what PBT runs at an exploit) with donors at both ends."""
-    scheduler = build_scheduler(validate_config(_pbt_config(resample_probability=0.0)))
+    cfg = validate_config(_pbt_config(resample_probability=0.0))
+    scheduler = build_scheduler(cfg.scheduler, cfg.entry_context)
     for edge in (
         {"learning_rate": 1.0, "batch_size": 256, "activation": "sigmoid"},
         {"learning_rate": 0.01, "batch_size": 32, "activation": "relu"},

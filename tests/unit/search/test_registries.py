@@ -8,6 +8,7 @@ driven with stub trials and made-up results, as Syne Tune's scheduler API tests 
 from __future__ import annotations
 
 import ast
+import inspect
 import itertools
 import re
 import sys
@@ -91,9 +92,19 @@ def make_config(
     return validate_config(data, "registry.yaml")
 
 
+def searcher_of(cfg: ExperimentConfig) -> Any:
+    """The search algorithm of ``cfg``, built as the runner builds it."""
+    return build_searcher(cfg.searcher, cfg.entry_context)
+
+
+def scheduler_of(cfg: ExperimentConfig) -> TrialScheduler:
+    """The trial scheduler of ``cfg``, built as the runner builds it."""
+    return build_scheduler(cfg.scheduler, cfg.entry_context)
+
+
 # --- (a) the entry contract: the config schema and smoke mode come from the registries --------
 
-ENTRIES: list[tuple[str, str, Entry[Any, Any]]] = [
+ENTRIES: list[tuple[str, str, Entry[Any, Any, Any]]] = [
     *(("searcher", name, entry) for name, entry in SEARCHERS.items()),
     *(("scheduler", name, entry) for name, entry in SCHEDULERS.items()),
 ]
@@ -110,7 +121,7 @@ def section_config(section: str, name: str, **options: Any) -> ExperimentConfig:
 
 @pytest.mark.parametrize(("section", "name", "entry"), ENTRIES, ids=ENTRY_IDS)
 def test_entry_options_answer_to_their_name(
-    section: str, name: str, entry: Entry[Any, Any]
+    section: str, name: str, entry: Entry[Any, Any, Any]
 ) -> None:
     """The key, the model's ``name`` literal and the model the config parses are one."""
     assert issubclass(entry.options, BaseModel)
@@ -122,7 +133,7 @@ def test_entry_options_answer_to_their_name(
 
 @pytest.mark.parametrize(("section", "name", "entry"), ENTRIES, ids=ENTRY_IDS)
 def test_entry_smoke_settings_are_valid_options(
-    section: str, name: str, entry: Entry[Any, Any]
+    section: str, name: str, entry: Entry[Any, Any, Any]
 ) -> None:
     """Smoke settings name the entry's own options and give values the model accepts."""
     assert set(entry.smoke) <= set(entry.options.model_fields), sorted(entry.smoke)
@@ -141,19 +152,46 @@ def test_entry_rules_run_on_validation() -> None:
 
 
 def test_unknown_searcher_lists_known_names() -> None:
-    cfg = make_config()
-    bogus = cfg.model_copy(update={"searcher": RandomSearcherConfig.model_construct(name="nope")})
+    bogus = RandomSearcherConfig.model_construct(name="nope")
     with pytest.raises(
         ValueError, match="unknown searcher 'nope'; known: bohb, grid, hyperopt, optuna, random"
     ):
-        build_searcher(bogus)
+        build_searcher(bogus, make_config().entry_context)
 
 
 def test_unknown_scheduler_lists_known_names() -> None:
-    cfg = make_config()
-    bogus = cfg.model_copy(update={"scheduler": FifoSchedulerConfig.model_construct(name="nope")})
+    bogus = FifoSchedulerConfig.model_construct(name="nope")
     with pytest.raises(ValueError, match="unknown scheduler 'nope'; known: asha, bohb, fifo"):
-        build_scheduler(bogus)
+        build_scheduler(bogus, make_config().entry_context)
+
+
+def test_an_entry_builds_and_checks_only_its_own_options() -> None:
+    context = make_config().entry_context
+    with pytest.raises(TypeError, match="expected HyperOptSearcherConfig options, got Random"):
+        SEARCHERS["hyperopt"].built(RandomSearcherConfig(), context)
+    with pytest.raises(TypeError, match="expected PbtSchedulerConfig options, got Fifo"):
+        SCHEDULERS["pbt"].check_rules(FifoSchedulerConfig(), context)
+
+
+def test_the_entries_read_the_experiment_through_its_context() -> None:
+    """Builders and rules get the experiment's facts from the config, not the config itself."""
+    cfg = make_config(
+        scheduler="pbt",
+        seed=7,
+        num_samples=3,
+        max_concurrent_trials=2,
+        checkpoint={"frequency": 2},
+        points_to_evaluate=[{"learning_rate": 0.1}],
+    )
+    context = cfg.entry_context
+    assert (context.seed, context.max_epochs, context.num_samples) == (7, 6, 3)
+    assert (context.checkpoint_frequency, context.max_concurrent_trials) == (2, 2)
+    assert (context.search_space, context.scheduler) == (cfg.search_space, "pbt")
+    assert list(context.points_to_evaluate) == [{"learning_rate": 0.1}]
+    for entry in (*SEARCHERS.values(), *SCHEDULERS.values()):
+        for rule in (entry.build, entry.check):
+            if rule is not None:
+                assert list(inspect.signature(rule).parameters)[1:] == ["context"], rule
 
 
 # --- (b) every searcher is seeded -------------------------------------------------------------
@@ -170,7 +208,7 @@ def _objective(point: dict[str, Any]) -> float:
 
 def suggestions(cfg: ExperimentConfig, count: int, storage: Path) -> list[dict[str, Any]]:
     """The first ``count`` configs the searcher built from ``cfg`` proposes, without Ray."""
-    searcher = build_searcher(cfg)
+    searcher = searcher_of(cfg)
     param_space = search_space.to_param_space(cfg.search_space)
     if isinstance(searcher, BasicVariantGenerator):
         # The variant generator is driven by experiment specs, not by suggest().
@@ -236,7 +274,7 @@ def test_searchers_leave_metric_and_mode_to_the_experiment() -> None:
     for name in SEARCHERS:
         cfg = make_config(searcher=name)
         param_space = search_space.to_param_space(cfg.search_space)
-        assert build_searcher(cfg).set_search_properties(METRIC, MODE, param_space), name
+        assert searcher_of(cfg).set_search_properties(METRIC, MODE, param_space), name
 
 
 # --- (c) the scheduler contract ---------------------------------------------------------------
@@ -300,12 +338,12 @@ def result(epoch: int, error: float) -> dict[str, Any]:
 def prepared(name: str) -> tuple[TrialScheduler, FakeController]:
     """The scheduler ``name`` from the registry, with metric/mode as TuneConfig would set them."""
     cfg = make_config(scheduler=name)
-    scheduler = build_scheduler(cfg)
+    scheduler = scheduler_of(cfg)
     assert scheduler.set_search_properties(METRIC, MODE), (
         f"{name}: metric/mode already set on the scheduler (Ray would raise)"
     )
     assert scheduler.metric == METRIC
-    searcher = build_searcher(cfg)
+    searcher = searcher_of(cfg)
     if isinstance(searcher, Searcher):
         searcher = SearchGenerator(searcher)
     return scheduler, FakeController(searcher)
@@ -380,7 +418,7 @@ def test_asha_stops_a_clearly_worse_trial_at_the_grace_period() -> None:
     cfg = make_config(scheduler="asha", max_epochs=10)
     assert (cfg.scheduler.grace_period, cfg.scheduler.reduction_factor) == (1, 2)
     assert cfg.scheduler.brackets == 1
-    scheduler = build_scheduler(cfg)
+    scheduler = scheduler_of(cfg)
     assert scheduler.set_search_properties(METRIC, MODE)
     controller = FakeController()
     trials = add_trials(scheduler, controller, 3)
@@ -415,7 +453,7 @@ def test_median_stops_a_trial_worse_than_the_median() -> None:
 @pytest.mark.parametrize("name", ["hyperband", "pbt"])
 def test_metric_and_mode_are_set_once(name: str) -> None:
     cfg = make_config(scheduler=name)
-    scheduler = build_scheduler(cfg)
+    scheduler = scheduler_of(cfg)
     assert scheduler.metric is None and scheduler._mode is None
     assert scheduler.set_search_properties(METRIC, MODE)
     assert (scheduler.metric, scheduler._mode) == (METRIC, MODE)
@@ -423,12 +461,12 @@ def test_metric_and_mode_are_set_once(name: str) -> None:
 
 
 def test_hyperband_max_t_follows_the_config() -> None:
-    scheduler = build_scheduler(make_config(scheduler="hyperband", max_epochs=9))
+    scheduler = scheduler_of(make_config(scheduler="hyperband", max_epochs=9))
     assert scheduler._max_t_attr == 9
 
 
 def test_pbt_mutations_come_from_the_search_space_spec() -> None:
-    scheduler = build_scheduler(make_config(scheduler="pbt"))
+    scheduler = scheduler_of(make_config(scheduler="pbt"))
     # Ray sees the mutated keys only; the bounded explore step holds the specs (explore.py).
     assert set(scheduler._hyperparam_mutations) == {"learning_rate"}
     explorer = scheduler._custom_explore_fn
@@ -450,7 +488,7 @@ def test_variant_generator_carries_max_concurrent_trials(searcher: str) -> None:
             "max_concurrent_trials": 3,
         }
     )
-    assert build_searcher(cfg).max_concurrent == 3
+    assert searcher_of(cfg).max_concurrent == 3
 
 
 @pytest.mark.parametrize("scheduler", ["fifo", "pbt"])
@@ -464,7 +502,7 @@ def test_num_to_keep_holds_as_given_under_every_scheduler(scheduler: str) -> Non
 def test_pbt_is_built_to_keep_donor_checkpoints() -> None:
     from raytune_hpo.search.pbt_donors import DonorKeepingPBT
 
-    assert isinstance(build_scheduler(make_config(scheduler="pbt")), DonorKeepingPBT)
+    assert isinstance(scheduler_of(make_config(scheduler="pbt")), DonorKeepingPBT)
 
 
 @pytest.mark.parametrize("name", sorted(SCHEDULERS))
@@ -500,7 +538,7 @@ def test_scheduler_traits_say_what_it_does(name: str) -> None:
 
 
 @pytest.mark.parametrize(("section", "name", "entry"), ENTRIES, ids=ENTRY_IDS)
-def test_partners_name_each_other(section: str, name: str, entry: Entry[Any, Any]) -> None:
+def test_partners_name_each_other(section: str, name: str, entry: Entry[Any, Any, Any]) -> None:
     partner = entry.traits.partner
     if partner is None:
         return
@@ -588,7 +626,7 @@ def test_pb2_bounds_are_checked_like_pbt_ranges(bounds: dict[str, Any], message:
 def test_pb2_is_built_with_its_bounds_and_keeps_donor_checkpoints() -> None:
     from raytune_hpo.search.pbt_donors import DonorKeepingPB2
 
-    scheduler = build_scheduler(make_config(scheduler="pb2"))
+    scheduler = scheduler_of(make_config(scheduler="pb2"))
     assert isinstance(scheduler, DonorKeepingPB2)
     assert scheduler._hyperparam_bounds == {"learning_rate": [0.01, 1.0], "momentum": [0.0, 0.9]}
     assert scheduler._perturbation_interval == 2
@@ -619,7 +657,7 @@ def test_every_optuna_sampler_is_seeded(sampler: str, tmp_path: Path) -> None:
     def points(seed: int, folder: str) -> list[dict[str, Any]]:
         return suggestions(optuna_config(seed), 4, tmp_path / folder)
 
-    searcher = build_searcher(optuna_config(0))
+    searcher = searcher_of(optuna_config(0))
     assert isinstance(searcher._sampler, optuna.samplers.BaseSampler)
     assert type(searcher._sampler).__name__.lower().startswith(sampler.replace("gp", "gps"))
     assert points(1, "a") == points(1, "b")
@@ -694,9 +732,9 @@ def test_bohb_pb2_and_optuna_keep_their_libraries_noise_out_of_the_console() -> 
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        build_searcher(make_config(searcher="bohb"))
-        build_scheduler(make_config(scheduler="pb2"))
-        build_searcher(make_config(searcher="optuna"))
+        searcher_of(make_config(searcher="bohb"))
+        scheduler_of(make_config(scheduler="pb2"))
+        searcher_of(make_config(searcher="optuna"))
         warnings.warn("QMCSampler is experimental", ExperimentalWarning, stacklevel=1)
         warnings.warn_explicit(
             "The optimal value found for dimension 0 of parameter lengthscale is close to the "
@@ -714,7 +752,7 @@ def test_bohb_pb2_and_optuna_keep_their_libraries_noise_out_of_the_console() -> 
 
 def _pb2_new_configs(seed: int) -> list[dict[str, Any]]:
     """Two explore steps of a PB2 built with ``seed`` after 4 epochs of 4 made-up trials."""
-    scheduler = build_scheduler(make_config(scheduler="pb2", seed=seed))
+    scheduler = scheduler_of(make_config(scheduler="pb2", seed=seed))
     assert scheduler.set_search_properties(METRIC, MODE)
     controller = FakeController()
     trials = add_trials(scheduler, controller, 4)
