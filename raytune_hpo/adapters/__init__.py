@@ -6,5 +6,5 @@
 - :mod:`~raytune_hpo.adapters.command`: a script or program run as a trial.
 
 The built-in demos live in :mod:`raytune_hpo.demos`. Importing this package imports nothing:
-each module is imported by name.
+each module is imported by name. May import ``ray_compat`` and the shared top-level modules.
 """

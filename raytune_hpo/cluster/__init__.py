@@ -9,6 +9,8 @@
 - :mod:`~raytune_hpo.cluster.worker_preload`: what a Ray worker imports as it starts
   (``RAY_preload_python_modules``); :mod:`~raytune_hpo.cluster.tcp_probe`: whether an address
   answers.
+
+May import ``config``, ``ray_compat``, ``storage`` and the shared top-level modules.
 """
 
 from __future__ import annotations

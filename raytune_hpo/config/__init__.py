@@ -6,7 +6,12 @@
   into one :class:`ConfigError`, paths of the user's code anchored at the file's folder;
 - :mod:`~raytune_hpo.config.smoke_mode`: :func:`smoke`, the tiny version of an experiment;
 - :mod:`~raytune_hpo.config.config_errors`: :class:`ConfigError` and pydantic's errors in one line;
-- :mod:`~raytune_hpo.config.names`: folder names, searcher and scheduler names.
+- :mod:`~raytune_hpo.config.names`: folder names, searcher and scheduler names;
+- :mod:`~raytune_hpo.config.wandb_section`: the ``wandb`` section.
+
+May import ``registry`` and ``search`` (the registries the sections come from), ``demos`` (the
+built-in trainables' names and options), ``adapters`` (the command section) and the shared
+top-level modules.
 """
 
 from __future__ import annotations

@@ -11,5 +11,6 @@
   :mod:`~raytune_hpo.demos.inception_score`: DCGAN's metric.
 
 The user's own code runs through :mod:`raytune_hpo.adapters` instead. Importing this package
-imports nothing: each module is imported by name.
+imports nothing: each module is imported by name. May import ``registry`` and the shared
+top-level modules.
 """

@@ -11,5 +11,7 @@
 - :mod:`~raytune_hpo.experiment.study`: ``raytune-hpo study``, methods x seeds.
 
 Not named ``run``: ``raytune_hpo.run`` is the function that runs an experiment from Python.
-May import every other subpackage but ``cli``.
+May import ``registry``, ``ray_compat``, ``storage``, ``demos``, ``adapters``, ``search``,
+``config``, ``analysis``, ``cluster``, ``tracking``, ``console`` and the shared top-level modules.
+That is every part but the dashboard, the Python API and the command line.
 """

@@ -24,5 +24,5 @@ of the package calls these and touches nothing private of Ray itself. One module
 were written for and that every name still exists; the ``ray[tune]`` requirement in
 ``pyproject.toml`` is pinned to the same minor. A new Ray minor means re-checking each
 function here, then moving both. Importing these modules imports nothing of Ray: each function
-imports what it needs when called.
+imports what it needs when called. May import only the shared top-level modules.
 """

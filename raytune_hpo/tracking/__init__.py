@@ -2,8 +2,10 @@
 experiment folder's result files.
 
 - :mod:`~raytune_hpo.tracking.wandb_runs`: the W&B callback, one run per trial, grouped by method;
-- :mod:`~raytune_hpo.tracking.wandb_config`: the ``wandb:`` section (pure);
+- :mod:`~raytune_hpo.tracking.tensorboard`: TensorBoard event files in each trial's folder;
 - :mod:`~raytune_hpo.tracking.result_json_logger`: ``result.json`` of each trial.
+
+May import ``config``, ``cluster``, ``ray_compat``, ``storage`` and the shared top-level modules.
 """
 
 from raytune_hpo.moved_modules import old_attribute_getter

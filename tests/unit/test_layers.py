@@ -1,150 +1,204 @@
-"""Which part of the package may import which (the layers of DESIGN.md), read from the source.
+"""Which part of the package may import which: one table, :data:`MAY_IMPORT`, read against the
+source (every ``import`` statement, see :mod:`tests.helpers.package_imports`), the
+architecture page and each subpackage's docstring.
 
-Every ``import`` statement counts: at the top of a module, inside a function, under
-``TYPE_CHECKING``; a deferred import is still a dependency. Imports by name at run time
-(``importlib.import_module``, as the old-name tables do) are not seen.
-
-The rules:
-
-- only ``cli.py`` imports ``raytune_hpo.cli``: the library never imports its command line;
-- the shared top-level modules (``errors``, ``layout``, ``number_format``, ``output_lines``,
-  ``processes``, ``pydantic_base``, ``trial_ends``) import nothing of the package, so that any
-  module may import them;
-- ``analysis/`` reads experiment folders: it may import ``config``, ``search`` (the search
-  space) and the shared modules, never ``trainables``, ``run``, ``console`` or ``cli``;
-- ``search/`` and ``trainables/`` never import ``run``, ``console``, ``analysis`` or ``cli``;
-- ``console/`` never imports ``run`` or ``cli``;
-- ``dashboard/`` reads what ``analysis`` reads: never ``trainables``, ``experiment``,
-  ``console`` or ``cli``.
+A part is a subpackage or a top-level module. The shared top-level modules (:data:`SHARED`)
+import nothing of the package, so that every other part may import them. Every other part may
+import what its row names, besides itself and the shared modules. The root package's own names
+(``raytune_hpo.run``, ``raytune_hpo.resume``) are for users: no part imports them, and the
+table has no loop, so the package has no import loop between its parts
+(``tests/unit/test_import_cycles.py`` checks the source too).
 """
 
 from __future__ import annotations
 
-import ast
-from pathlib import Path
+import re
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[2] / "raytune_hpo"
+from tests.helpers.package_imports import (
+    MODULES,
+    PACKAGE,
+    ROOT,
+    find_loop,
+    imported_names,
+    package_imports,
+    part,
+)
+from tests.helpers.paths import ROOT as REPO
 
+SHARED = (
+    "errors",
+    "layout",
+    "moved_modules",
+    "number_format",
+    "os_processes",
+    "output_lines",
+    "pydantic_base",
+    "trial_ends",
+)
+"""Top-level modules that import nothing of the package."""
 
-def module_name(path: Path) -> str:
-    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def imported_names(source: str, module: str = "raytune_hpo.x") -> set[str]:
-    """Every dotted name of the package that ``source`` imports, wherever the statement is.
-
-    ``from A import B`` names both ``A`` and ``A.B`` (``B`` may be a module or an attribute);
-    a relative import is resolved against ``module``.
-    """
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            names |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parent = module.split(".")[: -node.level]
-                base = ".".join([*parent, base] if base else parent)
-            names |= {base, *(f"{base}.{alias.name}" for alias in node.names)}
-    return {name for name in names if name == "raytune_hpo" or name.startswith("raytune_hpo.")}
-
-
-def package_imports() -> dict[str, set[str]]:
-    """Module name -> what it imports of the package, for every module of the package."""
-    return {
-        module_name(path): imported_names(path.read_text(), module_name(path))
-        for path in sorted(PACKAGE.rglob("*.py"))
-    }
-
+MAY_IMPORT: dict[str, tuple[str, ...]] = {
+    "registry": (),
+    "ray_compat": (),
+    "storage": (),
+    "demos": ("registry",),
+    "adapters": ("ray_compat",),
+    "search": ("registry", "ray_compat", "storage"),
+    "config": ("registry", "search", "demos", "adapters"),
+    "analysis": ("config", "search", "storage"),
+    "cluster": ("config", "ray_compat", "storage"),
+    "tracking": ("config", "cluster", "ray_compat", "storage"),
+    "console": ("config", "search", "analysis", "ray_compat", "storage"),
+    "dashboard": ("config", "search", "analysis", "ray_compat", "storage"),
+    "experiment": (
+        "registry",
+        "ray_compat",
+        "storage",
+        "demos",
+        "adapters",
+        "search",
+        "config",
+        "analysis",
+        "cluster",
+        "tracking",
+        "console",
+    ),
+    "api": ("config", "console", "experiment"),
+    "cli": ("config", "search", "analysis", "cluster", "console", "dashboard", "experiment"),
+    "__init__": ("api",),
+}
+"""Part -> the other parts it may import, besides the shared modules (lowest first)."""
 
 IMPORTS = package_imports()
 
 
-def under(name: str, part: str) -> bool:
-    """Whether ``name`` is ``raytune_hpo.<part>`` or inside it."""
-    prefix = f"raytune_hpo.{part}"
-    return name == prefix or name.startswith(f"{prefix}.")
+def allowed(importer: str, imported: str) -> bool:
+    """Whether part ``importer`` may import part ``imported`` by :data:`MAY_IMPORT`."""
+    if importer == imported:
+        return True
+    if importer in SHARED:
+        return False
+    return imported in SHARED or imported in MAY_IMPORT[importer]
 
 
-def breaches(area: str, forbidden: tuple[str, ...]) -> list[str]:
-    """``module -> import`` for each import of a module in ``area`` that ``forbidden`` names."""
-    found = []
-    for module, names in IMPORTS.items():
-        if not under(module, area):
-            continue
-        for name in sorted(names):
-            if any(under(name, part) for part in forbidden):
-                found.append(f"{module} -> {name}")
-    return found
-
-
-def test_the_reader_sees_imports_in_functions_and_under_type_checking() -> None:
+def test_the_reader_sees_every_import_and_names_the_module_it_reaches() -> None:
     source = (
         "from typing import TYPE_CHECKING\n"
         "import raytune_hpo.layout\n"
+        "from raytune_hpo import storage, run\n"
         "if TYPE_CHECKING:\n"
         "    from raytune_hpo.experiment.runner import ExperimentOutcome\n"
         "def f():\n"
         "    from raytune_hpo import cli\n"
-        "    from . import sibling\n"
+        "    from . import formatting\n"
+        "    from .summary import print_outcome\n"
     )
-    assert imported_names(source, "raytune_hpo.console.summary") == {
+    modules = {
         "raytune_hpo.layout",
+        "raytune_hpo.storage",
+        "raytune_hpo.cli",
+        "raytune_hpo.experiment.runner",
+        "raytune_hpo.console.formatting",
+        "raytune_hpo.console.summary",
+    }
+    assert imported_names(source, "raytune_hpo.console.header", modules) == {
+        "raytune_hpo.layout",
+        "raytune_hpo.storage",
+        "raytune_hpo",
+        "raytune_hpo.run",
         "raytune_hpo.experiment.runner",
         "raytune_hpo.experiment.runner.ExperimentOutcome",
-        "raytune_hpo",
         "raytune_hpo.cli",
-        "raytune_hpo.console",
-        "raytune_hpo.console.sibling",
+        "raytune_hpo.console.formatting",
+        "raytune_hpo.console.summary",
+        "raytune_hpo.console.summary.print_outcome",
     }
-    assert (
-        breaches("experiment", ("cli",)) == []
-    )  # experiment/ never imports the command line either
+    assert {part(name) for name in ("raytune_hpo", "raytune_hpo.cli", "raytune_hpo.search.x")} == {
+        "__init__",
+        "cli",
+        "search",
+    }
     assert len(IMPORTS) > 40 and "raytune_hpo.cli" in IMPORTS
 
 
-def test_only_the_command_line_imports_the_command_line() -> None:
+def test_the_table_has_a_row_for_every_part_of_the_package() -> None:
+    parts = {part(module) for module in MODULES}
+    assert parts == set(MAY_IMPORT) | set(SHARED)
+    assert not set(MAY_IMPORT) & set(SHARED)
+    named = {name for row in MAY_IMPORT.values() for name in row}
+    assert named <= set(MAY_IMPORT) - {"__init__"}, "no part imports the root package"
+
+
+def test_the_table_has_no_loop() -> None:
+    assert find_loop({importer: set(row) for importer, row in MAY_IMPORT.items()}) is None
+
+
+def test_every_import_of_the_package_is_allowed_by_the_table() -> None:
     found = [
         f"{module} -> {name}"
         for module, names in IMPORTS.items()
-        if module != "raytune_hpo.cli"
         for name in sorted(names)
-        if under(name, "cli")
+        if not allowed(part(module), part(name))
     ]
     assert found == []
 
 
-@pytest.mark.parametrize(
-    "module",
-    [
-        "raytune_hpo.errors",
-        "raytune_hpo.layout",
-        "raytune_hpo.output_lines",
-        "raytune_hpo.number_format",
-        "raytune_hpo.trial_ends",
-        "raytune_hpo.os_processes",
-        "raytune_hpo.pydantic_base",
-    ],
-)
+def test_no_module_imports_the_root_package() -> None:
+    assert [module for module, names in IMPORTS.items() if ROOT in names] == []
+
+
+@pytest.mark.parametrize("module", SHARED)
 def test_shared_modules_import_nothing_of_the_package(module: str) -> None:
-    assert IMPORTS[module] == set()
+    assert IMPORTS[f"{ROOT}.{module}"] == set()
 
 
-@pytest.mark.parametrize(
-    ("area", "forbidden"),
-    [
-        ("analysis", ("trainables", "experiment", "console", "cli")),
-        ("search", ("experiment", "console", "analysis", "cli")),
-        ("trainables", ("experiment", "console", "analysis", "cli")),
-        ("console", ("experiment", "cli")),
-        ("dashboard", ("trainables", "experiment", "console", "cli")),
-    ],
+def _names_in(text: str) -> set[str]:
+    """The parts that ``text`` names in backticks (``search``, ``search/``, ``api.py``)."""
+    return {
+        name.removesuffix("/").removesuffix(".py")
+        for name in re.findall(r"`+([a-z_]+(?:/|\.py)?)`+", text)
+    }
+
+
+ARCHITECTURE = REPO / "docs" / "pages" / "architecture.md"
+
+
+def _page_rows() -> dict[str, str]:
+    """The rows of the architecture page's table of parts: part -> its "may import" cell."""
+    rows = {}
+    for line in ARCHITECTURE.read_text().splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and (name := re.fullmatch(r"`([a-z_]+)(?:/|\.py)`", cells[0])):
+            rows[name.group(1)] = cells[2]
+    return rows
+
+
+def test_the_architecture_page_shows_the_table() -> None:
+    rows = _page_rows()
+    assert set(rows) == (set(MAY_IMPORT) | set(SHARED)) - {"__init__"}
+    for name, cell in rows.items():
+        if name in SHARED:
+            assert cell == "nothing of the package", name
+        else:
+            assert _names_in(cell) == set(MAY_IMPORT[name]), name
+
+
+SUBPACKAGES = sorted(
+    path.parent.name for path in PACKAGE.glob("*/__init__.py") if path.parent.name in MAY_IMPORT
 )
-def test_a_layer_never_imports_the_layers_above_it(area: str, forbidden: tuple[str, ...]) -> None:
-    assert breaches(area, forbidden) == []
+
+
+@pytest.mark.parametrize("name", SUBPACKAGES)
+def test_each_subpackage_says_what_it_may_import(name: str) -> None:
+    """Its docstring's sentence "May import ``a``, ``b`` and the shared top-level modules."
+    names its row of the table (and maybe some shared modules)."""
+    docstring = (PACKAGE / name / "__init__.py").read_text().split('"""')[1]
+    sentence = re.search(r"May import:? (.+?)\.(?:\s|$)", " ".join(docstring.split()))
+    assert sentence is not None, f"{name}/__init__.py names no 'May import ...'"
+    assert "the shared top-level modules" in sentence.group(1)
+    assert _names_in(sentence.group(1)) - set(SHARED) == set(MAY_IMPORT[name])
 
 
 def test_no_subpackage_shadows_the_python_api() -> None:
