@@ -9,6 +9,8 @@
   link to a file that does not exist is left alone, for ``strict`` to fail on.
 - The build fails when the generated tables of ``configuration.md`` are out of date
   (``python docs/gen_reference.py`` rewrites them).
+- The docstrings on the API page name objects with Sphinx's roles (``:func:`run```); the role
+  is dropped and the name kept as code (``~a.b.c`` as ``c``).
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ EXTRA_PAGES = {
 LINK = re.compile(r"(\]\()([^)\s]+)(\))")
 """The target of an inline Markdown link or image: ``](target)``."""
 FENCE = re.compile(r"^\s*(```|~~~)")
+ROLE = re.compile(r":(?:func|meth|class|mod|attr|exc|data):<code>(~?)([^<]*)</code>")
+"""A Sphinx role as a docstring's Markdown renders it: ``:func:<code>run</code>``."""
 
 _site_uri: dict[Path, str] = {}
 """A repository file -> its path in the site, filled by :func:`on_files`."""
@@ -125,3 +129,13 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str
     return "".join(
         LINK.sub(rewrite, line) if prose else line for prose, line in _outside_fences(markdown)
     )
+
+
+def on_page_content(html: str, page: Any, config: Any, files: Files) -> str:
+    """Drop the Sphinx roles of the docstrings rendered into the page, keeping the names."""
+
+    def plain(match: re.Match[str]) -> str:
+        name = match.group(2).rpartition(".")[2] if match.group(1) else match.group(2)
+        return f"<code>{name}</code>"
+
+    return ROLE.sub(plain, html)

@@ -1,4 +1,4 @@
-"""Every benchmark in experiments/ runs in ``--smoke`` form and ends with ``name: value``.
+"""Every benchmark in experiments/benchmarks/ runs in ``--smoke`` form and ends with ``name: value``.
 
 No timing is asserted: the figures of a smoke run mean nothing, only that the script still works
 end to end and that its headline line can be read by scripts.
@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
-SCRIPTS = sorted(path.name for path in EXPERIMENTS.glob("bench_*.py"))
+REPO = Path(__file__).resolve().parent.parent
+BENCHMARKS = REPO / "experiments" / "benchmarks"
+SCRIPTS = sorted(path.name for path in BENCHMARKS.glob("bench_*.py"))
 HEADLINE = re.compile(r"^(?P<name>[A-Za-z0-9_.+-]+): (?P<value>\S+)$")
 
 
@@ -33,6 +34,8 @@ def test_every_benchmark_is_covered() -> None:
         "bench_latency.py",
         "bench_scale.py",
         "bench_vs_optuna.py",
+        "bench_state_hold.py",
+        "bench_dashboard.py",
     } <= set(SCRIPTS)
 
 
@@ -41,8 +44,8 @@ def test_every_benchmark_is_covered() -> None:
 def test_benchmark_smoke(script: str) -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     done = subprocess.run(
-        [sys.executable, str(EXPERIMENTS / script), "--smoke"],
-        cwd=EXPERIMENTS.parent,
+        [sys.executable, str(BENCHMARKS / script), "--smoke"],
+        cwd=REPO,
         env=env,
         capture_output=True,
         text=True,
@@ -50,7 +53,10 @@ def test_benchmark_smoke(script: str) -> None:
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     lines = done.stdout.strip().splitlines()
-    assert any(line.startswith(f"command: python experiments/{script} --smoke") for line in lines)
+    assert any(
+        line.startswith(f"command: python experiments/benchmarks/{script} --smoke")
+        for line in lines
+    )
     match = HEADLINE.match(lines[-1])
     assert match, f"last line is not 'name: value': {lines[-1]!r}"
     assert math.isfinite(float(match["value"])), lines[-1]

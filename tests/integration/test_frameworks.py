@@ -45,7 +45,7 @@ pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = ROOT / "configs" / "frameworks"
-CODE = ROOT / "experiments" / "frameworks"
+CODE = ROOT / "experiments" / "examples" / "frameworks"
 EPOCHS = 4
 RUNGS = (1, 2)
 """ASHA's milestones for grace period 1, reduction factor 2 and ``max_t`` of ``EPOCHS``."""
@@ -245,7 +245,7 @@ def test_xgboost_script_reports_rounds_and_keeps_each_model(tmp_path: Path) -> N
 
 
 def run_script(script: str, state: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run ``script`` of ``experiments/frameworks/`` in ``cwd`` with ``state`` as its state
+    """Run ``script`` of ``experiments/examples/frameworks/`` in ``cwd`` with ``state`` as its state
     folder, as a command trial runs it; it must succeed."""
     cwd.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, CHECKPOINT_DIR_ENV: str(state), "PYTHONUNBUFFERED": "1"}

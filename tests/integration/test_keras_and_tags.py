@@ -1,7 +1,7 @@
 """Metric names on real runs: Keras's TensorBoard tags by their folder, a name that ends two
 tags, a misspelled metric, and a number printed with a trailing ``%``.
 
-The Keras script (``experiments/frameworks/keras_digits.py`` through
+The Keras script (``experiments/examples/frameworks/keras_digits.py`` through
 ``configs/frameworks/keras_asha.yaml``) trains one tiny trial of three epochs; every report must
 be the value Keras wrote under ``logs/validation/``, read back from its event files by the
 tests' own reader (``tests/helpers/event_files.py``). The other runs use scripts of a few lines

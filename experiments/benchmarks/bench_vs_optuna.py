@@ -17,7 +17,7 @@ Each run is a fresh command, timed from its launch by this script:
   ``raytune_hpo.analysis.results.load_experiment`` (``report_time`` of each report); it starts a Ray
   of its own, or with ``--warm`` attaches to one that ``raytune-hpo warm`` started before the
   runs, whose idle workers take its first trials;
-- optuna: ``python experiments/_optuna_lenet.py SPEC``: ``study.optimize(objective, n_jobs=2,
+- optuna: ``python experiments/benchmarks/_optuna_lenet.py SPEC``: ``study.optimize(objective, n_jobs=2,
   timeout=budget)``, the objective training with the toolkit's own LeNet epoch functions and
   writing each report's wall-clock time to a JSONL file.
 
@@ -68,7 +68,7 @@ from raytune_hpo.analysis.results import load_experiment
 from raytune_hpo.search.schedulers import AshaSchedulerConfig, FifoSchedulerConfig
 
 METHODS = {"random": "configs/lenet/random.yaml", "asha": "configs/lenet/asha.yaml"}
-OPTUNA_SCRIPT = REPO / "experiments" / "_optuna_lenet.py"
+OPTUNA_SCRIPT = Path(__file__).resolve().parent / "_optuna_lenet.py"
 WORKERS = 2
 HEADLINE = "time_to_target_ours_vs_optuna"
 

@@ -1,6 +1,6 @@
 """One Optuna study of the LeNet task of ``bench_vs_optuna.py``, run as a command of its own.
 
-``python experiments/_optuna_lenet.py SPEC.json`` reads the study's settings from SPEC (written by
+``python experiments/benchmarks/_optuna_lenet.py SPEC.json`` reads the study's settings from SPEC (written by
 the benchmark from the same experiment config that raytune_hpo runs), loads the data set with
 ``raytune_hpo.demos.datasets.load_dataset``, and runs ``study.optimize(objective, n_jobs=2,
 timeout=budget)``. The objective trains the toolkit's LeNet with its own epoch functions

@@ -17,7 +17,7 @@ over ``--repeats``, the first rotating, to spread the noise of a shared machine.
 size the reports counted, the median and 95th percentile hold (ms), the median less the 0 MB
 median, and the load average at the start and the end.
 
-Run: ``.venv/bin/python experiments/bench_state_hold.py [--rounds 20 --repeats 2]``;
+Run: ``.venv/bin/python experiments/benchmarks/bench_state_hold.py [--rounds 20 --repeats 2]``;
 ``--smoke``: 3 rounds, 0 and 1 MB, one repeat.
 """
 

@@ -33,7 +33,7 @@ from raytune_hpo.demos.datasets import IMAGE_SIZE, DatasetArrays
 
 T = TypeVar("T")
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 """The repository root (configs/ lives there)."""
 
 FASHION_SIZES = {"train": 54_000, "val": 6_000, "test": 10_000}
