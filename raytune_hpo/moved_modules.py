@@ -34,7 +34,7 @@ MOVED: dict[str, str] = {
     # The flat package of 0.6.0 and before.
     "base_models": "pydantic_base",
     "command_args": "adapters.command.args",
-    "command_metrics": "adapters.command.metrics",
+    "command_metrics": "adapters.command.formats",
     "command_spec": "adapters.command.spec",
     "command_state": "adapters.command.state",
     "command_trial": "adapters.command.command_trainable",
@@ -86,7 +86,7 @@ MOVED: dict[str, str] = {
     "trainables.command.event_files": "adapters.command.event_files",
     "trainables.command.guardian": "adapters.command.guardian",
     "trainables.command.metric_names": "adapters.command.metric_names",
-    "trainables.command.metrics": "adapters.command.metrics",
+    "trainables.command.metrics": "adapters.command.formats",
     "trainables.command.processes": "adapters.command.process_group",
     "trainables.command.program": "adapters.command.program",
     "trainables.command.reporting": "adapters.command.reporting",

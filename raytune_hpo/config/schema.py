@@ -19,7 +19,7 @@ from pydantic import (
 )
 
 from raytune_hpo.adapters.command.args import check_macros
-from raytune_hpo.adapters.command.metrics import UnreadableMetric, check_readable
+from raytune_hpo.adapters.command.formats import UnreadableMetric, check_readable
 from raytune_hpo.adapters.command.spec import CommandSpec
 from raytune_hpo.adapters.import_paths import is_import_path
 from raytune_hpo.config.config_errors import describe, dotted

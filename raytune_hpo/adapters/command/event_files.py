@@ -14,6 +14,8 @@ from __future__ import annotations
 import fnmatch
 import os
 import struct
+import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -173,3 +175,20 @@ def tensor_number(tensor: Any) -> int | float | None:
     if array.dtype.kind != "f":
         return int(scalar)
     return float32(scalar) if array.dtype.itemsize <= 4 else float(scalar)
+
+
+def write_scalars(path: str | os.PathLike[str], points: Iterable[tuple[str, int, float]]) -> None:
+    """Append an event of each ``(tag, step, value)`` to the event file ``path``, as
+    TensorBoard's writers frame them (a sample of format ``tensorboard``, for tests)."""
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+
+    with open(path, "ab") as file:
+        for tag, step, value in points:
+            summary = summary_pb2.Summary(
+                value=[summary_pb2.Summary.Value(tag=tag, simple_value=value)]
+            )
+            data = event_pb2.Event(wall_time=time.time(), step=step, summary=summary)
+            record = data.SerializeToString()
+            header = struct.pack("<Q", len(record))
+            file.write(header + struct.pack("<I", masked_crc32c(header)))
+            file.write(record + struct.pack("<I", masked_crc32c(record)))

@@ -1,5 +1,6 @@
-"""A command's reports to Ray Tune, read from its stdout or TensorBoard files, each with its
-state when that changed; the command held still from a report until Ray Tune asks for the next."""
+"""A command's reports to Ray Tune, read from its stdout or the files it writes (TensorBoard's),
+each with its state when that changed; the command held still from a report until Ray Tune asks
+for the next."""
 
 from __future__ import annotations
 
@@ -17,9 +18,9 @@ from typing import IO, Any, cast
 
 from ray import tune
 
-from raytune_hpo.adapters.command.metrics import LineReports, TensorBoardReports
+from raytune_hpo.adapters.command.formats import FileReports
+from raytune_hpo.adapters.command.line_reports import LineReports
 from raytune_hpo.adapters.command.process_group import POLL_S, CommandProcess, group_members
-from raytune_hpo.adapters.command.spec import CommandSpec
 from raytune_hpo.adapters.command.state import (
     ITERATION_KEY,
     StateFolder,
@@ -34,8 +35,8 @@ _KEPT_LINES = 500
 """Raw lines kept to find the meaningful ones among progress bars."""
 _CHUNK = 65536
 """Bytes read from a pipe at once."""
-EVENTS_POLL_S = 0.25
-"""Seconds between two reads of a command's TensorBoard event files."""
+FILES_POLL_S = 0.25
+"""Seconds between two reads of the files a command writes its metrics to."""
 
 
 class Reporter:
@@ -204,24 +205,29 @@ def report_lines(
     return stdout.tail
 
 
-def report_events(
-    reporter: Reporter, folder: Path, work: Path, metric: str, spec: CommandSpec
-) -> tuple[collections.deque[str], list[str]]:
-    """Report the scalars of the TensorBoard event files the command writes below ``work``
-    until it ends (read every :data:`EVENTS_POLL_S`, and once more after its end); its stdout
-    is logged and echoed meanwhile.
+def report_files(
+    reporter: Reporter, folder: Path, reader: FileReports, *, after: bool = False
+) -> collections.deque[str]:
+    """Report what the command writes to the files ``reader`` reads (TensorBoard's event files)
+    until it ends (read every :data:`FILES_POLL_S`, and once more after its end); its stdout is
+    logged and echoed meanwhile.
 
     Reports found by one read but its last had their state overwritten already (the command
     runs faster than the reads): they go without a checkpoint, and without a warning (the
-    command cannot change how often the files are read). With ``state_saved:
-    after_report`` (Lightning writes the epoch's event, then its ``ModelCheckpoint``), a report
+    command cannot change how often the files are read). With ``after`` (``state_saved:
+    after_report``: Lightning writes the epoch's event, then its ``ModelCheckpoint``), a report
     waits until the command wrote a new state (the state folder changed, no file of it open
     for writing), printed a line, reported again, or ended.
 
+    Args:
+        reporter: Reports to Ray Tune.
+        folder: The trial folder, for ``stdout.log``.
+        reader: Turns what the command writes into reports.
+        after: Whether the command saves its state after it writes the report.
+
     Returns:
-        The last lines of its stdout, and the TensorBoard tags seen.
+        The last lines of its stdout.
     """
-    reader = TensorBoardReports(work, metric, spec.metrics.step)
     lines = [0]
     stdout = Drain(
         cast(IO[str], reporter.process.popen.stdout),
@@ -229,7 +235,6 @@ def report_events(
         sys.stdout,
         on_line=lambda line, lines_ahead: lines.__setitem__(0, lines[0] + 1),
     )
-    after = spec.state_saved == "after_report"
     pending: collections.deque[tuple[dict[str, Any], int]] = collections.deque()
 
     def read(final: bool = False) -> bool:
@@ -248,7 +253,7 @@ def report_events(
         ended = reporter.process.popen.poll() is not None
         if ended or time.monotonic() >= next_read:
             read(final=ended)
-            next_read = time.monotonic() + EVENTS_POLL_S
+            next_read = time.monotonic() + FILES_POLL_S
         while due(ended):
             metrics, _ = pending.popleft()
             reporter.report(metrics, time.time_ns(), read, behind=bool(pending))
@@ -256,7 +261,7 @@ def report_events(
             break
         time.sleep(POLL_S if after and pending else max(0.0, next_read - time.monotonic()))
     stdout.join()
-    return stdout.tail, reader.tags_seen
+    return stdout.tail
 
 
 LinesAhead = Callable[[], list[str]]

@@ -6,12 +6,12 @@ Pure (no Ray): the config validates it,
 
 from __future__ import annotations
 
-import re
 import shlex
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from raytune_hpo.adapters.command.formats import DEFAULT_FORMAT, METRIC_FORMATS
 from raytune_hpo.pydantic_base import StrictModel
 
 MACROS = ("args", "args_no_hyphens", "args_json_file")
@@ -19,44 +19,33 @@ MACROS = ("args", "args_no_hyphens", "args_json_file")
 CHECKPOINT_DIR_ENV = "RAYTUNE_HPO_CHECKPOINT_DIR"
 """Names the folder a command trial writes its state into (and finds it in on a restart)."""
 
+if TYPE_CHECKING:
+    FormatName = str
+else:
+    FormatName = Literal[tuple(METRIC_FORMATS)]
+"""A name of :data:`~raytune_hpo.adapters.command.formats.METRIC_FORMATS`."""
+
 
 class MetricsFormat(StrictModel):
-    """Where a command trial's metrics are read, and how
-    (:mod:`raytune_hpo.adapters.command.metrics`).
+    """Where a command trial's metrics are read, and how: ``format`` names an entry of
+    :data:`~raytune_hpo.adapters.command.formats.METRIC_FORMATS`, which also checks the other
+    settings.
 
-    ``key_value`` (default): a line holding ``<metric>=<number>`` or ``<metric>: <number>`` is one
-    report, joined by every other ``name=number`` / ``name: number`` on it; a line that is a JSON
-    object or a Python dict (as Hugging Face's ``Trainer`` prints its logs) brings its numbers.
-    ``json``: a line that is a JSON object (or a Python dict) holding the metric. ``regex``:
-    ``pattern`` with named groups, one of them the metric. ``tensorboard``: scalars in the
-    TensorBoard event files the command writes (Lightning's and Keras' default loggers), one
-    report per value of the metric's tag. Numbers written as strings (``'0.69'``) count as
-    numbers.
+    Each entry says what makes a report and what joins it (its docs row); numbers written as
+    strings (``'0.69'``) count as numbers.
 
     ``step`` (optional) names a key (a group, a tag) that counts reports, such as ``epoch``: a
     metric line or value is a report only when it carries the step, grown past the last
     report's, so that per-batch lines that also show the metric are not taken for epochs.
     """
 
-    format: Literal["key_value", "json", "regex", "tensorboard"] = "key_value"
+    format: FormatName = DEFAULT_FORMAT
     pattern: str | None = None
     step: str | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
-    def _pattern_fits_format(self) -> MetricsFormat:
-        if self.format == "regex":
-            if not self.pattern:
-                raise ValueError("format regex needs a pattern with named groups")
-            try:
-                compiled = re.compile(self.pattern)
-            except re.error as err:
-                raise ValueError(f"pattern is no valid regex: {err}") from None
-            if not compiled.groupindex:
-                raise ValueError(
-                    f"pattern needs named groups like (?P<loss>...), got {self.pattern!r}"
-                )
-        elif self.pattern is not None:
-            raise ValueError(f"pattern applies to format regex only, not {self.format}")
+    def _settings_fit_format(self) -> MetricsFormat:
+        METRIC_FORMATS[self.format].check_settings(self)
         return self
 
 

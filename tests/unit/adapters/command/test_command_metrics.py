@@ -17,14 +17,11 @@ from tensorboard.compat.proto import event_pb2, summary_pb2
 from torch.utils.tensorboard import SummaryWriter
 
 from raytune_hpo.adapters.command.event_files import scalars
-from raytune_hpo.adapters.command.metrics import (
-    KEYS_KEPT,
-    LineReports,
-    TensorBoardReports,
-    missing_metric_message,
-    parse_metric_line,
-)
+from raytune_hpo.adapters.command.formats import missing_metric_message
+from raytune_hpo.adapters.command.line_reports import LineReports, parse_metric_line
+from raytune_hpo.adapters.command.report_rules import KEYS_KEPT
 from raytune_hpo.adapters.command.spec import MetricsFormat
+from raytune_hpo.adapters.command.tensorboard_reports import TensorBoardReports
 
 KEY_VALUE = MetricsFormat()
 JSON = MetricsFormat(format="json")
@@ -128,9 +125,9 @@ def test_a_braced_line_that_is_no_literal_is_read_as_pairs() -> None:
 
 
 def test_tensorboard_format_reads_no_lines() -> None:
-    with pytest.raises(ValueError, match="event files"):
+    with pytest.raises(ValueError, match="tensorboard reads files, not output lines"):
         parse_metric_line("val_loss=0.5", "val_loss", TENSORBOARD)
-    with pytest.raises(ValueError, match="event files"):
+    with pytest.raises(ValueError, match="tensorboard reads files, not output lines"):
         LineReports("val_loss", TENSORBOARD)
 
 

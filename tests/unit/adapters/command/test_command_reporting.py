@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from raytune_hpo.adapters.command.metrics import LineReports
+from raytune_hpo.adapters.command.line_reports import LineReports
 from raytune_hpo.adapters.command.reporting import Drain, LinesAhead
 from raytune_hpo.adapters.command.spec import MetricsFormat
 

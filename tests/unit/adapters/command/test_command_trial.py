@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from raytune_hpo.adapters.command.args import expand_command, format_value
-from raytune_hpo.adapters.command.metrics import expected_line, parse_metric_line
+from raytune_hpo.adapters.command.formats import expected_line
+from raytune_hpo.adapters.command.line_reports import parse_metric_line
 from raytune_hpo.adapters.command.spec import CommandSpec, MetricsFormat
 
 JSON_FILE = Path("/trial/config.json")

@@ -17,17 +17,14 @@ from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import (  # type: igno
 from torch.utils.tensorboard import SummaryWriter
 
 from raytune_hpo.adapters.command.event_files import EventFile, masked_crc32c
+from raytune_hpo.adapters.command.line_reports import LineReports, parse_metric_line
 from raytune_hpo.adapters.command.metric_names import (
     close_names,
     names_ending_with,
     tag_name,
 )
-from raytune_hpo.adapters.command.metrics import (
-    LineReports,
-    TensorBoardReports,
-    parse_metric_line,
-)
 from raytune_hpo.adapters.command.spec import MetricsFormat
+from raytune_hpo.adapters.command.tensorboard_reports import TensorBoardReports
 
 KEY_VALUE = MetricsFormat()
 KERAS_TAGS = ("epoch_loss", "epoch_accuracy")
@@ -249,7 +246,7 @@ def test_a_damaged_length_ends_the_reading_of_its_file(tmp_path: Path) -> None:
 READ_WITHOUT_TENSORFLOW = """
 import shutil, sys
 import torch  # as a trial's process that imported torch before reading
-from raytune_hpo.adapters.command.metrics import TensorBoardReports
+from raytune_hpo.adapters.command.tensorboard_reports import TensorBoardReports
 reader = TensorBoardReports(sys.argv[2], "validation/epoch_loss")
 shutil.copytree(sys.argv[1], sys.argv[2] + "/logs")
 reports = reader.poll(final=True)
