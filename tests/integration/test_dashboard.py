@@ -79,10 +79,18 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
          "new": {"learning_rate": 0.48}},
     ]  # fmt: skip
     (pbt / "pbt_history.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    edit_config(pbt, search_space={**space, "learning_rate": {"loguniform": [0.1, 1.0]}})
+    exploited = trial_folder(pbt, ids[1]) / "result.json"
+    reports = [json.loads(line) for line in exploited.read_text().splitlines()]
+    reports[2]["config"]["learning_rate"], reports[2]["iterations_since_restore"] = 0.72, 1
+    exploited.write_text("".join(json.dumps(r) + "\n" for r in reports))
 
     failed = results / "failed_copy"
     shutil.copytree(quick, failed)
-    (trial_folder(failed, ids[2]) / "error.txt").write_text("ValueError: loss is nan at epoch 2")
+    (trial_folder(failed, ids[2]) / "error.txt").write_text(
+        "\x1b[36mray::ImplicitFunc.train()\x1b[39m (pid=1)\n" + "  File x\n" * 60
+        + "ValueError: loss is nan at epoch 2"
+    )  # fmt: skip
     write_state(failed, errors={ids[2]: "error.txt"})
     (failed / TRIAL_ENDS_FILE).unlink()  # ends read from the edited state (older runs)
     best = json.loads((failed / "best.json").read_text())
@@ -118,6 +126,12 @@ def browser() -> Iterator[Browser]:
     """One headless Chromium for the module (its tests are marked ``needs_chromium``)."""
     with Browser() as opened:
         yield opened
+
+
+def configs(folder: Path) -> dict[str, dict]:
+    """Each trial's config, by trial id, from its first report."""
+    firsts = [json.loads(f.read_text().splitlines()[0]) for f in folder.glob("*/result.json")]
+    return {first["trial_id"]: first["config"] for first in firsts}
 
 
 def shown_trials(page: Page) -> list[str]:
@@ -173,15 +187,69 @@ def test_experiment_page_shows_trials_curves_and_best(
         'f.dispatchEvent(new Event("change"))'
     )
     assert page.evaluate('document.getElementById("status-filter").value') == ""  # none errored
+    # Every trial its own colour; a click on a curve or a row selects that trial.
+    colors = page.evaluate('document.getElementById("by-epoch").data.map(t => t.line.color)')
+    assert len(set(colors)) == 3, colors
+    page.evaluate(f'document.getElementById("by-epoch").emit("plotly_click", '
+                  f'{{points: [{{customdata: "{printed[0]}"}}]}})')  # fmt: skip
+    assert (
+        page.evaluate('document.querySelector("tr.selected .trial-id").textContent') == (printed[0])
+    )
+    assert page.evaluate('document.querySelector("#selection a").pathname') == (
+        f"/experiments/quick/trials/{printed[0]}"
+    )
+    page.evaluate(f"document.querySelector('tr[data-key=\"{printed[1]}\"] td.num').click()")
+    assert printed[1] in page.evaluate('document.getElementById("selection").textContent')
+    # Brushing an axis of the parallel coordinates filters the table and the curves.
+    lowest = min(best_lr := {t: c["learning_rate"] for t, c in configs(root / "quick").items()},
+                 key=best_lr.get)  # fmt: skip
+    page.evaluate(
+        '(p => { const d = p.data[0].dimensions.findIndex(d => d.label === "learning_rate"); '
+        f"Plotly.restyle(p, {{[`dimensions[${{d}}].constraintrange`]: [[0, {best_lr[lowest]}]]}}); "
+        '})(document.getElementById("parcoords"))'
+    )
+    assert shown_trials(page) == [lowest]
+    visible = page.evaluate('document.getElementById("by-epoch").data.filter(t => t.visible)'
+                            ".map(t => t.name)")  # fmt: skip
+    assert [v.removeprefix("best ") for v in visible] == [lowest]
+    # A log scale's ticks are whole numbers; a table wider than its box scrolls.
+    page.evaluate('document.getElementById("log-y").click()')
+    ticks = page.wait_for('[...document.querySelectorAll("#by-epoch .ytick text")]'
+                          ".map(t => t.textContent)")  # fmt: skip
+    assert all(float(t) > 0 and len(t) > 1 for t in ticks), ticks
+    assert page.evaluate(
+        'const t = document.getElementById("trials"); t.style.width = "300px"; '
+        "t.scrollWidth > t.clientWidth && getComputedStyle(t).overflowX === 'auto'"
+    )
     assert page.screenshot(tmp_path / "experiment.png").stat().st_size > 10_000
+    # A trial's page: every metric, its config, its neighbours.
+    trial = browser.open(f"{server}/experiments/quick/trials/{printed[0]}")
+    trial.wait_for('document.querySelectorAll("#metrics .main-svg").length > 0')
+    assert "validation_error" in trial.evaluate('document.getElementById("metrics").textContent')
+    assert "learning_rate" in trial.evaluate('document.getElementById("config").textContent')
+    assert trial.evaluate('document.querySelector("#neighbours a").textContent') == printed[1]
+    assert trial.screenshot(tmp_path / "trial.png").stat().st_size > 10_000
 
 
 @needs_chromium
 def test_failed_trial_shows_its_error_and_the_test_score(server: str, browser: Browser) -> None:
     page = browser.open(server + "/experiments/failed_copy")
     text = page.wait_for('document.getElementById("errors").textContent')
-    assert "ValueError: loss is nan at epoch 2" in text
+    assert "ValueError: loss is nan at epoch 2" in text and "[36m" not in text
     assert "errored after epoch 3, its last: ValueError: loss is nan" in text  # from Ray's state
+    # The error column holds the exception's line; the header counts the trials by their end.
+    assert "ValueError: loss is nan at epoch 2" in page.evaluate(
+        '[...document.querySelectorAll("#trials td.error-line")].map(c => c.textContent).join()'
+    )
+    assert page.evaluate('document.getElementById("counts").textContent') == ("2 finished1 errored")
+    # The traceback is folded; opened, it shows its end (the exception) first.
+    box = 'document.querySelector("#errors details")'
+    assert page.evaluate(f"{box}.open") is False
+    page.evaluate(f'{box}.querySelector("summary").click()')
+    assert page.wait_for(
+        "(p => p.scrollHeight > p.clientHeight && "
+        f'p.scrollTop + p.clientHeight >= p.scrollHeight - 2)({box}.querySelector("pre"))'
+    )
     assert "test score test_error 0.125" in page.evaluate(
         'document.getElementById("best").innerText'
     )
@@ -199,6 +267,21 @@ def test_pbt_page_shows_the_perturbation_schedule(server: str, browser: Browser)
     assert page.evaluate('document.getElementById("pbt-section").hidden') is False
     table = page.evaluate('document.getElementById("pbt-table").textContent')
     assert "0.15 → 0.72" in table and "0.11 → 0.48" in table
+    # The exploit is marked on the curves; the wall-clock curve breaks at the restart.
+    marks = page.evaluate('document.getElementById("by-epoch").data.find(t => t.name === '
+                          '"PBT exploit").customdata')  # fmt: skip
+    exploited = page.evaluate('document.querySelectorAll("#pbt-table a")[0].textContent')
+    assert marks == [exploited]
+    times = page.evaluate('document.getElementById("by-time").data.find(t => t.customdata[0] === '
+                          f'"{exploited}").x')  # fmt: skip
+    assert times.count(None) == 1 and len(times) == 4
+    # A log-uniform parameter's axis is a log axis with its values as ticks.
+    axis = page.evaluate('document.getElementById("parcoords").data[0].dimensions[1]')
+    assert axis["label"] == "learning_rate (log)" and "0.5" in axis["ticktext"]
+    # The exploited trial's page names its donor.
+    trial = browser.open(f"{server}/experiments/pbt_copy/trials/{exploited}")
+    lineage = trial.wait_for('document.getElementById("received").textContent')
+    assert "copied" in lineage and "learning_rate: 0.15 → 0.72" in lineage
 
 
 @needs_chromium
@@ -232,12 +315,15 @@ def test_a_running_experiment_shows_new_trials_without_a_reload(
     first = trial_folder(quick, ids[0])
     (live / first.name).mkdir()
     lines = (first / "result.json").read_text().splitlines(keepends=True)
-    (live / first.name / "result.json").write_text(lines[0] + lines[1][:25])  # half a line
+    (live / first.name / "result.json").write_text(lines[0][:25])  # half a line
 
     page = browser.open(server + "/experiments/live")
     page.wait_for('document.querySelectorAll(".trial-id").length === 1')
     page.evaluate("window.loadedOnce = true")
     assert "running" in page.evaluate('document.getElementById("facts").textContent')
+    assert "Waiting for the first report" in page.evaluate(
+        'document.getElementById("by-epoch").textContent'
+    )
 
     (live / first.name / "result.json").write_text("".join(lines))
     second = trial_folder(quick, ids[1])
@@ -251,6 +337,11 @@ def test_a_running_experiment_shows_new_trials_without_a_reload(
     assert page.evaluate("window.loadedOnce === true")  # the same document: no reload
     assert page.evaluate("document.body.dataset.firstTrials") == "1"
     assert int(page.evaluate("document.body.dataset.updates")) > 1
+    # A zoom stays as the user left it while the page redraws.
+    page.evaluate('Plotly.relayout("by-epoch", {"xaxis.range": [1.5, 2.5]}).then(() => 0)')
+    updates = int(page.evaluate("document.body.dataset.updates"))
+    page.wait_for(f"Number(document.body.dataset.updates) > {updates}")
+    assert page.evaluate('document.getElementById("by-epoch").layout.xaxis.range') == [1.5, 2.5]
 
 
 @pytest.mark.parametrize(

@@ -1,13 +1,15 @@
 // The dashboard's pages: each fetches "/api" + its own path and draws it; a running experiment
 // or study is fetched again every few seconds and redrawn in place (Plotly.react), no reload.
+// This file holds what every page uses, the index and the study; experiment.js and trial.js
+// hold theirs. It runs last and starts the page that body's data-page names.
 "use strict";
 
 const POLL_MS = 2000;
-const BEST = "#e8590c";
-const OTHERS = "rgba(60, 110, 170, 0.45)";
-const PALETTE = ["#1f77b4", "#e8590c", "#2ca02c", "#9467bd", "#d62728", "#8c564b", "#17becf"];
-const MANY_POINTS = 5000;
+const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+  "#7f7f7f", "#bcbd22", "#17becf"];
+const ERRORED_COLOR = "#d62728";
 const PLOT_CONFIG = { displaylogo: false, responsive: true };
+const WAITING = "Waiting for the first report";
 
 function esc(value) {
   return String(value).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
@@ -29,8 +31,9 @@ function when(seconds) {
 }
 
 // A status or a trial's end kind ("stopped early") as a badge; its class has dashes for spaces.
-function badge(status) {
-  return `<span class="badge ${esc(String(status).replace(/ /g, "-"))}">${esc(status)}</span>`;
+// text: what it says instead ("3 errored").
+function badge(status, text) {
+  return `<span class="badge ${esc(String(status).replace(/ /g, "-"))}">${esc(text === undefined ? status : text)}</span>`;
 }
 
 function el(id) {
@@ -38,8 +41,9 @@ function el(id) {
 }
 
 // A table whose header sorts (click again: the other way) and whose rows keep that order when
-// the data is redrawn. columns: [{key, label, num, html(row)}].
-function drawTable(holder, columns, rows, rowClass) {
+// the data is redrawn. columns: [{key, label, num, cls, html(row)}]; rowClass(row) names a
+// row's class, rowKey(row) its data-key (what a click on the row reports).
+function drawTable(holder, columns, rows, rowClass, rowKey) {
   const state = holder._sort || { key: null, dir: 1 };
   holder._sort = state;
   const sorted = rows.slice();
@@ -59,22 +63,76 @@ function drawTable(holder, columns, rows, rowClass) {
   const body = sorted.map((row) => {
     const cells = columns.map((c) => {
       const content = c.html ? c.html(row) : esc(fmt(row[c.key]));
-      return `<td class="${c.num ? "num" : ""}">${content}</td>`;
+      return `<td class="${c.num ? "num" : ""} ${c.cls || ""}">${content}</td>`;
     }).join("");
-    return `<tr class="${rowClass ? rowClass(row) : ""}">${cells}</tr>`;
+    const key = rowKey ? ` data-key="${esc(rowKey(row))}"` : "";
+    return `<tr class="${rowClass ? rowClass(row) : ""}"${key}>${cells}</tr>`;
   }).join("");
   holder.innerHTML = `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
   holder.querySelectorAll("th").forEach((th) => th.addEventListener("click", () => {
     state.dir = state.key === th.dataset.key ? -state.dir : 1;
     state.key = th.dataset.key;
-    drawTable(holder, columns, rows, rowClass);
+    drawTable(holder, columns, rows, rowClass, rowKey);
   }));
 }
 
+// Draw or redraw a chart in place. uirevision keeps what the user did (zoom, pan, hidden
+// traces, brushed axes) across the redraws of a live page.
 function plot(id, traces, layout) {
   const base = { margin: { l: 60, r: 20, t: 40, b: 48 }, hovermode: "closest", showlegend: false,
-    font: { size: 12 }, paper_bgcolor: "#fff", plot_bgcolor: "#fff" };
+    font: { size: 12 }, paper_bgcolor: "#fff", plot_bgcolor: "#fff", uirevision: window.location.pathname };
   Plotly.react(el(id), traces, Object.assign(base, layout), PLOT_CONFIG);
+}
+
+// A chart with nothing to draw yet: a line of text instead of empty axes.
+function plotWaiting(id, title) {
+  plot(id, [], { title: { text: title, font: { size: 14 }, x: 0.01, xanchor: "left" },
+    xaxis: { visible: false }, yaxis: { visible: false },
+    annotations: [{ text: WAITING, showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5,
+      font: { size: 15, color: "#66707a" } }] });
+}
+
+// The colour of the i-th trial: ten distinct ones, then hues a golden angle apart.
+function trialColor(index) {
+  return index < PALETTE.length ? PALETTE[index] : `hsl(${Math.round((index * 137.508) % 360)}, 62%, 42%)`;
+}
+
+// Round values from lo to hi (both > 0) for a log axis, written in full: the powers of ten when
+// there are three or more, else 1-2-5 steps, with the ends when fewer than two are inside
+// (Plotly's own ticks would read "2 5 0.1 2 5").
+function logTicks(lo, hi) {
+  const steps = [];
+  for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e += 1) {
+    for (const m of [1, 2, 5]) steps.push(Number((m * 10 ** e).toPrecision(3)));
+  }
+  const inside = steps.filter((t) => t >= lo * (1 - 1e-9) && t <= hi * (1 + 1e-9));
+  const decades = inside.filter((t) => Number.isInteger(Math.log10(t)) || Math.abs(Math.log10(t) - Math.round(Math.log10(t))) < 1e-9);
+  const ticks = decades.length >= 3 ? decades : (inside.length >= 2 ? inside : [...new Set([lo, ...inside, hi])]);
+  return { tickmode: "array", tickvals: ticks, ticktext: ticks.map(fmt) };
+}
+
+// A y axis of these values: a log one with readable ticks when asked and every value is > 0.
+function valueAxis(values, log, title) {
+  const known = values.filter((v) => v !== null && v !== undefined);
+  if (!log || !known.length || Math.min(...known) <= 0) return { title: { text: title }, type: "linear" };
+  return Object.assign({ title: { text: `${title}, log scale` }, type: "log" }, logTicks(Math.min(...known), Math.max(...known)));
+}
+
+// The traceback of a failed trial, folded: its error line shows; opened, it shows its end
+// first (scrolled to the bottom, where the exception is). open: the trial ids kept open.
+function tracebackBox(trialId, summary, traceback, open) {
+  return `<details class="traceback" data-trial="${esc(trialId)}"${open.has(trialId) ? " open" : ""}>` +
+    `<summary>${summary}</summary><pre>${esc(traceback)}</pre></details>`;
+}
+
+function followTracebacks(holder, open) {
+  holder.querySelectorAll("details.traceback").forEach((box) => {
+    const pre = box.querySelector("pre");
+    if (box.open) pre.scrollTop = pre.scrollHeight;
+    box.addEventListener("toggle", () => {
+      if (box.open) { open.add(box.dataset.trial); pre.scrollTop = pre.scrollHeight; } else open.delete(box.dataset.trial);
+    });
+  });
 }
 
 // Fetch the page's JSON and draw it; while draw says the data may change (a running experiment,
@@ -121,131 +179,6 @@ function indexPage() {
   });
 }
 
-function experimentLayout() {
-  el("main").innerHTML = `
-    <h1 id="title"></h1><div class="facts" id="facts"></div>
-    <h2>Learning curves</h2>
-    <div class="grid"><div class="card"><div id="by-epoch" class="chart"></div></div>
-    <div class="card"><div id="by-time" class="chart"></div></div></div>
-    <h2>Hyperparameters against the metric</h2><div class="card"><div id="parcoords" class="chart"></div></div>
-    <div id="pbt-section" hidden><h2>Perturbations (PBT)</h2>
-    <div class="card"><div id="pbt" class="chart"></div></div><div id="pbt-table" class="scroll"></div></div>
-    <h2>Best trial</h2><div id="best"></div>
-    <h2>Trials</h2><div class="toolbar">status <select id="status-filter"><option value="">all</option></select>
-    <span id="shown" class="muted"></span></div><div id="trials" class="scroll"></div>
-    <div id="errors-section" hidden><h2>Failed trials</h2><div id="errors"></div></div>`;
-}
-
-function drawCurves(data) {
-  const c = data.curves, b = data.best_curve;
-  const many = c.value.length > MANY_POINTS;  // WebGL, lines only: a thousand trials stay quick
-  for (const [id, axis, title] of [["by-epoch", "epoch", "epoch"], ["by-time", "elapsed_s", "wall-clock (s since start)"]]) {
-    const traces = [{ x: c[axis], y: c.value, text: c.trial, mode: many ? "lines" : "lines+markers",
-      type: many ? "scattergl" : "scatter", name: "trials",
-      line: { color: OTHERS, width: 1.2 }, marker: { size: 3, color: OTHERS }, connectgaps: false,
-      hovertemplate: "%{text}<br>%{x}: %{y}<extra></extra>" }];
-    if (b) traces.push({ x: b[axis], y: b.value, text: b.trial, mode: "lines+markers", type: "scatter",
-      name: `best ${data.best_trial}`, line: { color: BEST, width: 3 }, marker: { size: 6, color: BEST },
-      hovertemplate: "best %{text}<br>%{x}: %{y}<extra></extra>" });
-    plot(id, traces, { title: { text: `${data.metric} by ${axis === "epoch" ? "epoch" : "wall-clock"}`, font: { size: 14 }, x: 0.01, xanchor: "left" },
-      xaxis: { title: { text: title } }, yaxis: { title: { text: data.metric } }, showlegend: Boolean(b),
-      legend: { orientation: "h", y: -0.22 } });
-  }
-}
-
-function drawParcoords(data) {
-  if (!data.parcoords.length) return;
-  const metric = data.parcoords[data.parcoords.length - 1].values;
-  plot("parcoords", [{ type: "parcoords", dimensions: data.parcoords,
-    line: { color: metric, colorscale: "Viridis", reversescale: data.mode === "min", showscale: true,
-      colorbar: { title: { text: data.metric } } } }], { margin: { l: 70, r: 70, t: 50, b: 30 } });
-}
-
-function drawPerturbations(data) {
-  const records = data.perturbations;
-  el("pbt-section").hidden = records.length === 0;
-  if (!records.length) return;
-  const trials = [...new Set(data.trial_rows.map((t) => t.trial_id))];
-  const change = (r) => Object.keys(r.new || {}).map((k) => `${k}: ${fmt((r.old || {})[k])} → ${fmt(r.new[k])}`).join("<br>");
-  const traces = trials.map((id, i) => {
-    const own = records.filter((r) => r.trial_id === id);
-    return { x: own.map((r) => r.training_iteration), y: own.map(() => id), type: "scatter", mode: "markers",
-      marker: { size: 11, symbol: "diamond", color: PALETTE[i % PALETTE.length] }, name: id,
-      text: own.map((r) => `${id} ← ${r.donor_id} (its epoch ${r.donor_iteration})<br>${change(r)}`),
-      hovertemplate: "epoch %{x}<br>%{text}<extra></extra>" };
-  });
-  const epochs = data.trial_rows.map((t) => ({ x: [0, t.epochs], y: [t.trial_id, t.trial_id], type: "scatter",
-    mode: "lines", line: { color: "#c9d1da", width: 2 }, hoverinfo: "skip" }));
-  const height = Math.max(260, 30 * trials.length + 120);
-  el("pbt").style.height = `${height}px`;
-  plot("pbt", [...epochs, ...traces], { title: { text: "exploits per trial (◆: copied a donor, then explored)", font: { size: 14 }, x: 0.01, xanchor: "left" },
-    xaxis: { title: { text: "epoch" } }, yaxis: { type: "category", automargin: true }, height });
-  const params = [...new Set(records.flatMap((r) => Object.keys(r.new || {})))];
-  drawTable(el("pbt-table"), [
-    { key: "time", label: "time", html: (r) => esc(when(r.time)) },
-    { key: "trial_id", label: "trial" }, { key: "donor_id", label: "donor" },
-    { key: "training_iteration", label: "epoch", num: true }, { key: "donor_iteration", label: "donor epoch", num: true },
-    ...params.map((p) => ({ key: p, label: p, html: (r) => esc(`${fmt((r.old || {})[p])} → ${fmt((r.new || {})[p])}`) })),
-  ], records);
-}
-
-function drawBest(data) {
-  const s = data.best_summary;
-  if (!data.best_trial) { el("best").innerHTML = `<p class="muted">no reports yet</p>`; return; }
-  const row = data.trial_rows.find((t) => t.trial_id === data.best_trial) || {};
-  const config = (s && s.config) || row.config;
-  const value = s ? s[data.metric] : row.best;
-  const scores = s && s.test && typeof s.test === "object" ? Object.entries(s.test).map(([k, v]) => `${k} ${fmt(v)}`).join(", ") : s && fmt(s.test);
-  const test = s && s.test ? `<div><b>test score</b> ${esc(scores)}</div>` : `<div class="muted">no test score${s ? "" : " yet (written when the experiment ends)"}</div>`;
-  el("best").innerHTML = `<div class="card"><div class="facts"><div><b>trial</b> ${esc(data.best_trial)}</div>
-    <div><b>${esc(data.metric)}</b> ${esc(fmt(value))}</div>${test}</div><pre>${esc(JSON.stringify(config, null, 2))}</pre></div>`;
-}
-
-function drawTrials(data) {
-  const filter = el("status-filter");
-  const statuses = [...new Set(data.trial_rows.map((t) => t.status))].sort();
-  const known = [...filter.options].map((o) => o.value);
-  statuses.filter((s) => !known.includes(s)).forEach((s) => filter.add(new Option(s, s)));
-  const rows = data.trial_rows.filter((t) => !filter.value || t.status === filter.value)
-    .map((t) => Object.assign({}, t, Object.fromEntries(data.params.map((p) => [`config/${p}`, t.config[p]]))));
-  el("shown").textContent = `${rows.length} of ${data.trial_rows.length} trials`;
-  drawTable(el("trials"), [
-    { key: "trial_id", label: "trial", html: (r) => `<span class="trial-id">${esc(r.trial_id)}</span>` },
-    { key: "status", label: "status", html: (r) => badge(r.status) },
-    { key: "end", label: "end", html: (r) => esc(r.end || "-") },
-    ...data.params.map((p) => ({ key: `config/${p}`, label: p, num: true })),
-    { key: "epochs", label: "epochs", num: true },
-    { key: "last", label: `last ${data.metric}`, num: true },
-    { key: "best", label: `best ${data.metric}`, num: true },
-    { key: "worker_time_s", label: "worker time (s)", num: true },
-  ], rows, (r) => (r.trial_id === data.best_trial ? "best" : ""));
-  const failed = data.trial_rows.filter((t) => t.error);
-  el("errors-section").hidden = failed.length === 0;
-  el("errors").innerHTML = failed.map((t) => `<details open><summary>${esc(t.trial_id)}${t.end ? ` ${esc(t.end)}` : ""}</summary><pre class="error">${esc(t.error)}</pre></details>`).join("");
-}
-
-function experimentPage() {
-  experimentLayout();
-  let latest = null;
-  el("status-filter").addEventListener("change", () => latest && drawTrials(latest));
-  follow((data, first) => {
-    latest = data;
-    if (first) document.body.dataset.firstTrials = String(data.trial_rows.length);
-    document.title = `${data.name} · raytune-hpo`;
-    el("crumb").textContent = `/ ${data.name}`;
-    el("title").textContent = data.name;
-    el("facts").innerHTML = `<div>${badge(data.status)}</div><div><b>method</b> ${esc(data.method)}</div>
-      <div><b>metric</b> ${esc(data.metric)} (${esc(data.mode)})</div><div><b>trials</b> ${data.trial_rows.length}</div>
-      <div><b>best</b> ${esc(fmt(data.best))}</div><div><b>last update</b> ${esc(when(data.updated))}</div>`;
-    drawCurves(data);
-    drawParcoords(data);
-    drawPerturbations(data);
-    drawBest(data);
-    drawTrials(data);
-    return data.status === "running";
-  });
-}
-
 function studyPage() {
   el("main").innerHTML = `<h1 id="title"></h1><div class="facts" id="facts"></div><p id="error" class="muted"></p>
     <h2>Best so far against wall-clock, over seeds</h2><div class="card"><div id="anytime" class="chart"></div></div>
@@ -271,9 +204,9 @@ function studyPage() {
     });
     // A metric that stays positive reads best on a log scale, as the comparison's own plot has it.
     const log = data.anytime.length > 0 && data.anytime.every((r) => r.lo > 0);
+    const values = data.anytime.flatMap((r) => [r.lo, r.hi]);
     plot("anytime", traces, { showlegend: true, xaxis: { title: { text: "wall-clock (s)" } },
-      yaxis: { title: { text: `best ${data.metric} so far${log ? ", log scale" : ""}` }, type: log ? "log" : "linear" },
-      legend: { orientation: "h", y: -0.22 } });
+      yaxis: valueAxis(values, log, `best ${data.metric} so far`), legend: { orientation: "h", y: -0.22 } });
     const keys = data.methods.length ? Object.keys(data.methods[0]) : [];
     drawTable(el("methods"), keys.map((k) => ({ key: k, label: k, num: k !== "method" })), data.methods);
     drawTable(el("runs"), [
@@ -286,4 +219,4 @@ function studyPage() {
   });
 }
 
-({ index: indexPage, experiment: experimentPage, study: studyPage })[document.body.dataset.page]();
+({ index: indexPage, experiment: experimentPage, trial: trialPage, study: studyPage })[document.body.dataset.page]();
