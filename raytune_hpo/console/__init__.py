@@ -11,8 +11,8 @@
 - :mod:`~raytune_hpo.console.summary`: the summary, best trial and comparison table printed
   after a run (for the command line and :mod:`raytune_hpo.api`).
 
-May import :mod:`raytune_hpo.ray_compat`, the shared top-level modules, ``config``, ``search``
-and (for the summary) ``analysis``; never ``experiment`` or ``cli``.
+May import ``config``, ``search``, ``analysis`` (for the summary), ``ray_compat``, ``storage``
+and the shared top-level modules.
 """
 
 from raytune_hpo.moved_modules import old_attribute_getter

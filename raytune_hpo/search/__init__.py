@@ -7,6 +7,7 @@
   :mod:`~raytune_hpo.search.pbt_donors`: exploits that keep their donor's checkpoint;
   :mod:`~raytune_hpo.search.pbt_history`: every perturbation, recorded while the run goes.
 
-May import the shared top-level modules and :mod:`raytune_hpo.ray_compat`; never ``experiment``,
-``console``, ``analysis`` or ``cli``. Builders import Ray Tune when called.
+May import ``registry``, ``ray_compat``, ``storage`` (its files) and the shared top-level
+modules. An entry's builder and rules read an :class:`~raytune_hpo.registry.EntryContext`, never
+the experiment config; builders import Ray Tune when called.
 """
