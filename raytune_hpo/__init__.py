@@ -2,8 +2,8 @@
 
 ``raytune_hpo.run(config, trainable=None, overrides=())`` and ``raytune_hpo.resume(path)`` run
 an experiment from Python (see :mod:`raytune_hpo.api`); they are imported on first use, so that
-importing the package stays cheap. No module of the package imports this one by its own name
-(``from raytune_hpo import x``): each names the module it needs (``raytune_hpo.x``).
+importing the package stays cheap. They are for users: no module of the package imports them
+(``from raytune_hpo import storage`` imports the subpackage, not a name of this module).
 """
 
 from __future__ import annotations
