@@ -34,6 +34,7 @@ SHARED = (
     "number_format",
     "os_processes",
     "output_lines",
+    "pareto",
     "pydantic_base",
     "trial_ends",
 )
