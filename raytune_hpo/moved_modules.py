@@ -54,7 +54,6 @@ MOVED: dict[str, str] = {
     "compare": "analysis.compare",
     "comparison_plots": "analysis.comparison_plots",
     "results": "analysis.results",
-    "storage": "analysis.storage",
     "runner": "experiment.runner",
     "preflight": "experiment.preflight",
     "interrupts": "experiment.interrupts",
@@ -96,6 +95,9 @@ MOVED: dict[str, str] = {
     "trainables.command.trial": "adapters.command.command_trainable",
     "trainables.command.workdir": "adapters.command.workdir",
     "analysis.restarts": "analysis.restart_counts",
+    # Storage, one subpackage in 0.8.0.
+    "analysis.storage": "storage",
+    "dashboard.store": "storage.stamped",
     "config.errors": "config.config_errors",
     "tracking.wandb_config": "config.wandb_section",
     "processes": "os_processes",

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from raytune_hpo import storage
 from raytune_hpo.analysis import comparison_plots
 from raytune_hpo.analysis.results import (
     Experiment,
@@ -25,15 +26,17 @@ from raytune_hpo.analysis.results import (
     not_started,
 )
 from raytune_hpo.config import ConfigError, method_name
-from raytune_hpo.layout import CONFIG_FILE
+from raytune_hpo.layout import (
+    ANYTIME_PNG,
+    CONFIG_FILE,
+    CURVES_PNG,
+    METHODS_CSV,
+    REPORT_MD,
+    REPORTS_CSV,
+    RUNS_CSV,
+)
 from raytune_hpo.number_format import format_number
 
-ANYTIME_PNG = "anytime.png"
-CURVES_PNG = "learning_curves.png"
-REPORTS_CSV = "reports.csv"
-RUNS_CSV = "runs.csv"
-METHODS_CSV = "methods.csv"
-REPORT_MD = "report.md"
 PER_RUN = (
     "trials_started",
     "trials_not_started",
@@ -285,7 +288,6 @@ def write_comparison(comparison: Comparison, out: str | Path) -> dict[str, Path]
         ``methods`` and ``report`` paths.
     """
     out = Path(out).expanduser()
-    out.mkdir(parents=True, exist_ok=True)
     c = comparison
     written = {
         "anytime": comparison_plots.save_figure(
@@ -301,9 +303,9 @@ def write_comparison(comparison: Comparison, out: str | Path) -> dict[str, Path]
         ("runs", RUNS_CSV, c.runs),
         ("methods", METHODS_CSV, c.methods),
     ):
-        frame.to_csv(out / name, index=False)
+        storage.write_text(out, name, frame.to_csv(index=False))
         written[key] = out / name
-    (out / REPORT_MD).write_text(markdown_report(c))
+    storage.write_text(out, REPORT_MD, markdown_report(c))
     written["report"] = out / REPORT_MD
     return written
 

@@ -2,10 +2,12 @@
 
 The frames come from :mod:`raytune_hpo.analysis.compare`: anytime curves (one row per method and
 time point) and tidy reports (one row per report of every trial of every experiment).
+:func:`save_figure` writes a figure through :mod:`raytune_hpo.storage`.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -14,6 +16,8 @@ from matplotlib import colormaps, ticker
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from raytune_hpo import storage
 
 FIGSIZE = (7.0, 4.2)
 LOG_SCALE_SPAN = 10.0
@@ -127,7 +131,9 @@ def plot_learning_curves(reports: pd.DataFrame, metric: str) -> Figure:
 
 
 def save_figure(figure: Figure, path: str | Path, dpi: int = 120) -> Path:
-    """Write ``figure`` as a PNG and return the path."""
+    """Write ``figure`` as a PNG (its folder created) and return the path."""
     path = Path(path)
-    figure.savefig(path, dpi=dpi, format="png")
+    image = io.BytesIO()
+    figure.savefig(image, dpi=dpi, format="png")
+    storage.write_bytes(path.parent, path.name, image.getvalue())
     return path

@@ -8,10 +8,9 @@ from collections.abc import Sequence
 import pandas as pd
 from matplotlib.figure import Figure
 
-from raytune_hpo.analysis import storage
-from raytune_hpo.layout import CONFIG_PREFIX
+from raytune_hpo import storage
+from raytune_hpo.layout import CONFIG_PREFIX, PBT_HISTORY_PLOT
 
-PLOT_FILE = "pbt_history.png"
 TIME = "training_iteration"
 
 
@@ -81,5 +80,5 @@ def save_pbt_plot(
     """Write :func:`plot_pbt_history` as ``pbt_history.png`` into ``folder`` (local or a URI)."""
     image = io.BytesIO()
     plot_pbt_history(reports, history, params, metric).savefig(image, format="png", dpi=110)
-    storage.write_bytes(folder, PLOT_FILE, image.getvalue())
-    return folder / PLOT_FILE
+    storage.write_bytes(folder, PBT_HISTORY_PLOT, image.getvalue())
+    return folder / PBT_HISTORY_PLOT

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 
-from raytune_hpo.analysis import storage
-from raytune_hpo.analysis.results import RESULT_FILE
+from raytune_hpo import storage
+from raytune_hpo.layout import RESULT_FILE
 
 
 def count_restarts(path: storage.Location) -> dict[str, int]:

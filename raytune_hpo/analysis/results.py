@@ -8,7 +8,6 @@ needs no Ray instance and no W&B.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,19 +17,16 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from raytune_hpo.analysis import storage
-from raytune_hpo.layout import BEST_FILE, CONFIG_FILE, CONFIG_PREFIX, TRIAL_ENDS_FILE
+from raytune_hpo import storage
+from raytune_hpo.layout import BEST_FILE, CONFIG_FILE, CONFIG_PREFIX, RESULT_FILE, TRIAL_ENDS_FILE
 from raytune_hpo.output_lines import error_headline
 from raytune_hpo.search.schedulers import traits_of
 from raytune_hpo.search.search_space import grid_size
+from raytune_hpo.storage import ray_state
+from raytune_hpo.storage.ray_state import NOT_STARTED
 from raytune_hpo.trial_ends import RunEnds, TrialEnd, derive_end
 
-RESULT_FILE = "result.json"
-"""Ray Tune's reports of one trial, one JSON object a line, in the trial's folder."""
-_STATE_FILE = re.compile(r"experiment_state-.*\.json")
 LocationT = TypeVar("LocationT", Path, storage.Uri)
-NOT_STARTED = "NOT_STARTED"
-"""Status of a trial the experiment ended before it ran (Ray Tune marks it TERMINATED)."""
 
 
 @dataclass(frozen=True)
@@ -38,7 +34,7 @@ class Experiment:
     """One experiment folder, read back.
 
     Attributes:
-        path: The folder: a local ``Path`` or a :class:`~raytune_hpo.analysis.storage.Uri`.
+        path: The folder: a local ``Path`` or a :class:`~raytune_hpo.storage.Uri`.
         config: The resolved experiment config (as a plain dict).
         trials: One row per trial: ``trial_id``, ``status`` (Ray's, or ``NOT_STARTED``),
             ``trial_dir``, ``num_failures``, ``error_file``, ``start_time``, ``config``.
@@ -189,18 +185,13 @@ def newest_state_file(path: LocationT) -> LocationT | None:
     Newest by the session time in the name: Ray's end-of-run sync rewrites older state files
     of a resumed experiment too, so their modification times say nothing.
     """
-    name = newest_state_name(path)
+    name = ray_state.newest_state_file(path)
     return path / name if name is not None else None
 
 
-def newest_state_name(path: storage.Location) -> str | None:
-    """The name of :func:`newest_state_file`, if any."""
-    states = [name for name, _ in storage.entries(path) if _STATE_FILE.fullmatch(name)]
-    return max(states) if states else None
-
-
 def read_trials(path: storage.Location) -> pd.DataFrame:
-    """One row per trial from the newest ``experiment_state-*.json`` of the folder.
+    """One row per trial from the newest ``experiment_state-*.json`` of the folder
+    (:func:`raytune_hpo.storage.ray_state.read_state`).
 
     When the time budget (or any stop of all trials) ends an experiment, Ray Tune marks the
     trials still waiting TERMINATED; only the missing start time tells that they never ran:
@@ -216,36 +207,22 @@ def read_trials(path: storage.Location) -> pd.DataFrame:
         "start_time",
         "config",
     ]
-    state = newest_state_name(path)
-    if state is None:
-        return pd.DataFrame(columns=columns)
-    rows = []
-    text = storage.read_text(path, state)
-    for trial_json, runtime_json in json.loads(text)["trial_data"]:
-        trial, runtime = json.loads(trial_json), json.loads(runtime_json)
-        error = runtime.get("error_filename")
-        started = runtime.get("start_time") is not None
-        rows.append(
-            {
-                "trial_id": trial["trial_id"],
-                "status": NOT_STARTED
-                if trial["status"] == "TERMINATED" and not started
-                else trial["status"],
-                "trial_dir": str(path / trial["relative_logdir"]),
-                "num_failures": runtime.get("num_failures", 0),
-                "error_file": str(path / trial["relative_logdir"] / error) if error else None,
-                "start_time": runtime.get("start_time"),
-                "config": _plain_config(trial.get("config")),
-            }
-        )
+    _, states = ray_state.read_state(path)
+    rows = [
+        {
+            "trial_id": trial.trial_id,
+            "status": trial.status,
+            "trial_dir": str(path / str(trial.folder)),
+            "num_failures": trial.num_failures,
+            "error_file": (
+                str(path / str(trial.folder) / trial.error_file) if trial.error_file else None
+            ),
+            "start_time": trial.start_time,
+            "config": trial.config,
+        }
+        for trial in states
+    ]
     return pd.DataFrame(rows, columns=columns)
-
-
-def _plain_config(config: Any) -> dict[str, Any]:
-    """A trial's config from the state file, without Ray's pickled stand-ins (``_type``)."""
-    if not isinstance(config, dict):
-        return {}
-    return {k: v for k, v in config.items() if not (isinstance(v, dict) and "_type" in v)}
 
 
 def planned_trials(config: dict[str, Any]) -> int:

@@ -18,9 +18,9 @@ import ray
 import yaml
 from ray.util.client import ray as client_ray
 
-from raytune_hpo.analysis.storage import is_uri
 from raytune_hpo.config import ConfigError, ResourcesConfig
 from raytune_hpo.ray_compat import connecting
+from raytune_hpo.storage import is_uri
 
 BOOTSTRAP_CONFIG = Path("~/ray_bootstrap_config.yaml")
 """The cluster-launcher config that ``ray up`` leaves on the head node."""

@@ -39,6 +39,7 @@ import ray
 from ray.tune import Callback
 from tqdm.contrib.logging import logging_redirect_tqdm
 
+from raytune_hpo import storage
 from raytune_hpo.console import ray_output
 from raytune_hpo.console.formatting import (
     after_failure,
@@ -350,8 +351,8 @@ class ConsoleCallback(Callback):
         epochs = int((trial.last_result or {}).get("training_iteration") or 0)
         error_file = trial.error_file  # the driver's copy, synced into the trial folder
         headline = "no error file"
-        if error_file and Path(error_file).is_file():
-            text = Path(error_file).read_text(errors="replace")
+        text = storage.read_file_text(error_file) if error_file else None
+        if text is not None:
             headline = _worker_death_line(text) or error_headline(text)
         where = f"{trial.path}/{Path(error_file).name}" if error_file and trial.path else None
         return TrialEnd(ERRORED, epochs, self.info.max_epochs, error=headline, log=where)
@@ -375,8 +376,8 @@ class ConsoleCallback(Callback):
         error file; a failure without retries left is the trial's end (it errored)."""
         end = self._error_end(trial)
         details: list[str] = []
-        if trial.error_file and Path(trial.error_file).is_file():
-            text = Path(trial.error_file).read_text(errors="replace")
+        text = storage.read_file_text(trial.error_file) if trial.error_file else None
+        if text is not None:
             details = error_details(text, FAILURE_LINES)
         what = after_failure(trial.num_failures, self.info.max_failures, retried=retried)
         if retried:

@@ -104,19 +104,15 @@ def print_pbt_history(experiment: Any) -> None:
         return  # its scheduler never perturbs; reading nothing needs no Ray Tune nor matplotlib
     import pandas as pd
 
-    from raytune_hpo.analysis import storage
+    from raytune_hpo import storage
     from raytune_hpo.analysis.pbt_history_plot import save_pbt_plot
-    from raytune_hpo.search.pbt_history import (
-        HISTORY_FILE,
-        history_frame,
-        history_table,
-        parse_records,
-    )
+    from raytune_hpo.layout import PBT_HISTORY_FILE
+    from raytune_hpo.search.pbt_history import history_frame, history_table, parse_records
 
     location = experiment.path
-    if not storage.exists(location, HISTORY_FILE):
+    if not storage.exists(location, PBT_HISTORY_FILE):
         return
-    history = history_frame(parse_records(storage.read_text(location, HISTORY_FILE)))
+    history = history_frame(parse_records(storage.read_text(location, PBT_HISTORY_FILE)))
     if history.empty:
         return
     table = history_table(history)

@@ -1,7 +1,5 @@
 """``raytune-hpo dashboard``: a local, read-only web page over experiment and study folders.
 
-- :mod:`~raytune_hpo.dashboard.store`: the one way to the files, under a local folder or a
-  storage URI, with each file's stamp; a name from a URL to a folder that never leaves the root;
 - :mod:`~raytune_hpo.dashboard.folders`: which folders under the root are experiments or
   studies;
 - :mod:`~raytune_hpo.dashboard.files`: JSON and JSON-lines files read while they are written;
@@ -12,7 +10,8 @@
   its uvicorn server; the page, its script and style sheet are hand-written files in
   ``static/``.
 
-Reads the files ``summary`` and ``compare`` read, through ``analysis``, the PBT history reader
-of ``search.pbt_history``, ``config`` names, ``layout`` and ``errors``; never imports
-``experiment``, ``cli``, ``console`` or ``trainables``.
+Reads its files through :class:`raytune_hpo.storage.stamped.Store` (a local folder or a storage
+URI, each file with its stamp; a name from a URL to a folder that never leaves the root) and Ray's
+state through :mod:`raytune_hpo.storage.ray_state`. May import ``config``, ``search``,
+``analysis``, ``ray_compat``, ``storage`` and the shared top-level modules.
 """

@@ -2,7 +2,7 @@
 
 The three pages are one HTML file of this package, told which page it is; each fetches its
 JSON from ``/api`` + its own path and draws it in the browser. Every name in a URL goes through
-:meth:`Store.find <raytune_hpo.dashboard.store.Store.find>`, so nothing outside the root is
+:meth:`Store.find <raytune_hpo.storage.stamped.Store.find>`, so nothing outside the root is
 read; anything else is 404. A store that fails while the page is open (a URI's endpoint gone)
 answers its JSON with 503 and the one-line reason.
 """
@@ -21,12 +21,12 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from raytune_hpo.analysis.storage import StorageError
 from raytune_hpo.dashboard import folders
 from raytune_hpo.dashboard.experiment_page import experiment_data
 from raytune_hpo.dashboard.index import index_rows
-from raytune_hpo.dashboard.store import Store, open_store
 from raytune_hpo.dashboard.study_page import study_data
+from raytune_hpo.storage import StorageError
+from raytune_hpo.storage.stamped import Store, open_store
 
 STATIC = Path(str(resources.files("raytune_hpo.dashboard") / "static"))
 """The page, script and style sheet of this package."""

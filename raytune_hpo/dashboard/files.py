@@ -3,7 +3,7 @@
 A running experiment appends to ``result.json`` and rewrites its state files; a reader may see
 a last line cut in half or a file replaced midway. A line that does not parse is skipped (the
 next read sees it whole), and each file's parsed content is kept until its stamp (size or
-modification time, :class:`~raytune_hpo.dashboard.store.Store`) changes, so that a page polled
+modification time, :class:`~raytune_hpo.storage.stamped.Store`) changes, so that a page polled
 every few seconds reads only the files that grew, in a folder or in a bucket.
 """
 
@@ -13,7 +13,8 @@ import json
 import threading
 from typing import Any
 
-from raytune_hpo.dashboard.store import Stamp, Store
+from raytune_hpo.storage import ray_state
+from raytune_hpo.storage.stamped import Stamp, Store
 
 _cache: dict[tuple[str, str], tuple[Stamp, Any]] = {}
 _lock = threading.Lock()
@@ -64,6 +65,19 @@ def json_lines(store: Store, path: str) -> list[dict[str, Any]]:
 def json_document(store: Store, path: str) -> Any:
     """The parsed JSON of ``path``; None when it is missing or caught half written."""
     return _cached(store, path, _parse_document)
+
+
+def _parse_state(data: bytes) -> list[ray_state.TrialState]:
+    try:
+        return ray_state.parse_state(data)
+    except ValueError:
+        return []  # a file caught while it is rewritten
+
+
+def trial_states(store: Store, path: str) -> list[ray_state.TrialState]:
+    """The trials of Ray's state file ``path`` (:func:`raytune_hpo.storage.ray_state.
+    parse_state`); ``[]`` when it is missing or caught half written."""
+    return _cached(store, path, _parse_state) or []
 
 
 def text(store: Store, path: str) -> str | None:

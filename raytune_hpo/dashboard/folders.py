@@ -1,14 +1,14 @@
 """The folders under the dashboard's root that are experiments or studies.
 
-Folders are paths of a :class:`~raytune_hpo.dashboard.store.Store`, relative to its root; the
+Folders are paths of a :class:`~raytune_hpo.storage.stamped.Store`, relative to its root; the
 store keeps every look-up inside the root. A folder without the files of an experiment or a
 study is not listed.
 """
 
 from __future__ import annotations
 
-from raytune_hpo.dashboard.store import Store, join
 from raytune_hpo.layout import CONFIG_FILE, STUDY_FILE
+from raytune_hpo.storage.stamped import Store, join
 
 
 def is_experiment(store: Store, folder: str) -> bool:

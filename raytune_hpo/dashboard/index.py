@@ -12,27 +12,32 @@ once its ``study.json`` records every run it plans as finished.
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import math
 import time
 from typing import Any
 
 import yaml
 
-from raytune_hpo.analysis.results import NOT_STARTED
 from raytune_hpo.config import method_name
 from raytune_hpo.dashboard import files, folders
-from raytune_hpo.dashboard.store import Stamp, Store, join
-from raytune_hpo.layout import BEST_FILE, CONFIG_FILE, STUDY_FILE, TRIAL_ENDS_FILE
+from raytune_hpo.layout import (
+    BEST_FILE,
+    CONFIG_FILE,
+    RESULT_FILE,
+    STATE_FILES,
+    STUDY_FILE,
+    TRIAL_ENDS_FILE,
+)
+from raytune_hpo.storage import ray_state
+from raytune_hpo.storage.stamped import Stamp, Store, join
 from raytune_hpo.trial_ends import RunEnds
 
 URLS = {"experiment": "experiments", "study": "studies"}
 """The first part of a page's URL by the kind of folder."""
 RUNNING_WINDOW_S = 120.0
 """An experiment without ``best.json`` whose files changed this recently is running."""
-STATE_FILES = "experiment_state-*.json"
-"""Ray's state files of an experiment, one per session."""
-RESULTS = "*/result.json"
+RESULTS = f"*/{RESULT_FILE}"
 """Each trial's reports, in its folder."""
 
 
@@ -62,37 +67,21 @@ def method_of(config: dict[str, Any]) -> str:
 def trial_summaries(store: Store, folder: str) -> list[dict[str, Any]]:
     """One dict per trial from the newest state file (``[]`` before Ray wrote one).
 
-    Keys: ``trial_id``, ``status`` (``NOT_STARTED`` for a trial the experiment ended before
-    it ran, as in :func:`~raytune_hpo.analysis.results.read_trials`), ``folder`` (relative),
-    ``start_time``, ``error_file`` (relative to the trial folder), ``config`` and ``analysis``
-    (Ray's ``metric_analysis``: ``min``, ``max``, ``last`` per metric).
+    The fields of :class:`~raytune_hpo.storage.ray_state.TrialState` (``status``
+    ``NOT_STARTED`` for a trial the experiment ended before it ran; ``folder`` relative,
+    ``error_file`` relative to the trial folder, ``analysis`` Ray's ``metric_analysis``), with
+    only the plain values of ``config`` (no nested ones, which the page cannot draw).
     """
-    newest = max(state_files(store, folder), default=None)  # by the session time in the name
-    state = files.json_document(store, join(folder, newest)) if newest is not None else None
-    if not isinstance(state, dict):
+    newest = ray_state.newest_state_name(state_files(store, folder))
+    if newest is None:
         return []
-    rows = []
-    for trial_json, runtime_json in state.get("trial_data", []):
-        trial, runtime = json.loads(trial_json), json.loads(runtime_json)
-        started = runtime.get("start_time") is not None
-        status = trial.get("status")
-        config = trial.get("config")
-        rows.append(
-            {
-                "trial_id": trial.get("trial_id"),
-                "status": NOT_STARTED if status == "TERMINATED" and not started else status,
-                "folder": trial.get("relative_logdir"),
-                "start_time": runtime.get("start_time"),
-                "error_file": runtime.get("error_filename"),
-                "config": {
-                    k: v
-                    for k, v in (config if isinstance(config, dict) else {}).items()
-                    if not isinstance(v, dict)
-                },
-                "analysis": runtime.get("metric_analysis") or {},
-            }
-        )
-    return rows
+    return [
+        {
+            **dataclasses.asdict(trial),
+            "config": {k: v for k, v in trial.config.items() if not isinstance(v, dict)},
+        }
+        for trial in files.trial_states(store, join(folder, newest))
+    ]
 
 
 def run_ends(store: Store, folder: str) -> RunEnds | None:
@@ -100,7 +89,7 @@ def run_ends(store: Store, folder: str) -> RunEnds | None:
     resumed since is not over)."""
     text = files.text(store, join(folder, TRIAL_ENDS_FILE))
     ends = RunEnds.from_text(text) if text is not None else None
-    if ends is None or ends.state_file != max(state_files(store, folder), default=None):
+    if ends is None or ends.state_file != ray_state.newest_state_name(state_files(store, folder)):
         return None
     return ends
 

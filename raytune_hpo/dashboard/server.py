@@ -10,7 +10,7 @@ from pathlib import Path
 
 import uvicorn
 
-from raytune_hpo.analysis import storage
+from raytune_hpo import storage
 from raytune_hpo.dashboard.app import create_app
 from raytune_hpo.errors import UserError
 

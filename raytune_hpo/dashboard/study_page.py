@@ -12,12 +12,12 @@ from typing import Any
 
 import pandas as pd
 
-from raytune_hpo.analysis import storage
+from raytune_hpo import storage
 from raytune_hpo.analysis.compare import anytime_curves, load_comparison
 from raytune_hpo.dashboard import folders
 from raytune_hpo.dashboard.index import study_row
-from raytune_hpo.dashboard.store import Store
 from raytune_hpo.errors import RaytuneHpoError
+from raytune_hpo.storage.stamped import Store
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from raytune_hpo.analysis import storage
-from raytune_hpo.analysis.results import newest_state_name, read_run_ends
+from raytune_hpo import storage
+from raytune_hpo.analysis.results import read_run_ends
 from raytune_hpo.console.callback import ConsoleCallback
 from raytune_hpo.experiment.trial_checks import TrialsFailed
 from raytune_hpo.layout import TRIAL_ENDS_FILE
 from raytune_hpo.ray_compat import tune_loop
+from raytune_hpo.storage import ray_state
 from raytune_hpo.trial_ends import RunEnds, errors_line
 
 
@@ -49,7 +50,7 @@ def record_trial_ends(tuner: Any, path: storage.Location, *, complete: bool) -> 
     run = RunEnds(
         ends,
         complete=complete,
-        state_file=newest_state_name(path),
+        state_file=ray_state.newest_state_file(path),
         never_created=console.never_created(),
     )
     storage.write_text(path, TRIAL_ENDS_FILE, run.to_text())

@@ -32,7 +32,7 @@ import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from raytune_hpo.analysis import storage
+from raytune_hpo import storage
 from raytune_hpo.errors import UserError
 from raytune_hpo.layout import LOCK_FILE
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from ray import tune
 
-from raytune_hpo.analysis import storage
+from raytune_hpo import storage
 from raytune_hpo.errors import ExperimentInterrupted
 from raytune_hpo.ray_compat import tune_loop
 

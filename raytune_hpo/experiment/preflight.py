@@ -12,14 +12,13 @@ that names the key and what is wrong.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from raytune_hpo import storage
 from raytune_hpo.adapters.command.program import command_problems, trial_path
 from raytune_hpo.adapters.command.spec import CommandSpec
-from raytune_hpo.analysis import storage
 from raytune_hpo.config import ConfigError, ExperimentConfig
 from raytune_hpo.demos.datasets import DatasetNotFoundError
 from raytune_hpo.layout import CONFIG_FILE
@@ -106,9 +105,7 @@ def check_writable(key: str, folder: Path) -> None:
         ConfigError: The folder cannot be created or written.
     """
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
+        storage.probe_writable(folder)
     except OSError as err:
         reason = err.strerror or type(err).__name__
         raise ConfigError(key, f"{folder} is not a writable folder ({reason})") from None

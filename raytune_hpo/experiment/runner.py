@@ -15,9 +15,9 @@ import yaml
 from ray import tune
 from ray.tune.search import Searcher
 
+from raytune_hpo import storage
 from raytune_hpo.adapters import import_paths
 from raytune_hpo.adapters.command.spec import CommandSpec
-from raytune_hpo.analysis import storage
 from raytune_hpo.cluster import check_resources, connect, keep_warm
 from raytune_hpo.config import ConfigError, ExperimentConfig, validate_config
 from raytune_hpo.console import ray_output

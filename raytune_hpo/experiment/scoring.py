@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 from ray import tune
 
+from raytune_hpo import storage
 from raytune_hpo.adapters import import_paths
-from raytune_hpo.analysis import storage
 from raytune_hpo.config import ConfigError, ExperimentConfig
 from raytune_hpo.demos.datasets import DatasetArrays
 from raytune_hpo.demos.trial_settings import TrialSettings

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from raytune_hpo.analysis import storage
+from raytune_hpo import storage
 from raytune_hpo.config import (
     ConfigError,
     ExperimentConfig,

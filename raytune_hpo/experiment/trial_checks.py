@@ -14,7 +14,6 @@ not finite.
 from __future__ import annotations
 
 import math
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from ray.tune import Callback
 from ray.tune.experiment import Trial
 from ray.tune.stopper import Stopper
 
+from raytune_hpo import storage
 from raytune_hpo.adapters.command.metric_names import close_names, names_ending_with
 from raytune_hpo.errors import EXIT_TRIALS_FAILED, RaytuneHpoError, UserError
 from raytune_hpo.output_lines import error_headline
@@ -165,10 +165,7 @@ class FailFast(Callback):
         if (trial.last_result or {}).get("training_iteration"):
             self._watching = False  # it reported: the failure is not the code's start
             return
-        error = ""
-        if trial.error_file and os.path.isfile(trial.error_file):
-            with open(trial.error_file, errors="replace") as file:
-                error = file.read()
+        error = (storage.read_file_text(trial.error_file) if trial.error_file else None) or ""
         where = f"{trial.path}/{Path(trial.error_file).name}" if trial.error_file else None
         self._failed.append(failure_reason(trial.trial_id, error, where))
         if len(self._failed) >= self.count:

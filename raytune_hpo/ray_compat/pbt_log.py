@@ -8,17 +8,12 @@ from __future__ import annotations
 import json
 from typing import Any, NamedTuple
 
-PBT_LOG_FILE = "pbt_global.txt"
-"""What Ray's PBT appends one JSON line to per exploit, in the driver's copy of the experiment
-folder (``PopulationBasedTraining._log_config_on_step``)."""
-
-
 PERTURBED_TAG = "@perturbed["
 """What Ray's PBT appends to a trial's ``experiment_tag`` when it perturbs the trial."""
 
 
 class PbtLogLine(NamedTuple):
-    """One exploit as Ray's PBT logs it in :data:`PBT_LOG_FILE`."""
+    """One exploit as Ray's PBT logs it in :data:`~raytune_hpo.layout.PBT_LOG_FILE`."""
 
     target_tag: str
     donor_tag: str
@@ -29,7 +24,7 @@ class PbtLogLine(NamedTuple):
 
 
 def parse_pbt_log_line(line: str) -> PbtLogLine:
-    """One line of :data:`PBT_LOG_FILE`.
+    """One line of :data:`~raytune_hpo.layout.PBT_LOG_FILE`.
 
     Relies on Ray's format: a JSON list ``[trial tag, donor tag, trial iteration, donor
     iteration, donor config, new config]``.

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import shutil
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -29,12 +27,12 @@ import numpy as np
 from ray.tune.schedulers import PopulationBasedTraining
 from ray.tune.schedulers.pb2 import PB2
 
+from raytune_hpo.layout import EXPLOIT_CHECKPOINT_PREFIX
 from raytune_hpo.ray_compat import checkpoints
+from raytune_hpo.storage import ray_storage
 
 logger = logging.getLogger(__name__)
 
-EXPLOIT_CHECKPOINT_PREFIX = "checkpoint_exploit_"
-"""Names a copy of a donor's checkpoint in an exploiting trial's folder."""
 FEW_CHECKPOINTS_WARNING = r"Using `CheckpointConfig.num_to_keep <= 2` with PBT"
 """The start of Ray's warning that few kept checkpoints break exploits: not so here."""
 
@@ -98,29 +96,10 @@ def numpy_global_random(generator: np.random.RandomState) -> Iterator[None]:
 
 def _copy_checkpoint(checkpoint: Any, trial: Any, number: int) -> Any:
     """A copy of ``checkpoint`` in ``trial``'s folder of the experiment's storage."""
-    from pyarrow.fs import copy_files
     from ray.tune import Checkpoint
 
     storage = trial.storage
     filesystem = storage.storage_filesystem
     target = f"{storage.trial_fs_path}/{EXPLOIT_CHECKPOINT_PREFIX}{number:06d}"
-    if filesystem.type_name == "local":
-        shutil.rmtree(target, ignore_errors=True)
-        shutil.copytree(checkpoint.path, target, copy_function=_link_or_copy)
-    else:
-        filesystem.delete_dir_contents(target, missing_dir_ok=True)
-        copy_files(
-            checkpoint.path,
-            target,
-            source_filesystem=checkpoint.filesystem,
-            destination_filesystem=filesystem,
-        )
+    ray_storage.copy_folder(checkpoint.filesystem, checkpoint.path, filesystem, target)
     return Checkpoint(path=target, filesystem=filesystem)
-
-
-def _link_or_copy(source: str, target: str) -> None:
-    """A hard link, or a copy where the file system has none."""
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)

@@ -22,19 +22,18 @@ import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import pandas as pd
-from pyarrow import fs
 from ray.tune import Callback
 
+from raytune_hpo import storage
+from raytune_hpo.layout import PBT_HISTORY_FILE, PBT_LOG_FILE
 from raytune_hpo.number_format import format_number
 from raytune_hpo.ray_compat import pbt_log
 from raytune_hpo.registry import Perturbation
+from raytune_hpo.storage import ray_storage
 
-HISTORY_FILE = "pbt_history.jsonl"
-RAY_LOG = pbt_log.PBT_LOG_FILE
-"""What Ray's PBT writes per exploit, in the driver's copy of the experiment folder."""
 COLUMNS = [
     "time",
     "trial_id",
@@ -78,17 +77,14 @@ class PbtHistoryCallback(Callback):
         """Record the exploits Ray logged while handling this result."""
         folder = Path(trial.local_experiment_path)
         if not self._started:
-            _continue_history(folder / HISTORY_FILE, trial.storage)
+            _continue_history(folder, trial.storage)
             self._started = True
-        log = folder / RAY_LOG
-        if not log.exists():
+        if not storage.exists(folder, PBT_LOG_FILE):
             return
-        with log.open("rb") as handle:
-            if self._check_offset:
-                self._offset = self._restored_offset(handle)
-                self._check_offset = False
-            handle.seek(self._offset)
-            chunk = handle.read()
+        if self._check_offset:
+            self._offset = self._restored_offset(folder)
+            self._check_offset = False
+        chunk = storage.read_bytes(folder, PBT_LOG_FILE, start=self._offset)
         lines = chunk[: chunk.rfind(b"\n") + 1].decode().splitlines(keepends=True)
         if not lines:
             return
@@ -101,9 +97,8 @@ class PbtHistoryCallback(Callback):
             if line.strip()
         ]
         if records:
-            with (folder / HISTORY_FILE).open("a") as out:
-                for record in records:
-                    out.write(json.dumps(record, default=str) + "\n")
+            text = "".join(json.dumps(record, default=str) + "\n" for record in records)
+            storage.append_text(folder, PBT_HISTORY_FILE, text)
             if self.on_record is not None:
                 for record in records:
                     self.on_record(record)
@@ -133,14 +128,15 @@ class PbtHistoryCallback(Callback):
             "new": {k: new.get(k) for k in self.keys},
         }
 
-    def _restored_offset(self, log: BinaryIO) -> int:
-        """The saved offset if Ray's log still ends it with the line read last, else 0."""
+    def _restored_offset(self, folder: Path) -> int:
+        """The saved offset if Ray's log (in ``folder``) still ends it with the line read
+        last, else 0."""
         last = self._last_line.encode()
         start = self._offset - len(last)
         if not last or start < 0:
             return 0
-        log.seek(start)
-        return self._offset if log.read(len(last)) == last else 0
+        read = storage.read_bytes(folder, PBT_LOG_FILE, start=start)
+        return self._offset if read[: len(last)] == last else 0
 
     def get_state(self) -> dict[str, Any]:
         """How far ``pbt_global.txt`` was read (saved with the experiment by Ray)."""
@@ -153,24 +149,20 @@ class PbtHistoryCallback(Callback):
         self._check_offset = True
 
 
-def _continue_history(local: Path, storage: Any) -> None:
+def _continue_history(local: Path, context: Any) -> None:
     """Start the driver's history file: a copy of the experiment folder's, else empty.
 
     A file already there is this session's own and is kept.
 
     Args:
-        local: ``pbt_history.jsonl`` in the driver's copy of the experiment folder.
-        storage: The trials' Ray ``StorageContext`` (the experiment folder's file system).
+        local: The driver's copy of the experiment folder.
+        context: The trials' Ray ``StorageContext`` (the experiment folder's file system).
     """
-    if local.exists():
+    if storage.exists(local, PBT_HISTORY_FILE):
         return
-    filesystem: fs.FileSystem = storage.storage_filesystem
-    remote = f"{storage.experiment_fs_path}/{HISTORY_FILE}"
-    if filesystem.get_file_info(remote).type == fs.FileType.NotFound:
-        local.touch()
-        return
-    with filesystem.open_input_stream(remote) as stream:
-        local.write_bytes(stream.read())
+    remote = f"{context.experiment_fs_path}/{PBT_HISTORY_FILE}"
+    data = ray_storage.read_bytes(context.storage_filesystem, remote)
+    storage.write_bytes(local, PBT_HISTORY_FILE, data or b"")
 
 
 def history_callbacks(
@@ -188,11 +180,12 @@ def history_callbacks(
 
 
 def read_records(path: str | Path) -> list[dict[str, Any]]:
-    """The raw records of ``path/pbt_history.jsonl`` (empty when no perturbation happened)."""
-    file = Path(path) / HISTORY_FILE
-    if not file.exists():
+    """The raw records of ``path/pbt_history.jsonl``, a local folder or a URI (empty when
+    no perturbation happened)."""
+    location = path if isinstance(path, storage.Uri) else storage.as_location(path)
+    if not storage.exists(location, PBT_HISTORY_FILE):
         return []
-    return parse_records(file.read_text())
+    return parse_records(storage.read_text(location, PBT_HISTORY_FILE))
 
 
 def parse_records(text: str) -> list[dict[str, Any]]:

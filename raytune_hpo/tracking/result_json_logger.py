@@ -18,11 +18,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pyarrow import fs
 from ray.tune.logger import JsonLoggerCallback
-from ray.tune.result import EXPR_RESULT_FILE
 
+from raytune_hpo import storage
+from raytune_hpo.layout import RESULT_FILE
 from raytune_hpo.ray_compat import tune_loop
+from raytune_hpo.storage import ray_storage
 
 if TYPE_CHECKING:
     from ray.tune.experiment import Trial
@@ -40,7 +41,7 @@ class ResultJsonLogger(JsonLoggerCallback):
     """
 
     def _restore_from_remote(self, file_name: str, trial: Any) -> None:
-        if Path(trial.local_path, file_name).exists():
+        if storage.exists(Path(trial.local_path), file_name):
             return
         super()._restore_from_remote(file_name, trial)
 
@@ -52,16 +53,8 @@ class ResultJsonLogger(JsonLoggerCallback):
         """
         super().on_experiment_end(trials=trials, **info)
         for trial in trials:
-            storage = trial.storage  # trial.path is storage.trial_fs_path
-            if not tune_loop.trial_started(trial) and storage is not None:
-                _create_empty(storage.storage_filesystem, storage.trial_fs_path, EXPR_RESULT_FILE)
-
-
-def _create_empty(filesystem: fs.FileSystem, folder: str, name: str) -> None:
-    """Create ``folder/name`` as an empty file unless it exists."""
-    path = f"{folder}/{name}"
-    if filesystem.get_file_info(path).type != fs.FileType.NotFound:
-        return
-    filesystem.create_dir(folder, recursive=True)
-    with filesystem.open_output_stream(path):
-        pass
+            context = trial.storage  # trial.path is context.trial_fs_path
+            if not tune_loop.trial_started(trial) and context is not None:
+                ray_storage.create_empty(
+                    context.storage_filesystem, context.trial_fs_path, RESULT_FILE
+                )

@@ -22,8 +22,8 @@ import yaml
 
 from raytune_hpo.analysis.results import NOT_STARTED, load_experiment, summary_table
 from raytune_hpo.dashboard.experiment_page import experiment_data
-from raytune_hpo.dashboard.store import LocalStore
 from raytune_hpo.layout import TRIAL_ENDS_FILE
+from raytune_hpo.storage.stamped import LocalStore
 
 pytestmark = pytest.mark.integration
 

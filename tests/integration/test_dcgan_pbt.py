@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 
-from raytune_hpo.analysis.pbt_history_plot import PLOT_FILE
 from raytune_hpo.analysis.results import load_experiment, read_trials
 from raytune_hpo.cli import main
 from raytune_hpo.config import load_config, smoke, validate_config
 from raytune_hpo.experiment.runner import run_experiment
+from raytune_hpo.layout import PBT_HISTORY_PLOT, PBT_LOG_FILE
 from raytune_hpo.search import search_space
-from raytune_hpo.search.pbt_history import RAY_LOG, read_history, read_records
+from raytune_hpo.search.pbt_history import read_history, read_records
 
 pytestmark = pytest.mark.integration
 
@@ -109,7 +109,7 @@ def _final_state(path: Path) -> dict[str, dict[str, Any]]:
 
 def test_pbt_exploits_and_records_what_ray_did(pbt_run: tuple[Any, Path]) -> None:
     _, path = pbt_run
-    ray_lines = [json.loads(x) for x in (path / RAY_LOG).read_text().splitlines() if x.strip()]
+    ray_lines = [json.loads(x) for x in (path / PBT_LOG_FILE).read_text().splitlines() if x.strip()]
     records = read_records(path)
     assert ray_lines, "PBT never exploited"
     assert len(records) == len(ray_lines)
@@ -179,7 +179,7 @@ def test_summary_shows_the_history_and_writes_its_plot(
     assert set(history["param"]) == set(MUTATIONS)
     for trial_id in history["trial_id"]:
         assert trial_id in out
-    assert (path / PLOT_FILE).stat().st_size > 10_000
+    assert (path / PBT_HISTORY_PLOT).stat().st_size > 10_000
     best = json.loads((path / "best.json").read_text())
     ceiling = best["test"]["real_val_inception_score"]
     assert 0.999 < best["test"]["inception_score"] < ceiling <= 10.0

@@ -19,9 +19,9 @@ import yaml
 
 from raytune_hpo.analysis.results import load_experiment, summary_table
 from raytune_hpo.dashboard.experiment_page import experiment_data
-from raytune_hpo.dashboard.store import LocalStore
 from raytune_hpo.errors import EXIT_TRIALS_FAILED
 from raytune_hpo.layout import BEST_FILE, TRIAL_ENDS_FILE
+from raytune_hpo.storage.stamped import LocalStore
 from tests.helpers.running import run_cli
 from tests.helpers.user_code import USER_MODULE, climb_config
 

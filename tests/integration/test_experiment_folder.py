@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from raytune_hpo.analysis import storage
+from raytune_hpo import storage
 from raytune_hpo.analysis.results import load_experiment
 from raytune_hpo.config import validate_config
 from raytune_hpo.experiment import folder_lock

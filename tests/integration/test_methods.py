@@ -16,7 +16,8 @@ import yaml
 from raytune_hpo.analysis.results import load_experiment
 from raytune_hpo.config import load_config
 from raytune_hpo.experiment.runner import ExperimentOutcome, run_experiment
-from raytune_hpo.search.pbt_history import HISTORY_FILE, read_history
+from raytune_hpo.layout import PBT_HISTORY_FILE
+from raytune_hpo.search.pbt_history import read_history
 from tests.helpers.user_code import USER_MODULE
 
 pytestmark = pytest.mark.integration
@@ -116,7 +117,7 @@ def test_pb2_records_its_perturbations_like_pbt(runs: dict[str, ExperimentOutcom
     # The history file is kept from the start. Whether PB2 exploits at all depends on which
     # trials report when (on a loaded machine a run may have no exploit); every exploit it
     # makes must hold what follows.
-    assert (path / HISTORY_FILE).exists()
+    assert (path / PBT_HISTORY_FILE).exists()
     history = read_history(path)
     assert set(history["param"]) <= {"lr"}
     reports = load_experiment(path).reports

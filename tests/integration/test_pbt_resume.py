@@ -30,7 +30,8 @@ import yaml
 from raytune_hpo import cli
 from raytune_hpo.analysis.results import load_experiment
 from raytune_hpo.errors import EXIT_INTERRUPTED
-from raytune_hpo.search.pbt_history import RAY_LOG, read_records
+from raytune_hpo.layout import PBT_LOG_FILE
+from raytune_hpo.search.pbt_history import read_records
 from tests.helpers.user_code import LRS, USER_MODULE, climb_config
 
 pytestmark = pytest.mark.integration
@@ -41,7 +42,7 @@ STATUS_LINE = re.compile(r"^\[\d+:\d\d\] \d+/4 trials done")
 
 def _ray_exploits(folder: Path) -> list[list[Any]]:
     """The lines of Ray's own PBT log: ``[trial, donor, iteration, donor iteration, ...]``."""
-    log = folder / RAY_LOG
+    log = folder / PBT_LOG_FILE
     if not log.exists():
         return []
     return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]

@@ -30,11 +30,10 @@ STEPS = 8
 # Waits until the stored state shows a trial running on argv[2] past its first step; prints it.
 _AWAIT_TRIAL_ON = """
 import json, sys, time
-from raytune_hpo.analysis import storage
-from raytune_hpo.analysis.results import newest_state_name
+from raytune_hpo import storage
 folder, node, deadline = storage.as_location(sys.argv[1]), sys.argv[2], time.monotonic() + 120
 while time.monotonic() < deadline:
-    state = newest_state_name(folder)
+    state = ray_state.newest_state_file(folder)
     try:
         data = json.loads(storage.read_text(folder, state)) if state else {"trial_data": []}
     except (OSError, ValueError):  # replaced meanwhile

@@ -20,8 +20,9 @@ from typing import Any
 
 import pytest
 
-from raytune_hpo.analysis import storage
-from raytune_hpo.analysis.results import load_experiment, newest_state_name
+from raytune_hpo import storage
+from raytune_hpo.analysis.results import load_experiment
+from raytune_hpo.storage import ray_state
 from tests.helpers.netns_cluster import stop_sessions
 from tests.helpers.running import write_sleep_config
 from tests.helpers.s3_server import BUCKET, S3Server, s3_server, two_climbs
@@ -53,7 +54,7 @@ def sleep_config(folder: Path, storage_path: str) -> Path:
 
 def saved_midway(location: storage.Location) -> bool:
     """Whether the stored state shows a trial running with a checkpoint before its last step."""
-    state = newest_state_name(location)
+    state = ray_state.newest_state_file(location)
     if state is None:
         return False
     try:

@@ -53,7 +53,7 @@ from raytune_hpo.adapters.command.workdir import (
     link_code_folder,
     unlink,
 )
-from raytune_hpo.layout import COMMAND_FILE
+from raytune_hpo.layout import COMMAND_FILE, STDERR_LOG
 from raytune_hpo.output_lines import meaningful_lines
 
 TRIAL_ID_ENV = "RAYTUNE_HPO_TRIAL_ID"
@@ -63,7 +63,6 @@ TRIAL_NAME_ENV = "RAYTUNE_HPO_TRIAL_NAME"
 CODE_DIR_ENV = "RAYTUNE_HPO_CODE_DIR"
 """Names the code folder (``workdir``) in the command's environment; the command runs in a
 working directory of its own inside its trial folder."""
-STDERR_LOG = "stderr.log"
 TAIL_LINES = 20
 """Meaningful lines of stdout or stderr quoted in an error."""
 CAUSE_CHARS = 300

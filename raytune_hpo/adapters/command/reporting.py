@@ -28,9 +28,9 @@ from raytune_hpo.adapters.command.state import (
     restart_warning,
     skipped_warning,
 )
+from raytune_hpo.layout import STDOUT_LOG
 from raytune_hpo.output_lines import warn_from_trial
 
-STDOUT_LOG = "stdout.log"
 _KEPT_LINES = 500
 """Raw lines kept to find the meaningful ones among progress bars."""
 _CHUNK = 65536

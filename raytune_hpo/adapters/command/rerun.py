@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from raytune_hpo.adapters.command.spec import CHECKPOINT_DIR_ENV
+from raytune_hpo.layout import COMMAND_FILE
 
 SHOWN_FROM_RAY = ("CUDA_VISIBLE_DEVICES",)
 """Variables Ray sets for a trial, named in a comment: another run may get other devices."""
@@ -51,7 +52,7 @@ def rerun_script(
     lines = [
         "#!/bin/sh",
         f"# The command of trial {trial}, as it started last. Run it again by hand:",
-        "#   sh command.sh",
+        f"#   sh {COMMAND_FILE}",
         "# The trial ran it in work/ of its folder, where the entries of its code folder were",
         "# linked; this runs it in the code folder itself. Its state folder",
         f"# (${CHECKPOINT_DIR_ENV}) is a new empty one unless you set the variable to a folder",

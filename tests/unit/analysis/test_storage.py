@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from raytune_hpo.analysis import storage
+from raytune_hpo import storage
 from raytune_hpo.config import validate_config
 from raytune_hpo.experiment.runner import experiment_path
 

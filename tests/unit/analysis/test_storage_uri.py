@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from raytune_hpo.analysis import storage
+from raytune_hpo import storage
 
 QUERY = "?endpoint_override=127.0.0.1:9000&scheme=http"
 

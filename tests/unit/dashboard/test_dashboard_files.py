@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from raytune_hpo.dashboard import files
-from raytune_hpo.dashboard.store import LocalStore
+from raytune_hpo.storage.stamped import LocalStore
 
 
 def test_a_half_written_line_is_skipped_until_it_is_whole(tmp_path: Path) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from raytune_hpo.dashboard import folders
-from raytune_hpo.dashboard.store import LocalStore
 from raytune_hpo.layout import CONFIG_FILE, STUDY_FILE
+from raytune_hpo.storage.stamped import LocalStore
 
 
 @pytest.fixture

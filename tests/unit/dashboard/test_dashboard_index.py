@@ -10,8 +10,8 @@ from pathlib import Path
 import yaml
 
 from raytune_hpo.dashboard import index
-from raytune_hpo.dashboard.store import LocalStore
 from raytune_hpo.layout import BEST_FILE, CONFIG_FILE
+from raytune_hpo.storage.stamped import LocalStore
 
 
 def make_experiment(folder: Path, minima: list[float]) -> Path:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from raytune_hpo.dashboard.store import (
+from raytune_hpo.storage.stamped import (
     ArrowStore,
     LocalStore,
     join,

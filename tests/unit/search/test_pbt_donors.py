@@ -16,8 +16,9 @@ from ray.train._internal.checkpoint_manager import _CheckpointManager
 from ray.train._internal.session import _TrainingResult
 from ray.tune import Checkpoint, CheckpointConfig
 
+from raytune_hpo.layout import EXPLOIT_CHECKPOINT_PREFIX
 from raytune_hpo.ray_compat import checkpoints
-from raytune_hpo.search.pbt_donors import EXPLOIT_CHECKPOINT_PREFIX, _copy_checkpoint
+from raytune_hpo.search.pbt_donors import _copy_checkpoint
 
 
 def checkpoint(folder: Path, name: str, text: str = "state") -> Checkpoint:

@@ -11,14 +11,9 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from raytune_hpo.analysis.pbt_history_plot import PLOT_FILE, plot_pbt_history, save_pbt_plot
-from raytune_hpo.search.pbt_history import (
-    COLUMNS,
-    HISTORY_FILE,
-    history_callbacks,
-    history_table,
-    read_history,
-)
+from raytune_hpo.analysis.pbt_history_plot import plot_pbt_history, save_pbt_plot
+from raytune_hpo.layout import PBT_HISTORY_FILE, PBT_HISTORY_PLOT
+from raytune_hpo.search.pbt_history import COLUMNS, history_callbacks, history_table, read_history
 from raytune_hpo.search.schedulers import stored_perturbation
 
 RECORDS = [
@@ -46,7 +41,7 @@ RECORDS = [
 
 
 def _write(folder: Path) -> None:
-    (folder / HISTORY_FILE).write_text("".join(json.dumps(r) + "\n" for r in RECORDS))
+    (folder / PBT_HISTORY_FILE).write_text("".join(json.dumps(r) + "\n" for r in RECORDS))
 
 
 def _reports() -> pd.DataFrame:
@@ -103,7 +98,7 @@ def test_plot_has_a_panel_per_parameter_and_the_metric(tmp_path: Path) -> None:
     # One step line per trial plus one marker per perturbation of the parameter.
     assert len(lr_axis.get_lines()) == 2 + 2
     path = save_pbt_plot(_reports(), history, ["lr", "act"], "score", tmp_path)
-    assert path == tmp_path / PLOT_FILE and path.stat().st_size > 5_000
+    assert path == tmp_path / PBT_HISTORY_PLOT and path.stat().st_size > 5_000
 
 
 @pytest.mark.parametrize(
@@ -134,7 +129,7 @@ def test_the_summary_prints_and_plots_the_history_where_the_experiment_is(
 ) -> None:
     """A local folder, or the same folder as a ``file://`` URI read through pyarrow as an
     ``s3://`` one is (the S3 server's tests run whole experiments)."""
-    from raytune_hpo.analysis import storage
+    from raytune_hpo import storage
     from raytune_hpo.console.summary import print_pbt_history
 
     _write(tmp_path)
@@ -149,5 +144,5 @@ def test_the_summary_prints_and_plots_the_history_where_the_experiment_is(
     out = capsys.readouterr().out
     assert "PB2 perturbations (2):" in out
     assert "0.01 -> 0.08" in out
-    assert f"PB2 history plot: {experiment.path / PLOT_FILE}" in out
-    assert (tmp_path / PLOT_FILE).stat().st_size > 5_000
+    assert f"PB2 history plot: {experiment.path / PBT_HISTORY_PLOT}" in out
+    assert (tmp_path / PBT_HISTORY_PLOT).stat().st_size > 5_000

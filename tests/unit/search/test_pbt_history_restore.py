@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from raytune_hpo.search.pbt_history import HISTORY_FILE, RAY_LOG, PbtHistoryCallback, read_records
+from raytune_hpo.layout import PBT_HISTORY_FILE, PBT_LOG_FILE
+from raytune_hpo.search.pbt_history import PbtHistoryCallback, read_records
 from tests.helpers.pbt import TAGS, stand_in_trial
 
 PERTURBED = {trial_id: f"{tag}@perturbed[lr=2.0000]" for trial_id, tag in TAGS.items()}
@@ -41,7 +42,7 @@ def _first_session(tmp_path: Path) -> tuple[Path, str, dict[str, Any]]:
     driver, experiment = tmp_path / "session_1", tmp_path / "experiment"
     driver.mkdir()
     ray_log = _line(TAGS["a_0"], TAGS["a_1"], 2, 2.0) + _line(TAGS["a_1"], TAGS["a_0"], 2, 1.0)
-    (driver / RAY_LOG).write_text(ray_log)
+    (driver / PBT_LOG_FILE).write_text(ray_log)
     callback = PbtHistoryCallback(["lr"])
     _report(callback, driver, experiment, TAGS)
     shutil.copytree(driver, experiment)  # Ray's sync of the driver folder
@@ -67,7 +68,7 @@ def test_a_resumed_session_keeps_the_records_and_adds_each_new_one_once(
     new_lines = _line(PERTURBED["a_0"], PERTURBED["a_1"], 5, 1.0) + _line(
         PERTURBED["a_0"], PERTURBED["a_1"], 6, 3.0
     )
-    (driver / RAY_LOG).write_text((first_log if keeps_log else "") + new_lines)
+    (driver / PBT_LOG_FILE).write_text((first_log if keeps_log else "") + new_lines)
     callback = PbtHistoryCallback(["lr"])
     callback.set_state(state)
     _report(callback, driver, experiment, PERTURBED)
@@ -84,7 +85,7 @@ def test_the_sessions_own_history_file_is_not_replaced(tmp_path: Path) -> None:
     driver = tmp_path / "session_1"  # the same driver folder, restored in the same session
     callback = PbtHistoryCallback(["lr"])
     callback.set_state(state)
-    (driver / HISTORY_FILE).write_text("")  # what this session recorded: nothing yet
-    (driver / RAY_LOG).write_text("")
+    (driver / PBT_HISTORY_FILE).write_text("")  # what this session recorded: nothing yet
+    (driver / PBT_LOG_FILE).write_text("")
     _report(callback, driver, experiment, PERTURBED)
     assert read_records(driver) == []

@@ -14,7 +14,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from raytune_hpo.search.pbt_history import RAY_LOG, PbtHistoryCallback, read_records
+from raytune_hpo.layout import PBT_LOG_FILE
+from raytune_hpo.search.pbt_history import PbtHistoryCallback, read_records
 from tests.helpers.pbt import TAGS, stand_in_trial
 
 
@@ -23,7 +24,7 @@ def _exploit(folder: Path, target: str, donor: str) -> list[dict[str, Any]]:
     # The trials' current tags: perturbed ones carry the suffix Ray logs after a restore.
     trials = [stand_in_trial("a_0", target, folder, 0.5), stand_in_trial("a_1", donor, folder, 3.0)]
     line = [target, donor, 3, 4, {"lr": 3.0}, {"lr": 2.0}]
-    (folder / RAY_LOG).write_text(json.dumps(line) + "\n")
+    (folder / PBT_LOG_FILE).write_text(json.dumps(line) + "\n")
     result = {"config": {"lr": 0.5}, "training_iteration": 3}
     PbtHistoryCallback(["lr"]).on_trial_result(0, trials, trials[0], result)
     return read_records(folder)

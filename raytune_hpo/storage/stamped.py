@@ -1,4 +1,6 @@
-"""The dashboard's one way to its files: a local folder or a storage URI, read-only.
+"""Change-stamped, read-only access to the files below one root: a local folder or a URI.
+
+The dashboard reads through it, polling files that a running experiment writes.
 
 Every path is relative to the root, its parts joined with ``/`` (``""`` is the root). A file's
 stamp (modification time in ns, size) tells a reader whether it changed since it was read.
@@ -17,7 +19,9 @@ from pathlib import Path
 
 from pyarrow import fs
 
-from raytune_hpo.analysis import storage
+from raytune_hpo.storage.access import filesystem
+from raytune_hpo.storage.locations import Location, Uri, as_location
+from raytune_hpo.storage.store_errors import storage_errors
 
 Stamp = tuple[int, int]
 """A file's modification time in nanoseconds and its size in bytes."""
@@ -52,7 +56,7 @@ def matches(relative: str, pattern: str) -> bool:
 class Store(ABC):
     """Read-only access to the files below one root."""
 
-    def __init__(self, root: storage.Location) -> None:
+    def __init__(self, root: Location) -> None:
         self.root = root
 
     def find(self, name: str) -> str | None:
@@ -60,7 +64,7 @@ class Store(ABC):
         return name if plain_name(name) and self.is_folder(name) else None
 
     @abstractmethod
-    def location(self, path: str) -> storage.Location | None:
+    def location(self, path: str) -> Location | None:
         """Where ``path`` is, for readers outside the dashboard; None if it leaves the root."""
 
     @abstractmethod
@@ -168,13 +172,13 @@ class LocalStore(Store):
 
 class ArrowStore(Store):
     """A storage URI, read through ``pyarrow.fs``; a failing store raises
-    :class:`~raytune_hpo.analysis.storage.StorageError`."""
+    :class:`~raytune_hpo.storage.store_errors.StorageError`."""
 
-    root: storage.Uri
+    root: Uri
 
-    def __init__(self, root: storage.Uri) -> None:
+    def __init__(self, root: Uri) -> None:
         super().__init__(root)
-        self.filesystem, self.base = storage.filesystem(root)
+        self.filesystem, self.base = filesystem(root)
 
     def _key(self, path: str) -> str | None:
         """The path on the file system, None unless ``path`` has plain parts only."""
@@ -186,15 +190,15 @@ class ArrowStore(Store):
         key = self._key(path)
         if key is None:
             return None
-        with storage.storage_errors(self.root):
+        with storage_errors(self.root):
             return self.filesystem.get_file_info(key)
 
     def _listing(self, key: str, recursive: bool) -> list[fs.FileInfo]:
         selector = fs.FileSelector(key, allow_not_found=True, recursive=recursive)
-        with storage.storage_errors(self.root):
+        with storage_errors(self.root):
             return list(self.filesystem.get_file_info(selector))
 
-    def location(self, path: str) -> storage.Uri | None:
+    def location(self, path: str) -> Uri | None:
         return self.root / path if self._key(path) is not None else None
 
     def is_folder(self, path: str) -> bool:
@@ -209,7 +213,7 @@ class ArrowStore(Store):
         key = self._key(path)
         if key is None:
             raise FileNotFoundError(path)
-        with storage.storage_errors(self.root), self.filesystem.open_input_stream(key) as stream:
+        with storage_errors(self.root), self.filesystem.open_input_stream(key) as stream:
             return bytes(stream.read())
 
     def folders(self, path: str) -> list[str]:
@@ -242,5 +246,5 @@ def _arrow_stamp(info: fs.FileInfo) -> Stamp | None:
 
 def open_store(root: str | Path) -> Store:
     """The store of a folder or URI given on the command line."""
-    location = storage.as_location(root)
+    location = as_location(root)
     return LocalStore(location) if isinstance(location, Path) else ArrowStore(location)
