@@ -184,7 +184,7 @@ class _GonePackage(importlib.abc.Loader):
     def exec_module(self, module: ModuleType) -> None:
         module.__path__ = []
         if self.source is not None:
-            module.__getattr__ = _names_of(module.__name__, f"{PACKAGE}.{self.source}")
+            module.__dict__["__getattr__"] = _names_of(module.__name__, f"{PACKAGE}.{self.source}")
 
 
 def _names_of(package: str, source: str) -> Callable[[str], Any]:
