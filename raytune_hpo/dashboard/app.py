@@ -1,7 +1,9 @@
-"""The dashboard's Starlette app: three pages, their JSON, plotly.js and the page scripts.
+"""The dashboard's Starlette app: four pages, their JSON, plotly.js and the page scripts.
 
-The three pages are one HTML file of this package, told which page it is; each fetches its
-JSON from ``/api`` + its own path and draws it in the browser. Every name in a URL goes through
+The pages (the index, an experiment, one of its trials, a study) are one HTML file of this
+package, told which page it is; each fetches its JSON from ``/api`` + its own path and draws it
+in the browser. A trial is named by its id, one the experiment's files hold (its folder comes
+from them). Every name in a URL goes through
 :meth:`Store.find <raytune_hpo.storage.stamped.Store.find>`, so nothing outside the root is
 read; anything else is 404. A store that fails while the page is open (a URI's endpoint gone)
 answers its JSON with 503 and the one-line reason.
@@ -25,6 +27,7 @@ from raytune_hpo.dashboard import folders
 from raytune_hpo.dashboard.experiment_page import experiment_data
 from raytune_hpo.dashboard.index import index_rows
 from raytune_hpo.dashboard.study_page import study_data
+from raytune_hpo.dashboard.trial_page import trial_data
 from raytune_hpo.storage import StorageError
 from raytune_hpo.storage.stamped import Store, open_store
 
@@ -32,7 +35,12 @@ STATIC = Path(str(resources.files("raytune_hpo.dashboard") / "static"))
 """The page, script and style sheet of this package."""
 PLOTLY_TAG = '<script src="/static/plotly.min.js"></script>'
 
-ASSETS = {"dashboard.js": "text/javascript", "dashboard.css": "text/css"}
+ASSETS = {
+    "dashboard.js": "text/javascript",
+    "experiment.js": "text/javascript",
+    "trial.js": "text/javascript",
+    "dashboard.css": "text/css",
+}
 
 
 def plotly_js() -> Path:
@@ -101,6 +109,16 @@ def create_app(root: str | Path) -> Starlette:
         found = folder_of(request, folders.is_experiment)
         return json_response(experiment_data(store, found)) if found is not None else not_found()
 
+    def trial(request: Request) -> Response:
+        found = folder_of(request, folders.is_experiment)
+        known = found is not None and trial_data(store, found, request.path_params["trial"])
+        return page("trial") if known else not_found()
+
+    def api_trial(request: Request) -> Response:
+        found = folder_of(request, folders.is_experiment)
+        data = trial_data(store, found, request.path_params["trial"]) if found else None
+        return json_response(data) if data is not None else not_found()
+
     def api_study(request: Request) -> Response:
         found = folder_of(request, folders.is_study)
         return json_response(study_data(store, found)) if found is not None else not_found()
@@ -116,9 +134,11 @@ def create_app(root: str | Path) -> Starlette:
     return Starlette(
         routes=[
             Route("/", index),
+            Route("/experiments/{name:path}/trials/{trial}", trial),
             Route("/experiments/{name:path}", experiment),
             Route("/studies/{name:path}", study),
             Route("/api/index", api_index),
+            Route("/api/experiments/{name:path}/trials/{trial}", api_trial),
             Route("/api/experiments/{name:path}", api_experiment),
             Route("/api/studies/{name:path}", api_study),
             Route("/static/{file}", asset),

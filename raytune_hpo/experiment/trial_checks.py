@@ -25,32 +25,12 @@ from ray.tune.stopper import Stopper
 from raytune_hpo import storage
 from raytune_hpo.adapters.command.metric_names import close_names, names_ending_with
 from raytune_hpo.errors import EXIT_TRIALS_FAILED, RaytuneHpoError, UserError
+from raytune_hpo.layout import RAY_RESULT_KEYS
 from raytune_hpo.output_lines import error_headline
 from raytune_hpo.registry import Perturbation
 
 STRICT_CHECK_SWITCH = "TUNE_DISABLE_STRICT_METRIC_CHECKING"
 """Turns Ray's own check off; :class:`MetricCheck` takes its place."""
-RAY_RESULT_KEYS = frozenset(
-    {
-        "timestamp",
-        "checkpoint_dir_name",
-        "done",
-        "training_iteration",
-        "trial_id",
-        "date",
-        "time_this_iter_s",
-        "time_total_s",
-        "pid",
-        "hostname",
-        "node_ip",
-        "config",
-        "time_since_restore",
-        "iterations_since_restore",
-        "experiment_tag",
-        "should_checkpoint",
-    }
-)
-"""Keys Ray adds to every result; what is left is what the trial reported."""
 
 
 class MissingMetric(UserError, RuntimeError):
