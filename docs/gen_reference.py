@@ -47,9 +47,17 @@ MEANINGS: dict[str, str] = {
     "`(checkpoint_dir, config)` on the best trial's checkpoint; the test metrics it returns "
     "go to `best.json`. The built-ins score their test split themselves.",
     "dataset": "The data set of a built-in trainable.",
-    "metric": "The reported metric every searcher and scheduler optimises, declared once. A "
-    "built-in must report it (LeNet: `validation_error`, DCGAN: `inception_score`).",
-    "mode": "Whether `metric` is minimised or maximised.",
+    "metric": "The reported metric every searcher and scheduler optimises, declared once; "
+    "or a list of them, the objectives of a [many-objective](objectives.md) run (the first "
+    "one leads wherever one metric is shown). A built-in must report it (LeNet: "
+    "`validation_error`, DCGAN: `inception_score`).",
+    "mode": "Whether `metric` is minimised or maximised; a list of as many `min`/`max` for a "
+    "list of metrics.",
+    "constraints": "Reported metric -> `{{max: X}}`, `{{min: X}}` or both: a trial whose last "
+    "report breaks one is never best nor on the Pareto front; it may bound an objective too "
+    "([constraints](objectives.md#constraints)).",
+    "reference_point": "The point the hypervolume of a many-objective run is measured "
+    "against: one number per objective, in its own units; null: the worst value seen of each.",
     "max_epochs": "The most reports (epochs) of any trial, also of code that never stops by "
     "itself.",
     "num_samples": "Trials; with `grid` entries, repetitions of the whole grid.",
@@ -136,12 +144,15 @@ MEANINGS: dict[str, str] = {
     "searcher.name": "Known: {searchers}.",
     "searcher.hyperopt.n_initial_points": "Random configurations before TPE starts to model.",
     "searcher.hyperopt.gamma": "TPE's share of the best results that form its 'good' density.",
-    "searcher.optuna.sampler": "Optuna's sampler: `tpe`, `cmaes` (needs the `methods` extra), "
-    "`gp` (Gaussian process), `random` or `qmc` (quasi-Monte Carlo, Sobol).",
+    "searcher.optuna.sampler": "Optuna's sampler: `tpe`, `cmaes` (needs the `methods` extra; "
+    "one objective, no constraints), `gp` (Gaussian process), `random`, `qmc` (quasi-Monte "
+    "Carlo, Sobol), or the genetic `nsga2` and `nsga3` for [many objectives](objectives.md).",
     "searcher.optuna.n_startup_trials": "Random configurations before the model takes over "
     "(`tpe`, `cmaes`, `gp` only); null: Optuna's default (10, 1, 10).",
     "searcher.optuna.multivariate": "TPE models the parameters jointly instead of one by one "
     "(`tpe` only).",
+    "searcher.optuna.population_size": "Configurations per generation of `nsga2` and "
+    "`nsga3` (only); null: Optuna's 50.",
     "searcher.bohb.min_points_in_model": "Results before the model takes over; at least the "
     "number of sampled parameters + 1, which null means.",
     "searcher.bohb.top_n_percent": "The percentage of results that form the 'good' density.",
@@ -267,8 +278,8 @@ def _type_name(annotation: Any) -> str:
     origin = typing.get_origin(annotation)
     if origin is typing.Literal:
         return "one of " + _names(typing.get_args(annotation))
-    if origin is list:
-        (item,) = typing.get_args(annotation) or (Any,)
+    if origin is list or origin is tuple:
+        (item, *_) = typing.get_args(annotation) or (Any,)
         return f"list of {_type_name(item)}s"
     if origin is dict or annotation is dict:
         return "mapping"
@@ -282,7 +293,17 @@ def _type_name(annotation: Any) -> str:
     raise TypeError(f"no name for the type {annotation!r}; add it to docs/gen_reference.py")
 
 
-def _describe_type(field: FieldInfo) -> str:
+WRITTEN_TYPES = {
+    "metric": "string or list of strings",
+    "mode": "one of `min`, `max`, or a list of them",
+}
+"""Keys a file may write in more forms than their field holds: ``metric: [a, b]`` keeps its
+first objective in the field and all of them beside it."""
+
+
+def _describe_type(field: FieldInfo, key: str = "") -> str:
+    if key in WRITTEN_TYPES:
+        return WRITTEN_TYPES[key]
     parts = _union_parts(field.annotation)
     names = [_type_name(part) for part in parts if part is not type(None)]
     text = " or ".join(dict.fromkeys(names))
@@ -346,7 +367,7 @@ def _rows(
         meaning = MEANINGS.get(f"{meaning_prefix}{name}")
         if meaning is None:
             raise KeyError(f"{meaning_prefix}{name}")
-        cells = (f"`{key}`", _describe_type(field), _default(field), meaning.format(**known))
+        cells = (f"`{key}`", _describe_type(field, key), _default(field), meaning.format(**known))
         yield "| " + " | ".join(_cell(c) for c in cells) + " |"
 
 

@@ -6,19 +6,22 @@ names and every behaviour that differs by method (the console's early-stop label
 taken from reports, perturbation history and checks) are derived from the ``SEARCHERS`` and
 ``SCHEDULERS`` dicts of entries, so adding one is one edit there: nothing else tests a name.
 An entry's builder and rules take its own options and an :class:`EntryContext`, the few facts of
-the experiment they read, never the whole experiment config. This module imports nothing of Ray,
-and of the rest of the package only the base models.
+the experiment they read, never the whole experiment config: among them the experiment's
+:class:`Objective` s and :class:`Constraint` s, defined here so that both the config and the
+builders use them. This module imports nothing of Ray, and of the rest of the package only the
+base models.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Generic, TypeVar, Union, get_args
 
-from pydantic import Field
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
-from raytune_hpo.pydantic_base import EntryOptions
+from raytune_hpo.pydantic_base import EntryOptions, StrictModel
 
 T = TypeVar("T")
 M = TypeVar("M", bound=EntryOptions)
@@ -39,6 +42,60 @@ def lookup(registry: Mapping[str, T], name: str, what: str) -> T:
 
 
 @dataclass(frozen=True)
+class Objective:
+    """One reported metric an experiment optimises.
+
+    Attributes:
+        name: The metric's name in the trials' reports.
+        mode: ``"min"`` or ``"max"``.
+    """
+
+    name: str
+    mode: str
+
+
+class Constraint(StrictModel):
+    """A bound on a reported metric (``constraints: {NAME: {max: X}}``): a trial whose last
+    report breaks it is never best nor on the Pareto front.
+
+    Attributes:
+        max: The largest value allowed; None: no upper bound.
+        min: The smallest value allowed; None: no lower bound.
+    """
+
+    max: float | None = None
+    min: float | None = None
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Constraint:
+        if self.max is None and self.min is None:
+            raise ValueError("needs max (at most) or min (at least), e.g. {max: 0.5}")
+        for bound in (self.max, self.min):
+            if bound is not None and not math.isfinite(bound):
+                raise ValueError(f"bounds must be finite numbers, got {bound}")
+        if self.max is not None and self.min is not None and self.min > self.max:
+            raise ValueError(f"min must be at most max, got min {self.min:g} > max {self.max:g}")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _bounds_set(self, handler: SerializerFunctionWrapHandler) -> dict[str, float]:
+        return {key: value for key, value in handler(self).items() if value is not None}
+
+    def broken_by(self, value: float | None) -> bool:
+        """Whether ``value`` lies outside the bounds; a missing or NaN value breaks it."""
+        return max(self.excess(value)) > 0
+
+    def excess(self, value: float | None) -> tuple[float, ...]:
+        """How far ``value`` lies beyond each bound, ``max`` first: positive beyond it, zero or
+        negative within (Optuna's convention for constraint values); a missing or NaN value
+        lies infinitely far beyond."""
+        bounds = ((self.max, 1.0), (self.min, -1.0))
+        if value is None or math.isnan(value):
+            return tuple(math.inf for bound, _ in bounds if bound is not None)
+        return tuple(sign * (value - bound) for bound, sign in bounds if bound is not None)
+
+
+@dataclass(frozen=True)
 class Traits:
     """What the rest of the toolkit needs to know of a searcher or scheduler.
 
@@ -49,11 +106,13 @@ class Traits:
             when None.
         partner: The one entry of the other registry it works with (BOHB's searcher and
             scheduler); None: any.
+        many_objectives: It takes several objectives (``metric: [a, b]``).
     """
 
     in_method_name: bool = True
     method_label: Callable[[Mapping[str, Any]], str] | None = None
     partner: str | None = None
+    many_objectives: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,9 +122,13 @@ class SearcherTraits(Traits):
     Attributes:
         model_based: It proposes configs from the results so far, from Ray Tune domains: it
             cannot sample ``{grid: [...]}`` nor drive a scheduler that picks configs itself.
+        constraints: It honours ``constraints``: it steers its proposals away from configs
+            that break them, or it never steers (random and grid search; the constraints then
+            only filter the results).
     """
 
     model_based: bool = False
+    constraints: bool = False
 
 
 @dataclass(frozen=True)
@@ -120,6 +183,8 @@ class EntryContext:
         max_concurrent_trials: Trials that run at once; None: as many as fit.
         scheduler: The name of the experiment's scheduler (a searcher's rules read its
             traits).
+        objectives: What the experiment optimises, the first objective first.
+        constraints: Reported metric -> its bound.
     """
 
     search_space: Mapping[str, Any]
@@ -130,6 +195,8 @@ class EntryContext:
     checkpoint_frequency: int
     max_concurrent_trials: int | None
     scheduler: str
+    objectives: tuple[Objective, ...]
+    constraints: Mapping[str, Constraint]
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ and what it got, or for an unknown key the allowed ones and the closest match.
 from __future__ import annotations
 
 import difflib
+import typing
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -133,7 +134,11 @@ def _model_at(
     """The model class that validates the section at ``loc`` (for listing allowed keys)."""
     model: type[BaseModel] | None = root
     node: Any = raw
+    values: type[BaseModel] | None = None  # the model of each value of a mapping section
     for part in loc:
+        if values is not None:
+            model, values = values, None
+            continue
         if model is None or isinstance(part, int):
             return None
         annotation = model.model_fields[part].annotation if part in model.model_fields else None
@@ -142,11 +147,19 @@ def _model_at(
             model = _tagged_model(part, node)
         elif part == "trainable":
             model = CommandSpec
-        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        elif _is_model(annotation):
             model = annotation
+        elif typing.get_origin(annotation) is dict and _is_model(
+            value := typing.get_args(annotation)[1]
+        ):
+            values = value  # a mapping of sections: constraints: {NAME: {max: ...}}
         else:
             return None
     return model
+
+
+def _is_model(annotation: Any) -> typing.TypeGuard[type[BaseModel]]:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
 def _tagged_model(section: str, node: Mapping[str, Any]) -> type[BaseModel] | None:

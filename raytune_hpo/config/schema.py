@@ -1,7 +1,12 @@
 """The experiment config as pydantic models: one :class:`ExperimentConfig` and its sections.
 
-Cross-field rules (search space, and the compatibility rules of the searcher's and scheduler's
-registry entries) run in the model validator so that a config built in code obeys them too.
+Cross-field rules (search space, objectives, and the compatibility rules of the searcher's and
+scheduler's registry entries) run in the model validators so that a config built in code obeys
+them too.
+
+``metric`` and ``mode`` hold the first objective, so that every single-metric code path reads
+plain strings; several objectives (``metric: [a, b]``) live in :attr:`ExperimentConfig.objectives`
+and are written back as lists when the config is dumped (the experiment folder's saved config).
 """
 
 from __future__ import annotations
@@ -12,9 +17,14 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 from pydantic import (
     Discriminator,
     Field,
+    PrivateAttr,
+    SerializerFunctionWrapHandler,
     Tag,
     ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_serializer,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -24,6 +34,13 @@ from raytune_hpo.adapters.command.spec import CommandSpec
 from raytune_hpo.adapters.import_paths import is_import_path
 from raytune_hpo.config.config_errors import describe, dotted
 from raytune_hpo.config.names import check_folder_name, method_name
+from raytune_hpo.config.objectives import (
+    Constraint,
+    Objective,
+    check_reference_point,
+    parse_objectives,
+    watched_metrics,
+)
 from raytune_hpo.config.wandb_section import WandbConfig
 from raytune_hpo.demos.datasets import DATASETS
 from raytune_hpo.errors import InvalidKey
@@ -31,7 +48,12 @@ from raytune_hpo.pydantic_base import EntryOptions, StrictModel
 from raytune_hpo.registry import EntryContext, lookup, options_union
 from raytune_hpo.search import search_space
 from raytune_hpo.search.schedulers import SCHEDULERS, FifoSchedulerConfig, max_t
-from raytune_hpo.search.searchers import SEARCHERS, RandomSearcherConfig, check_partners
+from raytune_hpo.search.searchers import (
+    SEARCHERS,
+    RandomSearcherConfig,
+    check_objectives,
+    check_partners,
+)
 
 if TYPE_CHECKING:
     from raytune_hpo.demos.trainables import DemoTrainable
@@ -112,7 +134,11 @@ class ExperimentConfig(StrictModel):
     evaluate: str | None = None
     dataset: DatasetConfig = DatasetConfig()
     metric: str = "validation_error"
+    """The first objective (``metric: [a, b]`` in a file names several: :attr:`objectives`)."""
     mode: Literal["min", "max"] = "min"
+    """The first objective's mode."""
+    constraints: dict[str, Constraint] = Field(default_factory=dict)
+    reference_point: tuple[float, ...] | None = Field(default=None, strict=False)
     max_epochs: int = Field(default=10, ge=1)
     num_samples: int = Field(default=10, ge=1)
     time_budget_s: float | None = Field(default=None, gt=0)
@@ -132,6 +158,42 @@ class ExperimentConfig(StrictModel):
     wandb: WandbConfig = WandbConfig()
     tensorboard: bool = True
     """Write TensorBoard event files (metrics per report, hparams) into every trial's folder."""
+
+    _objectives: tuple[Objective, ...] = PrivateAttr(default=())
+    """Every objective when there are several; empty for one (``metric`` and ``mode``)."""
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _many_objectives(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """Lists of ``metric`` and ``mode`` -> the first objective in the fields, all of them
+        in ``_objectives``."""
+        many: tuple[Objective, ...] = ()
+        if isinstance(data, Mapping) and any(
+            isinstance(data.get(key), list | tuple) for key in ("metric", "mode")
+        ):
+            fields = cls.model_fields
+            many = parse_objectives(
+                data.get("metric", fields["metric"].default),
+                data.get("mode", fields["mode"].default),
+            )
+            data = {**data, "metric": many[0].name, "mode": many[0].mode}
+        cfg = handler(data)
+        if len(many) > 1:
+            cfg._objectives = many
+            cfg._check_objectives()
+        return cfg
+
+    @model_serializer(mode="wrap")
+    def _dump_objectives(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        dumped = handler(self)
+        if self._objectives:
+            dumped["metric"] = [objective.name for objective in self._objectives]
+            dumped["mode"] = [objective.mode for objective in self._objectives]
+        return dumped
+
+    @field_serializer("reference_point")
+    def _dump_point(self, point: tuple[float, ...] | None) -> list[float] | None:
+        return None if point is None else list(point)
 
     @field_validator("name")
     @classmethod
@@ -167,19 +229,33 @@ class ExperimentConfig(StrictModel):
         _check_space("search_space", self.search_space)
         _check_points(self.search_space, self.points_to_evaluate)
         check_partners(self.searcher.name, self.scheduler.name)
-        context = self.entry_context
-        SEARCHERS[self.searcher.name].check_rules(self.searcher, context)
-        SCHEDULERS[self.scheduler.name].check_rules(self.scheduler, context)
         if isinstance(self.trainable, CommandSpec):
             try:
                 check_macros(self.trainable, self.search_space)
             except ValueError as err:
                 raise InvalidKey("trainable.command", str(err)) from None
-            try:
-                check_readable(self.metric, self.trainable.metrics)
-            except UnreadableMetric as err:
-                key = err.key if err.key == "metric" else f"trainable.{err.key}"
-                raise InvalidKey(key, err.message) from None
+        self._check_objectives()
+        return self
+
+    def _check_objectives(self) -> None:
+        """Rules that read the objectives and constraints: the reference point, the searcher
+        and scheduler that must take them, the metrics a trainable must report, and the
+        trainable's options. Runs again once several objectives are known
+        (:meth:`_many_objectives`)."""
+        check_reference_point(self.reference_point, self.objectives)
+        context = self.entry_context
+        check_objectives(self.searcher.name, self.scheduler.name, context)
+        SEARCHERS[self.searcher.name].check_rules(self.searcher, context)
+        SCHEDULERS[self.scheduler.name].check_rules(self.scheduler, context)
+        if isinstance(self.trainable, CommandSpec):
+            for metric in self.watched_metrics:
+                try:
+                    check_readable(metric, self.trainable.metrics)
+                except UnreadableMetric as err:
+                    key = (
+                        self._metric_key(metric) if err.key == "metric" else f"trainable.{err.key}"
+                    )
+                    raise InvalidKey(key, err.message) from None
         spec = self.builtin
         if spec is None:
             if self.trainable_options:
@@ -188,17 +264,18 @@ class ExperimentConfig(StrictModel):
                     "applies to the built-in trainables only; your own code takes its "
                     "settings from search_space (a plain value is a constant)",
                 )
-            return self
+            return
         if self.evaluate is not None:
             raise InvalidKey(
                 "evaluate", f"applies to your own code; {self.trainable} scores its test split"
             )
-        if self.metric not in spec.metrics:
-            raise InvalidKey(
-                "metric",
-                f"{self.trainable} does not report {self.metric!r}; "
-                f"it reports: {', '.join(spec.metrics)}",
-            )
+        for metric in self.watched_metrics:
+            if metric not in spec.metrics:
+                raise InvalidKey(
+                    self._metric_key(metric),
+                    f"{self.trainable} does not report {metric!r}; "
+                    f"it reports: {', '.join(spec.metrics)}",
+                )
         try:
             spec.options.model_validate(self.trainable_options, strict=True)
         except ValidationError as err:
@@ -206,7 +283,26 @@ class ExperimentConfig(StrictModel):
             raise InvalidKey(
                 dotted(("trainable_options", *first["loc"])), describe(first, spec.options)
             ) from None
-        return self
+
+    def _metric_key(self, metric: str) -> str:
+        """The key that names ``metric``: ``metric`` for an objective, else its constraint."""
+        names = [objective.name for objective in self.objectives]
+        return "metric" if metric in names else f"constraints.{metric}"
+
+    @property
+    def objectives(self) -> tuple[Objective, ...]:
+        """What the experiment optimises, the first objective (``metric``, ``mode``) first."""
+        return self._objectives or (Objective(self.metric, self.mode),)
+
+    @property
+    def many_objectives(self) -> bool:
+        """Whether it optimises more than one metric."""
+        return len(self.objectives) > 1
+
+    @property
+    def watched_metrics(self) -> tuple[str, ...]:
+        """Every metric each trial must report: the objectives, then the constrained ones."""
+        return watched_metrics(self.objectives, self.constraints)
 
     @property
     def builtin(self) -> DemoTrainable | None:
@@ -242,6 +338,8 @@ class ExperimentConfig(StrictModel):
             checkpoint_frequency=self.checkpoint.frequency,
             max_concurrent_trials=self.max_concurrent_trials,
             scheduler=self.scheduler.name,
+            objectives=self.objectives,
+            constraints=self.constraints,
         )
 
 

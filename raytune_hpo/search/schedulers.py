@@ -306,7 +306,9 @@ def _bohb(s: BohbSchedulerConfig, context: EntryContext) -> TrialScheduler:
 # --- the registry ------------------------------------------------------------------------------
 
 SCHEDULERS: dict[str, Entry[Any, TrialScheduler, SchedulerTraits]] = {
-    "fifo": Entry(FifoSchedulerConfig, _fifo, SchedulerTraits(in_method_name=False)),
+    "fifo": Entry(
+        FifoSchedulerConfig, _fifo, SchedulerTraits(in_method_name=False, many_objectives=True)
+    ),
     "asha": Entry(
         AshaSchedulerConfig,
         _asha,

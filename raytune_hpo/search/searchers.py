@@ -10,13 +10,13 @@ from __future__ import annotations
 import importlib.util
 import warnings
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from pydantic import Field
 
 from raytune_hpo.errors import InvalidKey
 from raytune_hpo.pydantic_base import EntryOptions
-from raytune_hpo.registry import Entry, EntryContext, SearcherTraits, lookup
+from raytune_hpo.registry import Constraint, Entry, EntryContext, SearcherTraits, lookup
 from raytune_hpo.search import search_space
 from raytune_hpo.search.schedulers import SCHEDULERS
 
@@ -58,6 +58,35 @@ def check_partners(searcher: str, scheduler: str) -> None:
                 f"{section} {name} works only with {other_section} {partner}, got "
                 f"{other_section} {other}; set {other_section}: {{name: {partner}}}",
             )
+
+
+def check_objectives(searcher: str, scheduler: str, context: EntryContext) -> None:
+    """A searcher and scheduler that take the experiment's objectives and constraints.
+
+    Several objectives need both to have the ``many_objectives`` trait; constraints need a
+    searcher with the ``constraints`` trait. A refusal names ``searcher.name`` or
+    ``scheduler.name`` and lists the entries that would do.
+    """
+    count = len(context.objectives)
+    metrics = ", ".join(objective.name for objective in context.objectives)
+    for section, name, registry in (
+        ("searcher", searcher, SEARCHERS),
+        ("scheduler", scheduler, SCHEDULERS),
+    ):
+        if count > 1 and not registry[name].traits.many_objectives:
+            able = [key for key, entry in registry.items() if entry.traits.many_objectives]
+            raise InvalidKey(
+                f"{section}.name",
+                f"{section} {name} optimises one metric, got {count} objectives ({metrics}); "
+                f"{section}s that take several: {', '.join(able)}",
+            )
+    if context.constraints and not SEARCHERS[searcher].traits.constraints:
+        able = [key for key, entry in SEARCHERS.items() if entry.traits.constraints]
+        raise InvalidKey(
+            "searcher.name",
+            f"searcher {searcher} cannot honour constraints "
+            f"({', '.join(context.constraints)}); searchers that do: {', '.join(able)}",
+        )
 
 
 def check_model_based(options: EntryOptions, context: EntryContext) -> None:
@@ -149,49 +178,86 @@ def _check_hyperopt(s: HyperOptSearcherConfig, context: EntryContext) -> None:
 
 # --- optuna ------------------------------------------------------------------------------------
 
-OptunaSampler = Literal["tpe", "cmaes", "gp", "random", "qmc"]
+OptunaSampler = Literal["tpe", "cmaes", "gp", "random", "qmc", "nsga2", "nsga3"]
 STARTUP_TRIALS = {"tpe": 10, "cmaes": 1, "gp": 10}
 """Samplers that draw ``n_startup_trials`` configs at random before their model takes over, and
 Optuna's default number."""
+SINGLE_OBJECTIVE_SAMPLERS = ("cmaes",)
+"""Samplers that optimise one objective only."""
+CONSTRAINED_SAMPLERS = ("tpe", "gp", "nsga2", "nsga3")
+"""Samplers that take Optuna's ``constraints_func`` and steer away from configs that break it."""
+UNSTEERED_SAMPLERS = ("random", "qmc")
+"""Samplers that never steer by results: constraints only filter what they find."""
 
 
 class OptunaSearcherConfig(EntryOptions):
     """One of Optuna's samplers, through Ray Tune's ``OptunaSearch``.
 
     ``n_startup_trials`` (random configs before the model takes over) is Optuna's default
-    where unset (:data:`STARTUP_TRIALS`).
+    where unset (:data:`STARTUP_TRIALS`). ``nsga2`` and ``nsga3`` are Optuna's genetic
+    algorithms for several objectives (``population_size`` configs per generation).
     """
 
     name: Literal["optuna"]
     sampler: OptunaSampler = "tpe"
     n_startup_trials: int | None = Field(default=None, ge=0)
     multivariate: bool = False
+    population_size: int | None = Field(default=None, ge=2)
 
 
-def _optuna_sampler(s: OptunaSearcherConfig, seed: int | None) -> Any:
+POPULATION_SAMPLERS = ("nsga2", "nsga3")
+"""Samplers that take ``population_size``."""
+NSGA_POPULATION = 50
+"""Optuna's default ``population_size`` of its NSGA samplers."""
+
+
+def _optuna_sampler(
+    s: OptunaSearcherConfig, seed: int | None, constraints: Mapping[str, Constraint]
+) -> Any:
     import optuna
 
+    from raytune_hpo.search.optuna_constrained import ConstraintValues
+
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    # The qmc and gp samplers are marked experimental; the console need not say so per run.
+    # The qmc, gp and nsga3 samplers are marked experimental; the console need not say so.
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     samplers = optuna.samplers
     startup = STARTUP_TRIALS.get(s.sampler, 0) if s.n_startup_trials is None else s.n_startup_trials
+    steer = ConstraintValues(constraints) if constraints else None
+    population = s.population_size or NSGA_POPULATION
     if s.sampler == "tpe":
-        return samplers.TPESampler(seed=seed, multivariate=s.multivariate, n_startup_trials=startup)
+        return samplers.TPESampler(
+            seed=seed, multivariate=s.multivariate, n_startup_trials=startup, constraints_func=steer
+        )
     if s.sampler == "cmaes":
         return samplers.CmaEsSampler(seed=seed, n_startup_trials=startup)
     if s.sampler == "gp":
-        return samplers.GPSampler(seed=seed, n_startup_trials=startup)
+        return samplers.GPSampler(seed=seed, n_startup_trials=startup, constraints_func=steer)
+    if s.sampler == "nsga2":
+        return samplers.NSGAIISampler(seed=seed, population_size=population, constraints_func=steer)
+    if s.sampler == "nsga3":
+        return samplers.NSGAIIISampler(
+            seed=seed, population_size=population, constraints_func=steer
+        )
     if s.sampler == "qmc":
         return samplers.QMCSampler(seed=seed)
     return samplers.RandomSampler(seed=seed)
 
 
 def _optuna(s: OptunaSearcherConfig, context: EntryContext) -> Searcher:
-    from ray.tune.search.optuna import OptunaSearch
+    from raytune_hpo.search.optuna_constrained import ConstrainedOptunaSearch
 
-    return OptunaSearch(
-        points_to_evaluate=first_points(context), sampler=_optuna_sampler(s, context.seed)
+    objectives = context.objectives
+    many = (
+        {"metric": [o.name for o in objectives], "mode": [o.mode for o in objectives]}
+        if len(objectives) > 1
+        else {}
+    )
+    return ConstrainedOptunaSearch(
+        constrained=tuple(context.constraints),
+        points_to_evaluate=first_points(context),
+        sampler=_optuna_sampler(s, context.seed, context.constraints),
+        **many,
     )
 
 
@@ -207,6 +273,24 @@ def _check_optuna(s: OptunaSearcherConfig, context: EntryContext) -> None:
         raise InvalidKey(
             "searcher.n_startup_trials",
             f"only the {', '.join(STARTUP_TRIALS)} samplers take it, got sampler {s.sampler}",
+        )
+    if s.population_size is not None and s.sampler not in POPULATION_SAMPLERS:
+        raise InvalidKey(
+            "searcher.population_size",
+            f"only the {', '.join(POPULATION_SAMPLERS)} samplers take it, got sampler {s.sampler}",
+        )
+    many = [name for name in get_args(OptunaSampler) if name not in SINGLE_OBJECTIVE_SAMPLERS]
+    if len(context.objectives) > 1 and s.sampler in SINGLE_OBJECTIVE_SAMPLERS:
+        raise InvalidKey(
+            "searcher.sampler",
+            f"{s.sampler} optimises one metric, got {len(context.objectives)} objectives; "
+            f"samplers that take several: {', '.join(many)}",
+        )
+    if context.constraints and s.sampler not in CONSTRAINED_SAMPLERS + UNSTEERED_SAMPLERS:
+        raise InvalidKey(
+            "searcher.sampler",
+            f"{s.sampler} cannot honour constraints; samplers that steer by them: "
+            f"{', '.join(CONSTRAINED_SAMPLERS)}",
         )
     check_model_based(s, context)
 
@@ -264,8 +348,17 @@ def _check_bohb(s: BohbSearcherConfig, context: EntryContext) -> None:
 # --- the registry ------------------------------------------------------------------------------
 
 SEARCHERS: dict[str, Entry[Any, SearchAlgorithm | Searcher, SearcherTraits]] = {
-    "random": Entry(RandomSearcherConfig, _basic_variant, SearcherTraits(in_method_name=False)),
-    "grid": Entry(GridSearcherConfig, _basic_variant, SearcherTraits(), check=_grid_needs_a_grid),
+    "random": Entry(
+        RandomSearcherConfig,
+        _basic_variant,
+        SearcherTraits(in_method_name=False, many_objectives=True, constraints=True),
+    ),
+    "grid": Entry(
+        GridSearcherConfig,
+        _basic_variant,
+        SearcherTraits(many_objectives=True, constraints=True),
+        check=_grid_needs_a_grid,
+    ),
     "hyperopt": Entry(
         HyperOptSearcherConfig,
         _hyperopt,
@@ -276,7 +369,12 @@ SEARCHERS: dict[str, Entry[Any, SearchAlgorithm | Searcher, SearcherTraits]] = {
     "optuna": Entry(
         OptunaSearcherConfig,
         _optuna,
-        SearcherTraits(model_based=True, method_label=_optuna_label),
+        SearcherTraits(
+            model_based=True,
+            method_label=_optuna_label,
+            many_objectives=True,
+            constraints=True,
+        ),
         check=_check_optuna,
     ),
     "bohb": Entry(

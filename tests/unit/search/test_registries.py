@@ -637,7 +637,7 @@ def test_pb2_is_built_with_its_bounds_and_keeps_donor_checkpoints() -> None:
     [
         ({"sampler": "cmaes", "multivariate": True}, "multivariate", "only the tpe sampler"),
         ({"sampler": "qmc", "n_startup_trials": 3}, "n_startup_trials", "only the tpe, cmaes, gp"),
-        ({"sampler": "anneal"}, "sampler", "Input should be 'tpe', 'cmaes', 'gp', 'random' or"),
+        ({"sampler": "anneal"}, "sampler", "Input should be 'tpe', 'cmaes', 'gp', 'random', 'qmc', 'nsga2' or"),
     ],
 )  # fmt: skip
 def test_optuna_options_are_checked(options: dict[str, Any], key: str, message: str) -> None:
