@@ -2,14 +2,16 @@
 
 A *method* is :attr:`ExperimentConfig.method` (searcher, plus scheduler unless FIFO) read from each
 folder's ``raytune_hpo.yaml``; the experiments of one method differ by seed. The final incumbent of
-an experiment is the best metric over all its reports. Reads only files on disk.
+an experiment is the best metric over all its reports. Experiments with several objectives are
+also compared by hypervolume (:mod:`raytune_hpo.analysis.fronts`), against one reference point
+for all of them: the config's, else the worst value any of them saw. Reads only files on disk.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,12 @@ import pandas as pd
 
 from raytune_hpo import storage
 from raytune_hpo.analysis import comparison_plots
+from raytune_hpo.analysis.fronts import (
+    Objectives,
+    hypervolume_history,
+    reference_point,
+    reports_without_errors,
+)
 from raytune_hpo.analysis.results import (
     Experiment,
     errored_trials,
@@ -30,6 +38,8 @@ from raytune_hpo.layout import (
     ANYTIME_PNG,
     CONFIG_FILE,
     CURVES_PNG,
+    HYPERVOLUME_CSV,
+    HYPERVOLUME_PNG,
     METHODS_CSV,
     REPORT_MD,
     REPORTS_CSV,
@@ -37,6 +47,8 @@ from raytune_hpo.layout import (
 )
 from raytune_hpo.number_format import format_number
 
+HISTORY_COLUMNS = ("method", "seed", "experiment", "path", "elapsed_s", "hypervolume")
+"""Columns of a comparison's hypervolume histories."""
 PER_RUN = (
     "trials_started",
     "trials_not_started",
@@ -62,6 +74,7 @@ class Comparison:
             ``incumbent`` (best of the experiment so far) and ``config/<name>`` columns.
         runs: One row per experiment (see :func:`run_summary`).
         methods: One row per method, best first (see :func:`method_table`).
+        hypervolumes: With several objectives, the runs' hypervolume histories; else None.
     """
 
     metric: str
@@ -70,6 +83,26 @@ class Comparison:
     reports: pd.DataFrame
     runs: pd.DataFrame
     methods: pd.DataFrame
+    hypervolumes: Hypervolumes | None = None
+
+
+@dataclass(frozen=True)
+class Hypervolumes:
+    """The hypervolume histories of compared runs with several objectives.
+
+    Attributes:
+        objectives: What every run optimises.
+        reference: The one reference point of every run (objectives' own units), and where it
+            comes from (the config's, or the worst value seen across all runs); None when an
+            objective has no finite value.
+        history: ``method``, ``seed``, ``experiment``, ``path``, ``elapsed_s`` and
+            ``hypervolume`` after each report of each run
+            (:func:`raytune_hpo.analysis.fronts.hypervolume_history`).
+    """
+
+    objectives: Objectives
+    reference: tuple[tuple[float, ...], str] | None
+    history: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=HISTORY_COLUMNS))
 
 
 def load_comparison(paths: Sequence[str | Path], target: float | None = None) -> Comparison:
@@ -87,13 +120,14 @@ def load_comparison(paths: Sequence[str | Path], target: float | None = None) ->
     if not paths:
         raise ConfigError("DIR", "give at least one experiment folder")
     experiments = [load_experiment(p) for p in paths]
-    metric, mode = experiments[0].metric, experiments[0].mode
+    objectives = Objectives.from_config(experiments[0].config)
     for experiment in experiments[1:]:
-        if (experiment.metric, experiment.mode) != (metric, mode):
+        other = Objectives.from_config(experiment.config)
+        if (other.names, other.modes) != (objectives.names, objectives.modes):
             raise ConfigError(
                 "metric",
-                f"{experiment.metric} ({experiment.mode}) differs from {metric} ({mode}) of "
-                f"{experiments[0].path}; compare experiments of one metric and mode",
+                f"{_said(other)} differs from {_said(objectives)} of {experiments[0].path}; "
+                "compare experiments of one metric and mode",
                 str(experiment.path / CONFIG_FILE),
             )
     methods = [experiment_method(e) for e in experiments]
@@ -103,7 +137,43 @@ def load_comparison(paths: Sequence[str | Path], target: float | None = None) ->
     runs = pd.DataFrame(
         [run_summary(e, m, target) for e, m in zip(experiments, methods, strict=True)]
     )
-    return Comparison(metric, mode, target, reports, runs, method_table(runs, mode))
+    hypervolumes = None
+    if objectives.many:
+        hypervolumes = compare_hypervolumes(experiments, methods, objectives)
+        final = hypervolumes.history.groupby("path")["hypervolume"].last()
+        runs["hypervolume"] = runs["path"].map(final).astype(float)
+    mode = objectives.modes[0]
+    return Comparison(
+        objectives.names[0], mode, target, reports, runs, method_table(runs, mode), hypervolumes
+    )
+
+
+def _said(objectives: Objectives) -> str:
+    """``val_loss (min)`` or ``val_loss (min), latency_ms (min)``."""
+    return ", ".join(
+        f"{name} ({mode})" for name, mode in zip(objectives.names, objectives.modes, strict=True)
+    )
+
+
+def compare_hypervolumes(
+    experiments: Sequence[Experiment], methods: Sequence[str], objectives: Objectives
+) -> Hypervolumes:
+    """Every run's hypervolume history against one reference point: the config's, else the
+    worst value of each objective over every report of every run (errored trials left out)."""
+    kept = [reports_without_errors(experiment) for experiment in experiments]
+    reference = reference_point(kept, objectives)
+    if reference is None:
+        return Hypervolumes(objectives, None)
+    frames = []
+    for experiment, method, reports in zip(experiments, methods, kept, strict=True):
+        history = hypervolume_history(reports, objectives, reference[0])
+        history.insert(0, "path", str(experiment.path))
+        history.insert(0, "experiment", experiment.name)
+        history.insert(0, "seed", experiment.config.get("seed"))
+        history.insert(0, "method", method)
+        frames.append(history)
+    history = pd.concat(frames, ignore_index=True)
+    return Hypervolumes(objectives, reference, history[list(HISTORY_COLUMNS)])
 
 
 def experiment_method(experiment: Experiment) -> str:
@@ -201,10 +271,14 @@ def time_to_target(curve: pd.DataFrame, target: float | None, mode: str) -> floa
 
 
 def method_table(runs: pd.DataFrame, mode: str) -> pd.DataFrame:
-    """One row per method, ranked by the mean final incumbent (then the best one).
+    """One row per method, ranked by the mean final incumbent (then the best one); with
+    several objectives (a ``hypervolume`` column in ``runs``), by the mean final hypervolume
+    first.
 
     Columns: ``rank``, ``method``, ``runs``, ``best``, ``mean`` and ``std`` of the final
-    incumbent over runs (seeds); ``trials_started``, ``trials_not_started``,
+    incumbent over runs (seeds); with several objectives, ``hypervolume`` and
+    ``hypervolume_std``: mean and standard deviation of the final hypervolume over runs;
+    ``trials_started``, ``trials_not_started``,
     ``trials_finished``, ``trials_errored``, ``epochs``, ``worker_time_s``, ``wall_time_s``:
     means per run;
     ``reached_target``: runs that reached the target; ``time_to_target_s``: mean over those runs.
@@ -220,6 +294,7 @@ def method_table(runs: pd.DataFrame, mode: str) -> pd.DataFrame:
                 "best": (final.min() if mode == "min" else final.max()) if len(final) else math.nan,
                 "mean": final.mean() if len(final) else math.nan,
                 "std": final.std(ddof=1) if len(final) > 1 else math.nan,
+                **_hypervolume_columns(group),
                 **{column: float(group[column].mean()) for column in PER_RUN},
                 "reached_target": len(reached),
                 "time_to_target_s": reached.mean() if len(reached) else math.nan,
@@ -229,17 +304,32 @@ def method_table(runs: pd.DataFrame, mode: str) -> pd.DataFrame:
     if table.empty:
         return table
     ascending = mode == "min"
-    table = table.sort_values(
-        ["mean", "best", "method"], ascending=[ascending, ascending, True], na_position="last"
-    ).reset_index(drop=True)
+    keys, order = ["mean", "best", "method"], [ascending, ascending, True]
+    if "hypervolume" in table:
+        keys, order = ["hypervolume", *keys], [False, *order]
+    table = table.sort_values(keys, ascending=order, na_position="last").reset_index(drop=True)
     table.insert(0, "rank", range(1, len(table) + 1))
     return table
 
 
-def anytime_curves(reports: pd.DataFrame, points: int = 200) -> pd.DataFrame:
-    """Incumbents of each method on one time grid, summarised over its runs.
+def _hypervolume_columns(group: pd.DataFrame) -> dict[str, float]:
+    """Mean and standard deviation of a method's final hypervolumes (none for one objective)."""
+    if "hypervolume" not in group:
+        return {}
+    final = group["hypervolume"].dropna()
+    return {
+        "hypervolume": final.mean() if len(final) else math.nan,
+        "hypervolume_std": final.std(ddof=1) if len(final) > 1 else math.nan,
+    }
 
-    Each run's incumbent is a step function of time, held after its last report. The grid runs
+
+def anytime_curves(
+    reports: pd.DataFrame, points: int = 200, column: str = "incumbent"
+) -> pd.DataFrame:
+    """Incumbents (or another ``column`` of the runs, such as ``hypervolume``) of each method
+    on one time grid, summarised over its runs.
+
+    Each run's value is a step function of time, held after its last report. The grid runs
     from 0 to the last report of all runs; a method's row at time ``t`` appears once every one
     of its runs has reported by ``t``.
 
@@ -253,7 +343,7 @@ def anytime_curves(reports: pd.DataFrame, points: int = 200) -> pd.DataFrame:
     grid = np.linspace(0.0, float(reports["elapsed_s"].max()), points)
     frames = []
     for method, group in reports.groupby("method", sort=True):
-        steps = np.vstack([_step_values(run, grid) for _, run in group.groupby("path")])
+        steps = np.vstack([_step_values(run, grid, column) for _, run in group.groupby("path")])
         complete = ~np.isnan(steps).any(axis=0)
         values = steps[:, complete]
         frames.append(
@@ -272,10 +362,10 @@ def anytime_curves(reports: pd.DataFrame, points: int = 200) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)[columns]
 
 
-def _step_values(run: pd.DataFrame, grid: np.ndarray) -> np.ndarray:
-    """A run's incumbent at each grid time (NaN before its first report)."""
+def _step_values(run: pd.DataFrame, grid: np.ndarray, column: str) -> np.ndarray:
+    """A run's ``column`` at each grid time (NaN before its first report)."""
     times = run["elapsed_s"].to_numpy(dtype=float)
-    values = run["incumbent"].to_numpy(dtype=float)
+    values = run[column].to_numpy(dtype=float)
     index = np.searchsorted(times, grid, side="right") - 1
     return np.where(index >= 0, values[np.clip(index, 0, None)], np.nan)
 
@@ -285,7 +375,8 @@ def write_comparison(comparison: Comparison, out: str | Path) -> dict[str, Path]
 
     Returns:
         What was written: ``anytime``, ``learning_curves``, ``reports``, ``runs``,
-        ``methods`` and ``report`` paths.
+        ``methods`` and ``report`` paths; with several objectives, ``hypervolume`` (the plot)
+        and ``hypervolume_history`` (the CSV) too.
     """
     out = Path(out).expanduser()
     c = comparison
@@ -298,11 +389,17 @@ def write_comparison(comparison: Comparison, out: str | Path) -> dict[str, Path]
             comparison_plots.plot_learning_curves(c.reports, c.metric), out / CURVES_PNG
         ),
     }
-    for key, name, frame in (
+    tables = [
         ("reports", REPORTS_CSV, c.reports),
         ("runs", RUNS_CSV, c.runs),
         ("methods", METHODS_CSV, c.methods),
-    ):
+    ]
+    if c.hypervolumes is not None:
+        curves = anytime_curves(c.hypervolumes.history, column="hypervolume")
+        figure = comparison_plots.plot_hypervolume(curves, c.hypervolumes.reference)
+        written["hypervolume"] = comparison_plots.save_figure(figure, out / HYPERVOLUME_PNG)
+        tables.append(("hypervolume_history", HYPERVOLUME_CSV, c.hypervolumes.history))
+    for key, name, frame in tables:
         storage.write_text(out, name, frame.to_csv(index=False))
         written[key] = out / name
     storage.write_text(out, REPORT_MD, markdown_report(c))
@@ -340,6 +437,7 @@ def markdown_report(comparison: Comparison) -> str:
         "",
         f"![Best {c.metric} so far against wall-clock time]({ANYTIME_PNG})",
         "",
+        *hypervolume_section(c.hypervolumes),
         "## Learning curves",
         "",
         f"![{c.metric} of every trial against wall-clock time]({CURVES_PNG})",
@@ -350,6 +448,28 @@ def markdown_report(comparison: Comparison) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def hypervolume_section(hypervolumes: Hypervolumes | None) -> list[str]:
+    """The report's lines on hypervolume (none for one objective)."""
+    if hypervolumes is None:
+        return []
+    if hypervolumes.reference is None:
+        said = "no reference point: an objective has no finite value"
+    else:
+        point, source = hypervolumes.reference
+        said = f"reference point ({', '.join(format_number(v) for v in point)}), {source}"
+    return [
+        "## Hypervolume",
+        "",
+        f"Objectives {_said(hypervolumes.objectives)}; {said}. After each report, the "
+        "hypervolume of the Pareto front of every trial's last report so far (trials that "
+        "errored or break a constraint left out); `hypervolume` in the method table is the "
+        "mean of the runs' final values.",
+        "",
+        f"![Hypervolume against wall-clock time]({HYPERVOLUME_PNG})",
+        "",
+    ]
 
 
 def markdown_table(frame: pd.DataFrame) -> str:

@@ -1,14 +1,15 @@
 """Pure plotting: tidy frames in, matplotlib figures out (Agg canvas, no pyplot state).
 
 The frames come from :mod:`raytune_hpo.analysis.compare`: anytime curves (one row per method and
-time point) and tidy reports (one row per report of every trial of every experiment).
+time point, of the incumbent or of the hypervolume) and tidy reports (one row per report of
+every trial of every experiment).
 :func:`save_figure` writes a figure through :mod:`raytune_hpo.storage`.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -52,8 +53,9 @@ def _scale_y(axes: Axes, values: Iterable[float], label: str) -> None:
     axes.set_ylabel(label)
 
 
-def _new_figure() -> Figure:
-    figure = Figure(figsize=FIGSIZE, layout="constrained")
+def new_figure(figsize: tuple[float, float] = FIGSIZE) -> Figure:
+    """An empty figure on its own Agg canvas (no pyplot state)."""
+    figure = Figure(figsize=figsize, layout="constrained")
     FigureCanvasAgg(figure)
     return figure
 
@@ -71,8 +73,42 @@ def plot_anytime(curves: pd.DataFrame, metric: str, mode: str) -> Figure:
         The figure: a line of the mean per method, shaded from the lowest to the highest seed;
         on a log axis when the values span a factor of ``LOG_SCALE_SPAN``.
     """
-    figure = _new_figure()
+    figure = new_figure()
     axes = figure.add_subplot()
+    _draw_method_curves(axes, curves)
+    axes.set_xlabel("wall-clock time (s)")
+    bounds = [] if curves.empty else [*curves["lo"], *curves["hi"]]
+    _scale_y(axes, bounds, f"best {metric} so far ({mode})")
+    axes.set_title("Anytime performance: mean over seeds, shaded min to max")
+    axes.grid(alpha=0.3)
+    return figure
+
+
+def plot_hypervolume(curves: pd.DataFrame, reference: tuple[Sequence[float], str] | None) -> Figure:
+    """Hypervolume against wall-clock time, per method (several objectives).
+
+    Args:
+        curves: As for :func:`plot_anytime`, the values being hypervolumes.
+        reference: The reference point and where it comes from, for the title.
+
+    Returns:
+        The figure: a line of the mean per method, shaded from the lowest to the highest seed.
+    """
+    figure = new_figure()
+    axes = figure.add_subplot()
+    _draw_method_curves(axes, curves)
+    axes.set_xlabel("wall-clock time (s)")
+    axes.set_ylabel("hypervolume (more is better)")
+    point = "no reference point" if reference is None else (
+        f"reference ({', '.join(f'{v:.4g}' for v in reference[0])}), {reference[1]}"
+    )  # fmt: skip
+    axes.set_title(f"Hypervolume: mean over seeds, shaded min to max\n{point}", fontsize="medium")
+    axes.grid(alpha=0.3)
+    return figure
+
+
+def _draw_method_curves(axes: Axes, curves: pd.DataFrame) -> None:
+    """One line per method (its mean), shaded from ``lo`` to ``hi``, and the legend."""
     colors = method_colors(curves["method"]) if not curves.empty else {}
     for method, curve in curves.groupby("method", sort=True):
         color = colors[method]
@@ -80,14 +116,8 @@ def plot_anytime(curves: pd.DataFrame, metric: str, mode: str) -> Figure:
         seeds = "1 seed" if runs == 1 else f"{runs} seeds"
         axes.plot(curve["elapsed_s"], curve["mean"], color=color, label=f"{method} ({seeds})")
         axes.fill_between(curve["elapsed_s"], curve["lo"], curve["hi"], color=color, alpha=0.2)
-    axes.set_xlabel("wall-clock time (s)")
-    bounds = [] if curves.empty else [*curves["lo"], *curves["hi"]]
-    _scale_y(axes, bounds, f"best {metric} so far ({mode})")
-    axes.set_title("Anytime performance: mean over seeds, shaded min to max")
-    axes.grid(alpha=0.3)
     if not curves.empty:
         axes.legend()
-    return figure
 
 
 def plot_learning_curves(reports: pd.DataFrame, metric: str) -> Figure:
@@ -101,7 +131,7 @@ def plot_learning_curves(reports: pd.DataFrame, metric: str) -> Figure:
     Returns:
         The figure: one line per trial, one legend entry per method.
     """
-    figure = _new_figure()
+    figure = new_figure()
     axes = figure.add_subplot()
     labelled: set[str] = set()
     empty = reports.empty
@@ -133,7 +163,12 @@ def plot_learning_curves(reports: pd.DataFrame, metric: str) -> Figure:
 def save_figure(figure: Figure, path: str | Path, dpi: int = 120) -> Path:
     """Write ``figure`` as a PNG (its folder created) and return the path."""
     path = Path(path)
+    storage.write_bytes(path.parent, path.name, png_bytes(figure, dpi))
+    return path
+
+
+def png_bytes(figure: Figure, dpi: int = 120) -> bytes:
+    """``figure`` as a PNG file's bytes."""
     image = io.BytesIO()
     figure.savefig(image, dpi=dpi, format="png")
-    storage.write_bytes(path.parent, path.name, image.getvalue())
-    return path
+    return image.getvalue()

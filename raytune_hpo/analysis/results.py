@@ -18,6 +18,7 @@ import pandas as pd
 import yaml
 
 from raytune_hpo import storage
+from raytune_hpo.config.objectives import objectives_of
 from raytune_hpo.layout import BEST_FILE, CONFIG_FILE, CONFIG_PREFIX, RESULT_FILE, TRIAL_ENDS_FILE
 from raytune_hpo.output_lines import error_headline
 from raytune_hpo.search.schedulers import traits_of
@@ -54,11 +55,13 @@ class Experiment:
 
     @property
     def metric(self) -> str:
-        return self.config["metric"]
+        """The (first) objective's metric."""
+        return objectives_of(self.config)[0].name
 
     @property
     def mode(self) -> str:
-        return self.config["mode"]
+        """The (first) objective's mode."""
+        return objectives_of(self.config)[0].mode
 
     @property
     def name(self) -> str:
@@ -142,8 +145,7 @@ def derived_end(
         error: Its exception's own line, for ``ERROR``.
         log: Its error file, for ``ERROR``.
     """
-    metric = config.get("metric")
-    value = last_report.get(metric) if metric else None
+    value = last_report.get(objectives_of(config)[0].name)
     diverged = last_report.get("diverged") is True or (
         isinstance(value, int | float) and not isinstance(value, bool) and not np.isfinite(value)
     )

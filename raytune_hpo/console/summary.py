@@ -16,7 +16,7 @@ from raytune_hpo.search.schedulers import stored_perturbation
 if TYPE_CHECKING:
     from raytune_hpo.analysis.compare import Comparison
 
-METRIC_COLUMNS = ("best", "mean", "std")
+METRIC_COLUMNS = ("best", "mean", "std", "hypervolume", "hypervolume_std")
 """Columns of a method table that hold metric values (4 significant digits; the rest 1 decimal)."""
 
 
@@ -68,6 +68,7 @@ def print_summary(path: Path | str, *, errors: bool = True) -> None:
 
     from raytune_hpo.analysis.restart_counts import count_restarts, restarts_line
     from raytune_hpo.analysis.results import ends_tally, load_experiment, summary_table, trial_ends
+    from raytune_hpo.console.front_summary import print_front
     from raytune_hpo.trial_ends import errors_line
 
     experiment = load_experiment(path)
@@ -83,6 +84,7 @@ def print_summary(path: Path | str, *, errors: bool = True) -> None:
     tolerated = int(experiment.config.get("max_failed_trials") or 0)
     if errors and (line := errors_line(trial_ends(experiment), tolerated)) is not None:
         print(line)
+    print_front(experiment)
     print_best(experiment.best, experiment.metric)
 
 

@@ -239,10 +239,15 @@ def tracking_callbacks(cfg: ExperimentConfig) -> list[tune.Callback]:
     path = experiment_path(cfg)
     local = wandb_root(cfg, path)
 
-    def summary() -> Any:
+    def tables() -> dict[str, Any]:
+        """The trials' summary and, with several objectives, the front and hypervolume."""
+        from raytune_hpo.analysis.fronts import front_tables
         from raytune_hpo.analysis.results import load_experiment, summary_table
 
-        return summary_table(load_experiment(path)) if isinstance(path, Path) else None
+        if not isinstance(path, Path):
+            return {}
+        experiment = load_experiment(path)
+        return {"summary": summary_table(experiment), **front_tables(experiment)}
 
     return build_wandb_callbacks(
         cfg.wandb,
@@ -260,7 +265,7 @@ def tracking_callbacks(cfg: ExperimentConfig) -> list[tune.Callback]:
         },
         metric=cfg.metric,
         mode=cfg.mode,
-        summary=summary,
+        tables=tables,
     )
 
 

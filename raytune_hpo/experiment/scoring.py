@@ -17,11 +17,11 @@ from ray import tune
 
 from raytune_hpo import storage
 from raytune_hpo.adapters import import_paths
+from raytune_hpo.analysis.fronts import Objectives, front_records, json_scalar, trial_points
 from raytune_hpo.config import ConfigError, ExperimentConfig
 from raytune_hpo.demos.datasets import DatasetArrays
 from raytune_hpo.demos.trial_settings import TrialSettings
-from raytune_hpo.experiment.trial_checks import RAY_RESULT_KEYS
-from raytune_hpo.layout import BEST_FILE
+from raytune_hpo.layout import BEST_FILE, CONFIG_PREFIX, RAY_RESULT_KEYS
 from raytune_hpo.trial_ends import RunEnds
 
 
@@ -60,9 +60,12 @@ def score_best_trial(
 
     A built-in trainable scores the test split itself; the user's code through its
     ``evaluate`` hook, if it has one. ``best.json`` holds the best trial, its config, its best
-    value of the metric, the metrics of that report, the checkpoint and the test metrics.
+    value of the metric, the metrics of that report, the checkpoint and the test metrics; with
+    several objectives, ``pareto_front`` too (:func:`pareto_front_of`), and the best trial is
+    the best of the first objective.
 
-    The best trial is the best of those that ended without an error (:func:`best_result`).
+    The best trial is the best of those that ended without an error and keep every
+    constraint (:func:`best_result`).
     """
     best = best_result(results, cfg)
     if best is None or best.metrics is None or best.config is None:
@@ -81,6 +84,9 @@ def score_best_trial(
         "checkpoint": checkpoint.path if checkpoint is not None else None,
         "test": None,
     }
+    objectives = objectives_of(cfg)
+    if objectives.many:
+        summary["pareto_front"] = pareto_front_of(results, objectives)
     if checkpoint is not None and (cfg.builtin is not None or evaluate is not None):
         with checkpoint.as_directory() as directory:
             if cfg.builtin is not None and data is not None and settings is not None:
@@ -92,18 +98,16 @@ def score_best_trial(
 
 
 def best_result(results: tune.ResultGrid, cfg: ExperimentConfig) -> tune.Result | None:
-    """The result of the trial with the best value of the metric over all its reports, of
-    the trials that ended without an error; None when none of those reported it.
+    """The result of the trial with the best value of the (first) objective over all its
+    reports, of the trials that ended without an error and whose last report keeps every
+    constraint; None when none of those reported it.
 
     Ray's ``ResultGrid.get_best_result`` also weighs errored trials: one that ASHA promoted
     and that then crashed could be named best, with a checkpoint of a run that never ended.
     """
     best, best_value = None, None
-    for index in range(len(results)):
-        result = results[index]
-        if result.error is not None:
-            continue
-        value = _best_value(result.metrics_dataframe, cfg)
+    for result, frame in kept_results(results, objectives_of(cfg)):
+        value = _best_value(frame, cfg)
         if value is None:
             continue
         better = best_value is None or (
@@ -114,6 +118,41 @@ def best_result(results: tune.ResultGrid, cfg: ExperimentConfig) -> tune.Result 
     return best
 
 
+def objectives_of(cfg: ExperimentConfig) -> Objectives:
+    """What ``cfg`` optimises and its constraints, as the analysis reads them."""
+    return Objectives(cfg.objectives, cfg.constraints, cfg.reference_point)
+
+
+def kept_results(
+    results: tune.ResultGrid, objectives: Objectives
+) -> list[tuple[tune.Result, pd.DataFrame]]:
+    """The results of the trials that reported, ended without an error and whose last report
+    keeps every constraint, each with its reports."""
+    kept = []
+    for index in range(len(results)):
+        result = results[index]
+        frame = result.metrics_dataframe
+        if result.error is not None or frame is None or frame.empty:
+            continue
+        last = frame.sort_values("training_iteration", kind="stable").iloc[-1]
+        if objectives.feasible(last.to_dict()):
+            kept.append((result, frame))
+    return kept
+
+
+def pareto_front_of(results: tune.ResultGrid, objectives: Objectives) -> list[dict[str, Any]]:
+    """The Pareto front of the trials' last reports, as ``best.json`` holds it
+    (:func:`raytune_hpo.analysis.fronts.front_records`), sorted by the first objective."""
+    frames = []
+    for result, reported in kept_results(results, objectives):
+        frame = reported.drop(columns=[c for c in reported if str(c).startswith(CONFIG_PREFIX)])
+        for key, value in (result.config or {}).items():
+            frame[f"{CONFIG_PREFIX}{key}"] = [value] * len(frame)
+        frames.append(frame)
+    reports = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return front_records(trial_points(reports, objectives))
+
+
 def _best_report(frame: Any, cfg: ExperimentConfig) -> dict[str, Any] | None:
     """What the trial reported at its best value of the metric, and at which iteration."""
     series = _finite(frame, cfg)
@@ -122,16 +161,11 @@ def _best_report(frame: Any, cfg: ExperimentConfig) -> dict[str, Any] | None:
     index = series.idxmin() if cfg.mode == "min" else series.idxmax()
     row = frame.loc[index]
     return {
-        k: _plain(v)
+        k: json_scalar(v)
         for k, v in row.items()
         if k == "training_iteration"
-        or (k not in RAY_RESULT_KEYS and not str(k).startswith("config/"))
+        or (k not in RAY_RESULT_KEYS and not str(k).startswith(CONFIG_PREFIX))
     }
-
-
-def _plain(value: Any) -> Any:
-    """A JSON-friendly scalar from a DataFrame cell."""
-    return value.item() if hasattr(value, "item") else value
 
 
 def _finite(frame: Any, cfg: ExperimentConfig) -> Any:

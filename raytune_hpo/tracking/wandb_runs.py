@@ -13,7 +13,7 @@ import math
 import os
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -186,14 +186,16 @@ class IncumbentRunCallback(Callback):
     """One W&B run per experiment holding the incumbent (best result so far) over time.
 
     Each result logs ``elapsed_s`` (seconds since the experiment started), the result's
-    metric and ``best_<metric>``; the end of the experiment logs an optional summary table.
+    metric and ``best_<metric>``; the end of the experiment logs the tables that ``tables``
+    returns (the trials' summary; with several objectives the Pareto front and the
+    hypervolume history).
 
     Args:
         init_kwargs: Keyword arguments of ``wandb.init`` (project, group, name, mode...).
         metric: Result key to track.
         mode: ``min`` or ``max``: which way the metric improves.
-        summary: Called at the end of the experiment; a non-empty frame it returns is
-            logged as the ``summary`` table.
+        tables: Called at the end of the experiment: name -> frame; each non-empty frame is
+            logged as a ``wandb.Table`` under its name.
         failure: Shared record of W&B failures; a new one is made when None.
     """
 
@@ -203,13 +205,13 @@ class IncumbentRunCallback(Callback):
         init_kwargs: dict[str, Any],
         metric: str,
         mode: Literal["min", "max"],
-        summary: Callable[[], pd.DataFrame | None] | None = None,
+        tables: Callable[[], Mapping[str, pd.DataFrame]] | None = None,
         failure: _WandbFailure | None = None,
     ) -> None:
         self._init_kwargs = init_kwargs
         self._metric = metric
         self._sign = 1.0 if mode == "min" else -1.0
-        self._summary = summary
+        self._tables = tables
         self._failure = failure or _WandbFailure()
         self._run: Any = None
         self._start = 0.0
@@ -253,7 +255,7 @@ class IncumbentRunCallback(Callback):
         self._call(self._run.log, row)
 
     def on_experiment_end(self, trials: list[Trial], **info: Any) -> None:
-        """Logs the summary table, if any, finishes the run and waits for its files.
+        """Logs the tables, if any, finishes the run and waits for its files.
 
         ``wandb.finish()`` returns before wandb's service has written the run file;
         ``wandb.teardown()`` waits for it, which ends every W&B run of this process.
@@ -262,17 +264,18 @@ class IncumbentRunCallback(Callback):
 
         if self._run is None:
             return
-        self._call(self._log_summary)
+        self._call(self._log_tables)
         self._call(self._run.finish)
         self._call(wandb.teardown)
         self._run = None
 
-    def _log_summary(self) -> None:
+    def _log_tables(self) -> None:
         import wandb
 
-        frame = self._summary() if self._summary is not None else None
-        if frame is not None and len(frame):
-            self._run.log({"summary": wandb.Table(dataframe=frame)})
+        tables = self._tables() if self._tables is not None else {}
+        logged = {key: wandb.Table(dataframe=frame) for key, frame in tables.items() if len(frame)}
+        if logged:
+            self._run.log(logged)
 
     def _call(self, fn: Callable[..., Any], *args: Any) -> None:
         try:
@@ -314,7 +317,7 @@ def build_wandb_callbacks(
     metadata: dict[str, Any],
     metric: str,
     mode: Literal["min", "max"],
-    summary: Callable[[], pd.DataFrame | None] | None = None,
+    tables: Callable[[], Mapping[str, pd.DataFrame]] | None = None,
 ) -> list[Callback]:
     """Builds the Tune callbacks that log an experiment to W&B.
 
@@ -331,7 +334,7 @@ def build_wandb_callbacks(
         metadata: Added to every run's config (trainable, dataset, searcher, seed...).
         metric: Result key that the incumbent run tracks.
         mode: ``min`` or ``max``.
-        summary: Returns the summary table logged by the incumbent run at the end.
+        tables: Returns the tables logged by the incumbent run at the end (name -> frame).
 
     Returns:
         Ray's ``WandbLoggerCallback`` (one run per trial) and an ``IncumbentRunCallback``;
@@ -364,7 +367,7 @@ def build_wandb_callbacks(
         },
         metric=metric,
         mode=mode,
-        summary=summary,
+        tables=tables,
         failure=failure,
     )
     return [trial_runs, incumbent]

@@ -142,7 +142,11 @@ def test_offline_runs_per_trial_and_incumbent(local_ray: None, tmp_path: Path) -
         metadata=_METADATA,
         metric="loss",
         mode="min",
-        summary=lambda: pd.DataFrame({"x": _XS}),
+        tables=lambda: {
+            "summary": pd.DataFrame({"x": _XS}),
+            "pareto_front": pd.DataFrame({"trial_id": ["a", "b"], "loss": [0.1, 0.2]}),
+            "hypervolume": pd.DataFrame(columns=["elapsed_s", "hypervolume"]),  # empty: left out
+        },
     )
     # What the console's header says: offline, the runs and the command that uploads them.
     where = wandb_where(os.environ, "raytune-hpo", _NAME)
@@ -184,5 +188,6 @@ def test_offline_runs_per_trial_and_incumbent(local_ray: None, tmp_path: Path) -
     assert best[-1] == pytest.approx(min(_XS) + 1.0 / _REPORTS)
     elapsed = [row["elapsed_s"] for row in rows]
     assert elapsed == sorted(elapsed) and elapsed[0] >= 0
-    tables = [row["summary"] for row in incumbent.history if "summary" in row]
-    assert [t["_type"] for t in tables] == ["table-file"] and tables[0]["nrows"] == len(_XS)
+    (logged,) = [row for row in incumbent.history if "summary" in row]
+    assert logged["summary"]["_type"] == "table-file" and logged["summary"]["nrows"] == len(_XS)
+    assert logged["pareto_front"]["nrows"] == 2 and "hypervolume" not in logged

@@ -7,7 +7,6 @@ times, so every incumbent, ranking and time to target below is computed by hand.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,6 @@ import matplotlib.image
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from matplotlib.figure import Figure
 
 from raytune_hpo import cli
@@ -24,17 +22,14 @@ from raytune_hpo.analysis import comparison_plots as plots
 from raytune_hpo.analysis.compare import (
     ANYTIME_PNG,
     CURVES_PNG,
+    HYPERVOLUME_PNG,
     anytime_curves,
     load_comparison,
     write_comparison,
 )
+from raytune_hpo.analysis.fronts import FROM_CONFIG, WORST_SEEN
 from raytune_hpo.config import ConfigError, validate_config
-
-T0 = 1_000_000.0
-METRIC = "validation_error"
-
-# trial id -> (status, [(elapsed_s, validation_error, time_this_iter_s), ...])
-Trials = dict[str, tuple[str, list[tuple[float, float, float]]]]
+from tests.helpers.experiment_folders import METRIC, Trials, write_experiment
 
 RANDOM_SEED0: Trials = {
     "r0a": ("TERMINATED", [(1.0, 0.5, 0.9), (2.0, 0.3, 0.8)]),
@@ -61,39 +56,6 @@ def _config(name: str, seed: int, scheduler: dict[str, Any], mode: str = "min") 
         "scheduler": scheduler,
     }
     return validate_config(raw).model_dump()
-
-
-def write_experiment(root: Path, config: dict[str, Any], trials: Trials) -> Path:
-    """An experiment folder as ``raytune-hpo run`` leaves it, with the given reports."""
-    path = root / config["name"]
-    path.mkdir(parents=True)
-    (path / "raytune_hpo.yaml").write_text(yaml.safe_dump(config))
-    state = []
-    for trial_id, (status, reports) in trials.items():
-        trial_dir = path / f"trial_{trial_id}"
-        trial_dir.mkdir()
-        lines = [
-            json.dumps(
-                {
-                    "trial_id": trial_id,
-                    "training_iteration": epoch,
-                    METRIC: value,
-                    "report_time": T0 + elapsed,
-                    "time_this_iter_s": duration,
-                    "time_total_s": sum(r[2] for r in reports[:epoch]),
-                    "config": {"learning_rate": 0.1},
-                }
-            )
-            for epoch, (elapsed, value, duration) in enumerate(reports, 1)
-        ]
-        (trial_dir / "result.json").write_text("\n".join(lines) + "\n")
-        trial = {"trial_id": trial_id, "status": status, "relative_logdir": trial_dir.name}
-        runtime = {"num_failures": 0, "start_time": T0 if reports else None}
-        state.append([json.dumps(trial), json.dumps(runtime)])
-    (path / "experiment_state-2026-01-01_00-00-00.json").write_text(
-        json.dumps({"trial_data": state})
-    )
-    return path
 
 
 @pytest.fixture
@@ -303,3 +265,95 @@ def test_errors_over_decades_are_drawn_on_a_log_axis() -> None:
     assert plots.plot_anytime(scores, "inception_score", "max").axes[0].get_yscale() == "linear"
     assert not plots.spans_decades([0.0, 0.5])  # zero: no log axis
     assert not plots.spans_decades([])
+
+
+def _two_objectives(name: str, seed: int, scheduler: dict[str, Any], **extra: Any) -> dict:
+    config = {**_config(name, seed, scheduler), **extra}
+    return {**config, "metric": ["loss", "latency"], "mode": ["min", "min"]}
+
+
+def _points(*reports: tuple[float, float, float]) -> list[tuple[float, dict[str, float], float]]:
+    """Reports at (elapsed_s, loss, latency), one second of work each."""
+    return [(at, {"loss": loss, "latency": latency}, 1.0) for at, loss, latency in reports]
+
+
+def _two_objective_folders(root: Path, **extra: Any) -> list[Path]:
+    """random (FIFO) and asha, two seeds each; the worst seen is loss 4, latency 4."""
+    asha = {"name": "asha", "grace_period": 1}
+    fifo = {"name": "fifo"}
+    runs = (
+        ("random_s0", 0, fifo, {"a": ("TERMINATED", _points((1, 2, 2))),
+                                "b": ("TERMINATED", _points((2, 1, 3))),
+                                "z": ("ERROR", _points((1.5, 0, 0)))}),
+        ("random_s1", 1, fifo, {"c": ("TERMINATED", _points((1, 3, 1)))}),
+        ("asha_s0", 0, asha, {"d": ("TERMINATED", _points((1, 0, 4))),
+                              "e": ("TERMINATED", _points((3, 4, 0)))}),
+        ("asha_s1", 1, asha, {"f": ("TERMINATED", _points((2, 1, 2)))}),
+    )  # fmt: skip
+    return [
+        write_experiment(root, _two_objectives(name, seed, scheduler, **extra), trials)
+        for name, seed, scheduler, trials in runs
+    ]
+
+
+def test_hypervolume_of_several_objectives_against_the_worst_seen_by_any_run(
+    tmp_path: Path,
+) -> None:
+    comparison = load_comparison(_two_objective_folders(tmp_path))
+    hypervolumes = comparison.hypervolumes
+    assert hypervolumes is not None
+    assert hypervolumes.reference == ((4.0, 4.0), WORST_SEEN)  # the errored trial's 0s left out
+    final = comparison.runs.set_index("experiment")["hypervolume"].to_dict()
+    # random_s0: (2,2) covers 2 x 2, (1,3) adds 1 x 1; asha_s0's points lie on the reference.
+    assert final == pytest.approx({"random_s0": 5.0, "random_s1": 3.0, "asha_s0": 0.0,
+                                   "asha_s1": 6.0})  # fmt: skip
+    history = hypervolumes.history
+    random_s0 = history[history["experiment"] == "random_s0"]
+    assert random_s0["elapsed_s"].tolist() == [1.0, 2.0]
+    assert random_s0["hypervolume"].tolist() == pytest.approx([4.0, 5.0])
+
+    methods = comparison.methods.set_index("method")
+    # asha's first objective is better (mean best loss 0.5 against 2), its hypervolume worse.
+    assert comparison.methods["method"].tolist() == ["random", "asha"]
+    assert methods.loc["random", "hypervolume"] == pytest.approx(4.0)
+    assert methods.loc["asha", "hypervolume"] == pytest.approx(3.0)
+    assert methods.loc["asha", "hypervolume_std"] == pytest.approx(math.sqrt(18.0))
+    assert methods.loc["asha", "mean"] == pytest.approx(0.5)
+
+
+def test_hypervolume_against_the_configs_reference_point(tmp_path: Path) -> None:
+    comparison = load_comparison(_two_objective_folders(tmp_path, reference_point=[5.0, 5.0]))
+    assert comparison.hypervolumes is not None
+    assert comparison.hypervolumes.reference == ((5.0, 5.0), FROM_CONFIG)
+    final = comparison.runs.set_index("experiment")["hypervolume"]
+    assert final["random_s0"] == pytest.approx(9.0 + 8.0 - 6.0)
+    assert final["asha_s0"] == pytest.approx(5.0 + 5.0 - 1.0)
+
+
+def test_a_comparison_of_several_objectives_writes_the_hypervolume_plot(tmp_path: Path) -> None:
+    comparison = load_comparison(_two_objective_folders(tmp_path / "runs"))
+    written = write_comparison(comparison, tmp_path / "out")
+    _assert_png(written["hypervolume"])
+    history = pd.read_csv(written["hypervolume_history"])
+    assert len(history) == 6 and set(history["method"]) == {"random", "asha"}
+    report = written["report"].read_text()
+    assert "## Hypervolume" in report and f"]({HYPERVOLUME_PNG})" in report
+    assert "reference point (4, 4), the worst value seen per objective" in report
+    assert "| 1 | random | 2 |" in report
+
+    hypervolumes = comparison.hypervolumes
+    assert hypervolumes is not None
+    curves = anytime_curves(hypervolumes.history, points=5, column="hypervolume")
+    figure = plots.plot_hypervolume(curves, hypervolumes.reference)
+    lines = {line.get_label(): line for line in figure.axes[0].get_lines()}
+    assert set(lines) == {"asha (2 seeds)", "random (2 seeds)"}
+    # Grid 0, 0.75, ..., 3 s; from 1.5 s both seeds reported: random's mean (4+3)/2, (5+3)/2.
+    assert list(lines["random (2 seeds)"].get_ydata()) == pytest.approx([3.5, 4.0, 4.0])
+
+
+def test_one_objective_and_two_are_not_compared(tmp_path: Path) -> None:
+    two = _two_objective_folders(tmp_path / "two")
+    one = write_experiment(tmp_path / "one", _config("single", 0, {"name": "fifo"}), RANDOM_SEED0)
+    said = r"validation_error \(min\) differs from loss \(min\), latency"
+    with pytest.raises(ConfigError, match=said):
+        load_comparison([two[0], one])
