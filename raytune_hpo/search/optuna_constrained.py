@@ -1,59 +1,59 @@
-"""Optuna's constraints fed from a trial's last report: Ray Tune's ``OptunaSearch`` hands Optuna
-only the objectives, so the constrained metrics travel on the Optuna trial as a user attribute,
-where the sampler's ``constraints_func`` (:class:`ConstraintValues`) reads them."""
+"""Constraints for Optuna's samplers from a trial's last report.
+
+Ray Tune's ``OptunaSearch`` tells Optuna only a trial's objectives. Optuna's samplers read
+constraints from the trial itself (``Trial.set_constraint``: a value <= 0 is met), so
+:class:`ConstrainedOptunaSearch` sets one value per bound of each constraint, from the trial's
+last report, before the objectives are told.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from ray.tune.search.optuna import OptunaSearch
 
 from raytune_hpo.registry import Constraint
 
-CONSTRAINED_METRICS = "raytune_hpo.constrained_metrics"
-"""The user attribute of an Optuna trial that holds the last reported values of the
-constrained metrics."""
+MISSING_EXCESS = 1e9
+"""The constraint value of a metric a trial never reported (or reported as NaN): far beyond
+any bound, yet finite, as the Gaussian-process sampler standardises the values."""
 
 
-class ConstraintValues:
-    """Optuna's ``constraints_func``: a finished trial's constraint values (<= 0: met) from the
-    constrained metrics that :class:`ConstrainedOptunaSearch` put on it; a metric the trial never
-    reported breaks its constraint."""
-
-    def __init__(self, constraints: Mapping[str, Constraint]) -> None:
-        self.constraints = dict(constraints)
-
-    def __call__(self, trial: Any) -> list[float]:
-        """The excess of each bound of each constraint, in the order of ``constraints``."""
-        reported = trial.user_attrs.get(CONSTRAINED_METRICS, {})
-        return [
-            excess
-            for name, constraint in self.constraints.items()
-            for excess in constraint.excess(reported.get(name))
-        ]
+def constraint_values(
+    constraints: Mapping[str, Constraint], result: Mapping[str, Any]
+) -> dict[str, float]:
+    """Optuna's constraint values of ``result``: ``NAME.max`` and ``NAME.min`` -> how far the
+    metric lies beyond that bound (<= 0: met)."""
+    values = {}
+    for name, constraint in constraints.items():
+        bounds = [key for key in ("max", "min") if getattr(constraint, key) is not None]
+        excess = constraint.excess(_number(result.get(name)))
+        for key, value in zip(bounds, excess, strict=True):
+            values[f"{name}.{key}"] = min(value, MISSING_EXCESS)
+    return values
 
 
 class ConstrainedOptunaSearch(OptunaSearch):
-    """Ray Tune's ``OptunaSearch`` that puts the constrained metrics of a trial's last report on
+    """Ray Tune's ``OptunaSearch`` that sets the constraint values of a trial's last report on
     its Optuna trial before telling Optuna the trial's objectives.
 
     Args:
-        constrained: The constrained metrics' names.
+        constraints: Reported metric -> its bound.
         **kwargs: ``OptunaSearch``'s arguments.
     """
 
-    def __init__(self, constrained: Sequence[str] = (), **kwargs: Any) -> None:
+    def __init__(self, constraints: Mapping[str, Constraint] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._constrained = tuple(constrained)
+        self._constraints = dict(constraints or {})
 
     def on_trial_complete(
         self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False
     ) -> None:
         ot_trial = self._ot_trials.get(trial_id)
-        if self._constrained and result and ot_trial is not None:
-            values = {name: _number(result.get(name)) for name in self._constrained}
-            ot_trial.set_user_attr(CONSTRAINED_METRICS, values)
+        if self._constraints and result and ot_trial is not None:
+            for key, value in constraint_values(self._constraints, result).items():
+                ot_trial.set_constraint(key, value)
         super().on_trial_complete(trial_id, result, error)
 
 

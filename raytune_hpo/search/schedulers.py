@@ -1,8 +1,9 @@
 """The ``SCHEDULERS`` registry: scheduler name -> options, builder, smoke settings, rules.
 
 Every scheduler counts time in epochs (``training_iteration``); metric and mode are set once,
-on the experiment's ``TuneConfig``, never here. Each builder imports Ray Tune when called, so
-that reading a config does not.
+on the experiment's ``TuneConfig``, never here (MOASHA, which ranks by several objectives that
+``TuneConfig`` cannot hold, takes them from the experiment's context). Each builder imports Ray
+Tune when called, so that reading a config does not.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def max_t(options: EntryOptions, context: EntryContext) -> int:
 
 
 def _grace_within_run(
-    s: AshaSchedulerConfig | MedianSchedulerConfig, context: EntryContext
+    s: AshaSchedulerConfig | MoashaSchedulerConfig | MedianSchedulerConfig, context: EntryContext
 ) -> None:
     """A grace period no longer than the run: a scheduler cannot wait past the last epoch."""
     grace = s.grace_period
@@ -81,6 +82,32 @@ def _asha(s: AshaSchedulerConfig, context: EntryContext) -> TrialScheduler:
         grace_period=s.grace_period,
         reduction_factor=s.reduction_factor,
         brackets=s.brackets,
+    )
+
+
+# --- moasha ------------------------------------------------------------------------------------
+
+
+class MoashaSchedulerConfig(EntryOptions):
+    """Asynchronous successive halving for several objectives: at each rung a trial goes on if
+    it ranks in the top 1 / reduction_factor by non-dominated sorting (crowding distance breaks
+    ties); ``max_t`` defaults to ``max_epochs``."""
+
+    name: Literal["moasha"]
+    grace_period: int = Field(default=1, ge=1)
+    reduction_factor: float = Field(default=2, gt=1)
+    max_t: int | None = Field(default=None, ge=1)
+
+
+def _moasha(s: MoashaSchedulerConfig, context: EntryContext) -> TrialScheduler:
+    from raytune_hpo.search.moasha import MultiObjectiveAsha
+
+    return MultiObjectiveAsha(
+        context.objectives,
+        time_attr=TIME_ATTR,
+        max_t=max_t(s, context),
+        grace_period=s.grace_period,
+        reduction_factor=s.reduction_factor,
     )
 
 
@@ -313,6 +340,13 @@ SCHEDULERS: dict[str, Entry[Any, TrialScheduler, SchedulerTraits]] = {
         AshaSchedulerConfig,
         _asha,
         SchedulerTraits(early_stop_label="ASHA"),
+        smoke={"grace_period": 1, "max_t": None},
+        check=_grace_within_run,
+    ),
+    "moasha": Entry(
+        MoashaSchedulerConfig,
+        _moasha,
+        SchedulerTraits(early_stop_label="MOASHA", many_objectives=True),
         smoke={"grace_period": 1, "max_t": None},
         check=_grace_within_run,
     ),

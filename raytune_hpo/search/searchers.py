@@ -16,7 +16,7 @@ from pydantic import Field
 
 from raytune_hpo.errors import InvalidKey
 from raytune_hpo.pydantic_base import EntryOptions
-from raytune_hpo.registry import Constraint, Entry, EntryContext, SearcherTraits, lookup
+from raytune_hpo.registry import Entry, EntryContext, SearcherTraits, lookup
 from raytune_hpo.search import search_space
 from raytune_hpo.search.schedulers import SCHEDULERS
 
@@ -185,7 +185,8 @@ Optuna's default number."""
 SINGLE_OBJECTIVE_SAMPLERS = ("cmaes",)
 """Samplers that optimise one objective only."""
 CONSTRAINED_SAMPLERS = ("tpe", "gp", "nsga2", "nsga3")
-"""Samplers that take Optuna's ``constraints_func`` and steer away from configs that break it."""
+"""Samplers that read a trial's constraint values (``Trial.set_constraint``) and steer away
+from configs that break them."""
 UNSTEERED_SAMPLERS = ("random", "qmc")
 """Samplers that never steer by results: constraints only filter what they find."""
 
@@ -211,34 +212,25 @@ NSGA_POPULATION = 50
 """Optuna's default ``population_size`` of its NSGA samplers."""
 
 
-def _optuna_sampler(
-    s: OptunaSearcherConfig, seed: int | None, constraints: Mapping[str, Constraint]
-) -> Any:
+def _optuna_sampler(s: OptunaSearcherConfig, seed: int | None) -> Any:
     import optuna
-
-    from raytune_hpo.search.optuna_constrained import ConstraintValues
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     # The qmc, gp and nsga3 samplers are marked experimental; the console need not say so.
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     samplers = optuna.samplers
     startup = STARTUP_TRIALS.get(s.sampler, 0) if s.n_startup_trials is None else s.n_startup_trials
-    steer = ConstraintValues(constraints) if constraints else None
     population = s.population_size or NSGA_POPULATION
     if s.sampler == "tpe":
-        return samplers.TPESampler(
-            seed=seed, multivariate=s.multivariate, n_startup_trials=startup, constraints_func=steer
-        )
+        return samplers.TPESampler(seed=seed, multivariate=s.multivariate, n_startup_trials=startup)
     if s.sampler == "cmaes":
         return samplers.CmaEsSampler(seed=seed, n_startup_trials=startup)
     if s.sampler == "gp":
-        return samplers.GPSampler(seed=seed, n_startup_trials=startup, constraints_func=steer)
+        return samplers.GPSampler(seed=seed, n_startup_trials=startup)
     if s.sampler == "nsga2":
-        return samplers.NSGAIISampler(seed=seed, population_size=population, constraints_func=steer)
+        return samplers.NSGAIISampler(seed=seed, population_size=population)
     if s.sampler == "nsga3":
-        return samplers.NSGAIIISampler(
-            seed=seed, population_size=population, constraints_func=steer
-        )
+        return samplers.NSGAIIISampler(seed=seed, population_size=population)
     if s.sampler == "qmc":
         return samplers.QMCSampler(seed=seed)
     return samplers.RandomSampler(seed=seed)
@@ -254,9 +246,9 @@ def _optuna(s: OptunaSearcherConfig, context: EntryContext) -> Searcher:
         else {}
     )
     return ConstrainedOptunaSearch(
-        constrained=tuple(context.constraints),
+        constraints=context.constraints,
         points_to_evaluate=first_points(context),
-        sampler=_optuna_sampler(s, context.seed, context.constraints),
+        sampler=_optuna_sampler(s, context.seed),
         **many,
     )
 
