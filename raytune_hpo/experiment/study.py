@@ -30,6 +30,10 @@ from raytune_hpo.config import (
 from raytune_hpo.experiment.preflight import check_store
 from raytune_hpo.layout import COMPARISON_DIR, CONFIG_FILE, STUDY_FILE
 
+PLOTS = ("anytime", "learning_curves", "hypervolume")
+"""The comparison's plots that a study logs to W&B, those written (hypervolume: several
+objectives)."""
+
 if TYPE_CHECKING:
     from raytune_hpo.analysis.compare import Comparison
     from raytune_hpo.console.ray_output import OutputMode
@@ -321,8 +325,9 @@ def write_study_comparison(
     """Compare the study's runs by method into ``out`` (default ``<study>/comparison``).
 
     A study behind a URI gets its comparison written locally first, then copied there. With
-    ``spec.wandb`` the method and run tables and both plots are also logged as one more W&B run
-    in the study's group (see :func:`raytune_hpo.tracking.wandb_runs.log_comparison_run`).
+    ``spec.wandb`` the method and run tables and the plots (:data:`PLOTS`) are also logged as
+    one more W&B run in the study's group
+    (see :func:`raytune_hpo.tracking.wandb_runs.log_comparison_run`).
 
     Returns:
         The :class:`raytune_hpo.analysis.compare.Comparison` and the written files, as a pair.
@@ -342,7 +347,7 @@ def write_study_comparison(
                 group=spec.name,
                 root=spec.root if isinstance(spec.root, Path) else Path.cwd() / spec.name,
                 tables={"methods": comparison.methods, "runs": comparison.runs},
-                images={key: Path(written[key]) for key in ("anytime", "learning_curves")},
+                images={key: Path(written[key]) for key in PLOTS if key in written},
             )
         if local != target:
             copied = storage.upload(local, target)
@@ -351,17 +356,21 @@ def write_study_comparison(
 
 
 def headline(comparison: Comparison, seeds: int) -> str:
-    """One line: the best method by mean final incumbent, with its spread over seeds."""
+    """One line: the best method by mean final incumbent (by mean final hypervolume with
+    several objectives), with its spread over seeds."""
     methods = comparison.methods
     if methods.empty:
         return "no method reported a result"
+    mean, std, what = ("mean", "std", comparison.metric)
+    if "hypervolume" in methods:
+        mean, std, what = ("hypervolume", "hypervolume_std", "hypervolume")
     best = methods.iloc[0]
-    spread = "" if math.isnan(best["std"]) else f" ± {best['std']:.4f}"
+    spread = "" if math.isnan(best[std]) else f" ± {best[std]:.4f}"
     others = ", ".join(
-        f"{row['method']} {_format(row['mean'])}" for _, row in methods.iloc[1:].iterrows()
+        f"{row['method']} {_format(row[mean])}" for _, row in methods.iloc[1:].iterrows()
     )
     return (
-        f"best method: {best['method']}, mean final {comparison.metric} "
-        f"{_format(best['mean'])}{spread} over {seeds} seeds"
+        f"best method: {best['method']}, mean final {what} "
+        f"{_format(best[mean])}{spread} over {seeds} seeds"
         + (f" (then {others})" if others else "")
     )

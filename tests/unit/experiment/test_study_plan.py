@@ -207,6 +207,21 @@ def test_headline_names_the_best_method_and_the_others() -> None:
     assert headline(_comparison([]), 3) == "no method reported a result"
 
 
+def test_with_several_objectives_the_headline_names_the_mean_hypervolume() -> None:
+    comparison = _comparison(
+        [
+            {"method": "nsga2", "mean": 0.3, "std": 0.1, "hypervolume": 2.5,
+             "hypervolume_std": 0.25},
+            {"method": "random", "mean": 0.2, "std": 0.1, "hypervolume": 1.5,
+             "hypervolume_std": math.nan},
+        ]
+    )  # fmt: skip
+    assert headline(comparison, 3) == (
+        "best method: nsga2, mean final hypervolume 2.5000 ± 0.2500 over 3 seeds "
+        "(then random 1.5000)"
+    )
+
+
 def test_the_cli_refuses_a_bad_study_with_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
