@@ -42,7 +42,8 @@ class Outcome(Protocol):
 
 
 def print_outcome(outcome: Outcome) -> None:
-    """The summary of a finished run, read back from its folder (local or a URI).
+    """The summary of a finished run, read back from its folder (local or a URI), then the
+    line that opens the dashboard over it (:func:`dashboard_line`).
 
     Raises:
         TrialsFailed: The run's trials failed (more errored than ``max_failed_trials``
@@ -51,8 +52,21 @@ def print_outcome(outcome: Outcome) -> None:
             run's last, and the command exits 1 (``best.json`` and the results are written).
     """
     print_summary(outcome.path, errors=outcome.failure is None)
+    print(dashboard_line(outcome.path))
     if outcome.failure is not None:
         raise outcome.failure
+
+
+def dashboard_line(path: Path | str) -> str:
+    """The line that opens the dashboard over the folder that holds experiment ``path`` (its
+    ``storage_path``, a local folder or a URI, quoted for a shell)."""
+    import shlex
+
+    from raytune_hpo import storage
+
+    location = storage.as_location(path)
+    folder = location.parent if isinstance(location, Path) else location.with_name("")
+    return f"see it: raytune-hpo dashboard {shlex.quote(str(folder))}"
 
 
 def print_summary(path: Path | str, *, errors: bool = True) -> None:

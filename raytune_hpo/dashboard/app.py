@@ -5,8 +5,9 @@ package, told which page it is; each fetches its JSON from ``/api`` + its own pa
 in the browser. A trial is named by its id, one the experiment's files hold (its folder comes
 from them). Every name in a URL goes through
 :meth:`Store.find <raytune_hpo.storage.stamped.Store.find>`, so nothing outside the root is
-read; anything else is 404. A store that fails while the page is open (a URI's endpoint gone)
-answers its JSON with 503 and the one-line reason.
+read; anything else is 404. A page whose plain name finds nothing yet is sent all the same, as
+a 404 that polls until its experiment, study or trial appears. A store that fails while the page
+is open (a URI's endpoint gone) answers its JSON with 503 and the one-line reason.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from raytune_hpo.dashboard.index import index_rows
 from raytune_hpo.dashboard.study_page import study_data
 from raytune_hpo.dashboard.trial_page import trial_data
 from raytune_hpo.storage import StorageError
-from raytune_hpo.storage.stamped import Store, open_store
+from raytune_hpo.storage.stamped import Store, plain_name
 
 STATIC = Path(str(resources.files("raytune_hpo.dashboard") / "static"))
 """The page, script and style sheet of this package."""
@@ -74,18 +75,26 @@ def store_failed(request: Request, err: Exception) -> Response:
     return PlainTextResponse(str(err), status_code=503)
 
 
-def create_app(root: str | Path) -> Starlette:
+def create_app(root: str | Path | Store) -> Starlette:
     """The dashboard over the experiment and study folders directly under ``root``, a local
-    folder or a storage URI."""
-    store = open_store(root)
+    folder or a storage URI (:func:`~raytune_hpo.dashboard.folders.open_root`), or a store."""
+    store = root if isinstance(root, Store) else folders.open_root(root)
 
     template = (STATIC / "page.html").read_text()
 
-    def page(kind: str) -> Response:
-        """The one page, told which it is (the index draws no chart: no plotly.js)."""
+    def page(kind: str, found: bool = True) -> Response:
+        """The one page, told which it is (the index draws no chart: no plotly.js); one not
+        ``found`` yet is a 404 that polls until it is."""
         scripts = "" if kind == "index" else PLOTLY_TAG
         html = template.replace("__SCRIPTS__", scripts).replace("__PAGE__", kind)
-        return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+        headers = {"Cache-Control": "no-store"}
+        return HTMLResponse(html, status_code=200 if found else 404, headers=headers)
+
+    def page_or_waiting(request: Request, kind: str, found: bool) -> Response:
+        """The page; one whose name is plain but finds nothing yet: the page as a 404."""
+        if found or plain_name(request.path_params["name"]):
+            return page(kind, found)
+        return not_found()
 
     def folder_of(request: Request, kind: Callable[[Store, str], bool]) -> str | None:
         folder = store.find(request.path_params["name"])
@@ -96,11 +105,11 @@ def create_app(root: str | Path) -> Starlette:
 
     def experiment(request: Request) -> Response:
         found = folder_of(request, folders.is_experiment)
-        return page("experiment") if found is not None else not_found()
+        return page_or_waiting(request, "experiment", found is not None)
 
     def study(request: Request) -> Response:
         found = folder_of(request, folders.is_study)
-        return page("study") if found is not None else not_found()
+        return page_or_waiting(request, "study", found is not None)
 
     def api_index(request: Request) -> Response:
         return json_response({"root": str(store.root), "rows": index_rows(store)})
@@ -112,7 +121,7 @@ def create_app(root: str | Path) -> Starlette:
     def trial(request: Request) -> Response:
         found = folder_of(request, folders.is_experiment)
         known = found is not None and trial_data(store, found, request.path_params["trial"])
-        return page("trial") if known else not_found()
+        return page_or_waiting(request, "trial", bool(known))
 
     def api_trial(request: Request) -> Response:
         found = folder_of(request, folders.is_experiment)

@@ -1,8 +1,8 @@
 """What a study's page draws: the anytime comparison over seeds, the method table, the runs.
 
 The same comparison ``raytune-hpo compare`` writes (:mod:`raytune_hpo.analysis.compare`), over
-the study's run folders. A run whose files are caught half written makes the page say so and
-try again on its next poll.
+the study's run folders. A method none of whose runs has a result yet has no rank. A run whose
+files are caught half written makes the page say so and try again on its next poll.
 """
 
 from __future__ import annotations
@@ -28,6 +28,11 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
+def ranked(methods: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The method table's rows, a method without a result (no best value) left unranked."""
+    return [{**row, "rank": None if row.get("best") is None else row["rank"]} for row in methods]
+
+
 def study_data(store: Store, folder: str) -> dict[str, Any]:
     """Everything the study page shows, as JSON-ready values."""
     row = study_row(store, folder)
@@ -47,7 +52,7 @@ def study_data(store: Store, folder: str) -> dict[str, Any]:
         run["url"] = f"/experiments/{runs.get(path, '')}"
     return {
         **row,
-        "methods": records(comparison.methods),
+        "methods": ranked(records(comparison.methods)),
         "runs": run_rows,
         "anytime": records(anytime_curves(comparison.reports)),
     }

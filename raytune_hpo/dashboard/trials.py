@@ -20,16 +20,19 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from raytune_hpo.analysis.results import derived_end
 from raytune_hpo.dashboard import files
-from raytune_hpo.dashboard.index import RESULTS, read_config, run_ends, trial_summaries
+from raytune_hpo.dashboard.index import (
+    RESULTS,
+    ordered_counts,
+    read_config,
+    run_ends,
+    trial_end,
+    trial_summaries,
+)
 from raytune_hpo.output_lines import clean_line, error_headline
-from raytune_hpo.storage.ray_state import NOT_STARTED
 from raytune_hpo.storage.stamped import Store, join
-from raytune_hpo.trial_ends import ERRORED, KINDS, TrialEnd
+from raytune_hpo.trial_ends import ERRORED, TrialEnd
 
-NOT_ENDED = ("RUNNING", "PENDING", "PAUSED")
-"""Ray's statuses of a trial that has not ended while its run goes on."""
 TRACEBACK_TAIL = 8000
 """Characters of a failed trial's error file shown (its end: the exception)."""
 CLOCK_KEYS = ("report_time", "timestamp")
@@ -81,11 +84,7 @@ class Trials:
     def counts(self) -> list[tuple[str, int]]:
         """Trials by status: the ends in :data:`~raytune_hpo.trial_ends.KINDS` order, then
         those not ended."""
-        tally: dict[str, int] = defaultdict(int)
-        for row in self.rows.values():
-            tally[row["status"]] += 1
-        order = [*KINDS, *sorted(set(tally) - set(KINDS))]
-        return [(status, tally[status]) for status in order if tally.get(status)]
+        return ordered_counts(row["status"] for row in self.rows.values())
 
 
 def _reports(store: Store, folder: str) -> tuple[dict[str, list[dict[str, Any]]], dict[str, str]]:
@@ -107,29 +106,6 @@ def _traceback(store: Store, folder: str, state: dict[str, Any]) -> str | None:
         return None
     text = files.text(store, join(folder, str(state["folder"]), str(state["error_file"])))
     return plain_text(text)[-TRACEBACK_TAIL:] if text is not None else None
-
-
-def _end(
-    config: dict[str, Any],
-    state: dict[str, Any],
-    own: list[dict[str, Any]],
-    traceback: str | None,
-    recorded: dict[str, TrialEnd],
-) -> TrialEnd | None:
-    """How the trial ended: as recorded, else derived; None while it has not ended."""
-    if state.get("trial_id") in recorded:
-        return recorded[state["trial_id"]]
-    status = str(state.get("status"))
-    if status in NOT_ENDED:
-        return None
-    return derived_end(
-        config,
-        "TERMINATED" if status == NOT_STARTED else status,
-        started=status != NOT_STARTED and state.get("start_time") is not None,
-        last_report=own[-1] if own else {},
-        error=error_headline(traceback) if traceback else None,
-        log=state.get("error_file"),
-    )
 
 
 def _error_line(end: TrialEnd | None, traceback: str | None) -> str | None:
@@ -159,7 +135,8 @@ def read_trials(store: Store, folder: str) -> Trials:
         own = reports.get(trial_id, [])
         values = [v for v in (number(r.get(metric)) for r in own) if v is not None]
         traceback = _traceback(store, folder, state)
-        end = _end(config, state, own, traceback, recorded)
+        error = error_headline(traceback) if traceback else None
+        end = trial_end(config, state, own[-1] if own else {}, recorded, error)
         rows[trial_id] = {
             "trial_id": trial_id,
             "status": end.kind if end is not None else str(state["status"]).lower(),

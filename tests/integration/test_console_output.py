@@ -245,7 +245,9 @@ def test_verbose_gives_rays_output_and_quiet_only_errors_and_the_result(
     quiet = _in_a_pipe("run", str(config), "--name", "hushed", "--quiet")
     assert quiet.returncode == 0, quiet.stderr[-3000:]
     assert quiet.stdout.lstrip().startswith("Experiment hushed (")
-    assert quiet.stdout.rstrip().splitlines()[-1].startswith("test split: ")
+    *_, test_split, see_it = quiet.stdout.rstrip().splitlines()
+    assert test_split.startswith("test split: ")
+    assert see_it == f"see it: raytune-hpo dashboard {(tmp_path / 'results').resolve()}", see_it
     assert "Traceback" not in quiet.stderr
     failures = [line for line in quiet.stderr.splitlines() if EVENT.match(line)]
     assert len({EVENT.match(line).group(1) for line in failures}) == 2, quiet.stderr

@@ -62,6 +62,8 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     done = run_cli("run", str(config), "--quiet")
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     results = base / "results"
+    last = done.stdout.rstrip().splitlines()[-1]
+    assert last == f"see it: raytune-hpo dashboard {results.resolve()}", last
     quick = results / "quick"
     ids = sorted(set(TRIAL_ID.findall(done.stdout)))
     assert len(ids) == 3, done.stdout
@@ -152,11 +154,18 @@ def test_index_lists_every_experiment_and_study_with_links(server: str, browser:
     )
     by_name = {row[0]: row for row in rows}
     assert set(by_name) == {"quick", "pbt_copy", "failed_copy", "study"}, rows
-    assert by_name["quick"][1:5] == ["experiment", "finished", "random", "3"]
+    assert by_name["quick"][1:6] == ["experiment", "finished", "random", "3", "3 finished"]
     assert by_name["study"][1:3] == ["study", "finished"]
     assert set(by_name["study"][3].split(", ")) == {"random", "asha"}
+    assert by_name["study"][4:6] == ["12 runs 4 of 4", "12 finished"]
+    # A run that exited 1 for its errored trial (max_failed_trials 0) is no plain "finished".
+    assert by_name["failed_copy"][2:6] == ["failed", "random", "3", "2 finished 1 errored"]
     links = page.evaluate('[...document.querySelectorAll("#rows a")].map(a => a.pathname)')
     assert "/experiments/quick" in links and "/studies/study" in links
+    assert page.evaluate(
+        'const t = document.getElementById("rows"); t.style.width = "300px"; '
+        "t.scrollWidth > t.clientWidth && getComputedStyle(t).overflowX === 'auto'"
+    )
 
 
 @needs_chromium
@@ -295,6 +304,15 @@ def test_study_page_compares_methods_over_seeds(server: str, browser: Browser) -
     assert sorted(methods) == ["asha", "random"]
     links = page.evaluate('[...document.querySelectorAll("#runs a")].map(a => a.pathname)')
     assert "/experiments/study/asha_seed1" in links
+    assert page.evaluate('document.getElementById("runs-of").textContent') == "runs 4 of 4"
+    ranks = page.evaluate(
+        '[...document.querySelectorAll("#methods tbody tr")].map(r => r.cells[0].textContent)'
+    )
+    assert sorted(ranks) == ["1", "2"]  # both have a result
+    ticks = page.evaluate(
+        '[...document.querySelectorAll("#anytime .ytick text")].map(t => t.textContent)'
+    )
+    assert ticks and all(float(t) > 0 for t in ticks), ticks  # round numbers, written in full
     run = browser.open(server + "/experiments/study/asha_seed1")
     run.wait_for('document.querySelectorAll(".trial-id").length === 3')
 
@@ -306,6 +324,8 @@ def test_a_running_experiment_shows_new_trials_without_a_reload(
     quick, live = root / "quick", root / "live"
     ids = sorted(json.loads(f.read_text().splitlines()[0])["trial_id"]
                  for f in quick.glob("*/result.json"))  # fmt: skip
+    early = browser.open(server + "/experiments/live")  # before the experiment exists
+    assert "not here yet" in early.wait_for('document.getElementById("live").textContent')
     live.mkdir()
     state = newest_state_file(quick)
     assert state is not None
@@ -319,6 +339,7 @@ def test_a_running_experiment_shows_new_trials_without_a_reload(
 
     page = browser.open(server + "/experiments/live")
     page.wait_for('document.querySelectorAll(".trial-id").length === 1')
+    early.wait_for('document.querySelectorAll(".trial-id").length === 1')  # it tried again
     page.evaluate("window.loadedOnce = true")
     assert "running" in page.evaluate('document.getElementById("facts").textContent')
     assert "Waiting for the first report" in page.evaluate(

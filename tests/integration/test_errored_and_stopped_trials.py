@@ -93,7 +93,10 @@ def test_errored_trials_are_never_best_and_every_end_reads_the_same_everywhere(
     }
     assert "trials: 2 stopped early, 2 errored" in run.stdout
     page = experiment_data(LocalStore(tmp_path / "results"), "ends")
-    assert page["status"] == "finished" and page["best_trial"] == best["trial_id"]
+    assert page["status"] == "failed" and page["best_trial"] == best["trial_id"]  # it exited 1
+    assert page["counts"] == [("stopped early", 2), ("errored", 2)]
+    see_it = f"see it: raytune-hpo dashboard {(tmp_path / 'results').resolve()}"
+    assert run.stdout.rstrip().splitlines()[-1] == see_it  # after the summary, failed or not
     rows = {row["trial_id"]: row for row in page["trial_rows"]}
     assert {trial_id: row["end"].split(":")[0] for trial_id, row in rows.items()} == words
     assert sorted(row["status"] for row in rows.values()) == [

@@ -10,6 +10,7 @@ const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b
 const ERRORED_COLOR = "#d62728";
 const PLOT_CONFIG = { displaylogo: false, responsive: true };
 const WAITING = "Waiting for the first report";
+const NOT_YET = "not here yet (a page opened before its run wrote it)";
 
 function esc(value) {
   return String(value).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
@@ -137,6 +138,7 @@ function followTracebacks(holder, open) {
 
 // Fetch the page's JSON and draw it; while draw says the data may change (a running experiment,
 // files caught half written, the index), fetch and draw again. body's data-updates counts draws.
+// A page not there yet (404: opened before its experiment exists) is fetched again until it is.
 function follow(draw) {
   const path = window.location.pathname;
   const url = path === "/" ? "/api/index" : "/api" + path;
@@ -146,14 +148,15 @@ function follow(draw) {
     const started = performance.now();
     try {
       const response = await fetch(url, { cache: "no-store" });
-      if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
+      if (response.status === 404) throw new Error(NOT_YET);
+      if (!response.ok) throw new Error(`cannot read: ${response.status} ${response.statusText}`);
       const data = await response.json();
       running = draw(data, updates === 0);
       updates += 1;
       document.body.dataset.updates = String(updates);
       el("live").textContent = running ? `live, updated ${new Date().toLocaleTimeString()}` : "";
     } catch (err) {
-      el("live").textContent = `cannot read: ${err.message}; retrying`;
+      el("live").textContent = `${err.message}; retrying`;
     }
     // A big experiment takes a while to read and draw: poll no more than a quarter of the time.
     if (running) setTimeout(tick, Math.max(POLL_MS, 3 * (performance.now() - started)));
@@ -161,19 +164,32 @@ function follow(draw) {
   tick();
 }
 
+// Trials by how they ended, as badges ("7 finished", "7 errored").
+function endBadges(counts) {
+  return counts.map(([status, n]) => badge(status, `${n} ${status}`)).join(" ");
+}
+
+// "runs 3 of 4" (of: 0 when the study's plan is not known).
+function runsOf(runs, of) {
+  return of ? `runs ${runs} of ${of}` : `runs ${runs}`;
+}
+
 function indexPage() {
-  el("main").innerHTML = `<h1>Experiments and studies</h1><p class="muted" id="root"></p><div id="rows"></div>`;
+  el("main").innerHTML = `<h1>Experiments and studies</h1><p class="muted" id="root"></p><div id="rows" class="wide"></div>`;
   const columns = [
     { key: "name", label: "name", html: (r) => `<a href="${esc(r.url)}">${esc(r.name)}</a>` },
     { key: "kind", label: "kind" },
     { key: "status", label: "status", html: (r) => badge(r.status) },
     { key: "method", label: "method" },
-    { key: "trials", label: "trials", num: true },
+    { key: "trials", label: "trials", num: true, html: (r) => esc(r.trials) +
+      (r.kind === "study" ? ` <span class="muted">${esc(runsOf(r.runs, r.planned))}</span>` : "") },
+    { key: "counts", label: "ended", html: (r) => endBadges(r.counts) },
     { key: "best", label: "best", num: true, html: (r) => `${esc(fmt(r.best))} <span class="muted">${esc(r.metric)}</span>` },
     { key: "updated", label: "last update", html: (r) => esc(when(r.updated)) },
   ];
   follow((data) => {
-    el("root").textContent = `${data.rows.length} under ${data.root}, newest first`;
+    el("root").textContent = data.rows.length ? `${data.rows.length} under ${data.root}, newest first`
+      : `No experiments or studies under ${data.root} yet: they appear here as runs write them.`;
     drawTable(el("rows"), columns, data.rows);
     return true;  // new experiments appear
   });
@@ -187,8 +203,9 @@ function studyPage() {
     document.title = `${data.name} · raytune-hpo`;
     el("crumb").textContent = `/ ${data.name}`;
     el("title").textContent = `study ${data.name}`;
-    el("facts").innerHTML = `<div>${badge(data.status)}</div><div><b>runs</b> ${data.runs.length}</div>
-      <div><b>metric</b> ${esc(data.metric)} (${esc(data.mode)})</div><div><b>best</b> ${esc(fmt(data.best))}</div>`;
+    el("facts").innerHTML = `<div>${badge(data.status)}</div><div id="runs-of">${esc(runsOf(data.runs.length, data.planned))}</div>
+      <div><b>metric</b> ${esc(data.metric)} (${esc(data.mode)})</div><div><b>best</b> ${esc(fmt(data.best))}</div>
+      <div>${endBadges(data.counts)}</div>`;
     el("error").textContent = data.error ? `a run is being written (${data.error}); retrying` : "";
     const methods = [...new Set(data.anytime.map((r) => r.method))];
     const traces = methods.flatMap((m, i) => {
