@@ -1,4 +1,4 @@
-"""Every benchmark in experiments/benchmarks/ runs in ``--smoke`` form and ends with ``name: value``.
+"""Every benchmark of experiments/benchmarks/ runs in ``--smoke`` form, ends with ``name: value``.
 
 No timing is asserted: the figures of a smoke run mean nothing, only that the script still works
 end to end and that its headline line can be read by scripts.

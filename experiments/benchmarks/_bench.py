@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -75,15 +76,31 @@ def cpu_model() -> str:
     return platform.processor() or "unknown CPU"
 
 
-def machine() -> str:
-    """One line: CPUs, CPU model, GPU (if torch sees one), and the versions that matter."""
-    import ray
-    import torch
+def gpu_model() -> str:
+    """The first GPU's name, or ``no GPU``.
 
-    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    Asked of torch when the script imported it already, else of ``nvidia-smi``: a script whose
+    trials need no torch does not pay seconds for importing it to print this line.
+    """
+    if "torch" in sys.modules:
+        torch = sys.modules["torch"]
+        return torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    smi = shutil.which("nvidia-smi")
+    if smi is None:
+        return "no GPU"
+    listed = subprocess.run(
+        [smi, "--query-gpu=name", "--format=csv,noheader"], capture_output=True, text=True
+    )
+    names = listed.stdout.strip().splitlines() if listed.returncode == 0 else []
+    return names[0] if names else "no GPU"
+
+
+def machine() -> str:
+    """One line: CPUs, CPU model, GPU, and the versions that matter."""
     return (
-        f"{os.cpu_count()} CPUs ({cpu_model()}), {gpu}, Python {platform.python_version()}, "
-        f"torch {torch.__version__}, ray {ray.__version__}"
+        f"{os.cpu_count()} CPUs ({cpu_model()}), {gpu_model()}, Python "
+        f"{platform.python_version()}, torch {metadata.version('torch')}, "
+        f"ray {metadata.version('ray')}"
     )
 
 
@@ -207,16 +224,27 @@ def synthetic_dataset(train: int, val: int, test: int, seed: int = 0) -> Dataset
 
 
 @contextlib.contextmanager
-def ray_session(num_cpus: int | None = None, num_gpus: int | None = None) -> Iterator[float]:
+def ray_session(
+    num_cpus: int | None = None, num_gpus: int | None = None, *, preload_torch: bool = True
+) -> Iterator[float]:
     """A fresh local Ray instance, set up as the toolkit starts one, for the ``with`` block.
+
+    Args:
+        num_cpus: CPUs Ray may use; None: all.
+        num_gpus: GPUs Ray may use; None: all.
+        preload_torch: Every worker imports torch as it starts, as for the built-in trainables
+            that need it; off for trials without torch (``sleep``, commands), as the toolkit
+            starts its own Ray for those.
 
     Yields the seconds ``ray.init`` took.
     """
     import ray
 
     from raytune_hpo.cluster import LOCAL_SYSTEM_CONFIG
+    from raytune_hpo.layout import PRELOAD_ENV
 
     os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+    os.environ[PRELOAD_ENV] = "1" if preload_torch else "0"  # the workers inherit it
     seconds, _ = timed(
         lambda: ray.init(
             num_cpus=num_cpus,

@@ -1,8 +1,8 @@
 """One Optuna study of the LeNet task of ``bench_vs_optuna.py``, run as a command of its own.
 
-``python experiments/benchmarks/_optuna_lenet.py SPEC.json`` reads the study's settings from SPEC (written by
-the benchmark from the same experiment config that raytune_hpo runs), loads the data set with
-``raytune_hpo.demos.datasets.load_dataset``, and runs ``study.optimize(objective, n_jobs=2,
+``python experiments/benchmarks/_optuna_lenet.py SPEC.json`` reads the study's settings from SPEC
+(written by the benchmark from the same experiment config that raytune_hpo runs), loads the data
+set with ``raytune_hpo.demos.datasets.load_dataset``, and runs ``study.optimize(objective, n_jobs=2,
 timeout=budget)``. The objective trains the toolkit's LeNet with its own epoch functions
 (``raytune_hpo.demos.lenet.LeNetEpochs``: ``train_one_epoch``, then ``evaluate``), reports
 the validation error after every epoch (``trial.report``, ``trial.should_prune``) and appends each

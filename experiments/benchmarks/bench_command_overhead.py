@@ -204,11 +204,12 @@ def tenth(values: list[float]) -> float:
     return statistics.quantiles(values, n=10)[0] if len(values) > 1 else math.nan
 
 
-def python_start_s(script: Path, root: Path) -> float:
+def python_start_s(script: Path, root: Path, repeats: int) -> float:
     """Median seconds of the script alone doing no work: the cost of starting Python."""
     env = {**os.environ, "RAYTUNE_HPO_CHECKPOINT_DIR": str(root), "RAYTUNE_HPO_TRIAL_ID": "x"}
     argv = [sys.executable, str(script), "--epochs=0", "--seconds=0", f"--events={root}", "--lr=1"]
-    return median([timed(lambda: subprocess.run(argv, env=env, check=True))[0] for _ in range(5)])
+    runs = range(repeats)
+    return median([timed(lambda: subprocess.run(argv, env=env, check=True))[0] for _ in runs])
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -237,9 +238,9 @@ def main() -> None:
         f"at once on {args.cpus} CPUs. pbt: {args.pbt_trials} trials x {args.pbt_epochs} "
         f"epochs at once, perturbation every {args.interval} epochs"
     )
-    with scratch_dir() as root, ray_session(num_cpus=args.cpus) as init_s:
+    with scratch_dir() as root, ray_session(num_cpus=args.cpus, preload_torch=False) as init_s:
         runs = Runs(args, root)
-        start_s = python_start_s(runs.script, root)
+        start_s = python_start_s(runs.script, root, 1 if args.smoke else 5)
         samples: dict[str, list[float]] = {}
         for scheduler in ("fifo", "pbt"):
             variants = {f"{scheduler}_{kind}": kind for kind in ("function", "command")}

@@ -157,7 +157,7 @@ def main() -> None:
         f"workload: {args.trials} trials x {args.reports} reports x {args.seconds} s, "
         f"{args.cpus} CPUs; minimum {minimum:.2f} s"
     )
-    with scratch_dir() as root, ray_session(num_cpus=args.cpus) as init_s:
+    with scratch_dir() as root, ray_session(num_cpus=args.cpus, preload_torch=False) as init_s:
         samples = interleave(
             {"toolkit": toolkit_run(args, root), "bare": bare_run(args, root, defaults=False)},
             args.repeats,

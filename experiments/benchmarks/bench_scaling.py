@@ -88,7 +88,7 @@ def main() -> None:
     """Measure 1 and 2 workers side by side and print the speedup."""
     args = parse_args(__doc__, configure)
     if args.smoke:
-        args.repeats, args.trials, args.epochs = 1, 2, 2
+        args.repeats, args.trials, args.epochs = 1, 2, 1
     print_header("Asynchronous random search: 1 vs 2 workers, same budget")
     print(f"budget: {args.trials} trials x {args.epochs} epochs, {args.repeats} repeats")
     steady: dict[str, list[float]] = {"1_worker_steady": [], "2_workers_steady": []}

@@ -4,8 +4,9 @@ The task: ReLU LeNet on scikit-learn's ``digits`` (the toolkit's ``digits`` data
 ``raytune_hpo.demos.datasets.load_dataset`` on both sides, so both train on identical arrays) over
 the search space of the seed-study configs (learning rate log-uniform in [0.01, 1], batch 32..256,
 momentum 0; first point lr 0.1 / batch 128): 16 trials of up to 10 epochs, 2 at once with 1 CPU
-(one torch thread) each, within a wall-clock budget (``--budget-s``). Two methods per tool, each
-from one resolved config (the YAML file with this script's overrides):
+(one torch thread) each, within a wall-clock budget (``--budget-s``). Two methods per tool
+(``--methods``; ``--smoke`` runs asha alone), each from one resolved config (the YAML file with
+this script's overrides):
 
 - random (``configs/lenet/random.yaml``): Optuna's ``RandomSampler(seed)`` without a pruner;
 - asha (``configs/lenet/asha.yaml``: grace 2, reduction factor 2): ``RandomSampler(seed)`` with
@@ -17,9 +18,9 @@ Each run is a fresh command, timed from its launch by this script:
   ``raytune_hpo.analysis.results.load_experiment`` (``report_time`` of each report); it starts a Ray
   of its own, or with ``--warm`` attaches to one that ``raytune-hpo warm`` started before the
   runs, whose idle workers take its first trials;
-- optuna: ``python experiments/benchmarks/_optuna_lenet.py SPEC``: ``study.optimize(objective, n_jobs=2,
-  timeout=budget)``, the objective training with the toolkit's own LeNet epoch functions and
-  writing each report's wall-clock time to a JSONL file.
+- optuna: ``python experiments/benchmarks/_optuna_lenet.py SPEC``: ``study.optimize(objective,
+  n_jobs=2, timeout=budget)``, the objective training with the toolkit's own LeNet epoch functions
+  and writing each report's wall-clock time to a JSONL file.
 
 Ours saves a checkpoint every epoch, as the configs say (``--checkpoint-frequency N``: every N
 epochs and the last); the Optuna side saves none.
@@ -126,6 +127,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=None,
         help="ours: save every N epochs and the last (the configs: every epoch)",
+    )
+    parser.add_argument(
+        "--methods", nargs="+", choices=list(METHODS), default=list(METHODS), help="of both tools"
     )
     parser.add_argument(
         "--warm",
@@ -265,7 +269,7 @@ def runs_of_seed(
 
         return run
 
-    return {f"{t}/{m}": one(t, m) for m in METHODS for t in tools}
+    return {f"{t}/{m}": one(t, m) for m in args.methods for t in tools}
 
 
 def medians(seen: dict[str, list[Outcome]]) -> dict[str, dict[str, float]]:
@@ -283,7 +287,7 @@ def medians(seen: dict[str, list[Outcome]]) -> dict[str, dict[str, float]]:
     return table
 
 
-def report(seen: dict[str, list[Outcome]], seeds: int) -> dict[str, float]:
+def report(seen: dict[str, list[Outcome]], seeds: int, methods: Sequence[str]) -> dict[str, float]:
     """Print the medians and the ratios ours / optuna; the figures."""
     table = medians(seen)
     measures = ("first_report_s", "time_to_target_s", "final", "epochs", "epoch_interval_s")
@@ -296,19 +300,19 @@ def report(seen: dict[str, list[Outcome]], seeds: int) -> dict[str, float]:
         figures.update({f"{key.replace('/', '_')}_{m}": row[m] for m in (*measures, "reached")})
     print("-- ours / optuna, ratio of medians")
     print(f"{'method':<16}" + "".join(f"{m:>18}" for m in measures))
-    for method in METHODS:
+    for method in methods:
         ours, theirs = table[f"ours/{method}"], table[f"optuna/{method}"]
         ratios = {m: ours[m] / theirs[m] if theirs[m] else math.nan for m in measures}
         print(f"{method:<16}" + "".join(f"{ratios[m]:>18.4g}" for m in measures))
         figures.update({f"{method}_{m}_ours_vs_optuna": ratios[m] for m in measures})
     print("-- ours / optuna time to target, seeds where both reached it")
-    for method in METHODS:
+    for method in methods:
         ratios = paired_ratios(seen[f"ours/{method}"], seen[f"optuna/{method}"])
         figures[f"{method}_paired_time_to_target_ours_vs_optuna"] = median(ratios)
         shown = ", ".join(f"{ratio:.2f}" for ratio in ratios) or "none"
         print(f"{method:<16}median {median(ratios):.4g} over {len(ratios)} seed(s): {shown}")
     figures[HEADLINE] = median(
-        [figures[f"{method}_paired_time_to_target_ours_vs_optuna"] for method in METHODS]
+        [figures[f"{method}_paired_time_to_target_ours_vs_optuna"] for method in methods]
     )
     return figures
 
@@ -323,11 +327,12 @@ def paired_ratios(ours: Sequence[Outcome], theirs: Sequence[Outcome]) -> list[fl
 
 
 def main() -> None:
-    """Run both tools with both methods for every seed; compare the medians."""
+    """Run both tools with each method for every seed; compare the medians."""
     args = parse_args(__doc__, configure)
     if args.smoke:
         args.seeds, args.target = 1, 1.0
         args.samples, args.epochs, args.train_size = 2, 2, 256
+        args.methods = ["asha"]  # random runs the same code, without the pruner
         # A ceiling: the two tiny trials end long before it, but Ray Tune's budget starts
         # before its first trial does, which takes seconds on a loaded machine.
         args.budget_s = 30.0
@@ -335,15 +340,15 @@ def main() -> None:
     tools = ("ours", "optuna")
     print(
         f"target validation error {args.target}, budget {args.budget_s:g} s, "
-        f"{WORKERS} workers, seeds 0..{args.seeds - 1}, methods {', '.join(METHODS)}"
+        f"{WORKERS} workers, seeds 0..{args.seeds - 1}, methods {', '.join(args.methods)}"
     )
-    seen: dict[str, list[Outcome]] = {f"{t}/{m}": [] for m in METHODS for t in tools}
+    seen: dict[str, list[Outcome]] = {f"{t}/{m}": [] for m in args.methods for t in tools}
     with scratch_dir() as root, contextlib.ExitStack() as stack:
         ray_tmpdir = stack.enter_context(kept_warm_ray())[0] if args.warm else ""
         for seed in range(args.seeds):
             runs = runs_of_seed(seed, tools, root, args, seen, ray_tmpdir)
             interleave(runs, 1, offset=seed)
-    finish(report(seen, args.seeds), HEADLINE)
+    finish(report(seen, args.seeds, args.methods), HEADLINE)
 
 
 if __name__ == "__main__":
