@@ -24,8 +24,15 @@ def synthetic_error(config: dict[str, Any], epoch: int) -> float:
     return math.exp(-float(config.get("learning_rate", 0.1)) * epoch)
 
 
+def synthetic_cost(config: dict[str, Any]) -> float:
+    """The learning rate itself: a cost that grows as :func:`synthetic_error` falls, so that
+    the two trade off as the objectives of a many-objective run."""
+    return float(config.get("learning_rate", 0.1))
+
+
 def train_sleep(config: dict[str, Any], *, data: DatasetArrays, settings: TrialSettings) -> None:
-    """Sleep ``seconds_per_epoch`` per epoch and report the synthetic curve; no checkpoints.
+    """Sleep ``seconds_per_epoch`` per epoch and report the synthetic curve and cost; no
+    checkpoints.
 
     Args:
         config: The trial's hyperparameters; only ``learning_rate`` (default 0.1) is read.
@@ -35,7 +42,10 @@ def train_sleep(config: dict[str, Any], *, data: DatasetArrays, settings: TrialS
     options = SleepOptions.model_validate(dict(settings.options))
     for epoch in range(1, settings.max_epochs + 1):
         time.sleep(options.seconds_per_epoch)
-        tune.report(stamped({"validation_error": synthetic_error(config, epoch), "epoch": epoch}))
+        error = synthetic_error(config, epoch)
+        tune.report(
+            stamped({"validation_error": error, "cost": synthetic_cost(config), "epoch": epoch})
+        )
 
 
 def evaluate_sleep(

@@ -134,6 +134,7 @@ TRAINABLES: dict[str, DemoTrainable] = {
             "train_loss",
             "epoch",
             "validation_accuracy",
+            "epoch_time_s",
         ),
     ),
     "dcgan": TrainableSpec(
@@ -147,7 +148,7 @@ TRAINABLES: dict[str, DemoTrainable] = {
         train_code="raytune_hpo.demos.sleep:train_sleep",
         evaluate_code="raytune_hpo.demos.sleep:evaluate_sleep",
         options=SleepOptions,
-        metrics=("validation_error", "epoch"),
+        metrics=("validation_error", "cost", "epoch"),
         smoke_options={"seconds_per_epoch": 0.01},
         needs_torch=False,
     ),

@@ -3,8 +3,9 @@
 :class:`FailFast` ends the experiment when its first trials all fail before reporting
 (:mod:`raytune_hpo.experiment.ends_record` fails a run whose trials errored).
 :class:`MetricCheck` ends the experiment at the first report that lacks the experiment's
-metric, with one line naming the metric and the keys the trial did report, those it may have
-meant first ("did you mean"; Ray's own check raises a traceback that prints the whole result).
+metric (any of its objectives or constrained metrics), with one line naming the metric and the
+keys the trial did report, those it may have meant first ("did you mean"; Ray's own check raises
+a traceback that prints the whole result).
 :class:`PbtCheckpointWatch` warns once when a PBT population reaches its first perturbation
 without checkpoints, which PBT needs to exploit (otherwise exploited trials silently start from
 scratch). :func:`stop_criteria` ends a trial after ``max_epochs`` reports or once its metric is
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,44 +44,52 @@ class MissingMetric(UserError, RuntimeError):
     for ``val_los``, "did you mean"), else every key reported.
     """
 
-    def __init__(self, trial_id: str, metric: str, reported: list[str]) -> None:
+    def __init__(
+        self, trial_id: str, metric: str, reported: list[str], key: str = "metric"
+    ) -> None:
         keys = ", ".join(reported) if reported else "nothing but Ray's own fields"
-        head = f"trial {trial_id} reported no {metric!r} (the experiment's metric)"
+        role = "the experiment's metric" if key == "metric" else "a constrained metric"
+        head = f"trial {trial_id} reported no {metric!r} ({role})"
         named = names_ending_with(metric, reported)
         meant = close_names(metric, reported)
         if len(named) > 1:
             message = (
                 f"{head}, but {len(named)} keys that end with it: {', '.join(named)}; set "
-                "metric to the one meant"
+                f"{key} to the one meant"
             )
         elif named or meant:
             spelled = " or ".join(repr(name) for name in named or meant)
             message = (
-                f"{head}; did you mean {spelled}? It reported: {keys}. Set metric to the key meant"
+                f"{head}; did you mean {spelled}? It reported: {keys}. Set {key} to the key meant"
             )
         else:
             message = (
                 f"{head}; it reported: {keys}. Report it (e.g. tune.report({{{metric!r}: "
-                f"value}}) or print '{metric}=VALUE'), or set metric to one of those keys"
+                f"value}}) or print '{metric}=VALUE'), or set {key} to one of those keys"
             )
         super().__init__(message)
         self.trial_id = trial_id
         self.metric = metric
         self.reported = reported
+        self.key = key
 
 
 class MetricCheck(Callback):
-    """Raises :class:`MissingMetric` at the first result without ``metric``."""
+    """Raises :class:`MissingMetric` at the first result without one of the ``objectives`` or
+    the ``constrained`` metrics (each trial's last report must hold them all)."""
 
-    def __init__(self, metric: str) -> None:
-        self.metric = metric
+    def __init__(self, objectives: Sequence[str], constrained: Sequence[str] = ()) -> None:
+        self.watched = {name: "metric" for name in objectives}
+        for name in constrained:
+            self.watched.setdefault(name, "constraints")
 
     def on_trial_result(
         self, iteration: int, trials: list[Trial], trial: Trial, result: dict, **info: Any
     ) -> None:
-        if self.metric not in result:
-            reported = sorted(k for k in result if k not in RAY_RESULT_KEYS)
-            raise MissingMetric(trial.trial_id, self.metric, reported)
+        for metric, key in self.watched.items():
+            if metric not in result:
+                reported = sorted(k for k in result if k not in RAY_RESULT_KEYS)
+                raise MissingMetric(trial.trial_id, metric, reported, key)
 
 
 FAIL_FAST_TRIALS = 3
@@ -216,11 +226,16 @@ def stop_criteria(metric: str, max_epochs: int, fail_fast: FailFast | None = Non
 
 
 def trial_check_callbacks(
-    metric: str, perturbation: Perturbation | None, fail_fast: FailFast
+    metric: str | Sequence[str],
+    perturbation: Perturbation | None,
+    fail_fast: FailFast,
+    constrained: Sequence[str] = (),
 ) -> list[Callback]:
-    """The checks of an experiment: the metric and ``fail_fast`` always, checkpoints under a
-    scheduler that perturbs trials (PBT, PB2)."""
-    callbacks: list[Callback] = [MetricCheck(metric), fail_fast]
+    """The checks of an experiment: the metrics (one name, or every objective; and the
+    ``constrained`` ones) and ``fail_fast`` always, checkpoints under a scheduler that perturbs
+    trials (PBT, PB2)."""
+    objectives = [metric] if isinstance(metric, str) else list(metric)
+    callbacks: list[Callback] = [MetricCheck(objectives, constrained), fail_fast]
     if perturbation is not None:
         callbacks.append(PbtCheckpointWatch(perturbation.interval))
     return callbacks

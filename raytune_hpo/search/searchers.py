@@ -227,10 +227,15 @@ def _optuna_sampler(s: OptunaSearcherConfig, seed: int | None) -> Any:
         return samplers.CmaEsSampler(seed=seed, n_startup_trials=startup)
     if s.sampler == "gp":
         return samplers.GPSampler(seed=seed, n_startup_trials=startup)
-    if s.sampler == "nsga2":
-        return samplers.NSGAIISampler(seed=seed, population_size=population)
-    if s.sampler == "nsga3":
-        return samplers.NSGAIIISampler(seed=seed, population_size=population)
+    if s.sampler in POPULATION_SAMPLERS:
+        from raytune_hpo.search import optuna_samplers
+
+        genetic = (
+            optuna_samplers.PicklableNSGAIISampler
+            if s.sampler == "nsga2"
+            else optuna_samplers.PicklableNSGAIIISampler
+        )
+        return genetic(seed=seed, population_size=population)
     if s.sampler == "qmc":
         return samplers.QMCSampler(seed=seed)
     return samplers.RandomSampler(seed=seed)

@@ -3,6 +3,7 @@ the study's directions, and the constraint values that reach the sampler from th
 
 from __future__ import annotations
 
+import pickle
 from typing import Any
 
 import pytest
@@ -75,3 +76,12 @@ def test_nsga_population_size_reaches_the_sampler() -> None:
     cfg = config("nsga2", population_size=6)
     searcher = build_searcher(cfg.searcher, cfg.entry_context)
     assert searcher._sampler._population_size == 6
+
+
+@pytest.mark.parametrize("sampler", ["nsga2", "nsga3", "tpe", "gp", "random", "qmc"])
+def test_the_searcher_pickles_as_ray_saves_it(sampler: str) -> None:
+    """Ray Tune pickles the search algorithm with the Tuner's state and for ``resume``."""
+    searcher, points = run(config(sampler), 3)
+    again = pickle.loads(pickle.dumps(searcher))
+    assert len(again._ot_study.trials) == len(points)
+    assert isinstance(again.suggest("t9"), dict)

@@ -1,0 +1,75 @@
+"""Two objectives from YAML through ``raytune_hpo.run``: Optuna's NSGA-II with a constraint, and
+random search under MOASHA, on the ``sleep`` trainable (its error falls and its cost rises with
+the learning rate), a few trials of a few epochs each."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from raytune_hpo.analysis.results import load_experiment
+from raytune_hpo.api import run
+from raytune_hpo.config import validate_config
+from raytune_hpo.layout import CONFIG_FILE
+
+pytestmark = pytest.mark.integration
+
+EPOCHS = 3
+
+
+def write_config(tmp_path: Path, name: str, **changes: Any) -> Path:
+    raw = {
+        "name": name,
+        "trainable": "sleep",
+        "trainable_options": {"seconds_per_epoch": 0.01},
+        "dataset": {"data_dir": str(tmp_path / "data")},
+        "metric": ["validation_error", "cost"],
+        "mode": ["min", "min"],
+        "max_epochs": EPOCHS,
+        "num_samples": 6,
+        "seed": 0,
+        "search_space": {"learning_rate": {"loguniform": [0.05, 1.0]}},
+        "checkpoint": {"num_to_keep": 1},
+        "tensorboard": False,
+        "storage_path": str(tmp_path / "results"),
+        **changes,
+    }
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return path
+
+
+def epochs_per_trial(folder: Path) -> dict[str, int]:
+    reports = load_experiment(folder).reports
+    assert {"validation_error", "cost"} <= set(reports.columns)
+    return reports.groupby("trial_id")["training_iteration"].max().to_dict()
+
+
+def test_nsga2_with_a_constraint_runs_every_trial_to_the_end(
+    ray_session: None, tmp_path: Path
+) -> None:
+    path = write_config(
+        tmp_path,
+        "nsga2",
+        searcher={"name": "optuna", "sampler": "nsga2", "population_size": 2},
+        constraints={"cost": {"max": 0.5}},
+    )
+    outcome = run(path, output="quiet")
+    folder = Path(outcome.path)
+    assert epochs_per_trial(folder) == dict.fromkeys(epochs_per_trial(folder), EPOCHS)
+    assert len(epochs_per_trial(folder)) == 6
+    saved = validate_config(yaml.safe_load((folder / CONFIG_FILE).read_text()))
+    assert [o.name for o in saved.objectives] == ["validation_error", "cost"]
+    assert saved.constraints["cost"].max == 0.5
+
+
+def test_moasha_stops_trials_at_its_rungs(ray_session: None, tmp_path: Path) -> None:
+    path = write_config(tmp_path, "moasha", scheduler={"name": "moasha", "grace_period": 1})
+    outcome = run(path, output="quiet")
+    epochs = epochs_per_trial(Path(outcome.path))
+    assert len(epochs) == 6
+    assert EPOCHS in epochs.values()  # the first trial at each rung goes on
+    assert min(epochs.values()) < EPOCHS  # and some are stopped at a rung
