@@ -322,8 +322,9 @@ def build_tuner(
         trainable,
         param_space=search_space.to_param_space(cfg.search_space),
         tune_config=tune.TuneConfig(
-            metric=cfg.metric,
-            mode=cfg.mode,
+            # TuneConfig holds one metric: several go to the searcher and scheduler themselves.
+            metric=None if cfg.many_objectives else cfg.metric,
+            mode=None if cfg.many_objectives else cfg.mode,
             search_alg=searcher,
             scheduler=build_scheduler(cfg.scheduler, context),
             num_samples=cfg.num_samples,
@@ -345,7 +346,12 @@ def build_tuner(
             failure_config=tune.FailureConfig(max_failures=cfg.failure.max_failures),
             stop=stop_criteria(cfg.metric, cfg.max_epochs, fail_fast),
             callbacks=[
-                *trial_check_callbacks(cfg.metric, perturbation(cfg.scheduler), fail_fast),
+                *trial_check_callbacks(
+                    [objective.name for objective in cfg.objectives],
+                    perturbation(cfg.scheduler),
+                    fail_fast,
+                    constrained=list(cfg.constraints),
+                ),
                 *restart_callbacks(cfg),
                 ResultJsonLogger(),
                 *tracking_callbacks(cfg),
@@ -656,7 +662,7 @@ def fit(tuner: tune.Tuner, path: storage.Location) -> tune.ResultGrid:
         missing = _find_cause(err, MissingMetric)
         if missing is None:
             raise
-        raise ConfigError("metric", str(missing)) from None
+        raise ConfigError(missing.key, str(missing)) from None
 
 
 def _fail_fast_failure(tuner: tune.Tuner) -> TrialsFailed | None:
