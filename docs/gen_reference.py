@@ -166,6 +166,11 @@ MEANINGS: dict[str, str] = {
     "1 / reduction_factor.",
     "scheduler.asha.brackets": "Brackets of successive halving.",
     "scheduler.asha.max_t": "The last epoch a trial may reach; null: `max_epochs`.",
+    "scheduler.moasha.grace_period": "Epochs every trial runs before it can be stopped; at "
+    "most `max_epochs`.",
+    "scheduler.moasha.reduction_factor": "The share of trials promoted at each rung, ranked "
+    "by non-dominated sorting of the objectives, is 1 / reduction_factor.",
+    "scheduler.moasha.max_t": "The last epoch a trial may reach; null: `max_epochs`.",
     "scheduler.hyperband.reduction_factor": "The share of trials kept at each round is "
     "1 / reduction_factor.",
     "scheduler.hyperband.max_t": "The last epoch a trial may reach; null: `max_epochs`.",
@@ -375,7 +380,9 @@ TABLE_HEAD = "| key | type | default | meaning |\n| --- | --- | --- | --- |"
 
 
 def _first_line(model: type) -> str:
-    return (model.__doc__ or "").strip().splitlines()[0].replace("``", "`")
+    """The first paragraph of the model's docstring, as one line of Markdown."""
+    paragraph = (model.__doc__ or "").strip().split("\n\n")[0]
+    return " ".join(line.strip() for line in paragraph.splitlines()).replace("``", "`")
 
 
 def _used_keys() -> set[str]:
