@@ -660,7 +660,7 @@ def fit(tuner: tune.Tuner, path: storage.Location) -> tune.ResultGrid:
         return interrupts.fit(tuner, path)
     except Exception as err:
         missing = _find_cause(err, MissingMetric)
-        if missing is None:
+        if not isinstance(missing, MissingMetric):
             raise
         raise ConfigError(missing.key, str(missing)) from None
 
