@@ -13,7 +13,9 @@ import yaml
 from raytune_hpo.analysis.results import load_experiment
 from raytune_hpo.api import run
 from raytune_hpo.config import validate_config
-from raytune_hpo.layout import CONFIG_FILE
+from raytune_hpo.console.summary import print_summary
+from raytune_hpo.layout import CONFIG_FILE, PARETO_PNG
+from raytune_hpo.pareto import dominates
 
 pytestmark = pytest.mark.integration
 
@@ -49,7 +51,7 @@ def epochs_per_trial(folder: Path) -> dict[str, int]:
 
 
 def test_nsga2_with_a_constraint_runs_every_trial_to_the_end(
-    ray_session: None, tmp_path: Path
+    ray_session: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = write_config(
         tmp_path,
@@ -64,6 +66,21 @@ def test_nsga2_with_a_constraint_runs_every_trial_to_the_end(
     saved = validate_config(yaml.safe_load((folder / CONFIG_FILE).read_text()))
     assert [o.name for o in saved.objectives] == ["validation_error", "cost"]
     assert saved.constraints["cost"].max == 0.5
+
+    # best.json's front: the trials whose last report keeps cost <= 0.5 that none of those beats.
+    reports = load_experiment(folder).reports.sort_values("training_iteration")
+    last = reports.groupby("trial_id").tail(1).set_index("trial_id")
+    kept = {t: (r.validation_error, r.cost) for t, r in last.iterrows() if r.cost <= 0.5}
+    expected = {t for t, p in kept.items() if not any(dominates(q, p) for q in kept.values())}
+    assert outcome.best is not None and expected
+    assert {entry["trial_id"] for entry in outcome.best["pareto_front"]} == expected
+    assert outcome.best["trial_id"] in kept, "the best trial keeps the constraint"
+    capsys.readouterr()
+    print_summary(folder)
+    out = capsys.readouterr().out
+    assert f"Pareto front ({len(expected)} of 6 trials; each trial's last report):" in out
+    assert "the worst value seen per objective" in out
+    assert f"Pareto plot: {folder / PARETO_PNG}" in out and (folder / PARETO_PNG).exists()
 
 
 def test_moasha_stops_trials_at_its_rungs(ray_session: None, tmp_path: Path) -> None:
