@@ -48,15 +48,24 @@ from raytune_hpo.tracking.tensorboard import tensorboard_callbacks
 
 @dataclass(frozen=True)
 class ExperimentOutcome:
-    """What a finished experiment gives back."""
+    """What a finished experiment gives back.
+
+    Attributes:
+        path: The experiment folder (``storage_path/name``): a local ``Path`` or a URI.
+        results: Ray Tune's ``ResultGrid`` of the run.
+        best: What ``best.json`` holds (the best trial, its config and metrics, the test
+            metrics), or None when no trial reported.
+        config: The experiment's validated config.
+        failure: The run's trials failed (more errored than ``max_failed_trials`` allows,
+            every one of them, or the first ones before reporting): the command exits 1
+            after the summary.
+    """
 
     path: storage.Location
     results: tune.ResultGrid
     best: dict[str, Any] | None
     config: ExperimentConfig
     failure: TrialsFailed | None = None
-    """The run's trials failed (more errored than ``max_failed_trials`` allows, every one
-    of them, or the first ones before reporting): the command exits 1 after the summary."""
 
 
 def experiment_path(cfg: ExperimentConfig) -> storage.Location:
