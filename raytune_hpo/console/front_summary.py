@@ -26,11 +26,12 @@ def print_front(experiment: Any) -> None:
         reports_without_errors,
         trial_points,
     )
-    from raytune_hpo.analysis.pareto_plots import save_pareto_plot
 
     objectives = Objectives.from_config(experiment.config)
     if not objectives.many:
-        return
+        return  # one objective: no front, and no matplotlib imported
+    from raytune_hpo.analysis.pareto_plots import save_pareto_plot
+
     reports = reports_without_errors(experiment)
     points = trial_points(reports, objectives)
     shown = front_table(points, objectives)
