@@ -158,7 +158,7 @@ def cmd_warm(args: argparse.Namespace) -> int:
 
 def cmd_summary(args: argparse.Namespace) -> int:
     """Print the summary table of an experiment folder."""
-    print_summary(args.dir)
+    print_summary(args.dir, importance=args.importance)
     return 0
 
 
@@ -166,7 +166,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     """Compare experiment folders by method; write plots, CSVs and a Markdown report."""
     from raytune_hpo.analysis.compare import load_comparison, write_comparison
 
-    comparison = load_comparison(args.dirs, target=args.target)
+    comparison = load_comparison(args.dirs, target=args.target, evaluator=args.importance)
     print_comparison(comparison, write_comparison(comparison, args.out))
     return 0
 
@@ -209,7 +209,7 @@ def cmd_study(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
-    comparison, written = study.write_study_comparison(spec, runs)
+    comparison, written = study.write_study_comparison(spec, runs, evaluator=args.importance)
     print_comparison(comparison, written)
     print(study.headline(comparison, spec.seeds))
     return 0
@@ -245,6 +245,20 @@ def add_output_flags(
         help=SHOW_OUTPUT_HELP,
     )
     parser.set_defaults(output="normal")
+
+
+def add_importance_flag(parser: argparse.ArgumentParser) -> None:
+    """``--importance NAME``: which of Optuna's evaluators rates the hyperparameters."""
+    from raytune_hpo.analysis.importance import DEFAULT_EVALUATOR, EVALUATORS
+
+    parser.add_argument(
+        "--importance",
+        choices=list(EVALUATORS),
+        default=DEFAULT_EVALUATOR,
+        help="how each objective's hyperparameter importance is rated: "
+        + ", ".join(f"{name} ({entry.label})" for name, entry in EVALUATORS.items())
+        + " (default: %(default)s)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -305,6 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     summary = commands.add_parser("summary", help="summarise an experiment folder")
     summary.add_argument("dir", help="experiment folder (storage_path/name), local or a URI")
+    add_importance_flag(summary)
     summary.set_defaults(func=cmd_summary)
 
     compare = commands.add_parser("compare", help="compare experiments side by side by method")
@@ -313,6 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument(
         "--target", type=float, help="metric value to reach; reports the time to reach it"
     )
+    add_importance_flag(compare)
     compare.set_defaults(func=cmd_compare)
     dashboard = commands.add_parser(
         "dashboard", help="a local web page over experiments and studies, live while they run"
@@ -371,6 +387,7 @@ def add_study_parser(commands: Any) -> None:
         verbose_help="Ray Tune's own output for every run",
         quiet_help="per run only errors; the study's progress lines and results stay",
     )
+    add_importance_flag(study)
     study.set_defaults(func=cmd_study)
 
 

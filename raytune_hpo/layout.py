@@ -11,6 +11,9 @@ CONFIG_FILE = "raytune_hpo.yaml"
 """The resolved config, written into the experiment folder before any trial starts."""
 BEST_FILE = "best.json"
 """The best trial, its config, metric, checkpoint and test-split metrics, written at the end."""
+IMPORTANCE_FILE = "importance.json"
+"""Each objective's hyperparameter importance, ``{objective: {param: importance}}``, written by
+``summary`` (:mod:`raytune_hpo.analysis.importance`)."""
 TRIAL_ENDS_FILE = "trial_ends.json"
 """How every trial ended (:mod:`raytune_hpo.trial_ends`), written when the run ends (also by
 Ctrl-C); ``complete`` tells a run that ended from one that was interrupted, ``state_file`` the
@@ -59,6 +62,9 @@ RUNS_CSV = "runs.csv"
 """The comparison's experiments, one row each, in its folder."""
 METHODS_CSV = "methods.csv"
 """The comparison's methods, one row each, in its folder."""
+IMPORTANCE_CSV = "importance.csv"
+"""The comparison's hyperparameter importance per method, objective and parameter, in its
+folder."""
 REPORT_MD = "report.md"
 """The comparison's report, in its folder."""
 PARTIAL_SUFFIX = ".partial"

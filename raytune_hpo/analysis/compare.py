@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from raytune_hpo import storage
-from raytune_hpo.analysis import comparison_plots
+from raytune_hpo.analysis import comparison_plots, importance
 from raytune_hpo.analysis.fronts import (
     Objectives,
     hypervolume_history,
@@ -40,6 +40,7 @@ from raytune_hpo.layout import (
     CURVES_PNG,
     HYPERVOLUME_CSV,
     HYPERVOLUME_PNG,
+    IMPORTANCE_CSV,
     METHODS_CSV,
     REPORT_MD,
     REPORTS_CSV,
@@ -75,6 +76,8 @@ class Comparison:
         runs: One row per experiment (see :func:`run_summary`).
         methods: One row per method, best first (see :func:`method_table`).
         hypervolumes: With several objectives, the runs' hypervolume histories; else None.
+        importance: Each method's hyperparameter importance per objective, the mean over
+            its runs (:func:`raytune_hpo.analysis.importance.method_importance`).
     """
 
     metric: str
@@ -84,6 +87,9 @@ class Comparison:
     runs: pd.DataFrame
     methods: pd.DataFrame
     hypervolumes: Hypervolumes | None = None
+    importance: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(importance.METHOD_COLUMNS))
+    )
 
 
 @dataclass(frozen=True)
@@ -105,12 +111,18 @@ class Hypervolumes:
     history: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=HISTORY_COLUMNS))
 
 
-def load_comparison(paths: Sequence[str | Path], target: float | None = None) -> Comparison:
+def load_comparison(
+    paths: Sequence[str | Path],
+    target: float | None = None,
+    evaluator: str = importance.DEFAULT_EVALUATOR,
+) -> Comparison:
     """Read experiment folders and summarise them by method.
 
     Args:
         paths: Experiment folders (``storage_path/name``) written by ``raytune-hpo run``.
         target: Optional metric value; the time each run first reaches it is reported.
+        evaluator: The hyperparameter importance evaluator, a name in
+            :data:`raytune_hpo.analysis.importance.EVALUATORS`.
 
     Raises:
         FileNotFoundError: A folder is not an experiment of this toolkit.
@@ -143,9 +155,14 @@ def load_comparison(paths: Sequence[str | Path], target: float | None = None) ->
         final = hypervolumes.history.groupby("path")["hypervolume"].last()
         runs["hypervolume"] = runs["path"].map(final).astype(float)
     mode = objectives.modes[0]
+    found = [
+        (method, importance.experiment_importance(experiment, evaluator))
+        for experiment, method in zip(experiments, methods, strict=True)
+    ]
     return Comparison(
-        objectives.names[0], mode, target, reports, runs, method_table(runs, mode), hypervolumes
-    )
+        objectives.names[0], mode, target, reports, runs, method_table(runs, mode), hypervolumes,
+        importance.method_importance(found),
+    )  # fmt: skip
 
 
 def _said(objectives: Objectives) -> str:
@@ -393,6 +410,7 @@ def write_comparison(comparison: Comparison, out: str | Path) -> dict[str, Path]
         ("reports", REPORTS_CSV, c.reports),
         ("runs", RUNS_CSV, c.runs),
         ("methods", METHODS_CSV, c.methods),
+        ("importance", IMPORTANCE_CSV, c.importance),
     ]
     if c.hypervolumes is not None:
         curves = anytime_curves(c.hypervolumes.history, column="hypervolume")
@@ -438,6 +456,7 @@ def markdown_report(comparison: Comparison) -> str:
         f"![Best {c.metric} so far against wall-clock time]({ANYTIME_PNG})",
         "",
         *hypervolume_section(c.hypervolumes),
+        *importance_section(c.importance),
         "## Learning curves",
         "",
         f"![{c.metric} of every trial against wall-clock time]({CURVES_PNG})",
@@ -470,6 +489,25 @@ def hypervolume_section(hypervolumes: Hypervolumes | None) -> list[str]:
         f"![Hypervolume against wall-clock time]({HYPERVOLUME_PNG})",
         "",
     ]
+
+
+def importance_section(table: pd.DataFrame) -> list[str]:
+    """The report's lines on which hyperparameters mattered, a table per objective (none
+    when no run had enough trials)."""
+    if table.empty:
+        return []
+    lines = [
+        "## Which hyperparameters mattered",
+        "",
+        "Each run's importance of every hyperparameter to each objective (from each trial's "
+        "last report), the mean over the method's runs that had enough trials (`runs`); "
+        "`importance.csv` holds the standard deviations.",
+        "",
+    ]
+    for objective in table["objective"].unique():
+        wide = importance.importance_table(table, objective)
+        lines += [f"`{objective}`:", "", markdown_table(wide), ""]
+    return lines
 
 
 def markdown_table(frame: pd.DataFrame) -> str:

@@ -10,12 +10,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from raytune_hpo.analysis.importance import DEFAULT_EVALUATOR
 from raytune_hpo.number_format import format_number
 from raytune_hpo.search.schedulers import stored_perturbation
 
 if TYPE_CHECKING:
     from raytune_hpo.analysis.compare import Comparison
 
+IMPORTANCE_TOP = 8
+"""Hyperparameters ``summary`` lists per objective, most important first."""
+IMPORTANCE_BAR = 40
+"""Characters of the bar of an importance of 1."""
 METRIC_COLUMNS = ("best", "mean", "std", "hypervolume", "hypervolume_std")
 """Columns of a method table that hold metric values (4 significant digits; the rest 1 decimal)."""
 
@@ -69,14 +74,18 @@ def dashboard_line(path: Path | str) -> str:
     return f"see it: raytune-hpo dashboard {shlex.quote(str(folder))}"
 
 
-def print_summary(path: Path | str, *, errors: bool = True) -> None:
+def print_summary(
+    path: Path | str, *, errors: bool = True, importance: str = DEFAULT_EVALUATOR
+) -> None:
     """The trial table, how the trials ended, the best config and test metrics of an
-    experiment folder.
+    experiment folder, and which hyperparameters mattered (``importance.json`` written).
 
     Args:
         path: The experiment folder, local or a URI.
         errors: Also say how many trials errored and the first one's error (a failed run
             says it in its error line instead).
+        importance: The importance evaluator, a name in
+            :data:`raytune_hpo.analysis.importance.EVALUATORS`.
     """
     import pandas as pd
 
@@ -99,6 +108,7 @@ def print_summary(path: Path | str, *, errors: bool = True) -> None:
     if errors and (line := errors_line(trial_ends(experiment), tolerated)) is not None:
         print(line)
     print_front(experiment)
+    print_importance(experiment, importance)
     print_best(experiment.best, experiment.metric)
 
 
@@ -152,8 +162,59 @@ def print_best(best: dict[str, Any] | None, metric: str) -> None:
         print(f"test split: {tests}")
 
 
+def print_importance(experiment: Any, evaluator: str = DEFAULT_EVALUATOR) -> None:
+    """Each objective's most important hyperparameters as bars, or why there are none; the
+    importance written into the experiment folder (``importance.json``)."""
+    from raytune_hpo import storage
+    from raytune_hpo.analysis.importance import (
+        EVALUATORS,
+        experiment_importance,
+        write_importance,
+    )
+    from raytune_hpo.layout import IMPORTANCE_FILE
+
+    found = experiment_importance(experiment, evaluator)
+    if found is None:
+        return  # nothing sampled, nothing to rank
+    label = EVALUATORS[evaluator].label
+    for objective in found.objectives:
+        outside = (
+            f", {objective.outside} left out (config outside the search space)"
+            if objective.outside
+            else ""
+        )
+        if objective.missing is not None:
+            print(f"importance of {objective.objective}: {objective.missing}{outside}")
+            continue
+        print(
+            f"\nimportance of {objective.objective} ({label}, {objective.trials} trials' last "
+            f"reports{outside}):"
+        )
+        print(importance_bars(objective.importance))
+    try:
+        write_importance(experiment.path, found)
+    except (OSError, storage.StorageError) as err:
+        print(f"{IMPORTANCE_FILE} not written: {err}")
+
+
+def importance_bars(importance: Mapping[str, float], top: int = IMPORTANCE_TOP) -> str:
+    """The ``top`` most important hyperparameters, one line each: name, value and a bar."""
+    from raytune_hpo.layout import IMPORTANCE_FILE
+
+    shown = sorted(importance.items(), key=lambda item: -item[1])[:top]
+    width = max((len(name) for name, _ in shown), default=0)
+    lines = [
+        f"  {name:<{width}}  {value:5.2f}  {'#' * round(value * IMPORTANCE_BAR)}"
+        for name, value in shown
+    ]
+    if len(importance) > top:
+        lines.append(f"  ({len(importance) - top} more in {IMPORTANCE_FILE})")
+    return "\n".join(lines)
+
+
 def print_comparison(comparison: Comparison, written: Mapping[str, Path | str]) -> None:
-    """The method table of a comparison, rounded to what a person reads, and its report."""
+    """The method table of a comparison, rounded to what a person reads, which
+    hyperparameters mattered to each method, and its report."""
     import pandas as pd
 
     methods = comparison.methods
@@ -163,4 +224,18 @@ def print_comparison(comparison: Comparison, written: Mapping[str, Path | str]) 
     }
     with pd.option_context("display.width", 200, "display.max_columns", 30):
         print(methods.to_string(index=False, formatters=formatters))
+    print_method_importance(comparison.importance)
     print(f"report: {written['report']}")
+
+
+def print_method_importance(table: Any) -> None:
+    """Each objective's hyperparameter importance per method (the mean over its runs)."""
+    import pandas as pd
+
+    from raytune_hpo.analysis.importance import importance_table
+
+    for objective in table["objective"].unique():
+        wide = importance_table(table, objective)
+        print(f"\nimportance of {objective}, mean over each method's runs:")
+        with pd.option_context("display.width", 200, "display.max_columns", 30):
+            print(wide.to_string(index=False, float_format="{:.2f}".format))

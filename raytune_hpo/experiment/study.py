@@ -320,9 +320,14 @@ def _format(value: float | None) -> str:
 
 
 def write_study_comparison(
-    spec: StudySpec, runs: Sequence[StudyRun], out: Path | None = None
+    spec: StudySpec,
+    runs: Sequence[StudyRun],
+    out: Path | None = None,
+    evaluator: str | None = None,
 ) -> tuple[Comparison, dict[str, storage.Location]]:
-    """Compare the study's runs by method into ``out`` (default ``<study>/comparison``).
+    """Compare the study's runs by method into ``out`` (default ``<study>/comparison``), each
+    method's hyperparameter importance among it, by ``evaluator`` (a name in
+    :data:`raytune_hpo.analysis.importance.EVALUATORS`; None: the default).
 
     A study behind a URI gets its comparison written locally first, then copied there. With
     ``spec.wandb`` the method and run tables and the plots (:data:`PLOTS`) are also logged as
@@ -333,8 +338,11 @@ def write_study_comparison(
         The :class:`raytune_hpo.analysis.compare.Comparison` and the written files, as a pair.
     """
     from raytune_hpo.analysis.compare import load_comparison, write_comparison
+    from raytune_hpo.analysis.importance import DEFAULT_EVALUATOR
 
-    comparison = load_comparison([run.path for run in runs], target=spec.target)
+    comparison = load_comparison(
+        [run.path for run in runs], target=spec.target, evaluator=evaluator or DEFAULT_EVALUATOR
+    )
     target = out or spec.root / COMPARISON_DIR
     with tempfile.TemporaryDirectory(prefix="comparison-") as staging:
         local = target if isinstance(target, Path) else Path(staging)
