@@ -32,7 +32,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from raytune_hpo.layout import CONFIG_PREFIX, IMPORTANCE_FILE
-from raytune_hpo.search.search_space import contains, spec_kind
+from raytune_hpo.search.search_space import (
+    INTEGER_KINDS,
+    NUMERIC_KINDS,
+    QUANTISED_KINDS,
+    contains,
+    spec_kind,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -50,6 +56,8 @@ PED_ANOVA_TARGET_QUANTILE = 0.1
 """PED-ANOVA's ``target_quantile``, Optuna's default: the best 10% of the trials."""
 FANOVA_SEED = 0
 """fANOVA's random forest seed: one experiment, one answer."""
+LOG_KINDS = frozenset({"loguniform", "lograndint"})
+"""Spec kinds that Optuna rates on a log scale."""
 PERTURBED_SPECS = "hyperparam_mutations"
 """The scheduler option that holds the specs PBT draws and bounds its perturbations from."""
 
@@ -161,20 +169,21 @@ def to_distribution(key: str, spec: Any) -> BaseDistribution:
     """Optuna's distribution of one sampled spec of the search space.
 
     Raises:
-        search_space.SearchSpaceError: The spec is a constant or not a spec.
+        ValueError: The spec is a constant.
+        search_space.SearchSpaceError: The spec names no known distribution.
     """
     from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
     kind = spec_kind(key, spec)
-    args = spec[kind] if kind is not None else None
-    if kind is None or args is None:
-        raise ValueError(f"{key}: a constant has no distribution")
-    if kind in ("choice", "grid"):
+    if kind is None:
+        raise ValueError(f"{key}: a constant has no distribution, got {spec!r}")
+    args = spec[kind]
+    if kind not in NUMERIC_KINDS:
         return CategoricalDistribution([_categorical(value) for value in args])
     low, high = args[0], args[1]
-    step = args[2] if kind in ("quniform", "qrandint") else None
-    log = kind in ("loguniform", "lograndint")
-    if kind in ("randint", "lograndint", "qrandint"):
+    step = args[2] if kind in QUANTISED_KINDS else None
+    log = kind in LOG_KINDS
+    if kind in INTEGER_KINDS:
         return IntDistribution(int(low), int(high), log=log, step=int(step or 1))
     return FloatDistribution(float(low), float(high), log=log, step=step)
 
@@ -264,8 +273,8 @@ def _objective_importance(
     rows, outside = _counted_rows(last, name, specs, distributions)
     if len(rows) < entry.min_trials:
         missing = (
-            f"{len(rows)} finished trials reported {name}; {entry.label} needs at least "
-            f"{entry.min_trials} ({entry.needs})"
+            f"{name} is in the last report of {len(rows)} trials; {entry.label} needs at "
+            f"least {entry.min_trials} ({entry.needs})"
         )
         return ObjectiveImportance(name, len(rows), outside, missing=missing)
     import optuna
@@ -273,13 +282,11 @@ def _objective_importance(
 
     with _quiet_optuna():
         study = optuna.create_study(direction="minimize" if mode == "min" else "maximize")
-        study.add_trials(
-            [
-                optuna.trial.create_trial(params=params, distributions=distributions,
-                                          value=value)
-                for params, value in rows
-            ]
-        )  # fmt: skip
+        trials = [
+            optuna.trial.create_trial(params=params, distributions=distributions, value=value)
+            for params, value in rows
+        ]
+        study.add_trials(trials)
         importance = get_param_importances(study, evaluator=entry.build())
     return ObjectiveImportance(
         name, len(rows), outside, {key: float(value) for key, value in importance.items()}
@@ -315,7 +322,7 @@ def _inside(key: str, spec: Any, value: Any) -> bool:
     """Whether a trial's value of ``key`` is one its spec can produce."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return False
-    if spec_kind(key, spec) in ("choice", "grid"):
+    if spec_kind(key, spec) not in NUMERIC_KINDS:
         return _categorical(value) in [_categorical(choice) for choice in next(iter(spec.values()))]
     return contains(key, spec, value.item() if hasattr(value, "item") else value)
 

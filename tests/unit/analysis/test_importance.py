@@ -99,7 +99,7 @@ def test_too_few_trials_say_so_in_one_line() -> None:
 
     assert rated.importance == {}
     assert rated.missing == (
-        "10 finished trials reported loss; PED-ANOVA needs at least 11 "
+        "loss is in the last report of 10 trials; PED-ANOVA needs at least 11 "
         "(its best 10% must hold 2 trials)"
     )
     assert only(trials_importance(made_up_reports(trials=11), config())).missing is None
