@@ -26,6 +26,7 @@ import yaml
 from raytune_hpo.analysis.results import derived_end
 from raytune_hpo.config import method_name
 from raytune_hpo.dashboard import files, folders
+from raytune_hpo.dashboard.objectives import first_objective
 from raytune_hpo.layout import (
     BEST_FILE,
     CONFIG_FILE,
@@ -190,7 +191,7 @@ def _naming(kind: str, folder: str) -> dict[str, str]:
 def experiment_row(store: Store, folder: str, now: float | None = None) -> dict[str, Any]:
     """The index row of one experiment folder."""
     config = read_config(store, folder)
-    metric, mode = str(config.get("metric", "")), str(config.get("mode", "min"))
+    metric, mode = first_objective(config)
     best = files.json_document(store, join(folder, BEST_FILE))
     trials = trial_summaries(store, folder)
     updated = last_update(store, folder)

@@ -20,6 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from raytune_hpo.config.objectives import Objective
 from raytune_hpo.dashboard import files
 from raytune_hpo.dashboard.index import (
     RESULTS,
@@ -29,6 +30,7 @@ from raytune_hpo.dashboard.index import (
     trial_end,
     trial_summaries,
 )
+from raytune_hpo.dashboard.objectives import first_objective, objectives
 from raytune_hpo.output_lines import clean_line, error_headline
 from raytune_hpo.storage.stamped import Store, join
 from raytune_hpo.trial_ends import ERRORED, TrialEnd
@@ -45,6 +47,17 @@ def number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value) if math.isfinite(value) else None
+
+
+def finite_values(reports: list[dict[str, Any]], key: str) -> list[float]:
+    """The finite values of ``key`` in ``reports``, in order."""
+    return [v for v in (number(r.get(key)) for r in reports) if v is not None]
+
+
+def last_value(reports: list[dict[str, Any]], key: str) -> float | None:
+    """The last finite value of ``key`` in ``reports``."""
+    values = finite_values(reports, key)
+    return values[-1] if values else None
 
 
 def plain_text(text: str) -> str:
@@ -64,8 +77,10 @@ class Trials:
 
     Attributes:
         config: The experiment's resolved config.
-        metric: The metric it optimises.
+        metric: The metric it optimises: the first objective's (empty if none is named).
         mode: ``min`` or ``max``.
+        objectives: Every objective, the first one first (:mod:`~raytune_hpo.dashboard.
+            objectives`).
         rows: One dict per trial, by trial id (see :func:`read_trials`).
         reports: Each trial's reports in order of ``training_iteration`` (a repeated
             iteration, after a restore from an earlier checkpoint: the last wins).
@@ -76,6 +91,7 @@ class Trials:
     config: dict[str, Any]
     metric: str
     mode: str
+    objectives: tuple[Objective, ...]
     rows: dict[str, dict[str, Any]]
     reports: dict[str, list[dict[str, Any]]]
     folders: dict[str, str]
@@ -119,11 +135,13 @@ def read_trials(store: Store, folder: str) -> Trials:
     """Every trial of the experiment in ``folder``, relative to the store's root.
 
     A row holds ``trial_id``, ``status``, ``end`` (a sentence, None while it runs), ``error``
-    (the exception's line), ``traceback``, ``epochs``, ``last`` and ``best`` (metric values),
+    (the exception's line), ``traceback``, ``epochs``, ``last`` and ``best`` (the first
+    objective's values), ``others`` (every other objective's last value, by name),
     ``worker_time_s`` and ``config`` (its hyperparameters at its last report).
     """
     config = read_config(store, folder)
-    metric, mode = str(config.get("metric", "")), str(config.get("mode", "min"))
+    named = objectives(config)
+    metric, mode = first_objective(config)
     states = {t["trial_id"]: t for t in trial_summaries(store, folder)}
     reports, where = _reports(store, folder)
     ends = run_ends(store, folder)
@@ -133,7 +151,7 @@ def read_trials(store: Store, folder: str) -> Trials:
     for trial_id in sorted(set(states) | set(reports)):
         state = states.get(trial_id, {"trial_id": trial_id, "status": "RUNNING", "config": {}})
         own = reports.get(trial_id, [])
-        values = [v for v in (number(r.get(metric)) for r in own) if v is not None]
+        values = finite_values(own, metric)
         traceback = _traceback(store, folder, state)
         error = error_headline(traceback) if traceback else None
         end = trial_end(config, state, own[-1] if own else {}, recorded, error)
@@ -146,6 +164,7 @@ def read_trials(store: Store, folder: str) -> Trials:
             "epochs": own[-1]["training_iteration"] if own else 0,
             "last": values[-1] if values else None,
             "best": pick(values) if values else None,
+            "others": {o.name: last_value(own, o.name) for o in named[1:]},
             "worker_time_s": number(own[-1].get("time_total_s")) if own else None,
             "config": (own[-1].get("config") if own else None) or state["config"],
         }
@@ -154,7 +173,7 @@ def read_trials(store: Store, folder: str) -> Trials:
     clocks = [clock(r) for rows_ in reports.values() for r in rows_]
     starts = [number(s.get("start_time")) for s in states.values()]
     origin = min((c for c in clocks + starts if c is not None), default=0.0)
-    return Trials(config, metric, mode, rows, reports, where, origin)
+    return Trials(config, metric, mode, named, rows, reports, where, origin)
 
 
 def best_trial(trials: Trials, best: Any) -> str | None:
