@@ -34,7 +34,7 @@ def first_points(context: EntryContext) -> list[dict[str, Any]] | None:
     return [dict(point) for point in context.points_to_evaluate] or None
 
 
-METHODS_EXTRA = "pip install 'raytune_hpo[methods]'"
+METHODS_EXTRA = "pip install -e '.[methods]' (from a clone)"
 """How to install the libraries of the methods that are not installed by default."""
 
 

@@ -710,7 +710,7 @@ def test_a_missing_library_is_named_with_how_to_install_it(
         make_config(**{section: name})
     assert str(caught.value) == (
         f"registry.yaml: searcher.name: {name} needs the {module} package: "
-        "pip install 'raytune_hpo[methods]'"
+        "pip install -e '.[methods]' (from a clone)"
     )
 
 
