@@ -85,6 +85,8 @@ MEANINGS: dict[str, str] = {
     "errored trial is never the best ([errors](errors.md#during-a-run)).",
     "checkpoint": "How often trials save, and how many saves each keeps.",
     "wandb": "Weights & Biases logging; off unless `enabled`.",
+    "mlflow": "MLflow logging: one parent run per experiment, a nested run per trial; off "
+    "unless `enabled` or a `tracking_uri` is set ([tracking](tracking.md#mlflow)).",
     "tensorboard": "Write TensorBoard event files (metrics per report, hparams) for every "
     "trial, so that `tensorboard --logdir <experiment folder>` shows them.",
     # --- constraints ----------------------------------------------------------------------
@@ -121,6 +123,14 @@ MEANINGS: dict[str, str] = {
     "within 3 s, else offline; `online` also falls back to offline, with a warning.",
     "wandb.dir": "Where W&B's `wandb/` folder goes (relative to the YAML file's folder); "
     "null: the experiment folder.",
+    # --- mlflow ---------------------------------------------------------------------------
+    "mlflow.enabled": "Log to MLflow; null: when `tracking_uri` is set.",
+    "mlflow.tracking_uri": "The tracking server (`http://host:5000`) or store; null: "
+    "`MLFLOW_TRACKING_URI`, else a local store in the experiment folder's `mlflow/`. No "
+    "password here: MLflow reads `MLFLOW_TRACKING_USERNAME` and `MLFLOW_TRACKING_PASSWORD`.",
+    "mlflow.experiment_name": "The MLflow experiment of the runs; null: the experiment's name "
+    "(`study --mlflow` puts all of a study's runs into one named after the study).",
+    "mlflow.tags": "Tags put on every run, parent and trials.",
     # --- trainable as a command -------------------------------------------------------------
     "trainable.command": "The script: a string (split like a shell would; no shell runs it) "
     "or a list, with macros `${{args}}`, `${{args_no_hyphens}}`, `${{args_json_file}}` and "

@@ -105,7 +105,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             search_paths=(Path(args.file).resolve().parent,),
             output=args.output,
         )
-    print_outcome(outcome)
+    _print_outcome_and_track(outcome)
     return 0
 
 
@@ -113,8 +113,20 @@ def cmd_resume(args: argparse.Namespace) -> int:
     """Continue an interrupted experiment from its folder and print its summary."""
     from raytune_hpo.experiment.runner import resume_experiment
 
-    print_outcome(resume_experiment(args.dir, address=args.address, output=args.output))
+    _print_outcome_and_track(
+        resume_experiment(args.dir, address=args.address, output=args.output)
+    )
     return 0
+
+
+def _print_outcome_and_track(outcome: Any) -> None:
+    """:func:`print_outcome`, then the summary's files added to the MLflow parent run."""
+    from raytune_hpo.experiment.runner import finish_tracking
+
+    try:
+        print_outcome(outcome)
+    finally:
+        finish_tracking(outcome.config, outcome.path)
 
 
 def cmd_warm(args: argparse.Namespace) -> int:

@@ -41,6 +41,7 @@ from raytune_hpo.config.objectives import (
     parse_objectives,
     watched_metrics,
 )
+from raytune_hpo.config.mlflow_section import MlflowConfig
 from raytune_hpo.config.wandb_section import WandbConfig
 from raytune_hpo.demos.datasets import DATASETS
 from raytune_hpo.errors import InvalidKey
@@ -156,6 +157,7 @@ class ExperimentConfig(StrictModel):
     ``failure.max_failures`` that succeed do not count); one more makes it exit 1."""
     checkpoint: CheckpointSettings = CheckpointSettings()
     wandb: WandbConfig = WandbConfig()
+    mlflow: MlflowConfig = MlflowConfig()
     tensorboard: bool = True
     """Write TensorBoard event files (metrics per report, hparams) into every trial's folder."""
 

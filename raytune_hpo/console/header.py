@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from raytune_hpo.config import mlflow_section
 from raytune_hpo.console.formatting import concurrency, format_duration
 from raytune_hpo.number_format import format_number
 from raytune_hpo.search.search_space import spec_kind
@@ -38,6 +40,7 @@ class ExperimentInfo:
         wandb: W&B logging is on.
         wandb_project: The W&B project.
         wandb_group: The W&B group of the runs.
+        mlflow: Where MLflow runs go, credentials masked; empty when MLflow is off.
         paths: Resolved folders besides ``folder``, as (label, path): a built-in trainable's
             data, a command's code folder.
     """
@@ -60,6 +63,7 @@ class ExperimentInfo:
     wandb: bool = False
     wandb_project: str = ""
     wandb_group: str = ""
+    mlflow: str = ""
     paths: tuple[tuple[str, str], ...] = ()
 
     @classmethod
@@ -84,6 +88,7 @@ class ExperimentInfo:
             wandb=cfg.wandb.enabled,
             wandb_project=cfg.wandb.project,
             wandb_group=cfg.wandb.group or cfg.name,
+            mlflow=mlflow_text(cfg, folder),
             paths=config_paths(cfg),
         )
 
@@ -119,11 +124,21 @@ class ExperimentInfo:
             f"trial; {at_once} at once on {format_number(cpus)} CPUs, {format_number(gpus)} GPUs",
             f"  budget     {budget}",
             f"  W&B        {self.wandb_text(env)}",
+            *([f"  MLflow     {self.mlflow}"] if self.mlflow else []),
         ]
 
     def wandb_text(self, env: Mapping[str, str]) -> str:
         """Where W&B logs go: ``off``, or :func:`wandb_where`."""
         return wandb_where(env, self.wandb_project, self.wandb_group) if self.wandb else "off"
+
+
+def mlflow_text(cfg: ExperimentConfig, folder: str | Path) -> str:
+    """Where MLflow runs go (:func:`raytune_hpo.config.mlflow_section.where`); empty when off.
+    The local store is in the experiment folder, or in ``./<name>`` for a URI."""
+    if not cfg.mlflow.active:
+        return ""
+    root = folder if isinstance(folder, Path) else Path.cwd() / cfg.name
+    return mlflow_section.where(cfg.mlflow, root, cfg.name, os.environ)
 
 
 def config_paths(cfg: ExperimentConfig) -> tuple[tuple[str, str], ...]:

@@ -5,12 +5,14 @@ experiment folder that already holds an experiment and a ``storage_path`` or
 ``dataset.data_dir`` that cannot be written; :func:`check_command` (``validate`` and ``run``) a
 command whose ``workdir``, program or script is not there; :func:`dataset_errors` turns the
 data module's errors (files missing and no download possible, sizes that do not fit) into
-:class:`~raytune_hpo.config.ConfigError` naming the ``dataset`` key. Every failure is one line
+:class:`~raytune_hpo.config.ConfigError` naming the ``dataset`` key; :func:`check_tracking` an
+MLflow tracking URI that cannot take runs. Every failure is one line
 that names the key and what is wrong.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +22,7 @@ from raytune_hpo import storage
 from raytune_hpo.adapters.command.program import command_problems, trial_path
 from raytune_hpo.adapters.command.spec import CommandSpec
 from raytune_hpo.config import ConfigError, ExperimentConfig
+from raytune_hpo.config.mlflow_section import URI_ENV, tracking_uri
 from raytune_hpo.demos.datasets import DatasetNotFoundError
 from raytune_hpo.layout import CONFIG_FILE
 
@@ -61,6 +64,30 @@ def check_command(cfg: ExperimentConfig) -> None:
     workdir = Path(spec.workdir or os.getcwd()).expanduser()
     for key, message in command_problems(spec, workdir, trial_path()):
         raise ConfigError(key, message)
+
+
+def check_tracking(cfg: ExperimentConfig, local_root: Path) -> None:
+    """Prove that MLflow is installed and its tracking URI can take runs, when it is on.
+
+    Args:
+        cfg: The validated experiment config.
+        local_root: Where the local store goes when no tracking URI is named.
+
+    Raises:
+        ConfigError: ``mlflow``: MLflow is not installed; ``mlflow.tracking_uri`` (or
+            ``MLFLOW_TRACKING_URI``, where the URI came from): the server does not answer,
+            refuses the credentials or is none (one line, the URI's credentials masked).
+    """
+    if not cfg.mlflow.active:
+        return
+    if importlib.util.find_spec("mlflow") is None:
+        raise ConfigError("mlflow", "needs MLflow: pip install -e '.[mlflow]' (from a clone)")
+    from raytune_hpo.tracking import mlflow_server
+
+    uri = tracking_uri(cfg.mlflow, local_root, os.environ)
+    if (problem := mlflow_server.problem(uri)) is not None:
+        key = URI_ENV if cfg.mlflow.tracking_uri is None else "mlflow.tracking_uri"
+        raise ConfigError(key, problem)
 
 
 def check_store(storage_path: str) -> None:

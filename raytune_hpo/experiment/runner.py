@@ -229,12 +229,69 @@ def build_trainable(cfg: ExperimentConfig, data: DatasetArrays | None, code: Any
     return tune.with_resources(trainable, resources)
 
 
-def wandb_root(cfg: ExperimentConfig, path: storage.Location) -> Path:
-    """Where W&B files go by default: the experiment folder, or ``./<name>`` for a URI."""
+def tracking_root(cfg: ExperimentConfig, path: storage.Location) -> Path:
+    """Where W&B files and the local MLflow store go by default: the experiment folder, or
+    ``./<name>`` for a URI."""
     return path if isinstance(path, Path) else Path.cwd() / cfg.name
 
 
 def tracking_callbacks(cfg: ExperimentConfig) -> list[tune.Callback]:
+    """The W&B and MLflow callbacks (none when both are off); they never change results."""
+    return [*wandb_callbacks(cfg), *mlflow_callbacks(cfg)]
+
+
+def tracking_metadata(cfg: ExperimentConfig) -> dict[str, Any]:
+    """What every W&B run's config and the MLflow parent run's params hold."""
+    return {
+        "experiment": cfg.name,
+        "trainable": cfg.trainable_label,
+        "dataset": cfg.dataset.name,
+        "searcher": cfg.searcher.name,
+        "scheduler": cfg.scheduler.name,
+        "seed": cfg.seed,
+        "method": cfg.method,
+    }
+
+
+def mlflow_callbacks(cfg: ExperimentConfig) -> list[tune.Callback]:
+    """The MLflow callback of ``cfg.mlflow`` (none when off): a parent run, a nested run per
+    trial (:mod:`raytune_hpo.tracking.mlflow_runs`). MLflow is imported only when on."""
+    if not cfg.mlflow.active:
+        return []
+    from raytune_hpo.tracking.mlflow_runs import build_mlflow_callbacks
+
+    path = experiment_path(cfg)
+    return build_mlflow_callbacks(
+        cfg.mlflow,
+        experiment_name=cfg.name,
+        folder=path,
+        local_root=tracking_root(cfg, path),
+        params={
+            **tracking_metadata(cfg),
+            "metric": cfg.metric,
+            "mode": cfg.mode,
+            "num_samples": cfg.num_samples,
+            "max_epochs": cfg.max_epochs,
+            "search_space": cfg.search_space,
+        },
+        tags={"raytune_hpo.method": cfg.method, "raytune_hpo.seed": str(cfg.seed)},
+        metric=cfg.metric,
+        mode=cfg.mode,
+    )
+
+
+def finish_tracking(cfg: ExperimentConfig, path: storage.Location) -> None:
+    """Adds ``best.json``, the best metric and the folder's result files to the MLflow parent
+    run (:func:`raytune_hpo.tracking.mlflow_runs.finish`); nothing when MLflow is off. Called at
+    the end of a run, and again after the summary has written its plots."""
+    if not cfg.mlflow.active:
+        return
+    from raytune_hpo.tracking.mlflow_runs import finish, store
+
+    finish(store(cfg.mlflow, tracking_root(cfg, path))[0], path, cfg.metric)
+
+
+def wandb_callbacks(cfg: ExperimentConfig) -> list[tune.Callback]:
     """The W&B callbacks of ``cfg.wandb`` (none when disabled); they never change results.
 
     W&B writes its files under the experiment folder, or under ``./<name>`` when the
@@ -246,7 +303,7 @@ def tracking_callbacks(cfg: ExperimentConfig) -> list[tune.Callback]:
     from raytune_hpo.tracking.wandb_runs import build_wandb_callbacks
 
     path = experiment_path(cfg)
-    local = wandb_root(cfg, path)
+    local = tracking_root(cfg, path)
 
     def tables() -> dict[str, Any]:
         """The trials' summary and, with several objectives, the front and hypervolume."""
@@ -263,15 +320,7 @@ def tracking_callbacks(cfg: ExperimentConfig) -> list[tune.Callback]:
         experiment_name=cfg.name,
         experiment_dir=local,
         method=cfg.method,
-        metadata={
-            "experiment": cfg.name,
-            "trainable": cfg.trainable_label,
-            "dataset": cfg.dataset.name,
-            "searcher": cfg.searcher.name,
-            "scheduler": cfg.scheduler.name,
-            "seed": cfg.seed,
-            "method": cfg.method,
-        },
+        metadata=tracking_metadata(cfg),
         metric=cfg.metric,
         mode=cfg.mode,
         tables=tables,
@@ -419,6 +468,7 @@ def run_experiment(
         preflight.check_store(cfg.storage_path)  # its error names the key, before the lock's
     with holding(path, "storage_path", storage.as_location(cfg.storage_path), RUN_HINT) as lock:
         preflight.check_run(cfg, path, overwrite=overwrite)
+        preflight.check_tracking(cfg, tracking_root(cfg, path))
         code = resolve_trainable(cfg, trainable, search_paths)
         evaluate = scoring.resolve_evaluate(cfg, search_paths)
         if overwrite and (moved := set_aside(path, lock)) is not None:
@@ -562,10 +612,11 @@ def resume_experiment(
                 flush=True,
             )
             return start_experiment(cfg, location, address, code, evaluate, output)
+        preflight.check_tracking(cfg, tracking_root(cfg, location))
         if cfg.wandb.enabled:
             from raytune_hpo.tracking.wandb_runs import set_wandb_environment
 
-            set_wandb_environment(cfg.wandb, wandb_root(cfg, location))
+            set_wandb_environment(cfg.wandb, tracking_root(cfg, location))
         ray_output.configure(output)
         data = start_ray_loading_data(address, cfg)
         check_resources(cfg.resources_per_trial, str(location))
@@ -631,6 +682,7 @@ def fit_and_score(
         failure = _fail_fast_failure(tuner) or ends_record.errored_trials_failure(
             ends, cfg.max_failed_trials
         )
+        finish_tracking(cfg, path)
         outcome = ExperimentOutcome(path, results, best, cfg, failure)
         if failure is not None:
             failure.outcome = outcome
