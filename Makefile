@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev,frameworks,methods]'
+	$(BIN)/pip install --quiet -e '.[dev,frameworks,methods,mlflow]'
 	touch $@
 
 $(VENV)/.installed-docs: pyproject.toml | $(BIN)/python
