@@ -38,6 +38,7 @@ PLOTLY_TAG = '<script src="/static/plotly.min.js"></script>'
 
 ASSETS = {
     "dashboard.js": "text/javascript",
+    "analysis.js": "text/javascript",
     "experiment.js": "text/javascript",
     "trial.js": "text/javascript",
     "dashboard.css": "text/css",

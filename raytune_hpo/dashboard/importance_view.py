@@ -19,8 +19,11 @@ from raytune_hpo.dashboard.trials import Trials, number
 from raytune_hpo.layout import IMPORTANCE_FILE
 from raytune_hpo.storage.stamped import Store, join
 
-FROM_FILE = f"{IMPORTANCE_FILE}, written by raytune-hpo summary"
-COMPUTED = "rated by the page with PED-ANOVA, as raytune-hpo summary rates them by default"
+FROM_FILE = f"From {IMPORTANCE_FILE}, written by raytune-hpo summary."
+COMPUTED = (
+    "Rated by the page with PED-ANOVA from each trial's last report, as raytune-hpo summary rates "
+    "them by default."
+)
 
 
 def _ranked(importance: Any) -> list[tuple[str, float]]:

@@ -3,7 +3,8 @@
 One real run (the ``sleep`` trainable, 3 trials of 3 epochs, through the command line) is shared
 by every test. The other folders are made from its real files, in their real format, because a
 live Ray run of each would cost a minute apiece: a copy with a PBT history
-(``pbt_history.jsonl`` records as the PBT callback writes them), a copy with a failed trial, a
+(``pbt_history.jsonl`` records as the PBT callback writes them, and an ``importance.json`` as
+``summary`` writes it), a copy with a failed trial, a copy whose config names two objectives, a
 study (``study.json`` beside copies relabelled by method and seed) and an experiment that "runs":
 the test writes its state and result files trial by trial while the page is open.
 """
@@ -19,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from raytune_hpo.analysis.results import newest_state_file
-from raytune_hpo.layout import CONFIG_FILE, STUDY_FILE, TRIAL_ENDS_FILE
+from raytune_hpo.layout import CONFIG_FILE, IMPORTANCE_FILE, STUDY_FILE, TRIAL_ENDS_FILE
 from tests.helpers.browser import Browser, Page
 from tests.helpers.dashboard import TRIAL_ID, dashboard, edit_config, needs_chromium, status_of
 from tests.helpers.running import run_cli, write_sleep_config
@@ -86,6 +87,12 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     reports = [json.loads(line) for line in exploited.read_text().splitlines()]
     reports[2]["config"]["learning_rate"], reports[2]["iterations_since_restore"] = 0.72, 1
     exploited.write_text("".join(json.dumps(r) + "\n" for r in reports))
+    saved = {"validation_error": {"learning_rate": 0.8, "activation": 0.2}}
+    (pbt / IMPORTANCE_FILE).write_text(json.dumps(saved))
+
+    two = results / "two_objectives"
+    shutil.copytree(quick, two)
+    edit_config(two, metric=["validation_error", "cost"], mode=["min", "min"])
 
     failed = results / "failed_copy"
     shutil.copytree(quick, failed)
@@ -153,7 +160,8 @@ def test_index_lists_every_experiment_and_study_with_links(server: str, browser:
         "[...r.cells].map(c => c.textContent))"
     )
     by_name = {row[0]: row for row in rows}
-    assert set(by_name) == {"quick", "pbt_copy", "failed_copy", "study"}, rows
+    assert set(by_name) == {"quick", "pbt_copy", "failed_copy", "two_objectives", "study"}, rows
+    assert by_name["two_objectives"][6].endswith("validation_error")  # the first objective
     assert by_name["quick"][1:6] == ["experiment", "finished", "random", "3", "3 finished"]
     assert by_name["study"][1:3] == ["study", "finished"]
     assert set(by_name["study"][3].split(", ")) == {"random", "asha"}
@@ -230,6 +238,18 @@ def test_experiment_page_shows_trials_curves_and_best(
         'const t = document.getElementById("trials"); t.style.width = "300px"; '
         "t.scrollWidth > t.clientWidth && getComputedStyle(t).overflowX === 'auto'"
     )
+    # What matters: a slice per hyperparameter; too few trials to rate them, said in one line.
+    page.wait_for('document.querySelectorAll("#slices .main-svg").length > 0')
+    slices = page.evaluate('document.getElementById("slices").data.map(t => t.xaxis)')
+    assert slices == ["x", "x2"]  # activation, learning_rate
+    assert page.evaluate('document.getElementById("slices").data[1].y.length') == 3
+    assert "PED-ANOVA needs at least 11" in page.evaluate(
+        'document.getElementById("importance").layout.annotations[0].text.replace(/<br>/g, " ")'
+    )
+    assert "raytune-hpo summary quick" in page.evaluate(
+        'document.getElementById("importance-note").textContent'
+    )
+    assert page.evaluate('document.getElementById("fronts-section").hidden') is True
     assert page.screenshot(tmp_path / "experiment.png").stat().st_size > 10_000
     # A trial's page: every metric, its config, its neighbours.
     trial = browser.open(f"{server}/experiments/quick/trials/{printed[0]}")
@@ -287,10 +307,43 @@ def test_pbt_page_shows_the_perturbation_schedule(server: str, browser: Browser)
     # A log-uniform parameter's axis is a log axis with its values as ticks.
     axis = page.evaluate('document.getElementById("parcoords").data[0].dimensions[1]')
     assert axis["label"] == "learning_rate (log)" and "0.5" in axis["ticktext"]
+    # So is its slice's x axis; importance.json's ranking is drawn, the most important on top.
+    page.wait_for('document.querySelectorAll("#slices .main-svg").length > 0')
+    slice_axis = page.evaluate('document.getElementById("slices").layout.xaxis2')
+    assert slice_axis["type"] == "log" and "0.5" in slice_axis["ticktext"]
+    bars = page.wait_for('document.getElementById("importance").data[0].y')
+    assert bars == ["activation", "learning_rate"]
+    assert page.evaluate('document.getElementById("importance-note").textContent').startswith(
+        "From importance.json"
+    )
     # The exploited trial's page names its donor.
     trial = browser.open(f"{server}/experiments/pbt_copy/trials/{exploited}")
     lineage = trial.wait_for('document.getElementById("received").textContent')
     assert "copied" in lineage and "learning_rate: 0.15 → 0.72" in lineage
+
+
+@needs_chromium
+def test_two_objectives_get_the_pareto_front_and_hypervolume(
+    server: str, browser: Browser, tmp_path: Path
+) -> None:
+    page = browser.open(server + "/experiments/two_objectives")
+    page.wait_for('document.querySelectorAll("#pareto .main-svg").length > 0')
+    assert "objectives validation_error (min), cost (min)" in page.evaluate(
+        'document.getElementById("facts").textContent'
+    )
+    front = page.evaluate(
+        'document.getElementById("pareto").data.find(t => t.name === "Pareto front").customdata'
+    )
+    data = page.evaluate('fetch("/api/experiments/two_objectives").then(r => r.json())')
+    fronts = data["fronts"]
+    expected = [t for t, on in zip(fronts["trials"], fronts["on_front"], strict=True) if on]
+    assert sorted(front) == sorted(expected) and front
+    hypervolume = page.evaluate('document.getElementById("hypervolume").data[0].y')
+    assert hypervolume == fronts["hypervolume"]["value"] and hypervolume[-1] > 0
+    header = page.evaluate('[...document.querySelectorAll("#trials th")].map(t => t.textContent)')
+    assert "last cost" in header
+    page.evaluate('document.getElementById("fronts-section").scrollIntoView()')
+    assert page.screenshot(tmp_path / "fronts.png").stat().st_size > 10_000
 
 
 @needs_chromium

@@ -14,8 +14,10 @@ from raytune_hpo.analysis.results import load_experiment
 from raytune_hpo.api import run
 from raytune_hpo.config import validate_config
 from raytune_hpo.console.summary import print_summary
+from raytune_hpo.dashboard.experiment_page import experiment_data
 from raytune_hpo.layout import CONFIG_FILE, PARETO_PNG
 from raytune_hpo.pareto import dominates
+from raytune_hpo.storage.stamped import LocalStore
 
 pytestmark = pytest.mark.integration
 
@@ -75,6 +77,12 @@ def test_nsga2_with_a_constraint_runs_every_trial_to_the_end(
     assert outcome.best is not None and expected
     assert {entry["trial_id"] for entry in outcome.best["pareto_front"]} == expected
     assert outcome.best["trial_id"] in kept, "the best trial keeps the constraint"
+    # The dashboard's experiment page draws the same front, the constraint breakers off it.
+    page = experiment_data(LocalStore(folder.parent), folder.name)
+    fronts = page["fronts"]
+    assert page["metric"] == "validation_error" and fronts["constraints"] == ["cost"]
+    drawn = {t for t, on in zip(fronts["trials"], fronts["on_front"], strict=True) if on}
+    assert drawn == expected and fronts["hypervolume"]["value"][-1] > 0
     capsys.readouterr()
     print_summary(folder)
     out = capsys.readouterr().out

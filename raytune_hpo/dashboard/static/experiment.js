@@ -16,6 +16,7 @@ function experimentLayout() {
     <h2>Hyperparameters against the metric</h2>
     <div class="toolbar muted" id="brush-note"></div>
     <div class="card"><div id="parcoords" class="chart"></div></div>
+    ${analysisLayout()}
     <div id="pbt-section" hidden><h2>Perturbations (PBT)</h2>
     <div class="card"><div id="pbt" class="chart"></div></div><div id="pbt-table" class="scroll"></div></div>
     <h2>Best trial</h2><div id="best"></div>
@@ -195,7 +196,8 @@ function drawTrials(data, view, ctx, select) {
   data.counts.map(([s]) => s).filter((s) => !known.includes(s)).forEach((s) => filter.add(new Option(s, s)));
   filter.value = view.status;
   const rows = data.trial_rows.filter((t) => ctx.shown.has(t.trial_id))
-    .map((t) => Object.assign({}, t, Object.fromEntries(data.params.map((p) => [`config/${p}`, t.config[p]]))));
+    .map((t) => Object.assign({}, t, Object.fromEntries(data.params.map((p) => [`config/${p}`, t.config[p]])),
+      Object.fromEntries(Object.entries(t.others || {}).map(([k, v]) => [`last/${k}`, v]))));
   el("shown").textContent = `${rows.length} of ${data.trial_rows.length} trials`;
   const swatch = (id) => `<span class="swatch" style="background:${ctx.colors[id]}"></span>`;
   drawTable(el("trials"), [
@@ -207,6 +209,7 @@ function drawTrials(data, view, ctx, select) {
     { key: "epochs", label: "epochs", num: true },
     { key: "last", label: `last ${data.metric}`, num: true },
     { key: "best", label: `best ${data.metric}`, num: true },
+    ...data.objectives.slice(1).map((o) => ({ key: `last/${o.name}`, label: `last ${o.name}`, num: true })),
     { key: "worker_time_s", label: "worker time (s)", num: true },
   ], rows, (r) => [r.trial_id === data.best_trial ? "best" : "", r.trial_id === view.selected ? "selected" : ""].join(" "),
   (r) => r.trial_id);
@@ -227,7 +230,7 @@ function drawHeader(data, view, redraw) {
   el("crumb").textContent = `/ ${data.name}`;
   el("title").textContent = data.name;
   el("facts").innerHTML = `<div>${badge(data.status)}</div><div><b>method</b> ${esc(data.method)}</div>
-    <div><b>metric</b> ${esc(data.metric)} (${esc(data.mode)})</div><div><b>trials</b> ${data.trial_rows.length}</div>
+    <div><b>${data.objectives.length > 1 ? "objectives" : "metric"}</b> ${esc(objectivesText(data))}</div><div><b>trials</b> ${data.trial_rows.length}</div>
     <div><b>best</b> ${esc(fmt(data.best))}</div><div><b>last update</b> ${esc(when(data.updated))}</div>`;
   // Trials by how they ended; a click shows only those (again: all).
   el("counts").innerHTML = data.counts.map(([status, n]) =>
@@ -251,7 +254,7 @@ function drawSelection(data, view, select) {
 // chart is listened to once it is drawn.
 function listen(view, redraw, select) {
   const fresh = (id) => el(id).on && !el(id).dataset.listening && (el(id).dataset.listening = "1");
-  for (const id of ["by-epoch", "by-time", "pbt"].filter(fresh)) {
+  for (const id of ["by-epoch", "by-time", "pbt", "slices", "contour", "pareto"].filter(fresh)) {
     el(id).on("plotly_click", (event) => {
       const trial = event.points.length ? event.points[0].customdata : null;
       if (trial) select(trial);
@@ -269,7 +272,7 @@ function listen(view, redraw, select) {
 
 function experimentPage() {
   experimentLayout();
-  const view = { status: "", brush: {}, selected: null, logY: false, openErrors: new Set() };
+  const view = { status: "", brush: {}, selected: null, logY: false, openErrors: new Set(), objective: null, pareto: { x: 0, y: 1 } };
   let latest = null;
   const redraw = (what = {}) => {
     const data = latest;
@@ -279,6 +282,7 @@ function experimentPage() {
     drawSelection(data, view, select);
     drawCurves(data, view, ctx);
     if (what.parcoords !== false) drawParcoords(data, view);
+    drawAnalysis(data, view, ctx, redraw);
     drawPerturbations(data, ctx);
     drawBest(data);
     drawTrials(data, view, ctx, select);

@@ -35,7 +35,7 @@ ERRORED_TRIAL = "t_00013"
 
 def config_of(index: int) -> dict[str, Any]:
     """Trial ``index``'s config: lr spread over four decades, wd and act mixed."""
-    return {"lr": 10 ** (-4 + 4 * index / (TRIALS - 1)), "wd": (index * 7 % TRIALS) / TRIALS,
+    return {"lr": 10 ** (-4 + 4 * index / (TRIALS - 1)), "wd": (index * 5 % TRIALS) / TRIALS,
             "act": ("relu", "tanh")[index % 2], "width": 64}  # fmt: skip
 
 
