@@ -101,8 +101,9 @@ def run_experiment(work: Path, root: Path) -> None:
     cli("run", str(write_yaml(work / "descent.yaml", spec)), "--quiet")
 
 
-def run_study(work: Path, root: Path) -> None:
-    """The study ``study``: random search and ASHA over the ``sleep`` trainable, two seeds."""
+def run_study(work: Path, root: Path, *flags: str) -> None:
+    """The study ``study``: random search and ASHA over the ``sleep`` trainable, two seeds;
+    ``flags`` go to ``raytune-hpo study`` (``--mlflow``)."""
     base = {
         "trainable": "sleep",
         "trainable_options": {"seconds_per_epoch": 0.3},
@@ -120,7 +121,7 @@ def run_study(work: Path, root: Path) -> None:
         )
     ]
     cli("study", *map(str, configs), "--seeds", "2", "--budget-s", "30", "--name", "study",
-        "--storage-path", str(root), "--quiet")  # fmt: skip
+        "--storage-path", str(root), "--quiet", *flags)  # fmt: skip
 
 
 def best_trial(page: Page) -> str:

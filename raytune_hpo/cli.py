@@ -113,9 +113,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     """Continue an interrupted experiment from its folder and print its summary."""
     from raytune_hpo.experiment.runner import resume_experiment
 
-    _print_outcome_and_track(
-        resume_experiment(args.dir, address=args.address, output=args.output)
-    )
+    _print_outcome_and_track(resume_experiment(args.dir, address=args.address, output=args.output))
     return 0
 
 
@@ -207,6 +205,7 @@ def cmd_study(args: argparse.Namespace) -> int:
         smoke=args.smoke,
         storage_path=args.storage_path,
         wandb=args.wandb,
+        mlflow=args.mlflow,
         target=args.target,
     )
     try:
@@ -387,6 +386,9 @@ def add_study_parser(commands: Any) -> None:
         "--storage-path", default="~/raytune_hpo_results", help="where the study folder goes"
     )
     study.add_argument("--wandb", action="store_true", help="log every run and the comparison")
+    study.add_argument(
+        "--mlflow", action="store_true", help="log every run into one MLflow experiment"
+    )
     study.add_argument("--address", help="Ray cluster: auto, HOST:PORT or ray://HOST:PORT")
     study.add_argument("--target", type=float, help="metric value to reach (time to target)")
     study.add_argument(

@@ -59,16 +59,21 @@ class MlflowConfig(BaseModel):
         return self.enabled if self.enabled is not None else self.tracking_uri is not None
 
 
-def local_store(root: Path) -> tuple[str, Path]:
-    """The local store below ``root``: its SQLite URI and its artefacts' folder."""
-    folder = Path(root).expanduser().resolve() / MLFLOW_DIR
-    return f"sqlite:///{folder / MLFLOW_DB}", folder / "artifacts"
+def local_store(root: Path) -> str:
+    """The SQLite URI of the local store below ``root`` (its artefacts go beside the file)."""
+    return f"sqlite:///{Path(root).expanduser().resolve() / MLFLOW_DIR / MLFLOW_DB}"
+
+
+def sqlite_file(uri: str) -> Path | None:
+    """The file of a ``sqlite:///`` store; None for any other URI."""
+    parts = urllib.parse.urlsplit(uri)
+    return Path(urllib.parse.unquote(parts.path)) if parts.scheme == "sqlite" else None
 
 
 def tracking_uri(cfg: MlflowConfig, root: Path, env: Mapping[str, str]) -> str:
     """Where the runs go: ``cfg.tracking_uri``, else ``MLFLOW_TRACKING_URI``, else the local
     store below ``root`` (:func:`local_store`)."""
-    return cfg.tracking_uri or env.get(URI_ENV) or local_store(root)[0]
+    return cfg.tracking_uri or env.get(URI_ENV) or local_store(root)
 
 
 def masked_uri(uri: str) -> str:
@@ -94,7 +99,7 @@ def where(cfg: MlflowConfig, root: Path, experiment: str, env: Mapping[str, str]
         return "off"
     name = cfg.experiment_name or experiment
     uri = tracking_uri(cfg, root, env)
-    if uri == local_store(root)[0]:
+    if uri == local_store(root):
         folder = Path(root).expanduser().resolve() / MLFLOW_DIR
         return f"experiment {name} in {folder}; see it: mlflow ui --backend-store-uri {uri}"
     return f"experiment {name} at {masked_uri(uri)}"

@@ -33,6 +33,7 @@ from raytune_hpo.adapters.command.formats import UnreadableMetric, check_readabl
 from raytune_hpo.adapters.command.spec import CommandSpec
 from raytune_hpo.adapters.import_paths import is_import_path
 from raytune_hpo.config.config_errors import describe, dotted
+from raytune_hpo.config.mlflow_section import MlflowConfig
 from raytune_hpo.config.names import check_folder_name, method_name
 from raytune_hpo.config.objectives import (
     Constraint,
@@ -41,7 +42,6 @@ from raytune_hpo.config.objectives import (
     parse_objectives,
     watched_metrics,
 )
-from raytune_hpo.config.mlflow_section import MlflowConfig
 from raytune_hpo.config.wandb_section import WandbConfig
 from raytune_hpo.demos.datasets import DATASETS
 from raytune_hpo.errors import InvalidKey

@@ -274,7 +274,7 @@ def mlflow_callbacks(cfg: ExperimentConfig) -> list[tune.Callback]:
             "max_epochs": cfg.max_epochs,
             "search_space": cfg.search_space,
         },
-        tags={"raytune_hpo.method": cfg.method, "raytune_hpo.seed": str(cfg.seed)},
+        tags={"hpo.method": cfg.method, "hpo.seed": str(cfg.seed)},
         metric=cfg.metric,
         mode=cfg.mode,
     )

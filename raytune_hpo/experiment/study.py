@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import tempfile
 import time
 from collections.abc import Sequence
@@ -27,6 +28,7 @@ from raytune_hpo.config import (
     read_yaml,
     smoke,
 )
+from raytune_hpo.config.mlflow_section import URI_ENV, local_store
 from raytune_hpo.experiment.preflight import check_store
 from raytune_hpo.layout import COMPARISON_DIR, CONFIG_FILE, STUDY_FILE
 
@@ -63,6 +65,8 @@ class StudySpec:
         smoke: Tiny runs (``config.smoke``), without a budget.
         storage_path: Where the study folder goes: a local folder or a URI.
         wandb: Log every run to W&B (group = study name) and the comparison as one more run.
+        mlflow: Log every run to MLflow (:func:`mlflow_in_study`); runs whose configs turn
+            MLflow on are logged there too.
         target: Metric value whose time to reach the comparison reports.
     """
 
@@ -75,6 +79,7 @@ class StudySpec:
     smoke: bool = False
     storage_path: str = "~/raytune_hpo_results"
     wandb: bool = False
+    mlflow: bool = False
     target: float | None = None
 
     @property
@@ -177,9 +182,24 @@ def plan_runs(spec: StudySpec) -> list[StudyRun]:
             ]
             if spec.wandb:
                 overrides += ["wandb.enabled=true", f"wandb.group={json.dumps(spec.name)}"]
-            cfg = load_config(path, overrides)
+            if spec.mlflow:
+                overrides.append("mlflow.enabled=true")
+            cfg = mlflow_in_study(load_config(path, overrides), spec)
             runs.append(StudyRun(path, seed, smoke(cfg) if spec.smoke else cfg))
     return runs
+
+
+def mlflow_in_study(cfg: ExperimentConfig, spec: StudySpec) -> ExperimentConfig:
+    """``cfg`` whose MLflow runs (when on) go into one MLflow experiment named after the study,
+    in the study folder's local store when no tracking URI is named, so that MLflow's compare
+    view sets the methods (tag ``hpo.method``) and seeds side by side."""
+    section = cfg.mlflow
+    if not section.active:
+        return cfg
+    update: dict[str, Any] = {"experiment_name": section.experiment_name or spec.name}
+    if section.tracking_uri is None and URI_ENV not in os.environ and isinstance(spec.root, Path):
+        update["tracking_uri"] = local_store(spec.root)
+    return cfg.model_copy(update={"mlflow": section.model_copy(update=update)})
 
 
 def open_record(spec: StudySpec, overwrite: bool) -> StudyRecord:

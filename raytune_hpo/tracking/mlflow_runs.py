@@ -47,12 +47,12 @@ logger = logging.getLogger(__name__)
 
 PARENT_TAG = "mlflow.parentRunId"
 """MLflow's own tag that nests a run under another."""
-TRIAL_TAG = "raytune_hpo.trial_id"
+TRIAL_TAG = "hpo.trial_id"
 """The Ray Tune trial id of a trial's run."""
-STATUS_TAG = "raytune_hpo.trial_status"
+STATUS_TAG = "hpo.trial_status"
 """How Ray Tune ended the trial (``TERMINATED``, ``ERROR``)."""
-KIND_TAG = "raytune_hpo.run"
-"""``experiment`` on a parent run, ``trial`` on a trial's, ``comparison`` on a study's."""
+KIND_TAG = "hpo.run"
+"""``experiment`` on a parent run, ``trial`` on a trial's."""
 FOLDER_FILES = (
     CONFIG_FILE,
     BEST_FILE,
@@ -392,7 +392,7 @@ def _finish(client: MlflowClient, folder: storage.Location, metric: str) -> None
         values = {f"best_{metric}": best.get(metric)}
         values.update({f"test_{key}": value for key, value in (best.get("test") or {}).items()})
         log_batch(client, run_id, metrics=mlflow_values.metrics(values))
-        client.set_tag(run_id, "raytune_hpo.best_trial_id", str(best.get("trial_id")))
+        client.set_tag(run_id, "hpo.best_trial_id", str(best.get("trial_id")))
     with tempfile.TemporaryDirectory(prefix="raytune-hpo-mlflow-") as scratch:
         for name in FOLDER_FILES:
             if storage.exists(folder, name):
@@ -403,10 +403,11 @@ def _finish(client: MlflowClient, folder: storage.Location, metric: str) -> None
 
 def store(cfg: MlflowConfig, local_root: Path) -> tuple[str, str | None]:
     """The tracking URI of ``cfg`` (:func:`~raytune_hpo.config.mlflow_section.tracking_uri`),
-    and where a new experiment of the local store keeps its artefacts (None elsewhere)."""
+    and where a new experiment keeps its artefacts: beside a SQLite store's file (MLflow would
+    put them below the working directory), else the server's default (None)."""
     uri = mlflow_section.tracking_uri(cfg, local_root, os.environ)
-    database, artifacts = mlflow_section.local_store(local_root)
-    return uri, (artifacts.as_uri() if uri == database else None)
+    database = mlflow_section.sqlite_file(uri)
+    return uri, (database.parent.joinpath("artifacts").as_uri() if database else None)
 
 
 def build_mlflow_callbacks(

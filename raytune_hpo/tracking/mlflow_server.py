@@ -14,7 +14,7 @@ import urllib.parse
 from pathlib import Path
 
 from raytune_hpo.cluster import tcp_probe
-from raytune_hpo.config.mlflow_section import masked_uri
+from raytune_hpo.config.mlflow_section import masked_uri, sqlite_file
 
 TIMEOUT_S = 5.0
 """How long the server may take to accept a connection, and then to answer."""
@@ -26,8 +26,8 @@ def problem(uri: str) -> str | None:
     parts = urllib.parse.urlsplit(uri)
     if parts.scheme in ("http", "https"):
         return _server_problem(uri, parts)
-    if parts.scheme == "sqlite":
-        return _folder_problem(uri, Path(urllib.parse.unquote(parts.path)).parent)
+    if (database := sqlite_file(uri)) is not None:
+        return _folder_problem(uri, database.parent)
     if parts.scheme in ("", "file"):
         return "the file store is retired by MLflow: use a sqlite:/// URI or a server"
     return None

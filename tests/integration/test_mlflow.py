@@ -86,7 +86,7 @@ def test_one_parent_run_and_a_nested_run_per_trial(
     trials = [run for run in runs if run.data.tags.get(PARENT) == parent.info.run_id]
     assert len(trials) == 2 and len(runs) == 3
     assert parent.data.params["method"] == "random" and parent.data.params["seed"] == "0"
-    assert parent.data.tags["raytune_hpo.method"] == "random"
+    assert parent.data.tags["hpo.method"] == "random"
     assert parent.info.status == "FINISHED"
     best = json.loads((tmp_path / "results/mlflow_runs/best.json").read_text())
     assert parent.data.metrics["best_validation_error"] == best["validation_error"]
@@ -94,11 +94,11 @@ def test_one_parent_run_and_a_nested_run_per_trial(
     assert {"best.json", "raytune_hpo.yaml", "trial_ends.json", "importance.json"} <= artefacts
     for trial in trials:
         assert trial.info.status == "FINISHED"
-        assert trial.data.tags["raytune_hpo.trial_status"] == "TERMINATED"
+        assert trial.data.tags["hpo.trial_status"] == "TERMINATED"
         assert 0.1 <= float(trial.data.params["learning_rate"]) <= 1.0
         history = client.get_metric_history(trial.info.run_id, "validation_error")
         assert [point.step for point in history] == [1, 2, 3]
-    trial_ids = {trial.data.tags["raytune_hpo.trial_id"] for trial in trials}
+    trial_ids = {trial.data.tags["hpo.trial_id"] for trial in trials}
     assert best["trial_id"] in trial_ids and len(trial_ids) == 2
 
 

@@ -102,3 +102,20 @@ def test_without_a_uri_the_store_is_local_and_the_header_says_how_to_open_it(
         f"mlflow ui --backend-store-uri {uri}"
     )
     assert mlflow_text(validate_config({"name": "e", "search_space": {"lr": 1}}), tmp_path) == ""
+
+
+def test_a_study_puts_its_runs_into_one_mlflow_experiment_in_its_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from raytune_hpo.experiment.study import StudySpec, mlflow_in_study
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    spec = StudySpec("cmp", (), 1, 10.0, storage_path=str(tmp_path), mlflow=True)
+    cfg = validate_config({"name": "a_seed0", "search_space": {"lr": 0.1}})
+    assert mlflow_in_study(cfg, spec) == cfg
+    on = cfg.model_copy(update={"mlflow": MlflowConfig(enabled=True)})
+    section = mlflow_in_study(on, spec).mlflow
+    assert section.experiment_name == "cmp"
+    assert section.tracking_uri == f"sqlite:///{(tmp_path / 'cmp').resolve()}/mlflow/mlflow.db"
+    named = on.model_copy(update={"mlflow": MlflowConfig(tracking_uri="http://h:1")})
+    assert mlflow_in_study(named, spec).mlflow.tracking_uri == "http://h:1"
