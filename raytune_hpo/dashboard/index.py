@@ -26,7 +26,7 @@ import yaml
 from raytune_hpo.analysis.results import derived_end
 from raytune_hpo.config import method_name
 from raytune_hpo.dashboard import files, folders
-from raytune_hpo.dashboard.objectives import first_objective
+from raytune_hpo.dashboard.page_objectives import first_objective
 from raytune_hpo.layout import (
     BEST_FILE,
     CONFIG_FILE,

@@ -30,7 +30,7 @@ from raytune_hpo.dashboard.index import (
     trial_end,
     trial_summaries,
 )
-from raytune_hpo.dashboard.objectives import first_objective, objectives
+from raytune_hpo.dashboard.page_objectives import first_objective, objectives
 from raytune_hpo.output_lines import clean_line, error_headline
 from raytune_hpo.storage.stamped import Store, join
 from raytune_hpo.trial_ends import ERRORED, TrialEnd
