@@ -9,6 +9,8 @@ with ``tensorboard: false``.
 
 from __future__ import annotations
 
+import importlib
+import sys
 from typing import TYPE_CHECKING
 
 from ray.tune import Callback
@@ -23,4 +25,21 @@ def tensorboard_callbacks(cfg: ExperimentConfig) -> list[Callback]:
         return []
     from ray.tune.logger import TBXLoggerCallback
 
+    import_tensorboardx_without_torch()
     return [TBXLoggerCallback()]
+
+
+def import_tensorboardx_without_torch() -> None:
+    """Import tensorboardX's writer without torch, unless torch is loaded already.
+
+    The writer imports torch when it can, only to accept torch tensors as values; the reports
+    it writes here are numbers. Importing torch would hold some 450 MB in the driver of a run
+    that never needs it (``sleep``, a command), so ``import torch`` fails while it loads.
+    """
+    if "torch" in sys.modules or "tensorboardX.writer" in sys.modules:
+        return
+    sys.modules["torch"] = None  # type: ignore[assignment]  # makes "import torch" fail
+    try:
+        importlib.import_module("tensorboardX.writer")
+    finally:
+        del sys.modules["torch"]

@@ -254,3 +254,26 @@ def test_the_scoring_code_is_imported_once_the_first_trial_ends() -> None:
         "threads[0].join()\n"
     )
     assert "torch" in loaded_after(body)
+
+
+def test_a_sleep_run_s_driver_imports_no_torch(tmp_path: Path) -> None:
+    """The tuner the driver builds for a ``sleep`` run, TensorBoard's logger among its callbacks
+    (tensorboardX imports torch when it can): some 450 MB a ``sleep`` or command run never
+    needs."""
+    config = tmp_path / "sleep.yaml"
+    spec = {
+        "name": "s",
+        "trainable": "sleep",
+        "search_space": {"learning_rate": 0.1},
+        "storage_path": str(tmp_path),
+    }
+    config.write_text(yaml.safe_dump(spec))
+    body = (
+        "from raytune_hpo.config import load_config\n"
+        "from raytune_hpo.experiment.runner import build_tuner\n"
+        f"cfg = load_config({str(config)!r}, [])\n"
+        "assert cfg.tensorboard\n"
+        "build_tuner(cfg, lambda config: None)\n"
+        "assert 'tensorboardX.writer' in sys.modules\n"
+    )
+    assert loaded_after(body).isdisjoint({"torch", "torchvision", "wandb", "matplotlib"})
