@@ -14,6 +14,9 @@ BEST_FILE = "best.json"
 IMPORTANCE_FILE = "importance.json"
 """Each objective's hyperparameter importance, ``{objective: {param: importance}}``, written by
 ``summary`` (:mod:`raytune_hpo.analysis.importance`)."""
+TRIALS_CSV = "trials.csv"
+"""Every trial of an experiment, one row each (its end, config, epochs, last and best metric),
+written by the summary, which prints only the best of many."""
 TRIAL_ENDS_FILE = "trial_ends.json"
 """How every trial ended (:mod:`raytune_hpo.trial_ends`), written when the run ends (also by
 Ctrl-C); ``complete`` tells a run that ended from one that was interrupted, ``state_file`` the

@@ -4,11 +4,13 @@ Four output modes (:data:`~raytune_hpo.console.ray_output.OutputMode`):
 
 - ``normal``: the header (experiment, folder, searcher and scheduler, trials, budget,
   resources, W&B), one line per trial event (started, stopped early, finished, failed and
-  retried, errored, PBT exploit, diverged), and the progress: a bar redrawn in place on a
+  retried, errored, PBT exploit, diverged; past ``STARTS_UP_TO`` trials not the starts: one
+  line per trial at any size), and the progress: a bar redrawn in place on a
   terminal, a status line every ``STATUS_EVERY_S`` in a pipe or log file, and a last status
   line at the end. A trial's own output stays in its files; a failed trial's line is followed
   by the last meaningful lines of its error (for a command: of its output);
-- ``show_output``: as ``normal``, with every line the trials print, prefixed by the trial id;
+- ``show_output``: as ``normal`` with the starts at any size, and every line the trials print,
+  prefixed by the trial id;
 - ``quiet``: failed trials only (on stderr);
 - ``verbose``: the header, then Ray Tune's own output as Ray prints it.
 
@@ -82,6 +84,9 @@ if TYPE_CHECKING:
 
 PROGRESS_MODES: tuple[OutputMode, ...] = ("normal", "show_output")
 """Modes that show trial events and the progress."""
+STARTS_UP_TO = 24
+"""Trials in an experiment up to which ``normal`` mode says each trial's start (and resume);
+past them only the ends, so that a run of any size prints about one line per trial."""
 FAILURE_LINES = 5
 """Lines of a failed trial's own output (or of its error) shown under its failure line."""
 STATUS_EVERY_S = 30.0
@@ -195,6 +200,8 @@ class ConsoleCallback(Callback):
         if trial.trial_id in self._seen:
             return  # a retry, a PBT exploit or a paused trial going on: said already
         self._seen.add(trial.trial_id)
+        if not self._says_starts():
+            return
         params = format_params(trial.config, self.info.params)
         epochs = (trial.last_result or {}).get("training_iteration")
         if epochs:
@@ -356,6 +363,12 @@ class ConsoleCallback(Callback):
             headline = _worker_death_line(text) or error_headline(text)
         where = f"{trial.path}/{Path(error_file).name}" if error_file and trial.path else None
         return TrialEnd(ERRORED, epochs, self.info.max_epochs, error=headline, log=where)
+
+    def _says_starts(self) -> bool:
+        """Whether trials' starts are printed: up to ``STARTS_UP_TO`` trials (an endless
+        number counts as more), or with every line of the trials shown."""
+        small = self._total is not None and self._total <= STARTS_UP_TO
+        return small or self.mode == "show_output"
 
     def _elapsed(self) -> float:
         return time.monotonic() - self._start

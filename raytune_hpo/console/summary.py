@@ -15,8 +15,14 @@ from raytune_hpo.number_format import format_number
 from raytune_hpo.search.schedulers import stored_perturbation
 
 if TYPE_CHECKING:
+    from raytune_hpo import storage
     from raytune_hpo.analysis.compare import Comparison
 
+TABLE_ALL_UP_TO = 20
+"""Trials up to which the summary's table shows every one; past them, the best :data:`TABLE_TOP`
+(all are in the experiment folder's ``trials.csv``)."""
+TABLE_TOP = 10
+"""Trials the summary's table shows of an experiment of more than :data:`TABLE_ALL_UP_TO`."""
 IMPORTANCE_TOP = 8
 """Hyperparameters ``summary`` lists per objective, most important first."""
 IMPORTANCE_BAR = 40
@@ -87,19 +93,14 @@ def print_summary(
         importance: The importance evaluator, a name in
             :data:`raytune_hpo.analysis.importance.EVALUATORS`.
     """
-    import pandas as pd
-
     from raytune_hpo.analysis.restart_counts import count_restarts, restarts_line
     from raytune_hpo.analysis.results import ends_tally, load_experiment, summary_table, trial_ends
     from raytune_hpo.console.front_summary import print_front
     from raytune_hpo.trial_ends import errors_line
 
     experiment = load_experiment(path)
-    table = summary_table(experiment)
-    shown = shown_table(table)
-    with pd.option_context("display.width", 200, "display.max_columns", 30):
-        print(f"\nExperiment {experiment.name} ({experiment.path})")
-        print(shown.to_string(index=False) if not shown.empty else "no trials")
+    print(f"\nExperiment {experiment.name} ({experiment.path})")
+    print_trials_table(experiment.path, summary_table(experiment))
     print_pbt_history(experiment)
     print(f"trials: {ends_tally(experiment)}")
     if (restarts := restarts_line(count_restarts(experiment.path))) is not None:
@@ -110,6 +111,29 @@ def print_summary(
     print_front(experiment)
     print_importance(experiment, importance)
     print_best(experiment.best, experiment.metric)
+
+
+def print_trials_table(location: storage.Location, table: Any) -> None:
+    """The trials table, best first: every trial of a small experiment, the best
+    :data:`TABLE_TOP` of a larger one and where all of them are (``trials.csv``, written into
+    the experiment folder at ``location``)."""
+    import pandas as pd
+
+    from raytune_hpo import storage
+    from raytune_hpo.layout import TRIALS_CSV
+
+    shown = shown_table(table)
+    cut = len(shown) > TABLE_ALL_UP_TO
+    with pd.option_context("display.width", 200, "display.max_columns", 30):
+        text = shown.head(TABLE_TOP if cut else len(shown)).to_string(index=False)
+        print(text if not shown.empty else "no trials")
+    try:
+        storage.write_text(location, TRIALS_CSV, table.to_csv(index=False))
+    except (OSError, storage.StorageError) as err:
+        print(f"{TRIALS_CSV} not written: {err}")
+        return
+    if cut:
+        print(f"best {TABLE_TOP} of {len(shown)} trials shown; all in {location / TRIALS_CSV}")
 
 
 def shown_table(table: Any) -> Any:

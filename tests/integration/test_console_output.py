@@ -261,3 +261,36 @@ def test_verbose_gives_rays_output_and_quiet_only_errors_and_the_result(
         assert match, line
         assert (match.group(1) == "failed") == match.group(2).startswith("retry"), line
     assert any("; retry 1 of 2 from its last checkpoint; " in line for line in failures)
+
+
+def test_many_trials_print_one_line_each_and_the_best_of_the_table(tmp_path: Path) -> None:
+    trials = 30
+    raw = {
+        "name": "many",
+        "trainable": "sleep",
+        "trainable_options": {"seconds_per_epoch": 0.01},
+        "max_epochs": 1,
+        "num_samples": trials,
+        "seed": 0,
+        "search_space": {"learning_rate": {"loguniform": [0.001, 0.3]}},
+        "resources_per_trial": {"cpu": 0.5, "gpu": 0},
+        "storage_path": str(tmp_path / "results"),
+    }
+    config = tmp_path / "many.yaml"
+    config.write_text(yaml.safe_dump(raw))
+    done = _in_a_pipe("run", str(config))
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    events = [line for line in lines if EVENT.match(line)]
+    assert len(events) == len({EVENT.match(line).group(1) for line in events}) == trials
+    assert all(" finished after 1 epoch: validation_error " in line for line in events)
+    assert len(lines) <= 1.2 * trials + 60
+    table = lines.index(next(line for line in lines if line.startswith("Experiment many (")))
+    rows = [line.split()[0] for line in lines[table + 2 : table + 12]]
+    written = (tmp_path / "results" / "many" / "trials.csv").read_text().splitlines()
+    assert [row.split(",")[0] for row in written[1:11]] == rows
+    assert len(written) == 1 + trials
+    assert lines[table + 12] == (
+        f"best 10 of {trials} trials shown; all in {tmp_path / 'results' / 'many' / 'trials.csv'}"
+    )
+    assert lines[table + 13] == f"trials: {trials} finished"
