@@ -6,7 +6,8 @@ restores it into a donor's state (PBT's exploit) or retries it after an error: i
 counts ``iterations_since_restore`` from 1 again. The wall-clock curve breaks there (the pause
 is no part of its training). An exploit shows in the reports as a change of the trial's
 hyperparameters; ``pbt_history.jsonl``'s record that made it (the one whose new values the trial
-reports) names the donor.
+reports) names the donor. Drawn among many, a curve keeps fewer points
+(:mod:`~raytune_hpo.dashboard.downsample`), never its restarts and exploits.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from raytune_hpo.dashboard.downsample import kept_indices
 from raytune_hpo.dashboard.trials import CLOCK_KEYS, clock, number
 from raytune_hpo.layout import RAY_RESULT_KEYS
 
@@ -54,8 +56,8 @@ def exploits(reports: list[dict[str, Any]], records: Iterable[dict[str, Any]]) -
     own = list(records)
     found = []
     for index in range(1, len(reports)):
-        before = reports[index - 1].get("config") or {}
-        change = _changed(before, reports[index].get("config") or {})
+        before, after = reports[index - 1].get("config") or {}, reports[index].get("config") or {}
+        change = _changed(before, after) if after != before else {}
         if change:
             record = _made_by(change, own)
             found.append(
@@ -81,16 +83,30 @@ def curve(
     key: str,
     origin: float,
     records: Iterable[dict[str, Any]] = (),
+    limit: int | None = None,
 ) -> dict[str, Any]:
     """One trial's curve of ``key``: ``trial``, ``epoch``, ``elapsed_s``, ``value`` (lists of
-    the same length), ``restarts`` (:func:`restarts`) and ``exploits`` (:func:`exploits`)."""
+    the same length), ``restarts`` (:func:`restarts`), ``exploits`` (:func:`exploits`) and
+    ``reports`` (how many it had).
+
+    Args:
+        limit: At most about this many points (:func:`~raytune_hpo.dashboard.downsample.
+            kept_indices`), besides the reports around each restart and exploit; None: all.
+    """
+    values = [number(r.get(key)) for r in reports]
+    starts, changes = restarts(reports), exploits(reports, records)
+    marked = [i for start in starts for i in (start - 1, start)]
+    marked += [i for change in changes for i in (change["index"] - 1, change["index"])]
+    kept = kept_indices(values, limit, marked) if limit is not None else range(len(reports))
+    position = {index: at for at, index in enumerate(kept)}
     return {
         "trial": trial_id,
-        "epoch": [r["training_iteration"] for r in reports],
-        "elapsed_s": [elapsed(r, origin) for r in reports],
-        "value": [number(r.get(key)) for r in reports],
-        "restarts": restarts(reports),
-        "exploits": exploits(reports, records),
+        "epoch": [reports[i]["training_iteration"] for i in kept],
+        "elapsed_s": [elapsed(reports[i], origin) for i in kept],
+        "value": [values[i] for i in kept],
+        "restarts": [position[i] for i in starts],
+        "exploits": [{**change, "index": position[change["index"]]} for change in changes],
+        "reports": len(reports),
     }
 
 

@@ -14,7 +14,6 @@ A row counts the trials by how they ended (:func:`end_counts`). A study is finis
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from collections import Counter
@@ -85,7 +84,7 @@ def trial_summaries(store: Store, folder: str) -> list[dict[str, Any]]:
         return []
     return [
         {
-            **dataclasses.asdict(trial),
+            **vars(trial),
             "config": {k: v for k, v in trial.config.items() if not isinstance(v, dict)},
         }
         for trial in files.trial_states(store, join(folder, newest))

@@ -107,11 +107,12 @@ def _reports(store: Store, folder: str) -> tuple[dict[str, list[dict[str, Any]]]
     """Each trial's reports by ``training_iteration``, and the folder its reports are in."""
     by_trial: dict[str, dict[int, dict[str, Any]]] = defaultdict(dict)
     where: dict[str, str] = {}
-    for result_file in store.glob(folder, RESULTS):
-        for row in files.json_lines(store, join(folder, result_file)):
+    for result_file, stamp in store.glob(folder, RESULTS).items():
+        trial_folder = posixpath.dirname(result_file)
+        for row in files.json_lines(store, join(folder, result_file), stamp):
             if "trial_id" in row and "training_iteration" in row:
                 by_trial[str(row["trial_id"])][int(row["training_iteration"])] = row
-                where[str(row["trial_id"])] = posixpath.dirname(result_file)
+                where[str(row["trial_id"])] = trial_folder
     reports = {trial: [rows[i] for i in sorted(rows)] for trial, rows in by_trial.items()}
     return reports, where
 
@@ -170,7 +171,7 @@ def read_trials(store: Store, folder: str) -> Trials:
         }
         if state.get("folder"):
             where[trial_id] = str(state["folder"])
-    clocks = [clock(r) for rows_ in reports.values() for r in rows_]
+    clocks = [clock(own[0]) for own in reports.values() if own]  # a trial's first is its earliest
     starts = [number(s.get("start_time")) for s in states.values()]
     origin = min((c for c in clocks + starts if c is not None), default=0.0)
     return Trials(config, metric, mode, named, rows, reports, where, origin)

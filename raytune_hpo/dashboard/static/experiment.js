@@ -3,7 +3,8 @@
 // status filter, sorted columns, open tracebacks) stays across the redraws of a live page.
 "use strict";
 
-const MANY_TRACES = 150;  // more trials: one WebGL trace for all, coloured by marker
+const MANY_TRACES = 150;  // more trials: one WebGL trace of lines for all, the best and the selected on top
+const PARCOORDS_LINES = 500;  // more trials: this many lines drawn, evenly spread over the metric's ranks
 const EXPLOIT_COLOR = "#111";
 
 function experimentLayout() {
@@ -88,15 +89,22 @@ function curveTraces(curves, axis, ctx) {
         hovertemplate: `${best ? "best " : ""}%{customdata}<br>%{x}: %{y}<extra></extra>` });
     }
   } else {
-    const all = { x: [], y: [], customdata: [], color: [] };
+    // Lines only: markers on every point cost seconds to draw without a GPU.
+    const all = { x: [], y: [], customdata: [] };
     for (const c of curves.filter((c) => ctx.shown.has(c.trial))) {
       const { x, y, trial } = curveXY(c, axis);
       all.x.push(...x, null); all.y.push(...y, null); all.customdata.push(...trial, null);
-      all.color.push(...x.map(() => ctx.colors[c.trial]), null);
     }
-    traces.push({ x: all.x, y: all.y, customdata: all.customdata, type: "scattergl", mode: "lines+markers",
-      line: { color: "rgba(60, 110, 170, 0.35)", width: 1 }, marker: { size: 3, color: all.color }, connectgaps: false,
+    traces.push({ x: all.x, y: all.y, customdata: all.customdata, type: "scattergl", mode: "lines",
+      line: { color: "rgba(60, 110, 170, 0.35)", width: 1 }, connectgaps: false,
       hovertemplate: "%{customdata}<br>%{x}: %{y}<extra></extra>" });
+    // The best and the selected trial on top, in their own colours.
+    for (const c of curves.filter((c) => ctx.shown.has(c.trial) && (c.trial === ctx.best || c.trial === ctx.selected))) {
+      const { x, y, trial } = curveXY(c, axis);
+      traces.push({ x, y, customdata: trial, type: "scatter", mode: "lines+markers", name: c.trial === ctx.best ? `best ${c.trial}` : c.trial,
+        showlegend: c.trial === ctx.best, line: { color: ctx.colors[c.trial], width: 3 }, marker: { size: 5 },
+        hovertemplate: "%{customdata}<br>%{x}: %{y}<extra></extra>" });
+    }
   }
   const marks = { x: [], y: [], customdata: [], text: [] };
   for (const c of curves.filter((c) => ctx.shown.has(c.trial))) {
@@ -124,14 +132,28 @@ function drawCurves(data, view, ctx) {
   }
 }
 
+// The lines parallel coordinates draw of many: every k-th trial by the metric's rank (the
+// best and the worst among them), so that each range of the metric keeps its share.
+function drawnLines(p) {
+  const all = p.trials.map((_, i) => i);
+  if (all.length <= PARCOORDS_LINES) return all;
+  const metric = p.dimensions[p.dimensions.length - 1].values;
+  const ranked = all.sort((a, b) => (metric[a] === null) - (metric[b] === null) || metric[a] - metric[b]);
+  const step = (ranked.length - 1) / (PARCOORDS_LINES - 1);
+  return [...new Set(Array.from({ length: PARCOORDS_LINES }, (_, k) => ranked[Math.round(k * step)]))].sort((a, b) => a - b);
+}
+
 // Parallel coordinates coloured by the metric, errored trials in red; brushed ranges come back
-// on every redraw.
+// on every redraw. Of many trials some are drawn (drawnLines); a brush filters them all.
 function drawParcoords(data, view) {
-  const p = data.parcoords;
-  const left = p.left_out ? `; ${p.left_out} trial${p.left_out === 1 ? "" : "s"} without a value not drawn` : "";
+  const whole = data.parcoords, lines = drawnLines(whole);
+  const p = Object.assign({}, whole, { errored: lines.map((i) => whole.errored[i]),
+    dimensions: whole.dimensions.map((d) => Object.assign({}, d, { values: lines.map((i) => d.values[i]) })) });
+  const left = whole.left_out ? `; ${whole.left_out} trial${whole.left_out === 1 ? "" : "s"} without a value not drawn` : "";
+  const some = lines.length < whole.trials.length ? `; ${lines.length} of ${whole.trials.length} trials drawn, spread over the metric's range` : "";
   el("brush-note").textContent = `Drag along an axis to keep only the trials in that range, in the table and the curves` +
-    `${p.errored.some(Boolean) ? "; errored trials in red" : ""}${left}.`;
-  if (!p.trials.length) { plotWaiting("parcoords", "hyperparameters"); return; }
+    `${p.errored.some(Boolean) ? "; errored trials in red" : ""}${left}${some}.`;
+  if (!whole.trials.length) { plotWaiting("parcoords", "hyperparameters"); return; }
   const metric = p.dimensions[p.dimensions.length - 1].values;
   const known = metric.filter((v) => v !== null);
   const lo = Math.min(...known), hi = Math.max(...known);
