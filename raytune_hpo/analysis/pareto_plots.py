@@ -28,6 +28,10 @@ BROKEN_COLOR = "tab:red"
 OTHER_COLOR = "0.6"
 
 
+BETTER = {"min": "lower is better", "max": "higher is better"}
+"""What an axis label says of an objective's mode (``(min)`` read as minutes)."""
+
+
 def plot_pareto(points: pd.DataFrame, objectives: Objectives) -> Figure:
     """Every trial's last report as a point, the front highlighted.
 
@@ -83,8 +87,8 @@ def _draw_pair(
         if staircase and front.any():
             xs, ys = front_steps(points[front], objectives, x, y)
             axes.plot(xs, ys, color=FRONT_COLOR, lw=1.2, zorder=2)
-    axes.set_xlabel(f"{names[x]} ({objectives.modes[x]})")
-    axes.set_ylabel(f"{names[y]} ({objectives.modes[y]})")
+    axes.set_xlabel(f"{names[x]} ({BETTER[objectives.modes[x]]})")
+    axes.set_ylabel(f"{names[y]} ({BETTER[objectives.modes[y]]})")
     axes.grid(alpha=0.3)
 
 

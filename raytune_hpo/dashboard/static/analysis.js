@@ -18,6 +18,9 @@ function analysisLayout() {
     <div class="card"><div id="hypervolume" class="chart"></div></div></div><p id="fronts-note" class="muted note"></p></div>`;
 }
 
+// An axis says which way is better ("(min)" on a time axis reads as minutes).
+const BETTER = { min: "lower is better", max: "higher is better" };
+
 // "validation_error (min)", or every objective with its mode.
 function objectivesText(data) {
   return data.objectives.map((o) => `${o.name} (${o.mode})`).join(", ") || `${data.metric} (${data.mode})`;
@@ -161,7 +164,7 @@ function drawFronts(data, view, ctx, redraw) {
       marker: { symbol: "star", size: 12, color: "#66707a" }, hovertemplate: `reference point (${esc(f.reference_from)})<extra></extra>` });
   }
   plot("pareto", traces, { title: { text: `${xn} and ${yn}, each trial's last report`, font: { size: 14 }, x: 0.01, xanchor: "left" },
-    xaxis: { title: { text: `${xn} (${f.modes[view.pareto.x]})` } }, yaxis: { title: { text: `${yn} (${f.modes[view.pareto.y]})` } },
+    xaxis: { title: { text: `${xn} (${BETTER[f.modes[view.pareto.x]]})` } }, yaxis: { title: { text: `${yn} (${BETTER[f.modes[view.pareto.y]]})` } },
     showlegend: true, legend: { orientation: "h", y: -0.22 } });
   const hv = f.hypervolume;
   if (!hv.value.length) plotMissing("hypervolume", "hypervolume", WAITING);

@@ -224,7 +224,8 @@ def test_the_pareto_plot_of_two_objectives_draws_every_trial_and_the_step_line()
     (line,) = axes.get_lines()
     assert list(line.get_xdata()) == [1.0, 2.0, 2.0]
     assert list(line.get_ydata()) == [0.6, 0.6, 0.8]
-    assert axes.get_xlabel() == "loss (min)" and axes.get_ylabel() == "accuracy (max)"
+    assert axes.get_xlabel() == "loss (lower is better)"
+    assert axes.get_ylabel() == "accuracy (higher is better)"
 
 
 def test_the_step_line_follows_the_minimised_order() -> None:
