@@ -137,8 +137,9 @@ def _check_normal_output(
         assert 1 <= sum(match.group(2).startswith(DEVICE_LINE) for match in own) <= trials, own
     else:
         assert not own and DEVICE_LINE not in text, own
-    last = [line for line in lines if line.strip()][-1]
-    assert last.startswith("test split: test_error = "), "something was printed after the result"
+    result, last = [line for line in lines if line.strip()][-2:]
+    assert result.startswith("test split: test_error = "), result
+    assert last == f"see it: raytune-hpo dashboard {folder.parent.resolve()}", last
     return events
 
 
