@@ -4,11 +4,9 @@ The trials (:mod:`~raytune_hpo.dashboard.trials`) with their ends, errors and co
 metric's curve of every trial (:mod:`~raytune_hpo.dashboard.curves`), with its restarts and
 PBT's exploits, with fewer points when many share the chart (:func:`trial_curves`); the
 parallel coordinates (:mod:`~raytune_hpo.dashboard.parallel_axes`); what
-mattered: the importance (:mod:`~raytune_hpo.dashboard.importance_view`), the slices
-(:mod:`~raytune_hpo.dashboard.slices`) and the contour (:mod:`~raytune_hpo.dashboard.contour`);
-with several objectives, the Pareto front and hypervolume (:mod:`~raytune_hpo.dashboard.
-fronts_view`); the best trial from ``best.json``; and PBT's and PB2's perturbations from
-``pbt_history.jsonl``.
+mattered, the charts of the ``CHARTS`` registry (:mod:`~raytune_hpo.dashboard.charts`:
+importance, contour, slices and, with several objectives, the Pareto front); the best trial
+from ``best.json``; and PBT's and PB2's perturbations from ``pbt_history.jsonl``.
 """
 
 from __future__ import annotations
@@ -17,15 +15,12 @@ from collections import defaultdict
 from typing import Any
 
 from raytune_hpo.dashboard import files
-from raytune_hpo.dashboard.contour import contours
+from raytune_hpo.dashboard.charts import chart_data
 from raytune_hpo.dashboard.curves import curve
 from raytune_hpo.dashboard.derived import derived
 from raytune_hpo.dashboard.downsample import points_per_curve
-from raytune_hpo.dashboard.fronts_view import fronts_view
-from raytune_hpo.dashboard.importance_view import importance_view
 from raytune_hpo.dashboard.index import experiment_row
 from raytune_hpo.dashboard.parallel_axes import parallel_axes
-from raytune_hpo.dashboard.slices import slices
 from raytune_hpo.dashboard.trials import Trials, best_trial, read_trials
 from raytune_hpo.layout import BEST_FILE, PBT_HISTORY_FILE
 from raytune_hpo.storage.stamped import Store, join
@@ -69,7 +64,6 @@ def experiment_data(store: Store, folder: str) -> dict[str, Any]:
     best = files.json_document(store, join(folder, BEST_FILE))
     records = perturbations(store, folder)
     rows = list(trials.rows.values())
-    importance = importance_view(store, folder, trials)
     best_id = best_trial(trials, best)
     return {
         **experiment_row(store, folder),
@@ -81,9 +75,6 @@ def experiment_data(store: Store, folder: str) -> dict[str, Any]:
         "best_summary": best if isinstance(best, dict) else None,
         "curves": trial_curves(store, folder, trials, records, best_id),
         "parcoords": parallel_axes(trials),
-        "importance": importance,
-        "slices": slices(trials),
-        "contours": contours(trials, importance["ranked"]),
-        "fronts": fronts_view(store, folder, trials),
+        **chart_data(store, folder, trials),
         "perturbations": records,
     }

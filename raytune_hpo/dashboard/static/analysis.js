@@ -8,14 +8,17 @@ const SLICE_COLUMNS = 4;
 const FRONT_COLOR = "#e8710a";
 const VIRIDIS = ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"];
 
+// The section's cards, in the order of CHARTS: a chart that is not wide shares a row with the next.
 function analysisLayout() {
-  return `<h2>What matters <label class="toggle">objective <select id="matters-objective"></select></label></h2>
-    <div class="grid"><div class="card"><div id="importance" class="chart"></div><p id="importance-note" class="muted note"></p></div>
-    <div class="card"><div id="contour" class="chart"></div><p id="contour-note" class="muted note"></p></div></div>
-    <div class="card slices-card"><div id="slices" class="chart"></div><p id="slices-note" class="muted note"></p></div>
-    <div id="fronts-section" hidden><h2>Pareto front <span id="pareto-axes" class="toggle"></span></h2>
-    <div class="grid"><div class="card"><div id="pareto" class="chart"></div></div>
-    <div class="card"><div id="hypervolume" class="chart"></div></div></div><p id="fronts-note" class="muted note"></p></div>`;
+  const cards = [];
+  let row = [];
+  for (const chart of Object.values(CHARTS)) {
+    if (chart.wide) { if (row.length) cards.push(`<div class="grid">${row.join("")}</div>`); row = []; cards.push(chart.html); continue; }
+    row.push(chart.html);
+    if (row.length === 2) { cards.push(`<div class="grid">${row.join("")}</div>`); row = []; }
+  }
+  if (row.length) cards.push(`<div class="grid">${row.join("")}</div>`);
+  return `<h2>What matters <label class="toggle">objective <select id="matters-objective"></select></label></h2>${cards.join("")}`;
 }
 
 // An axis says which way is better ("(min)" on a time axis reads as minutes).
@@ -178,10 +181,22 @@ function drawFronts(data, view, ctx, redraw) {
     `; a trial breaking ${f.constraints.join(", ")}'s bound is never on it` : ""}. Hypervolume against the reference point ${ref}.`;
 }
 
+// The "what matters" charts, one entry each: the name is the key of its data in the page's JSON
+// (CHARTS in raytune_hpo/dashboard/charts.py builds it), html its card, draw its drawing.
+const CHARTS = {
+  importance: { html: `<div class="card"><div id="importance" class="chart"></div><p id="importance-note" class="muted note"></p></div>`,
+    draw: drawImportance },
+  contours: { html: `<div class="card"><div id="contour" class="chart"></div><p id="contour-note" class="muted note"></p></div>`,
+    draw: drawContour },
+  slices: { wide: true, html: `<div class="card slices-card"><div id="slices" class="chart"></div><p id="slices-note" class="muted note"></p></div>`,
+    draw: drawSlices },
+  fronts: { wide: true, html: `<div id="fronts-section" hidden><h2>Pareto front <span id="pareto-axes" class="toggle"></span></h2>
+    <div class="grid"><div class="card"><div id="pareto" class="chart"></div></div>
+    <div class="card"><div id="hypervolume" class="chart"></div></div></div><p id="fronts-note" class="muted note"></p></div>`,
+    draw: drawFronts },
+};
+
 function drawAnalysis(data, view, ctx, redraw) {
   drawObjectiveChoice(data, view, redraw);
-  drawImportance(data, view);
-  drawSlices(data, view, ctx);
-  drawContour(data, view);
-  drawFronts(data, view, ctx, redraw);
+  for (const chart of Object.values(CHARTS)) chart.draw(data, view, ctx, redraw);
 }
