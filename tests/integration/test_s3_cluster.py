@@ -31,6 +31,7 @@ STEPS = 8
 _AWAIT_TRIAL_ON = """
 import json, sys, time
 from raytune_hpo import storage
+from raytune_hpo.storage import ray_state
 folder, node, deadline = storage.as_location(sys.argv[1]), sys.argv[2], time.monotonic() + 120
 while time.monotonic() < deadline:
     state = ray_state.newest_state_file(folder)
