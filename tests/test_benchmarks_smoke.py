@@ -36,6 +36,7 @@ def test_every_benchmark_is_covered() -> None:
         "bench_vs_optuna.py",
         "bench_state_hold.py",
         "bench_dashboard.py",
+        "bench_throughput.py",
     } <= set(SCRIPTS)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -117,6 +118,48 @@ def timed(function: Callable[[], T]) -> tuple[float, T]:
     start = time.perf_counter()
     result = function()
     return time.perf_counter() - start, result
+
+
+@dataclasses.dataclass(frozen=True)
+class CommandRun:
+    """One command run to its exit: wall seconds, the process's own peak RSS, its stdout lines."""
+
+    seconds: float
+    peak_rss_mb: float
+    stdout_lines: int
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    """Linux's high-water mark of a process's resident memory (``VmHWM``), in MB, while it runs."""
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return None
+
+
+def run_command(args: Sequence[str], env: Mapping[str, str], poll_s: float = 0.2) -> CommandRun:
+    """Run ``args`` from the repository root to its exit; raise if it fails.
+
+    The peak RSS is that of the started process alone (the driver, not Ray's services or
+    workers), read from ``/proc`` every ``poll_s`` until it exits: the high-water mark only grows,
+    so the last reading misses at most the final ``poll_s``. Stdout goes to a file (a pipe, not a
+    terminal, as in a CI log) whose lines are counted; stderr is dropped.
+    """
+    with tempfile.TemporaryFile("w+") as stdout:
+        start = time.perf_counter()
+        process = subprocess.Popen(
+            list(args), cwd=REPO, env=dict(env), stdout=stdout, stderr=subprocess.DEVNULL
+        )
+        peak = 0.0
+        while process.poll() is None:
+            peak = max(peak, peak_rss_mb(process.pid) or 0.0)
+            time.sleep(poll_s)
+        seconds = time.perf_counter() - start
+        if process.returncode != 0:
+            raise subprocess.CalledProcessError(process.returncode, list(args))
+        stdout.seek(0)
+        return CommandRun(seconds, peak, sum(1 for _ in stdout))
 
 
 def interleave(

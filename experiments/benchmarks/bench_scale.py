@@ -4,20 +4,23 @@ N trials of the ``sleep`` workload (one report after 1 s) at 0.25 CPU each, so 8
 2 CPUs, for N = 100, 400 and 1,000 by default. Each run is a fresh command timed from its launch
 to its exit:
 
-- ours: ``python -m raytune_hpo.cli run FILE --quiet`` with the ``sleep`` trainable;
+- ours: ``python -m raytune_hpo.cli run FILE`` with the ``sleep`` trainable and the default
+  console, written to a pipe as in a CI log;
 - bare: a script that starts Ray and fits a plain ``tune.Tuner`` over a function that sleeps 1 s
   and reports once, with actor reuse and Ray's JSON logger only (the toolkit's settings).
 
-The two alternate for every N, the first rotating. A least-squares line through the medians,
-``wall = fixed + per_trial * N``, gives each one's fixed cost and cost per added trial;
-``wall / (N x 1 s / 8)`` is the time against the ideal of 8 trials always running.
+The two alternate for every N, the first rotating. Per N it prints the wall ratio ours / bare,
+each driver's peak RSS (the started process's own ``VmHWM``, not Ray's workers), the console
+lines of ours, the bytes its experiment folder holds per trial, and how long ``raytune-hpo
+summary`` of that folder takes. Least-squares lines through the medians give each one's fixed
+cost and cost per added trial, in seconds and in driver memory; ``wall / (N x 1 s / 8)`` is the
+time against the ideal of 8 trials always running.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -25,20 +28,20 @@ from pathlib import Path
 import numpy as np
 import yaml
 from _bench import (
-    REPO,
+    CommandRun,
     finish,
     interleave,
     median,
+    paired_ratio,
     parse_args,
     print_header,
     print_samples,
+    run_command,
     scratch_dir,
-    timed,
 )
 
 CPU_PER_TRIAL = 0.25
 SECONDS = 1.0
-QUIET = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
 BARE_SCRIPT = """
 import math, sys, time
 import ray
@@ -71,8 +74,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repeats", type=int, default=1, help="rounds per N")
 
 
-def variants(root: Path, trials: int) -> dict[str, Callable[[], float]]:
-    """``ours`` and ``bare`` for ``trials`` trials: each runs one command, returns its seconds."""
+def folder_bytes(folder: Path) -> int:
+    """Bytes of every file below ``folder``."""
+    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
+
+
+def variants(
+    root: Path, trials: int, runs: dict[str, list[CommandRun]], extras: dict[str, list[float]]
+) -> dict[str, Callable[[], float]]:
+    """``ours`` and ``bare`` for ``trials`` trials: each runs one command, returns its seconds.
+
+    Each keeps its :class:`CommandRun` in ``runs``; ``ours`` also adds its folder's bytes per
+    trial and the seconds of ``summary`` over it to ``extras``.
+    """
     spec = {
         "name": "scale",
         "trainable": "sleep",
@@ -90,22 +104,26 @@ def variants(root: Path, trials: int) -> dict[str, Callable[[], float]]:
     bare = root / "bare_scale.py"
     bare.write_text(BARE_SCRIPT)
     env = {**os.environ, "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1"}
+    cli = [sys.executable, "-m", "raytune_hpo.cli"]
     counter = iter(range(10**6))
-
-    def command(args: list[str]) -> float:
-        return timed(lambda: subprocess.run(args, cwd=REPO, env=env, check=True, **QUIET))[0]
 
     def ours() -> float:
         name = f"ours_{trials}_{next(counter)}"
-        return command(
-            [sys.executable, "-m", "raytune_hpo.cli", "run", str(config), "--quiet"]
-            + ["--name", name, "--storage-path", str(root / "results")]
+        storage = root / "results"
+        run = run_command(
+            [*cli, "run", str(config), "--name", name, "--storage-path", str(storage)], env
         )
+        runs["ours"].append(run)
+        extras["bytes_per_trial"].append(folder_bytes(storage / name) / trials)
+        extras["summary_s"].append(run_command([*cli, "summary", str(storage / name)], env).seconds)
+        return run.seconds
 
     def bare_run() -> float:
         name = f"bare_{trials}_{next(counter)}"
         args = [str(root / "results"), name, str(trials), str(SECONDS), str(CPU_PER_TRIAL)]
-        return command([sys.executable, str(bare), *args])
+        run = run_command([sys.executable, str(bare), *args], env)
+        runs["bare"].append(run)
+        return run.seconds
 
     return {"ours": ours, "bare": bare_run}
 
@@ -125,27 +143,48 @@ def main() -> None:
     print_header("many short trials: raytune-hpo run vs a bare Ray Tune script")
     parallel = 2 / CPU_PER_TRIAL
     medians: dict[str, list[float]] = {"ours": [], "bare": []}
+    memory: dict[str, list[float]] = {"ours": [], "bare": []}
     figures: dict[str, float] = {}
     with scratch_dir() as root:
         for offset, trials in enumerate(args.trials):
             print(f"-- N={trials}: seconds from launch to exit", flush=True)
-            samples = interleave(variants(root, trials), args.repeats, offset)
+            runs: dict[str, list[CommandRun]] = {"ours": [], "bare": []}
+            extras: dict[str, list[float]] = {"bytes_per_trial": [], "summary_s": []}
+            samples = interleave(variants(root, trials, runs, extras), args.repeats, offset)
             print_samples(samples, "s")
             ideal = trials * SECONDS / parallel
             for name, values in samples.items():
                 medians[name].append(median(values))
+                memory[name].append(median([run.peak_rss_mb for run in runs[name]]))
                 figures[f"{name}_wall_s_n{trials}"] = median(values)
                 figures[f"{name}_wall_vs_ideal_n{trials}"] = median(values) / ideal
-            figures[f"ours_minus_bare_s_n{trials}"] = medians["ours"][-1] - medians["bare"][-1]
+                figures[f"{name}_peak_rss_mb_n{trials}"] = memory[name][-1]
+            figures[f"wall_ratio_n{trials}"] = paired_ratio(samples, "ours", "bare")
+            figures[f"peak_rss_ratio_n{trials}"] = memory["ours"][-1] / memory["bare"][-1]
+            lines = median([run.stdout_lines for run in runs["ours"]])
+            figures[f"ours_console_lines_n{trials}"] = lines
+            figures[f"ours_console_lines_per_trial_n{trials}"] = lines / trials
+            figures[f"ours_bytes_per_trial_n{trials}"] = median(extras["bytes_per_trial"])
+            figures[f"ours_summary_s_n{trials}"] = median(extras["summary_s"])
+            print(
+                f"ratio {figures[f'wall_ratio_n{trials}']:.3f}; driver peak RSS ours "
+                f"{memory['ours'][-1]:.0f} MB, bare {memory['bare'][-1]:.0f} MB; console "
+                f"{lines:.0f} lines; {figures[f'ours_bytes_per_trial_n{trials}']:.0f} bytes a "
+                f"trial; summary {figures[f'ours_summary_s_n{trials}']:.2f} s",
+                flush=True,
+            )
     for name, walls in medians.items():
         fixed, per_trial = line_fit(args.trials, walls)
+        rss_fixed, rss_per_trial = line_fit(args.trials, memory[name])
         figures[f"{name}_fixed_s"] = fixed
         figures[f"{name}_per_trial_s"] = per_trial
-        print(f"{name}: wall = {fixed:.1f} s + {per_trial:.3f} s x N")
-    figures["max_ours_minus_bare_s"] = max(
-        figures[f"ours_minus_bare_s_n{trials}"] for trials in args.trials
-    )
-    finish(figures, "max_ours_minus_bare_s")
+        figures[f"{name}_rss_growth_kb_per_trial"] = rss_per_trial * 1024
+        print(
+            f"{name}: wall = {fixed:.1f} s + {per_trial:.3f} s x N; driver peak RSS = "
+            f"{rss_fixed:.0f} MB + {rss_per_trial * 1024:.1f} kB x N"
+        )
+    figures["max_wall_ratio"] = max(figures[f"wall_ratio_n{trials}"] for trials in args.trials)
+    finish(figures, "max_wall_ratio")
 
 
 if __name__ == "__main__":
