@@ -11,10 +11,10 @@ to its exit:
 
 The two alternate for every N, the first rotating. Per N it prints the wall ratio ours / bare,
 each driver's peak RSS (the started process's own ``VmHWM``, not Ray's workers), the console
-lines of ours, the bytes its experiment folder holds per trial, and how long ``raytune-hpo
-summary`` of that folder takes. Least-squares lines through the medians give each one's fixed
-cost and cost per added trial, in seconds and in driver memory; ``wall / (N x 1 s / 8)`` is the
-time against the ideal of 8 trials always running.
+lines of ours, the bytes its experiment folder holds per trial (and Ray's experiment state file
+among them), and how long ``raytune-hpo summary`` of that folder takes. Least-squares lines
+through the medians give each one's fixed cost and cost per added trial, in seconds and in
+driver memory; ``wall / (N x 1 s / 8)`` is the time against the ideal of 8 trials always running.
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ from _bench import (
     run_command,
     scratch_dir,
 )
+
+from raytune_hpo.layout import STATE_FILE_PREFIX
 
 CPU_PER_TRIAL = 0.25
 SECONDS = 1.0
@@ -115,6 +117,8 @@ def variants(
         )
         runs["ours"].append(run)
         extras["bytes_per_trial"].append(folder_bytes(storage / name) / trials)
+        states = (storage / name).glob(f"{STATE_FILE_PREFIX}*.json")
+        extras["state_bytes_per_trial"].append(sum(p.stat().st_size for p in states) / trials)
         extras["summary_s"].append(run_command([*cli, "summary", str(storage / name)], env).seconds)
         return run.seconds
 
@@ -149,7 +153,11 @@ def main() -> None:
         for offset, trials in enumerate(args.trials):
             print(f"-- N={trials}: seconds from launch to exit", flush=True)
             runs: dict[str, list[CommandRun]] = {"ours": [], "bare": []}
-            extras: dict[str, list[float]] = {"bytes_per_trial": [], "summary_s": []}
+            extras: dict[str, list[float]] = {
+                "bytes_per_trial": [],
+                "state_bytes_per_trial": [],
+                "summary_s": [],
+            }
             samples = interleave(variants(root, trials, runs, extras), args.repeats, offset)
             print_samples(samples, "s")
             ideal = trials * SECONDS / parallel
@@ -165,6 +173,9 @@ def main() -> None:
             figures[f"ours_console_lines_n{trials}"] = lines
             figures[f"ours_console_lines_per_trial_n{trials}"] = lines / trials
             figures[f"ours_bytes_per_trial_n{trials}"] = median(extras["bytes_per_trial"])
+            figures[f"ours_state_bytes_per_trial_n{trials}"] = median(
+                extras["state_bytes_per_trial"]
+            )
             figures[f"ours_summary_s_n{trials}"] = median(extras["summary_s"])
             print(
                 f"ratio {figures[f'wall_ratio_n{trials}']:.3f}; driver peak RSS ours "
