@@ -11,9 +11,9 @@ to its exit:
 
 The two alternate for every N, the first rotating. Per N it prints the wall ratio ours / bare,
 each driver's peak RSS (the started process's own ``VmHWM``, not Ray's workers), the console
-lines of ours, the bytes its experiment folder holds per trial (and Ray's experiment state file
-among them), and how long ``raytune-hpo summary`` of that folder takes. Least-squares lines
-through the medians give each one's fixed cost and cost per added trial, in seconds and in
+lines of ours, the files and bytes its experiment folder holds per trial (and Ray's experiment
+state file among them), and how long ``raytune-hpo summary`` of that folder takes. Least-squares
+lines through the medians give each one's fixed cost and cost per added trial, in seconds and in
 driver memory; ``wall / (N x 1 s / 8)`` is the time against the ideal of 8 trials always running.
 """
 
@@ -76,9 +76,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repeats", type=int, default=1, help="rounds per N")
 
 
-def folder_bytes(folder: Path) -> int:
-    """Bytes of every file below ``folder``."""
-    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
+def folder_usage(folder: Path) -> tuple[int, int]:
+    """``(files, bytes)`` below ``folder``."""
+    sizes = [path.stat().st_size for path in folder.rglob("*") if path.is_file()]
+    return len(sizes), sum(sizes)
 
 
 def variants(
@@ -116,7 +117,9 @@ def variants(
             [*cli, "run", str(config), "--name", name, "--storage-path", str(storage)], env
         )
         runs["ours"].append(run)
-        extras["bytes_per_trial"].append(folder_bytes(storage / name) / trials)
+        files, size = folder_usage(storage / name)
+        extras["files_per_trial"].append(files / trials)
+        extras["bytes_per_trial"].append(size / trials)
         states = (storage / name).glob(f"{STATE_FILE_PREFIX}*.json")
         extras["state_bytes_per_trial"].append(sum(p.stat().st_size for p in states) / trials)
         extras["summary_s"].append(run_command([*cli, "summary", str(storage / name)], env).seconds)
@@ -154,6 +157,7 @@ def main() -> None:
             print(f"-- N={trials}: seconds from launch to exit", flush=True)
             runs: dict[str, list[CommandRun]] = {"ours": [], "bare": []}
             extras: dict[str, list[float]] = {
+                "files_per_trial": [],
                 "bytes_per_trial": [],
                 "state_bytes_per_trial": [],
                 "summary_s": [],
@@ -172,6 +176,7 @@ def main() -> None:
             lines = median([run.stdout_lines for run in runs["ours"]])
             figures[f"ours_console_lines_n{trials}"] = lines
             figures[f"ours_console_lines_per_trial_n{trials}"] = lines / trials
+            figures[f"ours_files_per_trial_n{trials}"] = median(extras["files_per_trial"])
             figures[f"ours_bytes_per_trial_n{trials}"] = median(extras["bytes_per_trial"])
             figures[f"ours_state_bytes_per_trial_n{trials}"] = median(
                 extras["state_bytes_per_trial"]
