@@ -310,11 +310,11 @@ def test_pbt_with_one_checkpoint_kept_never_loses_a_donor_of_a_fast_loop(
         script,
         {"lr": tune.grid_search([0.5, 0.3, 0.2, 0.9]), "sleep": 0.002},
         scheduler=pbt,
-        stop={"training_iteration": 60},
+        stop={"training_iteration": 40},  # 20 perturbations each
         checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
     )
     assert not results.errors, [str(r.error).splitlines()[0] for r in results if r.error]
-    assert [r.metrics["training_iteration"] for r in results] == [60] * 4
+    assert [r.metrics["training_iteration"] for r in results] == [40] * 4
     for result in results:  # each trial's latest checkpoint (a donor's copy or its own) is whole
         if result.checkpoint is not None:
             json.loads(Path(result.checkpoint.path, "state.json").read_text())
