@@ -18,7 +18,9 @@ of the package calls these and touches nothing private of Ray itself. One module
 - :mod:`~raytune_hpo.ray_compat.checkpoints`: a trial's checkpoint manager;
 - :mod:`~raytune_hpo.ray_compat.output`: the worker output Ray forwards;
 - :mod:`~raytune_hpo.ray_compat.wandb_actors`: Ray's W&B callback and its actors;
-- :mod:`~raytune_hpo.ray_compat.pbt_log`: PBT's own log of perturbations.
+- :mod:`~raytune_hpo.ray_compat.pbt_log`: PBT's own log of perturbations;
+- :mod:`~raytune_hpo.ray_compat.tensorboard_files`: Ray Tune's TensorBoard logger, flushing less
+  often.
 
 ``tests/unit/ray_compat/test_ray_internals.py`` checks that the installed Ray is the minor these
 were written for and that every name still exists; the ``ray[tune]`` requirement in

@@ -3,8 +3,9 @@
 The toolkit switches Ray Tune's default loggers off (``TUNE_DISABLE_AUTO_CALLBACK_LOGGERS``);
 this brings back its TensorBoard one, ``TBXLoggerCallback``: each trial's folder gets an
 ``events.out.tfevents.*`` file with every numeric metric per report, and the trial's config as
-hparams when it ends, so ``tensorboard --logdir <experiment folder>`` works. A config turns it off
-with ``tensorboard: false``.
+hparams when it ends, so ``tensorboard --logdir <experiment folder>`` works. Each file is flushed
+at most every 2 s while its trial runs (:mod:`raytune_hpo.ray_compat.tensorboard_files`), not at
+every report as Ray does. A config turns it off with ``tensorboard: false``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import TYPE_CHECKING
 
 from ray.tune import Callback
 
+from raytune_hpo.ray_compat import tensorboard_files
+
 if TYPE_CHECKING:
     from raytune_hpo.config import ExperimentConfig
 
@@ -23,10 +26,8 @@ def tensorboard_callbacks(cfg: ExperimentConfig) -> list[Callback]:
     """Ray Tune's TensorBoard logger unless ``cfg.tensorboard`` is false (on by default)."""
     if not cfg.tensorboard:
         return []
-    from ray.tune.logger import TBXLoggerCallback
-
     import_tensorboardx_without_torch()
-    return [TBXLoggerCallback()]
+    return [tensorboard_files.tensorboard_logger()]
 
 
 def import_tensorboardx_without_torch() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +20,14 @@ from ray._private import ray_constants
 from ray.air.integrations.wandb import WandbLoggerCallback
 from ray.tune.experiment import Trial
 
-from raytune_hpo.ray_compat import output, pbt_log, tune_loop, version, wandb_actors
+from raytune_hpo.ray_compat import (
+    output,
+    pbt_log,
+    tensorboard_files,
+    tune_loop,
+    version,
+    wandb_actors,
+)
 from tests.helpers.paths import ROOT
 
 PYPROJECT = ROOT / "pyproject.toml"
@@ -69,6 +77,29 @@ def test_attributes_of_a_trial_and_a_tuner(tmp_path: Path) -> None:
     run_config = tune.RunConfig(name="internals", storage_path=str(tmp_path))
     tuner = tune.Tuner(lambda config: None, run_config=run_config)
     assert tune_loop.tuner_run_config(tuner).name == "internals"
+
+
+def test_a_trials_tensorboard_file_syncs_to_disk_at_most_every_few_seconds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ray.tune.logger import TBXLoggerCallback
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    callback = tensorboard_files.tensorboard_logger()
+    assert callback._summary_writer_cls is tensorboard_files.throttled_summary_writer
+    assert "self._summary_writer_cls(" in inspect.getsource(TBXLoggerCallback.log_trial_start)
+    syncs: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (syncs.append(fd), real_fsync(fd))[1])
+    writer = tensorboard_files.throttled_summary_writer(str(tmp_path), flush_secs=30)
+    for step in (1, 2, 3):  # a flush after each report, as Ray's logger does: one sync
+        writer.add_scalar("loss", 1.0 / step, global_step=step)
+        writer.flush()
+    assert len(syncs) == 1
+    writer.close()
+    events = EventAccumulator(str(tmp_path))
+    events.Reload()
+    assert [event.step for event in events.Scalars("loss")] == [1, 2, 3]
 
 
 def test_marker_and_pbt_line_match_ray() -> None:
