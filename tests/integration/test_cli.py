@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -73,7 +74,11 @@ def test_run_smoke_then_summary(tmp_path: Path) -> None:
     summary = cli("summary", str(storage / "qs"))
     assert summary.returncode == 0, summary.stderr
     assert "finished after 2 epochs" in summary.stdout
-    assert "trials: 2 finished" in summary.stdout
+    # ASHA (grace period 1 in smoke mode) may stop the second trial at epoch 1 when it
+    # reaches that rung after a better first trial: which one depends on timing alone.
+    assert re.search(r"^trials: (2 finished|1 finished, 1 stopped early)$", summary.stdout, re.M), (
+        summary.stdout
+    )
     assert "best_validation_error" in summary.stdout
     assert (storage / "qs" / "best.json").exists()
 

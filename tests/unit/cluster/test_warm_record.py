@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict
 from pathlib import Path
@@ -202,7 +203,23 @@ def test_warm_refuses_a_ray_that_ray_start_left(
     )
 
 
-def test_a_raylet_that_does_not_answer_is_one_line(ray_tmp: Path, closed_port: int) -> None:
+@pytest.fixture
+def auth_token() -> Iterator[None]:
+    """A token for Ray's token authentication, as ``ray start`` leaves one in ``~/.ray`` (a
+    machine where Ray never ran has none); Ray's authentication settings as they were after.
+    Relies on Ray's own test helpers, ``ray._private.authentication_test_utils``."""
+    from ray._private import authentication_test_utils as auth
+
+    with auth.authentication_env_guard():
+        auth.set_env_auth_token(uuid.uuid4().hex)
+        auth.reset_auth_token_state()
+        yield
+    auth.reset_auth_token_state()
+
+
+def test_a_raylet_that_does_not_answer_is_one_line(
+    ray_tmp: Path, closed_port: int, auth_token: None
+) -> None:
     gone = warm.WarmRay("127.0.0.1:1", "session_x", f"127.0.0.1:{closed_port}", 2, {})
     with pytest.raises(warm.WarmRayError) as error:
         warm.keep_warm(gone)
