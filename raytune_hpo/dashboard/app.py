@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import orjson
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
@@ -43,6 +45,7 @@ GZIP_MIN_BYTES = 1000
 """Smaller answers go uncompressed (compressing them saves less than it costs)."""
 
 ASSETS = {
+    "prefetch.js": "text/javascript",
     "dashboard.js": "text/javascript",
     "analysis.js": "text/javascript",
     "experiment.js": "text/javascript",
@@ -67,9 +70,30 @@ def _finite(value: Any) -> Any:
     return value
 
 
+def _plain(value: Any) -> Any:
+    """What ``orjson`` does not write itself: any number (a subclass of float, numpy's) as a
+    plain one, any other value as its text."""
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    return str(value)
+
+
+def json_body(content: Any) -> bytes:
+    """``content`` as JSON that browsers parse: NaN and infinities as null (``orjson`` writes
+    them so), numpy's numbers as numbers, anything else :func:`_plain`; Python's encoder for
+    what ``orjson`` refuses (an integer past 64 bits)."""
+    options = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+    try:
+        return orjson.dumps(content, default=_plain, option=options)
+    except orjson.JSONEncodeError:
+        return json.dumps(_finite(content), default=_plain, separators=(",", ":")).encode()
+
+
 def json_response(content: Any) -> Response:
-    """``content`` as JSON that browsers parse, never cached."""
-    body = json.dumps(_finite(content), default=str, separators=(",", ":"))
+    """``content`` as JSON (:func:`json_body`), never cached."""
+    body = json_body(content)
     return Response(body, media_type="application/json", headers={"Cache-Control": "no-store"})
 
 

@@ -9,11 +9,10 @@ every few seconds reads only the files that grew, in a folder or in a bucket.
 
 from __future__ import annotations
 
-import json
 import threading
 from typing import Any
 
-from raytune_hpo.storage import ray_state
+from raytune_hpo.storage import json_text, ray_state
 from raytune_hpo.storage.stamped import Stamp, Store
 
 _cache: dict[tuple[str, str], tuple[Stamp, Any]] = {}
@@ -39,22 +38,13 @@ def _cached(store: Store, path: str, parse: Any, stamp: Stamp | None = None) -> 
 
 
 def _parse_lines(data: bytes) -> list[dict[str, Any]]:
-    lines = [line for line in data.splitlines() if line.strip()]
-    try:  # every line whole: one parse of them all, twice as fast as a parse per line
-        rows = json.loads(b"[" + b",".join(lines) + b"]")
-    except ValueError:
-        rows = []
-        for line in lines:
-            try:
-                rows.append(json.loads(line))
-            except ValueError:
-                continue  # a line still being written
+    rows = json_text.loads_lines([line for line in data.splitlines() if line.strip()])
     return [row for row in rows if isinstance(row, dict)]
 
 
 def _parse_document(data: bytes) -> Any:
     try:
-        return json.loads(data)
+        return json_text.loads(data)
     except ValueError:
         return None  # a file caught while it is rewritten
 

@@ -50,8 +50,10 @@ def number(value: Any) -> float | None:
 
 
 def finite_values(reports: list[dict[str, Any]], key: str) -> list[float]:
-    """The finite values of ``key`` in ``reports``, in order."""
-    return [v for v in (number(r.get(key)) for r in reports) if v is not None]
+    """The finite values of ``key`` in ``reports``, in order (JSON's numbers: exactly float or
+    int, never bool; checked by type, the fastest test over a million reports)."""
+    found: list[Any] = [r.get(key) for r in reports]
+    return [float(v) for v in found if type(v) in (float, int) and math.isfinite(v)]
 
 
 def last_value(reports: list[dict[str, Any]], key: str) -> float | None:

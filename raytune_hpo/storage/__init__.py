@@ -9,6 +9,7 @@ outside it (but :mod:`raytune_hpo.ray_compat`, for Ray's own checkpoint calls) i
 - :mod:`~raytune_hpo.storage.access`: the file-system seam: read, write, append, list, stat;
 - :mod:`~raytune_hpo.storage.stamped`: change-stamped, read-only readers of a root (the
   dashboard's), which never leave it;
+- :mod:`~raytune_hpo.storage.json_text`: JSON text parsed fast (``orjson``), ``NaN`` included;
 - :mod:`~raytune_hpo.storage.ray_state`: the one parser of Ray Tune's ``experiment_state*.json``;
 - :mod:`~raytune_hpo.storage.ray_storage`: the folders Ray Tune hands to its callbacks and
   schedulers (a ``pyarrow`` file system and a path).

@@ -14,13 +14,12 @@ status here is :data:`NOT_STARTED`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from raytune_hpo.layout import STATE_FILE_PREFIX, STATE_FILE_SUFFIX
-from raytune_hpo.storage import access
+from raytune_hpo.storage import access, json_text
 from raytune_hpo.storage.locations import Location
 
 NOT_STARTED = "NOT_STARTED"
@@ -75,7 +74,7 @@ def parse_state(data: str | bytes) -> list[TrialState]:
     Raises:
         ValueError: The text is not a JSON object (a file caught while it is rewritten).
     """
-    state = json.loads(data)
+    state = json_text.loads(data)
     if not isinstance(state, dict):
         raise ValueError("not a state file of Ray Tune: not a JSON object")
     trials = []
@@ -119,7 +118,7 @@ def read_state(location: Location) -> tuple[str | None, list[TrialState]]:
 
 def _object(document: Any) -> dict[str, Any]:
     """A JSON object given as its text (Ray's form) or parsed already; ``{}`` otherwise."""
-    value = json.loads(document) if isinstance(document, str | bytes) else document
+    value = json_text.loads(document) if isinstance(document, str | bytes) else document
     return value if isinstance(value, dict) else {}
 
 

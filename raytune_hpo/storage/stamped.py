@@ -12,8 +12,10 @@ links): a path with ``..``, ``.`` or empty parts finds nothing. A name from a UR
 
 from __future__ import annotations
 
+import os
 import stat
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from fnmatch import fnmatchcase
 from pathlib import Path
 
@@ -152,22 +154,48 @@ class LocalStore(Store):
         if real is None:
             return {}
         found = {}
-        for match in sorted(real.glob(pattern)):
-            relative = match.relative_to(real)
-            stamp = _file_stamp(match) if self._stays_inside(real, relative) else None
-            if stamp is not None:
-                found[relative.as_posix()] = stamp
+        matches = _local_matches(str(real), pattern.split("/"), "", linked=False)
+        for relative, entry, linked in sorted(matches, key=lambda m: m[0].split("/")):
+            if linked and inside(self.root, real / relative) is None:
+                continue
+            try:
+                info = entry.stat() if isinstance(entry, os.DirEntry) else os.stat(entry)
+            except OSError:
+                continue
+            if stat.S_ISREG(info.st_mode):
+                found[relative] = (info.st_mtime_ns, info.st_size)
         return found
 
-    def _stays_inside(self, real: Path, relative: Path) -> bool:
-        """Whether ``real / relative`` lies inside the root (``real`` does): resolved only
-        when a part below ``real`` is a link."""
-        below = real
-        for part in relative.parts:
-            below = below / part
-            if below.is_symlink():
-                return inside(self.root, real / relative) is not None
-        return True
+
+def _local_matches(
+    base: str, parts: list[str], prefix: str, linked: bool
+) -> Iterator[tuple[str, os.DirEntry[str] | str, bool]]:
+    """The paths under folder ``base`` that match ``parts`` (one ``fnmatch`` pattern per
+    level), as ``prefix``-relative path, its directory entry (or its full path, for a part
+    without wildcards) and whether a link lies on the way. ``os.scandir``: no stat per entry."""
+    folder = os.path.join(base, prefix) if prefix else base
+    here, rest = parts[0], parts[1:]
+    if not any(c in here for c in "*?["):  # a plain name: no listing of the folder
+        full = os.path.join(folder, here)
+        relative = f"{prefix}/{here}" if prefix else here
+        link = linked or os.path.islink(full)
+        if not rest:
+            yield relative, full, link
+        elif os.path.isdir(full):
+            yield from _local_matches(base, rest, relative, link)
+        return
+    try:
+        with os.scandir(folder) as entries:
+            listing = [entry for entry in entries if fnmatchcase(entry.name, here)]
+    except OSError:
+        return
+    for entry in listing:
+        relative = f"{prefix}/{entry.name}" if prefix else entry.name
+        link = linked or entry.is_symlink()
+        if not rest:
+            yield relative, entry, link
+        elif entry.is_dir():
+            yield from _local_matches(base, rest, relative, link)
 
 
 class ArrowStore(Store):

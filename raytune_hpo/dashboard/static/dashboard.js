@@ -152,15 +152,17 @@ function followTracebacks(holder, open) {
 // Fetch the page's JSON and draw it; while draw says the data may change (a running experiment,
 // files caught half written, the index), fetch and draw again. body's data-updates counts draws.
 // A page not there yet (404: opened before its experiment exists) is fetched again until it is.
+// The first answer is the one prefetch.js asked for while the scripts loaded.
 function follow(draw) {
-  const path = window.location.pathname;
-  const url = path === "/" ? "/api/index" : "/api" + path;
+  const url = pageDataUrl();
   let updates = 0;
   async function tick() {
     let running = true;
     const started = performance.now();
+    const asked = window.prefetched || fetch(url, { cache: "no-store" });
+    window.prefetched = null;
     try {
-      const response = await fetch(url, { cache: "no-store" });
+      const response = await asked;
       if (response.status === 404) throw new Error(NOT_YET);
       if (!response.ok) throw new Error(`cannot read: ${response.status} ${response.statusText}`);
       const data = await response.json();

@@ -3,7 +3,7 @@
 // status filter, sorted columns, open tracebacks) stays across the redraws of a live page.
 "use strict";
 
-const MANY_TRACES = 150;  // more trials: one WebGL trace of lines for all, the best and the selected on top
+const MANY_TRACES = 150;  // more trials: one trace of lines for all, the best and the selected on top
 const PARCOORDS_LINES = 500;  // more trials: this many lines drawn, evenly spread over the metric's ranks
 const EXPLOIT_COLOR = "#111";
 
@@ -74,8 +74,9 @@ function exploitText(e) {
   return `${donor}<br>${changes}`;
 }
 
-// One trace per trial (its own colour, the best thicker, a selected one on top), or one WebGL
-// trace for many; then PBT's exploits as diamonds.
+// One trace per trial (its own colour, the best thicker, a selected one on top), or one SVG
+// trace of lines for many (WebGL, on a machine without a GPU, took seconds more to draw them);
+// then PBT's exploits as diamonds.
 function curveTraces(curves, axis, ctx) {
   const traces = [];
   if (curves.length <= MANY_TRACES) {
@@ -95,7 +96,7 @@ function curveTraces(curves, axis, ctx) {
       const { x, y, trial } = curveXY(c, axis);
       all.x.push(...x, null); all.y.push(...y, null); all.customdata.push(...trial, null);
     }
-    traces.push({ x: all.x, y: all.y, customdata: all.customdata, type: "scattergl", mode: "lines",
+    traces.push({ x: all.x, y: all.y, customdata: all.customdata, type: "scatter", mode: "lines",
       line: { color: "rgba(60, 110, 170, 0.35)", width: 1 }, connectgaps: false,
       hovertemplate: "%{customdata}<br>%{x}: %{y}<extra></extra>" });
     // The best and the selected trial on top, in their own colours.

@@ -3,12 +3,14 @@ tests/integration/test_dashboard.py)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from starlette.testclient import TestClient
 
-from raytune_hpo.dashboard.app import create_app, json_response
+from raytune_hpo.dashboard.app import create_app, json_body, json_response
 from raytune_hpo.dashboard.server import bind, is_loopback
 from raytune_hpo.errors import UserError
 from raytune_hpo.layout import CONFIG_FILE
@@ -36,6 +38,15 @@ def test_pages_are_served_and_unknown_names_are_404(tmp_path: Path) -> None:
 def test_json_has_no_nan() -> None:
     body = json_response({"a": [float("nan"), 1.5, {"b": float("inf")}]}).body
     assert body == b'{"a":[null,1.5,{"b":null}]}'
+
+
+def test_json_writes_numbers_of_any_kind_as_numbers() -> None:
+    class Seconds(float):
+        pass
+
+    body = json_body({"a": Seconds(1.5), "b": np.float32(0.25), "c": np.int64(3), "d": 2**70})
+    assert json.loads(body) == {"a": 1.5, "b": 0.25, "c": 3, "d": 2**70}
+    assert json.loads(json_body({"path": Path("/x"), 1: "key"})) == {"path": "/x", "1": "key"}
 
 
 def test_only_loopback_hosts_count_as_local() -> None:

@@ -51,3 +51,13 @@ def test_a_poll_reads_again_only_the_files_whose_stamp_changed(tmp_path: Path) -
     assert files.json_lines(store, "b.json") == [{"b": 1}, {"b": 2}]
     assert files.json_lines(store, "a.json") == [{"a": 1}]
     assert store.reads == ["a.json", "b.json", "b.json"]
+
+
+def test_lines_with_nan_as_ray_writes_them_read_whole_and_a_half_line_is_still_skipped(
+    tmp_path: Path,
+) -> None:
+    path, store = tmp_path / "result.json", LocalStore(tmp_path)
+    path.write_text('{"loss": 0.5}\n{"loss": NaN}\n{"loss": Infinity}\n{"loss": 0.')
+    rows = files.json_lines(store, path.name)
+    assert [row["loss"] for row in rows[::2]] == [0.5, float("inf")]
+    assert len(rows) == 3 and rows[1]["loss"] != rows[1]["loss"]  # NaN
