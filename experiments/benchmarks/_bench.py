@@ -122,11 +122,34 @@ def timed(function: Callable[[], T]) -> tuple[float, T]:
 
 @dataclasses.dataclass(frozen=True)
 class CommandRun:
-    """One command run to its exit: wall seconds, the process's own peak RSS, its stdout lines."""
+    """One command run to its exit: wall seconds, the process's own peak RSS, its stdout lines,
+    its own CPU seconds and the whole machine's while it ran (Ray's services and workers too)."""
 
     seconds: float
     peak_rss_mb: float
     stdout_lines: int
+    cpu_s: float = 0.0
+    machine_cpu_s: float = 0.0
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+"""Clock ticks per second, the unit of ``/proc``'s CPU times."""
+
+
+def process_cpu_s(pid: int) -> float | None:
+    """User and system CPU seconds of a running process (``/proc/PID/stat``), without its
+    children."""
+    with contextlib.suppress(OSError, IndexError, ValueError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+    return None
+
+
+def machine_cpu_s() -> float:
+    """CPU seconds every core of the machine has been busy since boot (``/proc/stat``: all but
+    idle and iowait)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / TICKS
 
 
 def peak_rss_mb(pid: int) -> float | None:
@@ -141,25 +164,27 @@ def peak_rss_mb(pid: int) -> float | None:
 def run_command(args: Sequence[str], env: Mapping[str, str], poll_s: float = 0.2) -> CommandRun:
     """Run ``args`` from the repository root to its exit; raise if it fails.
 
-    The peak RSS is that of the started process alone (the driver, not Ray's services or
-    workers), read from ``/proc`` every ``poll_s`` until it exits: the high-water mark only grows,
-    so the last reading misses at most the final ``poll_s``. Stdout goes to a file (a pipe, not a
+    The peak RSS and CPU seconds are those of the started process alone (the driver, not Ray's
+    services or workers), read from ``/proc`` every ``poll_s`` until it exits: both only grow,
+    so the last reading misses at most the final ``poll_s``; the machine's CPU seconds count
+    every process (on a shared machine, others' too). Stdout goes to a file (a pipe, not a
     terminal, as in a CI log) whose lines are counted; stderr is dropped.
     """
     with tempfile.TemporaryFile("w+") as stdout:
-        start = time.perf_counter()
+        start, busy = time.perf_counter(), machine_cpu_s()
         process = subprocess.Popen(
             list(args), cwd=REPO, env=dict(env), stdout=stdout, stderr=subprocess.DEVNULL
         )
-        peak = 0.0
+        peak = cpu = 0.0
         while process.poll() is None:
             peak = max(peak, peak_rss_mb(process.pid) or 0.0)
+            cpu = process_cpu_s(process.pid) or cpu
             time.sleep(poll_s)
-        seconds = time.perf_counter() - start
+        seconds, busy = time.perf_counter() - start, machine_cpu_s() - busy
         if process.returncode != 0:
             raise subprocess.CalledProcessError(process.returncode, list(args))
         stdout.seek(0)
-        return CommandRun(seconds, peak, sum(1 for _ in stdout))
+        return CommandRun(seconds, peak, sum(1 for _ in stdout), cpu, busy)
 
 
 def interleave(

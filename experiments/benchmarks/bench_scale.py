@@ -10,11 +10,13 @@ to its exit:
   and reports once, with actor reuse and Ray's JSON logger only (the toolkit's settings).
 
 The two alternate for every N, the first rotating. Per N it prints the wall ratio ours / bare,
-each driver's peak RSS (the started process's own ``VmHWM``, not Ray's workers), the console
-lines of ours, the files and bytes its experiment folder holds per trial (and Ray's experiment
-state file among them), and how long ``raytune-hpo summary`` of that folder takes. Least-squares
-lines through the medians give each one's fixed cost and cost per added trial, in seconds and in
-driver memory; ``wall / (N x 1 s / 8)`` is the time against the ideal of 8 trials always running.
+each driver's peak RSS (the started process's own ``VmHWM``, not Ray's workers), the CPU
+seconds of each driver and of the whole machine while it ran (Ray's services and workers too),
+the console lines of ours, the files and bytes its experiment folder holds per trial (and Ray's
+experiment state file among them), and how long ``raytune-hpo summary`` of that folder takes.
+Least-squares lines through the medians give each one's fixed cost and cost per added trial, in
+seconds and in driver memory; ``wall / (N x 1 s / 8)`` is the time against the ideal of 8 trials
+always running.
 """
 
 from __future__ import annotations
@@ -171,6 +173,11 @@ def main() -> None:
                 figures[f"{name}_wall_s_n{trials}"] = median(values)
                 figures[f"{name}_wall_vs_ideal_n{trials}"] = median(values) / ideal
                 figures[f"{name}_peak_rss_mb_n{trials}"] = memory[name][-1]
+                driver_cpu = median([run.cpu_s for run in runs[name]])
+                figures[f"{name}_driver_cpu_s_n{trials}"] = driver_cpu
+                figures[f"{name}_machine_cpu_s_n{trials}"] = median(
+                    [run.machine_cpu_s for run in runs[name]]
+                )
             figures[f"wall_ratio_n{trials}"] = paired_ratio(samples, "ours", "bare")
             figures[f"peak_rss_ratio_n{trials}"] = memory["ours"][-1] / memory["bare"][-1]
             lines = median([run.stdout_lines for run in runs["ours"]])
@@ -186,7 +193,11 @@ def main() -> None:
                 f"ratio {figures[f'wall_ratio_n{trials}']:.3f}; driver peak RSS ours "
                 f"{memory['ours'][-1]:.0f} MB, bare {memory['bare'][-1]:.0f} MB; console "
                 f"{lines:.0f} lines; {figures[f'ours_bytes_per_trial_n{trials}']:.0f} bytes a "
-                f"trial; summary {figures[f'ours_summary_s_n{trials}']:.2f} s",
+                f"trial; summary {figures[f'ours_summary_s_n{trials}']:.2f} s; CPU seconds of"
+                f" the driver ours {figures[f'ours_driver_cpu_s_n{trials}']:.0f}, bare"
+                f" {figures[f'bare_driver_cpu_s_n{trials}']:.0f}, of the machine ours"
+                f" {figures[f'ours_machine_cpu_s_n{trials}']:.0f}, bare"
+                f" {figures[f'bare_machine_cpu_s_n{trials}']:.0f}",
                 flush=True,
             )
     for name, walls in medians.items():

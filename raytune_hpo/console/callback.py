@@ -263,9 +263,16 @@ class ConsoleCallback(Callback):
     def on_step_end(self, iteration: int, trials: list[Trial], **info: Any) -> None:
         """Redraw the bar, or print a status line when one is due."""
         self._look(trials)
-        self._unfinished = {t.trial_id for t in trials if t.status not in _ENDED}
-        self._paused |= {t.trial_id for t in trials if t.status == "PAUSED"}
-        self._paused -= {t.trial_id for t in trials if t.status == "RUNNING"}
+        unfinished = set()
+        for trial in trials:  # one pass: a step comes many times a second, over every trial
+            status = trial.status
+            if status not in _ENDED:
+                unfinished.add(trial.trial_id)
+            if status == "PAUSED":
+                self._paused.add(trial.trial_id)
+            elif status == "RUNNING":
+                self._paused.discard(trial.trial_id)
+        self._unfinished = unfinished
         self._draw(force=False)
 
     def on_experiment_end(self, trials: list[Trial], **info: Any) -> None:
