@@ -96,7 +96,7 @@ function curveTraces(curves, axis, ctx) {
       const { x, y, trial } = curveXY(c, axis);
       all.x.push(...x, null); all.y.push(...y, null); all.customdata.push(...trial, null);
     }
-    traces.push({ x: all.x, y: all.y, customdata: all.customdata, type: "scatter", mode: "lines",
+    traces.push({ x: all.x, y: all.y, customdata: all.customdata, type: "scatter", mode: "lines", name: "every trial",
       line: { color: "rgba(60, 110, 170, 0.35)", width: 1 }, connectgaps: false,
       hovertemplate: "%{customdata}<br>%{x}: %{y}<extra></extra>" });
     // The best and the selected trial on top, in their own colours.
