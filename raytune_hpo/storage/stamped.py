@@ -104,9 +104,10 @@ def inside(root: Path, path: Path) -> Path | None:
     return real if real == root or real.is_relative_to(root) else None
 
 
-def _file_stamp(path: Path) -> Stamp | None:
+def _file_stamp(path: Path | str | os.DirEntry[str]) -> Stamp | None:
+    """The stamp of a regular file (a directory entry's stat is the one ``scandir`` read)."""
     try:
-        info = path.stat()
+        info = path.stat() if isinstance(path, Path | os.DirEntry) else os.stat(path)
     except OSError:
         return None
     return (info.st_mtime_ns, info.st_size) if stat.S_ISREG(info.st_mode) else None
@@ -158,20 +159,16 @@ class LocalStore(Store):
         for relative, entry, linked in sorted(matches, key=lambda m: m[0].split("/")):
             if linked and inside(self.root, real / relative) is None:
                 continue
-            try:
-                info = entry.stat() if isinstance(entry, os.DirEntry) else os.stat(entry)
-            except OSError:
-                continue
-            if stat.S_ISREG(info.st_mode):
-                found[relative] = (info.st_mtime_ns, info.st_size)
+            if (stamp := _file_stamp(entry)) is not None:
+                found[relative] = stamp
         return found
 
 
 def _local_matches(
     base: str, parts: list[str], prefix: str, linked: bool
 ) -> Iterator[tuple[str, os.DirEntry[str] | str, bool]]:
-    """The paths under folder ``base`` that match ``parts`` (one ``fnmatch`` pattern per
-    level), as ``prefix``-relative path, its directory entry (or its full path, for a part
+    """The paths below ``base``/``prefix`` that match ``parts`` (one ``fnmatch`` pattern per
+    level): each path relative to ``base``, its directory entry (its full path, for a part
     without wildcards) and whether a link lies on the way. ``os.scandir``: no stat per entry."""
     folder = os.path.join(base, prefix) if prefix else base
     here, rest = parts[0], parts[1:]
