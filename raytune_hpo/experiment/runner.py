@@ -328,7 +328,8 @@ def wandb_callbacks(cfg: ExperimentConfig) -> list[tune.Callback]:
 
 
 def tune_environment() -> None:
-    """Ray Tune settings of this toolkit: no default loggers, no sync-time warnings.
+    """Ray Tune settings of this toolkit: no default loggers, no sync-time warnings, a trial
+    keeps the actor Ray is already starting for it (:func:`tune_loop.started_actors_kept`).
 
     Ray's check that every result holds the metric gives way to :class:`MetricCheck`'s line;
     the run's usage tag counts its callbacks without importing W&B.
@@ -337,6 +338,7 @@ def tune_environment() -> None:
     os.environ[STRICT_CHECK_SWITCH] = "1"
     os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
     tune_loop.count_callbacks_by_name()
+    tune_loop.started_actors_kept()
 
 
 def checkpoint_config(cfg: ExperimentConfig, trainable: Any) -> tune.CheckpointConfig:

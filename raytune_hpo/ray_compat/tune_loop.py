@@ -1,5 +1,6 @@
 """Private Ray Tune used in its loop: the callbacks' usage tag, reported checkpoints registered
-from reports, a tuner's run config, a trial's actor, the stop handler.
+from reports, started trial actors kept, a tuner's run config, a trial's actor, the stop
+handler.
 
 Part of :mod:`raytune_hpo.ray_compat`: each function says which private name it relies on.
 """
@@ -67,6 +68,44 @@ def count_callbacks_by_name() -> None:
 
     count.rays_own = rays_own  # type: ignore[attr-defined]
     usage._count_callbacks = count
+
+
+def started_actors_kept() -> None:
+    """A pending trial whose own actor Ray is already creating keeps it, instead of taking a
+    cached actor (``reuse_actors``) and having its own stopped.
+
+    Ray Tune's ``TuneController._maybe_reuse_cached_actor`` hands a finished trial's cached
+    actor to a pending trial and removes the actor it had requested, even where that request's
+    resources were granted and Ray is starting a worker process for it. Once one trial slot
+    holds such a starting actor (as when the first trials take Ray's prestarted workers and end
+    before the others' workers are up), the scheduler's next trial is that slot's trial at
+    every trial end: its starting worker is stopped, the slot is granted to the next pending
+    trial, whose worker is stopped in turn. One slot of every trials-at-once stays empty for
+    the whole run and a worker process starts about every 2 s (1,000 sleep trials of 1 s at 8
+    at once: 1.26x bare Ray's wall time, 4x its CPU; BENCHMARKS.md). Here such a trial keeps
+    its own actor; the cached one goes to another pending trial in the same step (Ray Tune
+    offers it to every pending trial of the same resources) or is stopped once none is left.
+    Relies on the controller's ``_trial_to_actor``, ``_resetting_trials`` and
+    ``_actor_manager.is_actor_started`` (True once the actor is created, before it is ready);
+    Ray's own method stays at its ``rays_own``.
+    """
+    from ray.tune.execution.tune_controller import TuneController
+
+    original = TuneController._maybe_reuse_cached_actor
+    rays_own = getattr(original, "rays_own", original)
+
+    def maybe_reuse_cached_actor(self: Any, trial: Trial) -> bool:
+        own_actor = self._trial_to_actor.get(trial)
+        if (
+            own_actor is not None
+            and trial not in self._resetting_trials
+            and self._actor_manager.is_actor_started(own_actor)
+        ):
+            return False
+        return bool(rays_own(self, trial))
+
+    maybe_reuse_cached_actor.rays_own = rays_own  # type: ignore[attr-defined]
+    TuneController._maybe_reuse_cached_actor = maybe_reuse_cached_actor  # type: ignore[method-assign]
 
 
 @contextlib.contextmanager

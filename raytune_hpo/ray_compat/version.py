@@ -47,13 +47,15 @@ OVERRIDDEN_HOOKS: tuple[tuple[str, str, str], ...] = (
     ("ray.train._internal.session", "_TrainSession", "report"),
     ("ray.tune.execution.tune_controller", "TuneController", "_checkpoint_trial_if_needed"),
     ("ray.tune.execution.tune_controller", "TuneController", "_on_saving_result"),
+    ("ray.tune.execution.tune_controller", "TuneController", "_maybe_reuse_cached_actor"),
     ("ray.tune.schedulers.pbt", "PopulationBasedTraining", "_exploit"),
     ("ray.train._internal.checkpoint_manager", "_CheckpointManager", "register_checkpoint"),
 )
 """``(module, class, member)`` of the private class members this package overrides or calls:
 ``ResultJsonLogger`` (result_json_logger), the W&B trial-run callback (tracking) and Ray Tune's
 registration of trial actors (:func:`trial_actors_take_prestarted_workers`) and its loop's
-saving of reported checkpoints (:func:`checkpoints_registered_from_reports`)."""
+saving of reported checkpoints (:func:`checkpoints_registered_from_reports`) and reuse of
+cached trial actors (:func:`started_actors_kept`)."""
 
 
 class RayVersionError(UserError, RuntimeError):

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import ray
 from ray import tune
@@ -20,6 +21,7 @@ from ray._private import ray_constants
 from ray.air.integrations.wandb import WandbLoggerCallback
 from ray.tune.experiment import Trial
 
+from raytune_hpo.adapters.command import event_files
 from raytune_hpo.ray_compat import (
     output,
     pbt_log,
@@ -79,7 +81,7 @@ def test_attributes_of_a_trial_and_a_tuner(tmp_path: Path) -> None:
     assert tune_loop.tuner_run_config(tuner).name == "internals"
 
 
-def test_a_trials_tensorboard_file_syncs_to_disk_at_most_every_few_seconds(
+def test_a_trials_tensorboard_file_has_one_event_a_report_and_syncs_at_most_every_few_seconds(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from ray.tune.logger import TBXLoggerCallback
@@ -94,12 +96,27 @@ def test_a_trials_tensorboard_file_syncs_to_disk_at_most_every_few_seconds(
     writer = tensorboard_files.throttled_summary_writer(str(tmp_path), flush_secs=30)
     for step in (1, 2, 3):  # a flush after each report, as Ray's logger does: one sync
         writer.add_scalar("loss", 1.0 / step, global_step=step)
+        writer.add_scalar("epoch", np.int64(step), global_step=step)
         writer.flush()
+    writer.add_scalar("loss", 0.25, global_step=4)  # a trial's end closes without a flush
     assert len(syncs) == 1
     writer.close()
     events = EventAccumulator(str(tmp_path))
     events.Reload()
-    assert [event.step for event in events.Scalars("loss")] == [1, 2, 3]
+    assert [(event.step, event.value) for event in events.Scalars("loss")] == [
+        (1, 1.0),
+        (2, 0.5),
+        (3, pytest.approx(1 / 3)),
+        (4, 0.25),
+    ]
+    assert [(event.step, event.value) for event in events.Scalars("epoch")] == [
+        (1, 1.0),
+        (2, 2.0),
+        (3, 3.0),
+    ]
+    (path,) = event_files.event_files(tmp_path)
+    reports = [event for event in event_files.EventFile(path).read() if event.summary.value]
+    assert [len(event.summary.value) for event in reports] == [2, 2, 2, 1]  # one event a report
 
 
 def test_marker_and_pbt_line_match_ray() -> None:
