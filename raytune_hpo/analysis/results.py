@@ -103,14 +103,14 @@ def trial_ends(experiment: Experiment) -> dict[str, TrialEnd]:
     experiment written before runs recorded it, or a trial missing from the record) as Ray's
     state file and the trial's reports tell it (:func:`derived_end`)."""
     recorded = experiment.ends.trials if experiment.ends is not None else {}
-    reports = experiment.reports
     ends = {}
+    missing = experiment.trials[~experiment.trials["trial_id"].isin(list(recorded))]
+    last_of = last_reports(experiment.reports) if len(missing) else {}
     for trial in experiment.trials.itertuples(index=False):
         if trial.trial_id in recorded:
             ends[trial.trial_id] = recorded[trial.trial_id]
             continue
-        own = reports[reports["trial_id"] == trial.trial_id] if not reports.empty else reports
-        last = own.sort_values("training_iteration").iloc[-1].to_dict() if not own.empty else {}
+        last = last_of.get(trial.trial_id, {})
         error = None
         if trial.status == "ERROR" and trial.error_file:
             error = _error_line(experiment.path, str(trial.error_file))
@@ -123,6 +123,23 @@ def trial_ends(experiment: Experiment) -> dict[str, TrialEnd]:
             log=str(trial.error_file) if trial.error_file else None,
         )
     return ends
+
+
+def reports_by_trial(reports: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The reports of each trial, by trial id, in one pass over the frame (a trial without
+    reports is absent)."""
+    if reports.empty:
+        return {}
+    return {str(trial_id): own for trial_id, own in reports.groupby("trial_id", sort=False)}
+
+
+def last_reports(reports: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Each trial's last report (its highest ``training_iteration``), by trial id."""
+    if reports.empty:
+        return {}
+    last = reports.sort_values(["trial_id", "training_iteration"], kind="stable")
+    last = last.drop_duplicates("trial_id", keep="last")
+    return {str(row["trial_id"]): row for row in last.to_dict("records")}
 
 
 def derived_end(
@@ -293,13 +310,15 @@ def summary_table(experiment: Experiment) -> pd.DataFrame:
     best = "min" if experiment.mode == "min" else "max"
     rows = []
     ends = trial_ends(experiment)
+    by_trial = reports_by_trial(reports)
+    last_of = last_reports(reports)
     for trial in experiment.trials.itertuples(index=False):
-        own = reports[reports["trial_id"] == trial.trial_id] if not reports.empty else reports
+        own = by_trial.get(trial.trial_id, reports.iloc[:0])
         end = ends[trial.trial_id]
         row: dict[str, Any] = {"trial_id": trial.trial_id, "end": end.words}
         row["status"] = trial.status
         if not own.empty:
-            last = own.sort_values("training_iteration").iloc[-1]
+            last = last_of[trial.trial_id]
             row.update({c.removeprefix(CONFIG_PREFIX): last[c] for c in config_columns(own)})
             row.update(
                 {
