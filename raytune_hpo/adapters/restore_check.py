@@ -20,7 +20,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from raytune_hpo.output_lines import warn_from_trial
-from raytune_hpo.ray_compat import sessions
+from raytune_hpo.ray_compat import sessions, trial_storage
 
 
 def unread_restore_message(trial_id: str, checkpoint: str) -> str:
@@ -59,7 +59,10 @@ def warn_unread_restore(train_fn: Callable[..., Any]) -> Callable[..., Any]:
 @contextlib.contextmanager
 def _watched() -> Iterator[None]:
     """Around one start of the function: warn at its first report if the trial was restored
-    from a checkpoint that nothing read before."""
+    from a checkpoint that nothing read before. The worker's look at the trial's artifacts
+    after each report checks the clock first
+    (:func:`~raytune_hpo.ray_compat.trial_storage.artifact_sync_checks_clock_first`)."""
+    trial_storage.artifact_sync_checks_clock_first()
     restored = sessions.session_checkpoint()
     if restored is None:
         yield

@@ -28,6 +28,7 @@ from raytune_hpo.demos.options import (
     SleepOptions,
 )
 from raytune_hpo.demos.trial_settings import TrialSettings
+from raytune_hpo.ray_compat import trial_storage
 
 
 class DemoTrainable(Protocol):
@@ -114,9 +115,12 @@ def _code(path: str) -> Any:
 
 def _imported_when_called(path: str) -> Callable[..., Any]:
     """A function named as the one ``path`` (``module:function``) names, which imports it at
-    its first call and calls it. Ray pickles it by value: unpickling imports only this module."""
+    its first call and calls it (the worker's look at the trial's artifacts made a clock check
+    first: :func:`~raytune_hpo.ray_compat.trial_storage.artifact_sync_checks_clock_first`).
+    Ray pickles it by value: unpickling imports only this module."""
 
     def call(*args: Any, **kwargs: Any) -> Any:
+        trial_storage.artifact_sync_checks_clock_first()
         return _code(path)(*args, **kwargs)
 
     call.__name__ = path.partition(":")[2]  # Ray Tune names trials after it

@@ -329,7 +329,9 @@ def wandb_callbacks(cfg: ExperimentConfig) -> list[tune.Callback]:
 
 def tune_environment() -> None:
     """Ray Tune settings of this toolkit: no default loggers, no sync-time warnings, a trial
-    keeps the actor Ray is already starting for it (:func:`tune_loop.started_actors_kept`).
+    keeps the actor Ray is already starting for it (:func:`tune_loop.started_actors_kept`), the
+    loop looks at the clock before it builds paths to save the experiment's state
+    (:func:`tune_loop.experiment_state_checks_clock_first`).
 
     Ray's check that every result holds the metric gives way to :class:`MetricCheck`'s line;
     the run's usage tag counts its callbacks without importing W&B.
@@ -339,6 +341,7 @@ def tune_environment() -> None:
     os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
     tune_loop.count_callbacks_by_name()
     tune_loop.started_actors_kept()
+    tune_loop.experiment_state_checks_clock_first()
 
 
 def checkpoint_config(cfg: ExperimentConfig, trainable: Any) -> tune.CheckpointConfig:

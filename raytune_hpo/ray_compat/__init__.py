@@ -15,6 +15,7 @@ of the package calls these and touches nothing private of Ray itself. One module
   token authentication, the cluster's config;
 - :mod:`~raytune_hpo.ray_compat.tune_loop`: Ray Tune's loop, its callbacks and trials;
 - :mod:`~raytune_hpo.ray_compat.sessions`: a function trainable's session;
+- :mod:`~raytune_hpo.ray_compat.trial_storage`: a trial worker's look at its artifacts;
 - :mod:`~raytune_hpo.ray_compat.checkpoints`: a trial's checkpoint manager;
 - :mod:`~raytune_hpo.ray_compat.output`: the worker output Ray forwards;
 - :mod:`~raytune_hpo.ray_compat.wandb_actors`: Ray's W&B callback and its actors;

@@ -1,6 +1,6 @@
 """Private Ray Tune used in its loop: the callbacks' usage tag, reported checkpoints registered
-from reports, started trial actors kept, a tuner's run config, a trial's actor, the stop
-handler.
+from reports, started trial actors kept, the experiment state's save check, a tuner's run
+config, a trial's actor, the stop handler.
 
 Part of :mod:`raytune_hpo.ray_compat`: each function says which private name it relies on.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import signal
+import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -106,6 +107,35 @@ def started_actors_kept() -> None:
 
     maybe_reuse_cached_actor.rays_own = rays_own  # type: ignore[attr-defined]
     TuneController._maybe_reuse_cached_actor = maybe_reuse_cached_actor  # type: ignore[method-assign]
+
+
+def experiment_state_checks_clock_first() -> None:
+    """At each step of Ray Tune's loop, the check whether the experiment's state is due to be
+    saved looks at the clock first.
+
+    ``TuneController.checkpoint`` runs at every step (once per result at high report rates) and
+    calls ``_ExperimentCheckpointManager.sync_up_experiment_state``, which builds the driver's
+    staging path (several ``pathlib`` joins and a look at Ray's session folder) before it checks
+    whether the checkpoint period has passed; it nearly never has. Here a call that is not
+    forced returns at once while the period has not passed; every other call is Ray's own, so
+    the state is saved exactly when Ray would save it. Relies on the manager's
+    ``_should_force_sync_up``, ``_last_save_time`` and ``_checkpoint_period`` (``time.
+    monotonic()`` seconds); Ray's own method stays at its ``rays_own``.
+    """
+    from ray.tune.execution.experiment_state import _ExperimentCheckpointManager
+
+    original = _ExperimentCheckpointManager.sync_up_experiment_state
+    rays_own = getattr(original, "rays_own", original)
+
+    def sync_up_experiment_state(
+        self: Any, save_fn: Callable[[], None], force: bool = False, wait: bool = False
+    ) -> None:
+        due = time.monotonic() - self._last_save_time >= self._checkpoint_period
+        if force or self._should_force_sync_up or due:
+            rays_own(self, save_fn, force=force, wait=wait)
+
+    sync_up_experiment_state.rays_own = rays_own  # type: ignore[attr-defined]
+    _ExperimentCheckpointManager.sync_up_experiment_state = sync_up_experiment_state  # type: ignore[method-assign]
 
 
 @contextlib.contextmanager

@@ -48,14 +48,22 @@ OVERRIDDEN_HOOKS: tuple[tuple[str, str, str], ...] = (
     ("ray.tune.execution.tune_controller", "TuneController", "_checkpoint_trial_if_needed"),
     ("ray.tune.execution.tune_controller", "TuneController", "_on_saving_result"),
     ("ray.tune.execution.tune_controller", "TuneController", "_maybe_reuse_cached_actor"),
+    (
+        "ray.tune.execution.experiment_state",
+        "_ExperimentCheckpointManager",
+        "sync_up_experiment_state",
+    ),
+    ("ray.train._internal.storage", "StorageContext", "persist_artifacts"),
     ("ray.tune.schedulers.pbt", "PopulationBasedTraining", "_exploit"),
     ("ray.train._internal.checkpoint_manager", "_CheckpointManager", "register_checkpoint"),
 )
 """``(module, class, member)`` of the private class members this package overrides or calls:
 ``ResultJsonLogger`` (result_json_logger), the W&B trial-run callback (tracking) and Ray Tune's
 registration of trial actors (:func:`trial_actors_take_prestarted_workers`) and its loop's
-saving of reported checkpoints (:func:`checkpoints_registered_from_reports`) and reuse of
-cached trial actors (:func:`started_actors_kept`)."""
+saving of reported checkpoints (:func:`checkpoints_registered_from_reports`), reuse of
+cached trial actors (:func:`started_actors_kept`) and check of the experiment state's save
+(:func:`experiment_state_checks_clock_first`), and a trial's look at its artifacts
+(:func:`~raytune_hpo.ray_compat.trial_storage.artifact_sync_checks_clock_first`)."""
 
 
 class RayVersionError(UserError, RuntimeError):

@@ -55,6 +55,7 @@ from raytune_hpo.adapters.command.workdir import (
 )
 from raytune_hpo.layout import COMMAND_FILE, STDERR_LOG
 from raytune_hpo.output_lines import meaningful_lines
+from raytune_hpo.ray_compat import trial_storage
 
 TRIAL_ID_ENV = "RAYTUNE_HPO_TRIAL_ID"
 """Names the Ray Tune trial id in the command's environment."""
@@ -106,6 +107,7 @@ def train_command(
             line names what it did report, and the fix).
         ValueError: The command holds an unknown macro.
     """
+    trial_storage.artifact_sync_checks_clock_first()
     context = tune.get_context()
     trial_id = context.get_trial_id()
     folder = _trial_folder()
