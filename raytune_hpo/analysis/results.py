@@ -19,11 +19,12 @@ import yaml
 
 from raytune_hpo import storage
 from raytune_hpo.config.objectives import objectives_of
+from raytune_hpo.gc_pause import gc_paused
 from raytune_hpo.layout import BEST_FILE, CONFIG_FILE, CONFIG_PREFIX, RESULT_FILE, TRIAL_ENDS_FILE
 from raytune_hpo.output_lines import error_headline
 from raytune_hpo.search.schedulers import traits_of
 from raytune_hpo.search.search_space import grid_size
-from raytune_hpo.storage import ray_state
+from raytune_hpo.storage import json_text, ray_state
 from raytune_hpo.storage.ray_state import NOT_STARTED
 from raytune_hpo.trial_ends import RunEnds, TrialEnd, derive_end
 
@@ -82,8 +83,9 @@ def load_experiment(path: str | Path) -> Experiment:
             f"{location}: no {CONFIG_FILE}; not an experiment folder of raytune-hpo"
         )
     config = yaml.safe_load(storage.read_text(location, CONFIG_FILE))
-    trials = read_trials(location)
-    reports = read_reports(location, trials)
+    with gc_paused():
+        trials = read_trials(location)
+        reports = read_reports(location, trials)
     best_text = (
         storage.read_text(location, BEST_FILE) if storage.exists(location, BEST_FILE) else None
     )
@@ -125,12 +127,34 @@ def trial_ends(experiment: Experiment) -> dict[str, TrialEnd]:
     return ends
 
 
-def reports_by_trial(reports: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """The reports of each trial, by trial id, in one pass over the frame (a trial without
-    reports is absent)."""
+def figures_by_trial(reports: pd.DataFrame, metric: str, mode: str) -> dict[str, dict[str, Any]]:
+    """Each trial's ``epochs`` (highest iteration), ``best`` value of ``metric`` (``mode``),
+    ``worker_time_s`` and ``diverged`` (the ``diverged`` flag the built-in trainables report,
+    else a ``metric`` that was not finite), by trial id, from one grouping of the frame (a trial
+    without reports is absent)."""
     if reports.empty:
         return {}
-    return {str(trial_id): own for trial_id, own in reports.groupby("trial_id", sort=False)}
+    values = reports[metric].astype(float)
+    if "diverged" in reports:
+        diverged = reports["diverged"].eq(True)
+    else:
+        diverged = ~pd.Series(np.isfinite(values.to_numpy()), index=reports.index)
+    frame = pd.DataFrame(
+        {
+            "trial_id": reports["trial_id"].astype(str),
+            "epochs": reports["training_iteration"],
+            "best": values,
+            "worker_time_s": reports["time_total_s"].astype(float),
+            "diverged": diverged,
+        }
+    )
+    figures = frame.groupby("trial_id", sort=False).agg(
+        epochs=("epochs", "max"),
+        best=("best", "min" if mode == "min" else "max"),
+        worker_time_s=("worker_time_s", "max"),
+        diverged=("diverged", "any"),
+    )
+    return figures.to_dict("index")
 
 
 def last_reports(reports: pd.DataFrame) -> dict[str, dict[str, Any]]:
@@ -263,16 +287,15 @@ def not_started(experiment: Experiment) -> int:
 
 
 def read_reports(path: storage.Location, trials: pd.DataFrame) -> pd.DataFrame:
-    """Every report of every trial, one row each, with ``elapsed_s`` on one wall clock."""
+    """Every report of every trial, one row each, with ``elapsed_s`` on one wall clock; a line
+    still being written is left out."""
     rows: list[dict[str, Any]] = []
     for name, is_folder in storage.entries(path):
         try:
-            text = storage.read_text(path / name, RESULT_FILE) if is_folder else ""
+            data = storage.read_bytes(path / name, RESULT_FILE) if is_folder else b""
         except FileNotFoundError:
             continue
-        for line in text.splitlines():
-            if line.strip():
-                rows.append(_flatten(json.loads(line)))
+        rows += [_flatten(row) for row in json_text.loads_lines(data) if isinstance(row, dict)]
     frame = pd.DataFrame(rows)
     if frame.empty:
         return frame
@@ -307,31 +330,28 @@ def summary_table(experiment: Experiment) -> pd.DataFrame:
     ``error_file``.
     """
     metric, reports = experiment.metric, experiment.reports
-    best = "min" if experiment.mode == "min" else "max"
     rows = []
     ends = trial_ends(experiment)
-    by_trial = reports_by_trial(reports)
+    figures = figures_by_trial(reports, metric, experiment.mode)
     last_of = last_reports(reports)
+    configs = config_columns(reports)
     for trial in experiment.trials.itertuples(index=False):
-        own = by_trial.get(trial.trial_id, reports.iloc[:0])
         end = ends[trial.trial_id]
         row: dict[str, Any] = {"trial_id": trial.trial_id, "end": end.words}
         row["status"] = trial.status
-        if not own.empty:
+        if (own := figures.get(str(trial.trial_id))) is not None:
             last = last_of[trial.trial_id]
-            row.update({c.removeprefix(CONFIG_PREFIX): last[c] for c in config_columns(own)})
+            row.update({c.removeprefix(CONFIG_PREFIX): last[c] for c in configs})
             row.update(
                 {
-                    "epochs": int(own["training_iteration"].max()),
+                    "epochs": int(own["epochs"]),
                     f"last_{metric}": last.get(metric),
-                    f"best_{metric}": getattr(own[metric], best)(),
-                    "worker_time_s": float(own["time_total_s"].max()),
+                    f"best_{metric}": own["best"],
+                    "worker_time_s": float(own["worker_time_s"]),
                 }
             )
-            if "diverged" in own:
-                row["diverged"] = bool(own["diverged"].eq(True).any())
-            elif not np.isfinite(own[metric].astype(float)).all():
-                row["diverged"] = True  # the user's code reported a NaN or infinite metric
+            if "diverged" in reports or own["diverged"]:
+                row["diverged"] = bool(own["diverged"])  # NaN or infinite: the user's code
         else:
             row.update({**trial.config, "epochs": 0})
         if end.error:

@@ -179,8 +179,9 @@ def print_best(best: dict[str, Any] | None, metric: str) -> None:
     if best is None:
         print(f"no trial to name best: none reported {metric} and ended without an error")
         return
-    print(f"best trial {best['trial_id']}: {metric} = {best[metric]}")
-    print(f"best config: {best['config']}")
+    print(f"best trial {best.get('trial_id')}: {metric} = {best.get(metric)}")
+    if "config" in best:
+        print(f"best config: {best['config']}")
     if best.get("test"):
         tests = ", ".join(f"{k} = {format_number(v)}" for k, v in best["test"].items())
         print(f"test split: {tests}")

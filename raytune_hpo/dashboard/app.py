@@ -9,7 +9,8 @@ read; anything else is 404. A page whose plain name finds nothing yet is sent al
 a 404 that polls until its experiment, study or trial appears. A store that fails while the page
 is open (a URI's endpoint gone) answers its JSON with 503 and the one-line reason. Answers of
 more than :data:`GZIP_MIN_BYTES` go gzip-compressed to browsers that accept it (the JSON of a
-big experiment shrinks about threefold).
+big experiment shrinks about threefold). Each JSON answer is built with Python's cyclic
+garbage collector paused (:mod:`~raytune_hpo.gc_pause`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from raytune_hpo.dashboard.experiment_page import experiment_data
 from raytune_hpo.dashboard.index import index_rows
 from raytune_hpo.dashboard.study_page import study_data
 from raytune_hpo.dashboard.trial_page import trial_data
+from raytune_hpo.gc_pause import gc_paused
 from raytune_hpo.storage import StorageError
 from raytune_hpo.storage.stamped import Store, plain_name
 
@@ -142,9 +144,11 @@ def create_app(root: str | Path | Store) -> Starlette:
         found = folder_of(request, folders.is_study)
         return page_or_waiting(request, "study", found is not None)
 
+    @gc_paused()
     def api_index(request: Request) -> Response:
         return json_response({"root": str(store.root), "rows": index_rows(store)})
 
+    @gc_paused()
     def api_experiment(request: Request) -> Response:
         found = folder_of(request, folders.is_experiment)
         return json_response(experiment_data(store, found)) if found is not None else not_found()
@@ -154,11 +158,13 @@ def create_app(root: str | Path | Store) -> Starlette:
         known = found is not None and trial_data(store, found, request.path_params["trial"])
         return page_or_waiting(request, "trial", bool(known))
 
+    @gc_paused()
     def api_trial(request: Request) -> Response:
         found = folder_of(request, folders.is_experiment)
         data = trial_data(store, found, request.path_params["trial"]) if found else None
         return json_response(data) if data is not None else not_found()
 
+    @gc_paused()
     def api_study(request: Request) -> Response:
         found = folder_of(request, folders.is_study)
         return json_response(study_data(store, found)) if found is not None else not_found()

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from raytune_hpo.dashboard.downsample import kept_indices
-from raytune_hpo.dashboard.trials import CLOCK_KEYS, clock, number
+from raytune_hpo.dashboard.trials import CLOCK_KEYS, clock, number, numbers
 from raytune_hpo.layout import RAY_RESULT_KEYS
 
 
@@ -93,7 +93,7 @@ def curve(
         limit: At most about this many points (:func:`~raytune_hpo.dashboard.downsample.
             kept_indices`), besides the reports around each restart and exploit; None: all.
     """
-    values = [number(r.get(key)) for r in reports]
+    values = numbers(reports, key)
     starts, changes = restarts(reports), exploits(reports, records)
     marked = [i for start in starts for i in (start - 1, start)]
     marked += [i for change in changes for i in (change["index"] - 1, change["index"])]

@@ -38,7 +38,7 @@ def _cached(store: Store, path: str, parse: Any, stamp: Stamp | None = None) -> 
 
 
 def _parse_lines(data: bytes) -> list[dict[str, Any]]:
-    rows = json_text.loads_lines([line for line in data.splitlines() if line.strip()])
+    rows = json_text.loads_lines(data)
     return [row for row in rows if isinstance(row, dict)]
 
 

@@ -11,6 +11,7 @@
   :mod:`~raytune_hpo.demos.inception_score`: DCGAN's metric.
 
 The user's own code runs through :mod:`raytune_hpo.adapters` instead. Importing this package
-imports nothing: each module is imported by name. May import ``registry`` and the shared
+imports nothing: each module is imported by name. May import ``registry``, ``ray_compat`` (the
+trial worker's per-report artifact check, made as a built-in trial starts) and the shared
 top-level modules.
 """

@@ -25,14 +25,14 @@ def loads(data: str | bytes) -> Any:
         return json.loads(data)
 
 
-def loads_lines(lines: list[bytes]) -> list[Any]:
-    """The values of JSON lines, one per line; a line that does not parse is left out (one
-    still being written)."""
+def loads_lines(data: bytes) -> list[Any]:
+    """The values of JSON-lines text ``data``, one per line; a line that does not parse, or is
+    blank, is left out (one still being written)."""
     try:  # every line whole: one parse of them all, twice as fast as a parse per line
-        return list(loads(b"[" + b",".join(lines) + b"]"))
+        return list(loads(b"[" + data.strip().replace(b"\n", b",") + b"]"))
     except ValueError:
         values = []
-        for line in lines:
+        for line in data.splitlines():
             try:
                 values.append(loads(line))
             except ValueError:

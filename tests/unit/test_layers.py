@@ -29,6 +29,7 @@ from tests.helpers.paths import ROOT as REPO
 
 SHARED = (
     "errors",
+    "gc_pause",
     "layout",
     "moved_modules",
     "number_format",
@@ -44,7 +45,7 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
     "registry": (),
     "ray_compat": (),
     "storage": (),
-    "demos": ("registry",),
+    "demos": ("registry", "ray_compat"),
     "adapters": ("ray_compat",),
     "search": ("registry", "ray_compat", "storage"),
     "config": ("registry", "search", "demos", "adapters"),
