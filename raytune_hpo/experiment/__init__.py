@@ -8,6 +8,8 @@
 - :mod:`~raytune_hpo.experiment.interrupts`: Ctrl-C and the end of a time budget;
 - :mod:`~raytune_hpo.experiment.scoring_import`: the test-split scoring code, imported while
   the trials run;
+- :mod:`~raytune_hpo.experiment.finished_trials`: less kept in the driver of a trial that
+  finished;
 - :mod:`~raytune_hpo.experiment.study`: ``raytune-hpo study``, methods x seeds.
 
 Not named ``run``: ``raytune_hpo.run`` is the function that runs an experiment from Python.

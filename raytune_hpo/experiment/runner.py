@@ -26,6 +26,7 @@ from raytune_hpo.console.header import ExperimentInfo
 from raytune_hpo.demos.datasets import DatasetArrays, load_dataset
 from raytune_hpo.demos.trial_settings import TrialSettings
 from raytune_hpo.experiment import ends_record, folder_lock, interrupts, preflight, scoring
+from raytune_hpo.experiment.finished_trials import FinishedTrialsSlimmed
 from raytune_hpo.experiment.restarts import restart_callbacks
 from raytune_hpo.experiment.scoring_import import ImportScoringCode
 from raytune_hpo.experiment.trial_checks import (
@@ -421,6 +422,7 @@ def build_tuner(
                 *tensorboard_callbacks(cfg),
                 *history_callbacks(perturbation(cfg.scheduler), on_record=screen.exploit),
                 *scoring_import_callbacks(cfg),
+                FinishedTrialsSlimmed(),
                 screen,
             ],
             verbose=ray_output.ray_verbosity(output),

@@ -1,6 +1,6 @@
 """Private Ray Tune used in its loop: the callbacks' usage tag, reported checkpoints registered
-from reports, started trial actors kept, the experiment state's save check, a tuner's run
-config, a trial's actor, the stop handler.
+from reports, started trial actors kept, the experiment state's save check, a finished trial's
+metric windows, a tuner's run config, a trial's actor, the stop handler.
 
 Part of :mod:`raytune_hpo.ray_compat`: each function says which private name it relies on.
 """
@@ -136,6 +136,22 @@ def experiment_state_checks_clock_first() -> None:
 
     sync_up_experiment_state.rays_own = rays_own  # type: ignore[attr-defined]
     _ExperimentCheckpointManager.sync_up_experiment_state = sync_up_experiment_state  # type: ignore[method-assign]
+
+
+def drop_metric_windows(trial: Trial) -> None:
+    """Forget the last few values of each metric that Ray Tune keeps for a trial, once it will
+    report no more.
+
+    For every numeric key of a trial's results, its ``_TrainingRunMetadata.metric_n_steps``
+    holds the last 5 and the last 10 values in two ``deque`` objects, only to update the
+    ``last-5-avg`` and ``last-10-avg`` of its ``metric_analysis`` at the next result. For a
+    trial that ended they are the largest thing its ``Trial`` keeps in the driver (about 15 kB
+    with a dozen numeric keys, and again in the cached JSON of the experiment state, where
+    each ``deque`` is pickled). ``metric_analysis`` (min, max, last and the averages) stays.
+    Relies on ``Trial.run_metadata.metric_n_steps``; assigning it drops the run metadata's
+    cached JSON (its ``__setattr__``).
+    """
+    trial.run_metadata.metric_n_steps = {}
 
 
 @contextlib.contextmanager
