@@ -38,7 +38,7 @@ from raytune_hpo.experiment.trial_checks import (
     trial_check_callbacks,
 )
 from raytune_hpo.layout import CONFIG_FILE, LOCK_FILE
-from raytune_hpo.ray_compat import tune_loop
+from raytune_hpo.ray_compat import checkpoints, tune_loop
 from raytune_hpo.search import search_space
 from raytune_hpo.search.pbt_history import history_callbacks
 from raytune_hpo.search.schedulers import SCHEDULERS, build_scheduler, perturbation
@@ -332,7 +332,8 @@ def tune_environment() -> None:
     """Ray Tune settings of this toolkit: no default loggers, no sync-time warnings, a trial
     keeps the actor Ray is already starting for it (:func:`tune_loop.started_actors_kept`), the
     loop looks at the clock before it builds paths to save the experiment's state
-    (:func:`tune_loop.experiment_state_checks_clock_first`).
+    (:func:`tune_loop.experiment_state_checks_clock_first`), a checkpoint already gone counts as
+    deleted (:func:`checkpoints.gone_checkpoints_count_as_deleted`).
 
     Ray's check that every result holds the metric gives way to :class:`MetricCheck`'s line;
     the run's usage tag counts its callbacks without importing W&B.
@@ -343,6 +344,7 @@ def tune_environment() -> None:
     tune_loop.count_callbacks_by_name()
     tune_loop.started_actors_kept()
     tune_loop.experiment_state_checks_clock_first()
+    checkpoints.gone_checkpoints_count_as_deleted()
 
 
 def checkpoint_config(cfg: ExperimentConfig, trainable: Any) -> tune.CheckpointConfig:

@@ -60,6 +60,35 @@ def register_checkpoints_once() -> None:
     _CheckpointManager.register_checkpoint = register_once  # type: ignore[method-assign]
 
 
+def gone_checkpoints_count_as_deleted() -> None:
+    """A checkpoint that ``num_to_keep`` drops and whose folder is already gone counts as
+    deleted, instead of failing the experiment.
+
+    Ray's experiment state lists each trial's kept checkpoints as they were at its last save,
+    which can be up to ``num_to_keep`` checkpoints behind the trial's folder. A resumed
+    experiment (``raytune-hpo resume``, a PBT run after Ctrl-C) can so hold a checkpoint that was
+    deleted after that save; when a newer one pushes it out, Ray Train's ``_delete_fs_path``
+    raised ``FileNotFoundError`` from the loop and the whole experiment ended with a
+    ``TuneError``. Relies on ``ray.train._internal.checkpoint_manager`` calling the
+    ``_delete_fs_path`` of its own module (``fs``, ``fs_path``). Idempotent.
+    """
+    from ray.train._internal import checkpoint_manager
+
+    rays_own = checkpoint_manager._delete_fs_path
+    if getattr(rays_own, "gone_is_deleted", False):
+        return
+
+    def delete_fs_path(fs: Any, fs_path: str) -> None:
+        import pyarrow.fs
+
+        if fs.get_file_info(fs_path).type == pyarrow.fs.FileType.NotFound:
+            return
+        rays_own(fs=fs, fs_path=fs_path)
+
+    delete_fs_path.gone_is_deleted = True  # type: ignore[attr-defined]
+    checkpoint_manager._delete_fs_path = delete_fs_path
+
+
 def register_exploited_checkpoint(trial: Trial, checkpoint: Any, metrics: dict[str, Any]) -> None:
     """Make ``checkpoint``, reported with ``metrics``, ``trial``'s latest checkpoint, kept and
     deleted by its own ``num_to_keep`` like the ones it reported.

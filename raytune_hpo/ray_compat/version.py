@@ -18,6 +18,7 @@ PRIVATE_NAMES: tuple[tuple[str, str], ...] = (
     ("ray._private.utils", "read_ray_address"),
     ("ray._private.worker", "_global_node"),
     ("ray.train._internal.session", "get_session"),
+    ("ray.train._internal.checkpoint_manager", "_delete_fs_path"),
     ("ray._private.worker", "global_worker_stdstream_dispatcher"),
     ("ray._private.authentication.authentication_token_setup", "_enable_token_auth"),
     ("ray._private.state", "state"),

@@ -80,3 +80,21 @@ def test_an_exploit_copy_is_the_exploiting_trials_own_checkpoint(tmp_path: Path)
     # The donor's num_to_keep deletes its own files; the copy keeps its links.
     (Path(donor_checkpoint.path) / "state.json").unlink()
     assert Path(copy.path, "state.json").read_text() == "donor at 4"
+
+
+def test_a_kept_checkpoint_already_gone_counts_as_deleted(tmp_path: Path) -> None:
+    # A resumed experiment's state can list a checkpoint deleted after Ray's last save of it.
+    checkpoints.gone_checkpoints_count_as_deleted()
+    manager = trial(tmp_path).run_metadata.checkpoint_manager
+    old = checkpoint(tmp_path, "checkpoint_000003")
+    manager.register_checkpoint(_TrainingResult(old, {"training_iteration": 3}))
+    (Path(old.path) / "state.json").unlink()
+    Path(old.path).rmdir()
+    new = checkpoint(tmp_path, "checkpoint_000004")
+
+    manager.register_checkpoint(_TrainingResult(new, {"training_iteration": 4}))
+
+    assert [kept.checkpoint.path for kept in manager.best_checkpoint_results] == [new.path]
+    newer = checkpoint(tmp_path, "checkpoint_000005")
+    manager.register_checkpoint(_TrainingResult(newer, {"training_iteration": 5}))
+    assert not Path(new.path).exists()  # a checkpoint that is there is still deleted
