@@ -295,7 +295,7 @@ def read_reports(path: storage.Location, trials: pd.DataFrame) -> pd.DataFrame:
             data = storage.read_bytes(path / name, RESULT_FILE) if is_folder else b""
         except FileNotFoundError:
             continue
-        rows += [_flatten(row) for row in json_text.loads_lines(data) if isinstance(row, dict)]
+        rows += [_flatten(row) for row in json_text.object_lines(data)]
     frame = pd.DataFrame(rows)
     if frame.empty:
         return frame

@@ -37,11 +37,6 @@ def _cached(store: Store, path: str, parse: Any, stamp: Stamp | None = None) -> 
     return value
 
 
-def _parse_lines(data: bytes) -> list[dict[str, Any]]:
-    rows = json_text.loads_lines(data)
-    return [row for row in rows if isinstance(row, dict)]
-
-
 def _parse_document(data: bytes) -> Any:
     try:
         return json_text.loads(data)
@@ -56,7 +51,7 @@ def json_lines(store: Store, path: str, stamp: Stamp | None = None) -> list[dict
         stamp: The file's stamp when the caller has it already (from
             :meth:`~raytune_hpo.storage.stamped.Store.glob`): not asked for again.
     """
-    return _cached(store, path, _parse_lines, stamp) or []
+    return _cached(store, path, json_text.object_lines, stamp) or []
 
 
 def json_document(store: Store, path: str) -> Any:

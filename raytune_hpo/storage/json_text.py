@@ -38,3 +38,9 @@ def loads_lines(data: bytes) -> list[Any]:
             except ValueError:
                 continue
         return values
+
+
+def object_lines(data: bytes) -> list[dict[str, Any]]:
+    """The JSON objects of JSON-lines text ``data`` (:func:`loads_lines`), other values left
+    out: the reports of a ``result.json``."""
+    return [value for value in loads_lines(data) if isinstance(value, dict)]
