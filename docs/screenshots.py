@@ -34,7 +34,7 @@ WIDTH = 1280
 PICTURES = {
     # file -> (page path, what shows it is drawn, height in pixels; None: the whole page)
     "dashboard-index.png": ("/", '#rows a[href="/studies/study"]', 250),
-    "dashboard.png": ("/experiments/descent", "#parcoords .main-svg", None),
+    "dashboard.png": ("/experiments/descent", "#parcoords svg.parallel-axes", None),
     "dashboard-trial.png": ("/experiments/descent/trials/{trial}", "#metrics .main-svg", 660),
     "dashboard-study.png": ("/studies/study", "#anytime .main-svg", 880),
 }

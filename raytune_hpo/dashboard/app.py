@@ -49,6 +49,7 @@ GZIP_MIN_BYTES = 1000
 ASSETS = {
     "prefetch.js": "text/javascript",
     "dashboard.js": "text/javascript",
+    "parallel.js": "text/javascript",
     "analysis.js": "text/javascript",
     "experiment.js": "text/javascript",
     "trial.js": "text/javascript",

@@ -154,6 +154,16 @@ class Page:
                 raise BrowserError(f"not true within {timeout_s} s: {expression}")
             time.sleep(0.2)
 
+    def drag(self, x: float, y_from: float, y_to: float) -> None:
+        """Press the mouse's left button at (x, y_from) of the viewport, move it to (x, y_to) in
+        steps and release it there: the pointer events a person's drag gives."""
+        steps = [y_from + (y_to - y_from) * k / 5 for k in range(6)]
+        moves = [("mousePressed", steps[0])] + [("mouseMoved", y) for y in steps[1:]]
+        for kind, y in [*moves, ("mouseReleased", steps[-1])]:
+            pressed = 0 if kind == "mouseReleased" else 1
+            event = {"type": kind, "x": x, "y": y, "button": "left", "buttons": pressed}
+            self.browser.send("Input.dispatchMouseEvent", {**event, "clickCount": 1}, self.session)
+
     def screenshot(self, path: Path, height: int | None = None) -> Path:
         """Save the page as a PNG: its top ``height`` pixels, or all of it."""
         height = height or self.evaluate("document.documentElement.scrollHeight")

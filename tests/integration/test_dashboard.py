@@ -15,6 +15,7 @@ import json
 import shutil
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -147,6 +148,32 @@ def shown_trials(page: Page) -> list[str]:
     return page.evaluate('[...document.querySelectorAll(".trial-id")].map(e => e.textContent)')
 
 
+@dataclass
+class BrushArea:
+    """Where an axis of the parallel coordinates takes a drag, in the viewport's pixels."""
+
+    x: float
+    top: float
+    bottom: float
+    lo: float
+    hi: float
+
+    def y_of(self, value: float) -> float:
+        return self.bottom - (value - self.lo) / (self.hi - self.lo) * (self.bottom - self.top)
+
+
+def brush_area(page: Page, label: str) -> BrushArea:
+    """The axis ``label`` of the parallel coordinates, scrolled into view."""
+    found = page.evaluate(
+        f"""(a => {{ a.scrollIntoView({{block: "center"}});
+        const r = a.querySelector(".brush-area");
+        const b = a.querySelector(".axis-line").getBoundingClientRect();
+        return [b.left, b.top, b.bottom, +r.dataset.lo, +r.dataset.hi]; }})"""
+        f"""(document.querySelector('#parcoords .axis[data-label="{label}"]'))"""
+    )
+    return BrushArea(*found)
+
+
 def charts(page: Page, holder: str) -> int:
     return page.evaluate(f'document.querySelectorAll("#{holder} .main-svg").length')
 
@@ -184,7 +211,7 @@ def test_experiment_page_shows_trials_curves_and_best(
     page.wait_for('document.querySelectorAll(".trial-id").length === 3')
     printed = (root / "quick" / "printed_trial_ids.txt").read_text().split()
     assert sorted(shown_trials(page)) == sorted(printed)
-    page.wait_for('document.querySelectorAll("#parcoords .main-svg").length > 0')
+    page.wait_for('document.querySelectorAll("#parcoords svg.parallel-axes path").length === 3')
     assert charts(page, "by-epoch") and charts(page, "by-time")
     best = json.loads((root / "quick" / "best.json").read_text())
     best_row = page.evaluate('document.querySelector("tr.best .trial-id").textContent')
@@ -217,18 +244,33 @@ def test_experiment_page_shows_trials_curves_and_best(
     )
     page.evaluate(f"document.querySelector('tr[data-key=\"{printed[1]}\"] td.num').click()")
     assert printed[1] in page.evaluate('document.getElementById("selection").textContent')
-    # Brushing an axis of the parallel coordinates filters the table and the curves.
-    lowest = min(best_lr := {t: c["learning_rate"] for t, c in configs(root / "quick").items()},
-                 key=best_lr.get)  # fmt: skip
-    page.evaluate(
-        '(p => { const d = p.data[0].dimensions.findIndex(d => d.label === "learning_rate"); '
-        f"Plotly.restyle(p, {{[`dimensions[${{d}}].constraintrange`]: [[0, {best_lr[lowest]}]]}}); "
-        '})(document.getElementById("parcoords"))'
-    )
+    # Dragging along an axis of the parallel coordinates filters the table and the curves; a
+    # click on the axis clears it; a click on a line selects its trial.
+    learning_rates = {t: c["learning_rate"] for t, c in configs(root / "quick").items()}
+    lowest, second = sorted(learning_rates, key=learning_rates.get)[:2]
+    axis = brush_area(page, "learning_rate")
+    below_second = (axis.y_of(learning_rates[lowest]) + axis.y_of(learning_rates[second])) / 2
+    page.drag(axis.x, axis.bottom + 5, below_second)  # from just past the axis's end
     assert shown_trials(page) == [lowest]
     visible = page.evaluate('document.getElementById("by-epoch").data.filter(t => t.visible)'
                             ".map(t => t.name)")  # fmt: skip
     assert [v.removeprefix("best ") for v in visible] == [lowest]
+    faded = page.evaluate('[...document.querySelectorAll("#parcoords path.faded")].length')
+    assert faded == 2
+    axis = brush_area(page, "learning_rate")
+    page.drag(axis.x, below_second, below_second)
+    assert sorted(shown_trials(page)) == sorted(printed)
+    page.evaluate('document.getElementById("clear-selection").click()')
+    page.evaluate(f"""document.querySelector('#parcoords path[data-trial="{second}"]')"""
+                  ".dispatchEvent(new MouseEvent('click', {bubbles: true}))")  # fmt: skip
+    assert page.evaluate('document.querySelector("tr.selected .trial-id").textContent') == second
+    assert (
+        page.evaluate(
+            f"""document.querySelector('#parcoords path[data-trial="{second}"]')"""
+            '.getAttribute("stroke-width")'
+        )
+        == "4"
+    )
     # A log scale's ticks are whole numbers; a table wider than its box scrolls.
     page.evaluate('document.getElementById("log-y").click()')
     ticks = page.wait_for('[...document.querySelectorAll("#by-epoch .ytick text")]'
@@ -305,8 +347,11 @@ def test_pbt_page_shows_the_perturbation_schedule(server: str, browser: Browser)
                           f'"{exploited}").x')  # fmt: skip
     assert times.count(None) == 1 and len(times) == 4
     # A log-uniform parameter's axis is a log axis with its values as ticks.
-    axis = page.evaluate('document.getElementById("parcoords").data[0].dimensions[1]')
-    assert axis["label"] == "learning_rate (log)" and "0.5" in axis["ticktext"]
+    ticks = page.evaluate(
+        "[...document.querySelectorAll(\"#parcoords .axis[data-label='learning_rate (log)'] "
+        '.tick")].map(t => t.textContent)'
+    )
+    assert "0.5" in ticks, ticks
     # So is its slice's x axis; importance.json's ranking is drawn, the most important on top.
     page.wait_for('document.querySelectorAll("#slices .main-svg").length > 0')
     slice_axis = page.evaluate('document.getElementById("slices").layout.xaxis2')
@@ -416,6 +461,14 @@ def test_a_running_experiment_shows_new_trials_without_a_reload(
     updates = int(page.evaluate("document.body.dataset.updates"))
     page.wait_for(f"Number(document.body.dataset.updates) > {updates}")
     assert page.evaluate('document.getElementById("by-epoch").layout.xaxis.range') == [1.5, 2.5]
+    # So does a range brushed on the parallel coordinates (of two trials: the lower rate kept).
+    axis = brush_area(page, "learning_rate")
+    page.drag(axis.x, axis.bottom + 5, (axis.top + axis.bottom) / 2)
+    assert len(shown_trials(page)) == 1
+    updates = int(page.evaluate("document.body.dataset.updates"))
+    page.wait_for(f"Number(document.body.dataset.updates) > {updates}")
+    assert page.evaluate('document.querySelectorAll("#parcoords .axis .range").length') == 1
+    assert len(shown_trials(page)) == 1
 
 
 @pytest.mark.parametrize(

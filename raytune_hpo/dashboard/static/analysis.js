@@ -65,7 +65,7 @@ function drawObjectiveChoice(data, view, redraw) {
   if (!names.includes(view.objective)) view.objective = names[0] || data.metric;
   if ([...select.options].map((o) => o.value).join() !== names.join()) {
     select.innerHTML = names.map((n) => `<option value="${esc(n)}">${esc(n)}</option>`).join("");
-    select.onchange = () => { view.objective = select.value; redraw({ parcoords: false }); };
+    select.onchange = () => { view.objective = select.value; redraw(); };
   }
   select.value = view.objective;
   select.parentElement.hidden = names.length < 2;
@@ -145,7 +145,7 @@ function drawFronts(data, view, ctx, redraw) {
     const options = f.objectives.map((n, i) => `<option value="${i}">${esc(n)}</option>`).join("");
     pick.innerHTML = `x <select id="pareto-x">${options}</select> y <select id="pareto-y">${options}</select>`;
     pick.dataset.ready = "1";
-    for (const axis of ["x", "y"]) el(`pareto-${axis}`).onchange = () => { view.pareto[axis] = Number(el(`pareto-${axis}`).value); redraw({ parcoords: false }); };
+    for (const axis of ["x", "y"]) el(`pareto-${axis}`).onchange = () => { view.pareto[axis] = Number(el(`pareto-${axis}`).value); redraw(); };
   }
   if (pick.dataset.ready) { el("pareto-x").value = view.pareto.x; el("pareto-y").value = view.pareto.y; }
   const [xn, yn] = [f.objectives[view.pareto.x], f.objectives[view.pareto.y]];

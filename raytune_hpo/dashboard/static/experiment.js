@@ -144,32 +144,29 @@ function drawnLines(p) {
   return [...new Set(Array.from({ length: PARCOORDS_LINES }, (_, k) => ranked[Math.round(k * step)]))].sort((a, b) => a - b);
 }
 
-// Parallel coordinates coloured by the metric, errored trials in red; brushed ranges come back
-// on every redraw. Of many trials some are drawn (drawnLines); a brush filters them all.
-function drawParcoords(data, view) {
+// Parallel coordinates coloured by the metric, errored trials in red, the trials outside the
+// user's view (status filter, brushed ranges) faint. Of many trials some are drawn (drawnLines);
+// a brush filters them all.
+function drawParcoords(data, view, ctx, redraw, select) {
   const whole = data.parcoords, lines = drawnLines(whole);
-  const p = Object.assign({}, whole, { errored: lines.map((i) => whole.errored[i]),
-    dimensions: whole.dimensions.map((d) => Object.assign({}, d, { values: lines.map((i) => d.values[i]) })) });
   const left = whole.left_out ? `; ${whole.left_out} trial${whole.left_out === 1 ? "" : "s"} without a value not drawn` : "";
   const some = lines.length < whole.trials.length ? `; ${lines.length} of ${whole.trials.length} trials drawn, spread over the metric's range` : "";
-  el("brush-note").textContent = `Drag along an axis to keep only the trials in that range, in the table and the curves` +
-    `${p.errored.some(Boolean) ? "; errored trials in red" : ""}${left}${some}.`;
+  const errored = lines.some((i) => whole.errored[i]);
+  el("brush-note").textContent = `Drag along an axis to keep only the trials in that range, in the table and the curves ` +
+    `(a click on the axis clears it); a click on a line selects its trial${errored ? "; errored trials in red" : ""}${left}${some}.`;
   if (!whole.trials.length) { plotWaiting("parcoords", "hyperparameters"); return; }
-  const metric = p.dimensions[p.dimensions.length - 1].values;
-  const known = metric.filter((v) => v !== null);
+  const metric = whole.dimensions[whole.dimensions.length - 1].values;
+  const known = lines.map((i) => metric[i]).filter((v) => v !== null);
   const lo = Math.min(...known), hi = Math.max(...known);
-  // Errored lines get the colour scale's bottom band: values below the metric's own range.
-  const gap = (hi - lo || 1) * 0.12;
-  const color = metric.map((v, i) => (p.errored[i] ? lo - 2 * gap : v));
-  const viridis = ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"];
-  const scale = data.mode === "min" ? viridis.slice().reverse() : viridis;
-  const anyErrored = p.errored.some(Boolean);
-  const start = anyErrored ? gap / (hi - lo + 2 * gap) : 0;
-  const colorscale = [...(anyErrored ? [[0, ERRORED_COLOR], [start, ERRORED_COLOR]] : []),
-    ...scale.map((c, i) => [start + (1 - start) * (i / (scale.length - 1)), c])];
-  const dimensions = p.dimensions.map((d) => Object.assign({}, d, view.brush[d.label] ? { constraintrange: view.brush[d.label] } : {}));
-  plot("parcoords", [{ type: "parcoords", dimensions, line: { color, colorscale, cmin: anyErrored ? lo - 2 * gap : lo,
-    cmax: hi, showscale: true, colorbar: { title: { text: data.metric } } } }], { margin: { l: 70, r: 70, t: 50, b: 30 } });
+  const stops = data.mode === "min" ? VIRIDIS.slice().reverse() : VIRIDIS;
+  const trials = lines.map((i) => whole.trials[i]);
+  Plotly.purge(el("parcoords"));  // a waiting chart drawn before the first report
+  drawParallelAxes(el("parcoords"), {
+    dimensions: whole.dimensions.map((d) => Object.assign({}, d, { values: lines.map((i) => d.values[i]) })),
+    trials, shown: trials.map((t) => ctx.shown.has(t)), picked: ctx.selected,
+    colors: lines.map((i) => (whole.errored[i] ? ERRORED_COLOR : colorAlong(stops, (metric[i] - lo) / (hi - lo || 1)))),
+    scale: { lo, hi, stops },
+  }, view.brush, { brush: (brush) => { view.brush = brush; redraw(); }, pick: select });
 }
 
 function drawPerturbations(data, ctx) {
@@ -273,8 +270,8 @@ function drawSelection(data, view, select) {
   el("clear-selection").addEventListener("click", () => select(null));
 }
 
-// Clicks on a curve, a point or a perturbation select that trial; a brushed axis filters. Each
-// chart is listened to once it is drawn.
+// Clicks on a curve, a point or a perturbation select that trial. Each chart is listened to once
+// it is drawn.
 function listen(view, redraw, select) {
   const fresh = (id) => el(id).on && !el(id).dataset.listening && (el(id).dataset.listening = "1");
   for (const id of ["by-epoch", "by-time", "pbt", "slices", "contour", "pareto"].filter(fresh)) {
@@ -283,28 +280,20 @@ function listen(view, redraw, select) {
       if (trial) select(trial);
     });
   }
-  if (fresh("parcoords")) {
-    el("parcoords").on("plotly_restyle", () => {
-      const dims = (el("parcoords").data[0] || {}).dimensions || [];
-      view.brush = Object.fromEntries(dims.filter((d) => d.constraintrange && d.constraintrange.length)
-        .map((d) => [d.label, d.constraintrange]));
-      redraw({ parcoords: false });
-    });
-  }
 }
 
 function experimentPage() {
   experimentLayout();
   const view = { status: "", brush: {}, selected: null, logY: false, openErrors: new Set(), objective: null, pareto: { x: 0, y: 1 } };
   let latest = null;
-  const redraw = (what = {}) => {
+  const redraw = () => {
     const data = latest;
     const colors = Object.fromEntries(data.trial_rows.map((t, i) => [t.trial_id, trialColor(i)]));
     const ctx = { colors, shown: shownTrials(data, view), best: data.best_trial, selected: view.selected };
     drawHeader(data, view, redraw);
     drawSelection(data, view, select);
     drawCurves(data, view, ctx);
-    if (what.parcoords !== false) drawParcoords(data, view);
+    drawParcoords(data, view, ctx, redraw, select);
     drawAnalysis(data, view, ctx, redraw);
     drawPerturbations(data, ctx);
     drawBest(data);
@@ -313,10 +302,10 @@ function experimentPage() {
   };
   function select(trialId) {
     view.selected = view.selected === trialId ? null : trialId;
-    redraw({ parcoords: false });
+    redraw();
   }
   el("status-filter").addEventListener("change", () => { view.status = el("status-filter").value; redraw(); });
-  el("log-y").addEventListener("change", () => { view.logY = el("log-y").checked; redraw({ parcoords: false }); });
+  el("log-y").addEventListener("change", () => { view.logY = el("log-y").checked; redraw(); });
   follow((data, first) => {
     latest = data;
     if (first) document.body.dataset.firstTrials = String(data.trial_rows.length);
