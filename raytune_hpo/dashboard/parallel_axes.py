@@ -1,9 +1,10 @@
 """The parallel coordinates of an experiment's page: one axis per hyperparameter that varies,
 then the metric; one line per trial that reported.
 
-Plotly's parallel coordinates have no log axis: a parameter the search space draws on a log
-scale (``loguniform``, ``lograndint``, in ``search_space`` or PBT's ``hyperparam_mutations``)
-is drawn as its ``log10``, its ticks at round values written as themselves. A parameter with a
+The page (``static/parallel.js``) draws every axis linearly: a parameter the search space draws
+on a log scale (``loguniform``, ``lograndint``, in ``search_space`` or PBT's
+``hyperparam_mutations``) is sent as its ``log10``, its ticks at round values written as
+themselves, and a range brushed on it is in those units too. A parameter with a
 single value over the trials says nothing and is left out. Errored trials are flagged, so that
 the page draws them apart.
 """
