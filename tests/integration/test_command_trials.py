@@ -237,6 +237,17 @@ def test_stop_criterion_kills_a_script_that_ignores_sigterm_after_the_grace(
         assert checkpoint["epoch"] == 3
 
 
+def restores(result: Any) -> list[dict[str, str]]:
+    """What the trial's script printed each time it started from a state: ``epoch``, ``trial``
+    (whose state it was: another trial's after an exploit), ``lr`` (the state's) and
+    ``new_lr`` (the one it was started with)."""
+    return [
+        dict(pair.split("=") for pair in line.split()[1:])
+        for line in Path(result.path, STDOUT_LOG).read_text().splitlines()
+        if line.startswith("restored ")
+    ]
+
+
 def pbt_of_two(lr: Any) -> DonorKeepingPBT:
     """The toolkit's PBT perturbing ``lr`` every 2 reports, half the population a quantile."""
     return DonorKeepingPBT(
@@ -281,11 +292,7 @@ def test_pbt_exploit_restarts_from_the_donors_checkpoint_with_a_new_lr(
     assert not results.errors
     exploits = []
     for result in results:
-        restarts = [
-            dict(pair.split("=") for pair in line.split()[1:])
-            for line in Path(result.path, STDOUT_LOG).read_text().splitlines()
-            if line.startswith("restored ")
-        ]
+        restarts = restores(result)
         exploits += [r for r in restarts if r["trial"] != result.metrics["trial_id"]]
         if restarts:  # the command got the trial's hyperparameters as they are now
             assert float(restarts[-1]["new_lr"]) == pytest.approx(result.config["lr"])
@@ -303,18 +310,26 @@ def test_pbt_with_one_checkpoint_kept_never_loses_a_donor_of_a_fast_loop(
     ray_session: None, tmp_path: Path, script: Path
 ) -> None:
     # Four trials writing their state atomically every ~2 ms: donors report (and their one
-    # kept checkpoint is replaced) many times between an exploit and its restore.
+    # kept checkpoint is replaced) many times between an exploit and its restore, which each
+    # exploit puts to the test (a command restarts in about a second).
     pbt = pbt_of_two(tune.uniform(0.1, 0.9))
     results = fit(
         tmp_path,
         script,
         {"lr": tune.grid_search([0.5, 0.3, 0.2, 0.9]), "sleep": 0.002},
         scheduler=pbt,
-        stop={"training_iteration": 40},  # 20 perturbations each
+        stop={"training_iteration": 20},  # 10 perturbations each
         checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
     )
     assert not results.errors, [str(r.error).splitlines()[0] for r in results if r.error]
-    assert [r.metrics["training_iteration"] for r in results] == [40] * 4
+    assert [r.metrics["training_iteration"] for r in results] == [20] * 4
+    exploits = [
+        restore
+        for result in results
+        for restore in restores(result)
+        if restore["trial"] != result.metrics["trial_id"]
+    ]
+    assert len(exploits) >= 4, exploits  # the bottom half copies the top half at each round
     for result in results:  # each trial's latest checkpoint (a donor's copy or its own) is whole
         if result.checkpoint is not None:
             json.loads(Path(result.checkpoint.path, "state.json").read_text())
