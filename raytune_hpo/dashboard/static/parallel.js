@@ -17,8 +17,15 @@ function svgElement(name, attributes = {}) {
   return node;
 }
 
-// About `count` round values (1, 2, 2.5 or 5 times a power of ten) from lo to hi.
+// The band that marks a range on an axis, from pixel y down height pixels.
+function rangeBand(cls, y, height) {
+  return svgElement("rect", { class: cls, x: -6, width: 12, y, height, fill: "rgba(31, 95, 191, 0.2)", stroke: "#1f5fbf" });
+}
+
+// About `count` round values (1, 2, 2.5 or 5 times a power of ten) from lo to hi; lo alone
+// when the range is empty.
 function linearTicks(lo, hi, count = 6) {
+  if (!(hi > lo)) return [lo];
   const raw = (hi - lo) / count;
   const power = 10 ** Math.floor(Math.log10(raw));
   const step = power * ([1, 2, 2.5, 5, 10].find((m) => m * power >= raw) || 10);
@@ -102,8 +109,7 @@ function drawParallelAxes(holder, spec, brush, on) {
     const range = brush[axis.d.label];
     if (range) {
       const [top, low] = [y(axis, Math.min(range[1], axis.hi)), y(axis, Math.max(range[0], axis.lo))];
-      group.appendChild(svgElement("rect", { class: "range", x: -6, width: 12, y: top, height: Math.max(low - top, 1),
-        fill: "rgba(31, 95, 191, 0.2)", stroke: "#1f5fbf" }));
+      group.appendChild(rangeBand("range", top, Math.max(low - top, 1)));
     }
     const hit = group.appendChild(svgElement("rect", { class: "brush-area", x: -BRUSH_HALF_WIDTH, width: 2 * BRUSH_HALF_WIDTH,
       y: m.top - BRUSH_OVERHANG, height: bottom - m.top + 2 * BRUSH_OVERHANG, fill: "transparent", cursor: "ns-resize",
@@ -129,8 +135,7 @@ function brushable(hit, group, [top, bottom], done) {
     const origin = hit.ownerSVGElement.getBoundingClientRect().top;
     const clamp = (py) => Math.min(Math.max(py, top), bottom);
     const start = clamp(event.clientY - origin);
-    const band = group.insertBefore(svgElement("rect", { class: "dragging", x: -6, width: 12, y: start, height: 0,
-      fill: "rgba(31, 95, 191, 0.2)", stroke: "#1f5fbf" }), hit);
+    const band = group.insertBefore(rangeBand("dragging", start, 0), hit);
     const move = (e) => {
       const now = clamp(e.clientY - origin);
       band.setAttribute("y", Math.min(start, now));
@@ -155,9 +160,8 @@ function colorBar(scale, x, top, bottom) {
   scale.stops.forEach((c, i) => gradient.appendChild(svgElement("stop", { offset: i / (scale.stops.length - 1), "stop-color": c })));
   group.appendChild(svgElement("defs")).appendChild(gradient);
   group.appendChild(svgElement("rect", { x, y: top, width: 14, height: bottom - top, fill: `url(#${id})` }));
-  const axis = { lo: scale.lo, hi: scale.hi };
-  for (const v of linearTicks(axis.lo, axis.hi, 5)) {
-    const ty = bottom - ((v - axis.lo) / (axis.hi - axis.lo || 1)) * (bottom - top);
+  for (const v of linearTicks(scale.lo, scale.hi, 5)) {
+    const ty = bottom - ((v - scale.lo) / (scale.hi - scale.lo || 1)) * (bottom - top);
     group.appendChild(svgElement("text", { x: x + 18, y: ty + 4, "font-size": 11, fill: "#333" })).textContent = tickText(v);
   }
   return group;
